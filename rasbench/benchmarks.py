@@ -1,0 +1,197 @@
+"""Benchmark definitions: YAML files in the top-level ``experiments/`` folder.
+
+Installed as the data package ``rasbench_experiments``. A definition names its
+sequences, where their data may live, and its experiments (protocol + options).
+``base:`` pulls in shared keys from another file (the OTB experiments, for one).
+Users add benchmarks by dropping YAML files into a folder listed in
+``$RASBENCH_EXPERIMENTS`` or by passing a YAML path wherever a benchmark name goes.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
+
+from .errors import ConfigError
+
+ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC", "LR")
+
+
+@dataclass(frozen=True)
+class SequenceSpec:
+    """Where one target's data lives in the OTB layout and what is known about it."""
+
+    name: str
+    folder: str
+    groundtruth: str
+    first: int
+    last: int
+    anno: str
+    attributes: tuple[str, ...] = ()
+    init_omit: tuple[tuple[int, int], ...] = ()
+    aliases: tuple[str, ...] = ()
+
+    @property
+    def length(self) -> int:
+        return self.last - self.first + 1
+
+
+@dataclass(frozen=True)
+class ExperimentDef:
+    name: str
+    protocol: str
+    options: dict = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class BenchmarkDef:
+    name: str
+    title: str
+    format: str
+    sequences: dict[str, SequenceSpec] = field(hash=False)
+    experiments: dict[str, ExperimentDef] = field(hash=False)
+    attribute_names: dict[str, str] = field(default_factory=dict, hash=False)
+    dataset_dirs: tuple[str, ...] = ()
+    annotation_files: tuple[str, ...] = ()
+    download: dict = field(default_factory=dict, hash=False)
+    generator: dict = field(default_factory=dict, hash=False)
+    aliases: tuple[str, ...] = ()
+    path: Path | None = None
+    raw: dict = field(default_factory=dict, hash=False)  # the merged YAML, for format-specific keys
+
+    def experiment(self, name: str) -> ExperimentDef:
+        try:
+            return self.experiments[name.lower()]
+        except KeyError:
+            raise ConfigError(f"{self.name} has no experiment {name!r}; it has {', '.join(self.experiments)}") from None
+
+
+def definitions_dirs() -> list[Path]:
+    """User folders from $RASBENCH_EXPERIMENTS first, then the shipped definitions."""
+    dirs = [Path(p) for p in os.environ.get("RASBENCH_EXPERIMENTS", "").split(os.pathsep) if p]
+    spec = importlib.util.find_spec("rasbench_experiments")
+    if spec is not None and spec.submodule_search_locations:
+        dirs += [Path(p) for p in spec.submodule_search_locations if Path(p).is_dir()]
+    return dirs
+
+
+def _read_yaml(path: Path) -> dict:
+    try:
+        with open(path, encoding="utf-8") as f:
+            data = yaml.safe_load(f) or {}
+    except OSError as exc:
+        raise ConfigError(f"cannot read benchmark definition {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(f"{path} must hold a mapping at the top level")
+    return data
+
+
+def _with_base(path: Path, seen=()) -> dict:
+    data = _read_yaml(path)
+    if "table" in data:  # relative to the file that names it
+        data["table"] = str((path.parent / data["table"]).resolve())
+    base = data.pop("base", None)
+    if base is None:
+        return data
+    base_path = (path.parent / base).resolve()
+    if base_path in seen:
+        raise ConfigError(f"circular base: {path} -> {base_path}")
+    merged = _with_base(base_path, seen + (path.resolve(),))
+    merged.update(data)
+    return merged
+
+
+def _benchmark_files() -> dict[str, Path]:
+    files: dict[str, Path] = {}
+    for directory in reversed(definitions_dirs()):  # user folders override shipped ones
+        for path in sorted(directory.glob("*.yaml")):
+            files[path.stem.lower()] = path
+    return files
+
+
+def list_benchmarks() -> list[str]:
+    return sorted(files for files, path in _benchmark_files().items() if "name" in _read_yaml(path))
+
+
+def find_definition(name: str) -> Path:
+    candidate = Path(name)
+    if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
+        return candidate
+    files = _benchmark_files()
+    key = name.lower()
+    if key in files:
+        return files[key]
+    for stem, path in files.items():
+        if key in [a.lower() for a in _read_yaml(path).get("aliases", [])]:
+            return path
+    raise ConfigError(f"unknown benchmark {name!r}; available: {', '.join(list_benchmarks())}")
+
+
+@lru_cache(maxsize=None)
+def load_benchmark(name: str) -> BenchmarkDef:
+    path = find_definition(name)
+    data = _with_base(path)
+    for key in ("name", "format", "sequences", "experiments"):
+        if key not in data:
+            raise ConfigError(f"{path}: missing key {key!r}")
+    table_data = _with_base(Path(data["table"])) if "table" in data else {}
+    specs = _sequence_specs(data, table_data, path)
+    experiments = {}
+    for exp_name, exp in (data["experiments"] or {}).items():
+        exp = dict(exp or {})
+        protocol = exp.pop("protocol", exp_name)
+        experiments[exp_name.lower()] = ExperimentDef(exp_name.lower(), protocol, exp)
+    return BenchmarkDef(
+        name=data["name"],
+        title=data.get("title", data["name"]),
+        format=data["format"],
+        sequences=specs,
+        experiments=experiments,
+        attribute_names=dict(table_data.get("attribute_names") or data.get("attribute_names") or {}),
+        dataset_dirs=tuple(data.get("dataset_dirs", [])),
+        annotation_files=tuple(data.get("annotations", [])),
+        download=dict(data.get("download") or {}),
+        generator=dict(data.get("generator") or {}),
+        aliases=tuple(data.get("aliases", [])),
+        path=path,
+        raw=data,
+    )
+
+
+def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, SequenceSpec]:
+    table = table_data.get("sequences") or {}
+    specs: dict[str, SequenceSpec] = {}
+    for entry in data["sequences"]:
+        if isinstance(entry, str):
+            if entry not in table:
+                raise ConfigError(f"{path}: sequence {entry!r} is not in the sequence table")
+            row, name = dict(table[entry]), entry
+        elif isinstance(entry, dict) and "name" in entry:
+            row, name = dict(entry), entry["name"]
+            row.setdefault("frames", [1, row.get("length", 0)])
+        else:
+            raise ConfigError(f"{path}: a sequence entry must be a name or a mapping with 'name', got {entry!r}")
+        first, last = (int(v) for v in row["frames"])
+        if last < first:
+            raise ConfigError(f"{path}: sequence {name} has frames [{first}, {last}]")
+        unknown = [a for a in row.get("attributes", []) if a not in ATTRIBUTE_CODES]
+        if unknown:
+            raise ConfigError(f"{path}: sequence {name} has unknown attribute(s) {unknown}")
+        specs[name] = SequenceSpec(
+            name=name,
+            folder=row.get("folder", name),
+            groundtruth=row.get("groundtruth", "groundtruth_rect.txt"),
+            first=first,
+            last=last,
+            anno=row.get("anno", name),
+            attributes=tuple(a for a in ATTRIBUTE_CODES if a in row.get("attributes", [])),
+            init_omit=tuple((int(a), int(b)) for a, b in row.get("init_omit", [])),
+            aliases=tuple(row.get("aliases", [])),
+        )
+    return specs

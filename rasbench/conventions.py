@@ -1,0 +1,91 @@
+"""Named scoring conventions: every rule on which the reference toolkits disagree.
+
+``official`` follows the OTB MATLAB toolkit (Wu et al.), the default. ``got10k`` and
+``pysot`` reproduce those toolkits' numbers on the same inputs. See
+``docs/conventions.md`` and ``../shared/docs/protocols.md`` section 1 for the sources.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .errors import ConfigError
+
+
+@dataclass(frozen=True)
+class OTBConvention:
+    name: str
+    summary: str
+    # IoU arithmetic: "otb" = MATLAB calcRectInt (NaN-ignoring min/max, no eps, no
+    # clipping), "got10k" = union + float eps then clip to [0, 1], "pysot" = clip only.
+    overlap: str
+    # Frames whose ground truth cannot be a box: "otb" = any value <= 0 or NaN scores
+    # -1 (a failure in the success curve, a success in both precision curves);
+    # "pysot" = the same for success, but precision frames are valid when the GT centre
+    # is > 0; "none" = score them like any other frame.
+    invalid_groundtruth: str
+    # Replace each run's first prediction by the ground truth before scoring.
+    first_frame_from_groundtruth: bool
+    # OTB result repair: from the 2nd frame on, an all-NaN box or one with w <= 0 or
+    # h <= 0 takes the previous (already repaired) prediction.
+    repair_results: bool
+    # Drop a sequence from a tracker's mean when its whole curve is zero (OTB's
+    # plotDrawSave keeps rows with sum > eps).
+    drop_empty_sequences: bool
+    # Where OPE starts: "first_tre_start" = first frame outside initOmit with valid GT
+    # (Tiger1 starts at frame 6); "first_frame" = the first annotated frame.
+    ope_start: str
+    # Success thresholds: "linspace" = linspace(0, 1, 21); "arange" = arange(0, 1.05,
+    # 0.05) (pysot; differs from linspace in the last bit of a few values).
+    success_thresholds: str
+    # Speed: "update_frames" = frames / seconds over all frames but the first, mean over
+    # sequences; "got10k" = mean of 1/t over frames with t > 0 (first included), mean
+    # over sequences that have times.
+    speed: str
+
+    def success_threshold_values(self) -> np.ndarray:
+        if self.success_thresholds == "arange":
+            return np.arange(0, 1.05, 0.05)
+        return np.linspace(0, 1, 21)
+
+
+PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)  # pixels; score at index 20
+NORM_PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64) / 100  # score at index 20 (0.20)
+
+OTB_CONVENTIONS: dict[str, OTBConvention] = {
+    c.name: c
+    for c in (
+        OTBConvention(
+            name="official",
+            summary="OTB MATLAB toolkit: first frame := GT, invalid GT = -1, result repair, "
+                    "all-zero sequences dropped, Tiger1 from frame 6",
+            overlap="otb", invalid_groundtruth="otb", first_frame_from_groundtruth=True,
+            repair_results=True, drop_empty_sequences=True, ope_start="first_tre_start",
+            success_thresholds="linspace", speed="update_frames",
+        ),
+        OTBConvention(
+            name="got10k",
+            summary="got10k 0.1.3 ExperimentOTB: first frame := GT, eps-IoU clipped to [0,1], "
+                    "no invalid-GT rule, no repair, Tiger1 from frame 1",
+            overlap="got10k", invalid_groundtruth="none", first_frame_from_groundtruth=True,
+            repair_results=False, drop_empty_sequences=False, ope_start="first_frame",
+            success_thresholds="linspace", speed="got10k",
+        ),
+        OTBConvention(
+            name="pysot",
+            summary="pysot-toolkit OPEBenchmark: first line scored as written, invalid GT = -1 "
+                    "(precision: GT centre > 0), no repair, Tiger1 from frame 6 (as its OTB100.json)",
+            overlap="pysot", invalid_groundtruth="pysot", first_frame_from_groundtruth=False,
+            repair_results=False, drop_empty_sequences=False, ope_start="first_tre_start",
+            success_thresholds="arange", speed="update_frames",
+        ),
+    )
+}
+
+
+def otb_convention(name: str) -> OTBConvention:
+    try:
+        return OTB_CONVENTIONS[name.lower()]
+    except KeyError:
+        raise ConfigError(f"unknown convention {name!r}; choose from {', '.join(OTB_CONVENTIONS)}") from None

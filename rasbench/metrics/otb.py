@@ -1,0 +1,209 @@
+"""OTB metrics: overlap, centre error, success / precision curves, aggregation.
+
+Everything works on many runs at once: predictions and ground truth of all runs are
+concatenated into (N, 4) arrays and ``starts`` marks where each run begins, so a whole
+benchmark is scored with a handful of numpy calls. Boxes are [x, y, w, h] in the
+benchmark's native coordinates. The rules that differ between toolkits come from an
+:class:`~rasbench.conventions.OTBConvention`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..conventions import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, OTBConvention
+
+SUCCESS_RATE_INDEX = 10  # threshold 0.5
+PRECISION_INDEX = 20  # 20 px, and 0.20 for the normalised curve
+_EPS = np.finfo(np.float64).eps
+
+
+def overlap(pred: np.ndarray, gt: np.ndarray, rule: str = "otb") -> np.ndarray:
+    """Per-row IoU of two (N, 4) box arrays.
+
+    ``otb``: MATLAB calcRectInt arithmetic (right = x + w - 1, +1 on the intersection;
+    MATLAB's min/max ignore NaN, hence fmin/fmax), no eps, no clipping.
+    ``got10k``: intersection / (union + eps), clipped to [0, 1].
+    ``pysot``: intersection / union, clipped to [0, 1]. NaN propagates in both.
+    """
+    pred = np.asarray(pred, dtype=np.float64)
+    gt = np.asarray(gt, dtype=np.float64)
+    px, py, pw, ph = pred.T
+    gx, gy, gw, gh = gt.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        if rule == "otb":
+            iw = np.fmax(0.0, np.fmin(px + pw - 1, gx + gw - 1) - np.fmax(px, gx) + 1)
+            ih = np.fmax(0.0, np.fmin(py + ph - 1, gy + gh - 1) - np.fmax(py, gy) + 1)
+            inter = iw * ih
+            return inter / (pw * ph + gw * gh - inter)
+        iw = np.maximum(np.minimum(px + pw, gx + gw) - np.maximum(px, gx), 0.0)
+        ih = np.maximum(np.minimum(py + ph, gy + gh) - np.maximum(py, gy), 0.0)
+        inter = iw * ih
+        union = pw * ph + gw * gh - inter
+        if rule == "got10k":
+            return np.clip(inter / (union + _EPS), 0.0, 1.0)
+        if rule == "pysot":
+            return np.maximum(np.minimum(1.0, inter / union), 0.0)
+    raise ValueError(f"unknown overlap rule {rule!r}")
+
+
+def centres(boxes: np.ndarray) -> np.ndarray:
+    """Box centres as every OTB toolkit computes them: (x + (w - 1) / 2, y + (h - 1) / 2)."""
+    boxes = np.asarray(boxes, dtype=np.float64)
+    return boxes[:, :2] + (boxes[:, 2:] - 1) / 2
+
+
+def centre_error(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    d = centres(pred) - centres(gt)
+    return np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+
+
+def normalised_centre_error(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
+    """pysot/pytracking normalised precision: both centres divided by the GT size."""
+    size = np.asarray(gt, dtype=np.float64)[:, 2:] + 1e-16
+    d = centres(pred) / size - centres(gt) / size
+    return np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+
+
+def repair_results(pred: np.ndarray, gt: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """OTB toolkit result repair (calcSeqErrRobust): from each run's 2nd frame on, a box
+    that is all NaN or has w <= 0 or h <= 0 (where the GT row has no NaN) takes the
+    previous repaired box. Runs on the tracker's own first box, before any
+    first-frame replacement, exactly as the toolkit orders it."""
+    pred = np.asarray(pred, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        bad = (np.isnan(pred).all(axis=1) | (pred[:, 2] <= 0) | (pred[:, 3] <= 0)) & ~np.isnan(gt).any(axis=1)
+    bad[starts] = False
+    if not bad.any():
+        return pred
+    source = np.where(bad, 0, np.arange(len(pred)))
+    np.maximum.accumulate(source, out=source)
+    return pred[source]
+
+
+@dataclass
+class FrameMeasures:
+    """Per-frame IoU, centre error and normalised centre error of concatenated runs.
+
+    Frames the convention treats as invalid hold -1 (a failure in success, a success
+    in precision, as in the OTB toolkit).
+    """
+
+    overlap: np.ndarray
+    centre_error: np.ndarray
+    norm_centre_error: np.ndarray
+    starts: np.ndarray
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(np.append(self.starts, len(self.overlap)))
+
+
+def frame_measures(pred: np.ndarray, gt: np.ndarray, starts, convention: OTBConvention) -> FrameMeasures:
+    pred = np.array(pred, dtype=np.float64, copy=True)
+    gt = np.asarray(gt, dtype=np.float64)
+    starts = np.asarray(starts, dtype=np.int64)
+    if convention.repair_results:
+        pred = repair_results(pred, gt, starts)
+    if convention.first_frame_from_groundtruth:
+        pred[starts] = gt[starts]
+    iou = overlap(pred, gt, convention.overlap)
+    ce = centre_error(pred, gt)
+    nce = normalised_centre_error(pred, gt)
+    with np.errstate(invalid="ignore"):
+        if convention.invalid_groundtruth == "otb":
+            invalid = ~(gt > 0).all(axis=1)
+            iou[invalid] = -1
+            ce[invalid] = -1
+            nce[invalid] = -1
+        elif convention.invalid_groundtruth == "pysot":
+            iou[~(gt > 0).all(axis=1)] = -1
+            ce[~(centres(gt) > 0).all(axis=1)] = -1
+            nce[~(centres(gt) / (gt[:, 2:] + 1e-16) > 0).all(axis=1)] = -1
+    return FrameMeasures(iou, ce, nce, starts)
+
+
+def run_counts(values: np.ndarray, thresholds: np.ndarray, starts: np.ndarray, above: bool) -> np.ndarray:
+    """(runs, thresholds) counts of frames with value > t (``above``) or value <= t.
+
+    NaN never passes either test, as in MATLAB and numpy comparisons.
+    """
+    with np.errstate(invalid="ignore"):
+        hits = values[:, None] > thresholds[None, :] if above else values[:, None] <= thresholds[None, :]
+    return np.add.reduceat(hits, starts, axis=0, dtype=np.int64)
+
+
+@dataclass
+class Curves:
+    """Per-sequence curves: success (S, 21), precision (S, 51), normalised precision."""
+
+    success: np.ndarray
+    precision: np.ndarray
+    norm_precision: np.ndarray
+
+
+def run_curve_counts(measures: FrameMeasures, convention: OTBConvention):
+    """Success / precision / normalised-precision hit counts per run."""
+    starts = measures.starts
+    return (
+        run_counts(measures.overlap, convention.success_threshold_values(), starts, above=True),
+        run_counts(measures.centre_error, PRECISION_THRESHOLDS, starts, above=False),
+        run_counts(measures.norm_centre_error, NORM_PRECISION_THRESHOLDS, starts, above=False),
+    )
+
+
+def sequence_curves(counts, lengths: np.ndarray, groups: np.ndarray) -> Curves:
+    """Pool runs into per-sequence curves: hits summed over a sequence's runs divided by
+    the summed run lengths (OTB's genPerfMat for TRE and SRE; OPE has one run each).
+
+    ``groups`` gives the sequence index of every run, sorted.
+    """
+    group_starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    frames = np.add.reduceat(lengths, group_starts).astype(np.float64)
+    pooled = [np.add.reduceat(c, group_starts, axis=0) / frames[:, None] for c in counts]
+    return Curves(*pooled)
+
+
+def mean_curve(curves: np.ndarray, drop_empty: bool) -> np.ndarray:
+    """Average per-sequence curves, each sequence weighted 1.
+
+    ``drop_empty`` mirrors OTB's plotDrawSave: sequences whose curve sums to <= eps
+    are left out of that tracker's mean.
+    """
+    curves = np.asarray(curves, dtype=np.float64)
+    if drop_empty:
+        curves = curves[curves.sum(axis=1) > _EPS]
+    if len(curves) == 0:
+        return np.full(np.shape(curves)[1], np.nan)
+    return np.mean(curves, axis=0)
+
+
+def auc(success_curve: np.ndarray) -> float:
+    """OTB "success score": the plain mean of the success curve (not a trapezoid)."""
+    return float(np.mean(success_curve))
+
+
+def sequence_fps(times: np.ndarray, rule: str) -> float | None:
+    """Frames per second of one run from its per-frame times (seconds).
+
+    ``update_frames``: (N - 1) / sum(t[1:]), the first (initialisation) frame excluded.
+    ``got10k``: mean of 1 / t over frames with t > 0, the first frame included.
+    """
+    times = np.asarray(times, dtype=np.float64)
+    if rule == "got10k":
+        positive = times[times > 0]
+        return float(np.mean(1.0 / positive)) if len(positive) else None
+    updates = times[1:]
+    total = float(np.sum(updates))
+    if len(updates) == 0 or not np.isfinite(total) or total <= 0:
+        return None
+    return len(updates) / total
+
+
+def mean_fps(values, rule: str) -> float | None:
+    """Benchmark speed: mean over sequences that have a speed (got10k: sum / nonzero)."""
+    values = [v for v in values if v is not None and v > 0]
+    if not values:
+        return None
+    return float(np.sum(values) / len(values)) if rule == "got10k" else float(np.mean(values))

@@ -1,0 +1,136 @@
+"""Find a tracker from a command-line spec.
+
+A spec is one of
+
+* a registered name (``identity``, ``mil``, ...): entry points in the group
+  ``rasbench.trackers``. rasbench registers its own trackers there too, so an installed
+  package adds trackers the same way (``[options.entry_points]`` in its setup.cfg);
+* ``SCHEME:ARG`` for the families in :data:`SCHEMES` (``opencv:KCF`` builds any
+  ``cv2.Tracker<ARG>`` the installed OpenCV has);
+* ``module:Class`` or ``path/to/file.py:Class`` (a class or a factory callable).
+
+Objects that subclass ``got10k.trackers.Tracker`` are wrapped so they run unchanged.
+"""
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import inspect
+import sys
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import TrackerError
+
+ENTRY_POINT_GROUP = "rasbench.trackers"
+
+
+def _opencv_factory(arg: str) -> Callable[..., Any]:
+    from rasbench_trackers.opencv import OpenCVTracker
+
+    def make(**params):
+        return OpenCVTracker(arg, **params)
+
+    return make
+
+
+# Families of trackers addressed as SCHEME:ARG.
+SCHEMES: dict[str, Callable[[str], Callable[..., Any]]] = {
+    "opencv": _opencv_factory,
+}
+
+
+@dataclass
+class TrackerSpec:
+    """A resolved spec: how to build the tracker and what to call its results."""
+
+    spec: str
+    factory: Callable[..., Any]
+    default_name: str
+    params: dict = field(default_factory=dict)
+
+    def create(self):
+        try:
+            tracker = self.factory(**self.params)
+        except TypeError as exc:
+            raise TrackerError(f"cannot create tracker {self.spec!r} with parameters {self.params}: {exc}") from exc
+        return wrap_foreign(tracker)
+
+
+def registered_trackers() -> dict[str, str]:
+    """Registered names and the object each entry point names."""
+    return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def resolve(spec: str, params: dict | None = None) -> TrackerSpec:
+    params = dict(params or {})
+    spec = spec.strip()
+    registered = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+    if spec in registered:
+        try:
+            factory = registered[spec].load()
+        except Exception as exc:  # an entry point's module failing to import
+            raise TrackerError(f"tracker {spec!r} ({registered[spec].value}) failed to load: {exc}") from exc
+        return TrackerSpec(spec, factory, spec, params)
+    scheme, sep, arg = spec.partition(":")
+    if sep and scheme in SCHEMES:
+        return TrackerSpec(spec, SCHEMES[scheme](arg), f"{scheme}-{arg}".lower(), params)
+    if sep:
+        factory = _load_object(scheme, arg, spec)
+        name = getattr(factory, "name", None)
+        if not isinstance(name, str):
+            name = arg
+        return TrackerSpec(spec, factory, name, params)
+    known = ", ".join(sorted(registered)) or "none"
+    raise TrackerError(
+        f"unknown tracker {spec!r}. Registered trackers: {known}; "
+        f"families: {', '.join(f'{s}:NAME' for s in SCHEMES)}; or give module:Class or file.py:Class"
+    )
+
+
+def _load_object(module_ref: str, attr: str, spec: str):
+    try:
+        if module_ref.endswith(".py"):
+            path = Path(module_ref).resolve()
+            if not path.is_file():
+                raise TrackerError(f"tracker file {path} does not exist (from {spec!r})")
+            module_name = f"rasbench_user_tracker_{abs(hash(str(path)))}"
+            module_spec = importlib.util.spec_from_file_location(module_name, path)
+            module = importlib.util.module_from_spec(module_spec)
+            sys.modules[module_name] = module
+            module_spec.loader.exec_module(module)
+        else:
+            module = importlib.import_module(module_ref)
+    except TrackerError:
+        raise
+    except Exception as exc:
+        raise TrackerError(f"cannot import {module_ref!r} for tracker {spec!r}: {exc}") from exc
+    obj = module
+    for part in attr.split("."):
+        if not hasattr(obj, part):
+            raise TrackerError(f"{module_ref!r} has no attribute {attr!r} (from tracker {spec!r})")
+        obj = getattr(obj, part)
+    if not callable(obj):
+        raise TrackerError(f"{spec!r} is not a class or factory")
+    return obj
+
+
+def _is_got10k_tracker(obj: Any) -> bool:
+    return any(
+        cls.__module__.startswith("got10k.") and cls.__name__ == "Tracker"
+        for cls in inspect.getmro(type(obj))
+    )
+
+
+def wrap_foreign(tracker: Any):
+    """Adapt trackers written for other toolkits to the rasbench contract."""
+    if _is_got10k_tracker(tracker):
+        from .adapters.got10k import FromGot10k
+
+        return FromGot10k(tracker)
+    for method in ("init", "update"):
+        if not callable(getattr(tracker, method, None)):
+            raise TrackerError(f"{type(tracker).__name__} has no {method}() method; see rasbench.tracker for the contract")
+    return tracker

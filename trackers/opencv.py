@@ -1,0 +1,64 @@
+"""OpenCV's trackers behind the rasbench contract.
+
+``opencv-python`` ships MIL (and DaSiamRPN, Nano, Vit, which need model files passed as
+parameters); an ``opencv-contrib-python`` install adds KCF, CSRT and others. Any of them
+is ``--tracker opencv:NAME``; MIL is also registered as ``mil``.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class OpenCVTracker:
+    """Wraps ``cv2.Tracker<kind>``. Keyword parameters set fields of ``cv2.Tracker<kind>_Params``."""
+
+    deterministic = False
+
+    def __init__(self, kind: str, **params):
+        import cv2
+
+        self.kind = kind
+        self.name = f"opencv-{kind.lower()}"
+        factory = getattr(cv2, f"Tracker{kind}_create", None) or getattr(getattr(cv2, f"Tracker{kind}", None), "create", None)
+        if factory is None:
+            available = sorted(n[len("Tracker"):-len("_create")] for n in dir(cv2)
+                               if n.startswith("Tracker") and n.endswith("_create"))
+            raise ValueError(f"OpenCV {cv2.__version__} has no Tracker{kind}; available: {', '.join(available)}")
+        self._factory = factory
+        self._params = None
+        if params:
+            params_cls = getattr(cv2, f"Tracker{kind}_Params")
+            self._params = params_cls()
+            for key, value in params.items():
+                if not hasattr(self._params, key):
+                    raise ValueError(f"cv2.Tracker{kind}_Params has no field {key!r}")
+                setattr(self._params, key, value)
+        self._tracker = None
+        self._box = None
+
+    def init(self, image: np.ndarray, box) -> None:
+        import cv2
+
+        self._tracker = self._factory(self._params) if self._params is not None else self._factory()
+        x, y, w, h = (float(v) for v in box)
+        # OpenCV wants an integer rectangle inside the image.
+        rect = (int(round(x)), int(round(y)), max(1, int(round(w))), max(1, int(round(h))))
+        self._tracker.init(cv2.cvtColor(image, cv2.COLOR_RGB2BGR), rect)
+        self._box = np.array(box, dtype=np.float64)
+
+    def update(self, image: np.ndarray):
+        import cv2
+
+        ok, rect = self._tracker.update(cv2.cvtColor(image, cv2.COLOR_RGB2BGR))
+        if ok:
+            self._box = np.array(rect, dtype=np.float64)
+        # On a reported loss keep the last box: OpenCV returns garbage then.
+        return self._box
+
+
+class MILTracker(OpenCVTracker):
+    """Multiple Instance Learning tracker (Babenko et al., CVPR 2009), OpenCV's version."""
+
+    def __init__(self, **params):
+        super().__init__("MIL", **params)
+        self.name = "mil"
