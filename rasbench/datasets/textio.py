@@ -32,19 +32,21 @@ def parse_rows(text: str, columns: int | None, path, what: str = "box") -> np.nd
     ``columns=None`` accepts any constant width. Raises :class:`DatasetError` naming
     the first bad line.
     """
-    lines = text.rstrip().splitlines() if text.strip() else []
-    tokens = text.translate(_TRANSLATE).split()
-    if columns and len(tokens) == len(lines) * columns:
+    lines = text.rstrip().translate(_TRANSLATE).splitlines() if text.strip() else []
+    split = [line.split() for line in lines]
+    width = columns or (len(split[0]) if split else 0)
+    if all(len(values) == width for values in split):
         try:
-            return np.array(tokens, dtype=np.float64).reshape(len(lines), columns)
+            return np.array(split, dtype=np.float64).reshape(len(split), width)
         except ValueError:
-            pass  # fall through to find the offending line
+            pass  # a non-numeric token: find it below
+    lines = text.rstrip().splitlines()
     rows = []
     width = columns
     for number, line in enumerate(lines, start=1):
         values = line.translate(_TRANSLATE).split()
         if not values:
-            raise DatasetError(f"empty line between {what}es (frames after it would shift by one)", path, number)
+            raise DatasetError("empty line inside the file (every later frame would shift by one)", path, number)
         try:
             row = [float(v) for v in values]
         except ValueError:

@@ -1,0 +1,1 @@
+"""Adapters between rasbench trackers and other toolkits' tracker classes."""

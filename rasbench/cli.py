@@ -1,0 +1,252 @@
+"""Command-line interface: ``rasbench run | report | datasets | download | synth | trackers``."""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import RasbenchError
+
+DEFAULT_RESULTS = "results"
+
+
+def _results_default() -> str:
+    return os.environ.get("RASBENCH_RESULTS", DEFAULT_RESULTS)
+
+
+def _split(values) -> list[str]:
+    out = []
+    for value in values or ():
+        out += [v.strip() for v in value.split(",") if v.strip()]
+    return out
+
+
+def _parse_params(pairs) -> dict:
+    """``key=value`` pairs; values are parsed as YAML scalars (numbers, booleans, lists)."""
+    import yaml
+
+    params = {}
+    for pair in pairs or ():
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
+        params[key.strip()] = yaml.safe_load(value)
+    return params
+
+
+class _Group(click.Group):
+    """Turns toolkit errors into one clear line (and exit code 2) instead of a traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except RasbenchError as exc:
+            click.secho(f"error: {exc}", fg="red", err=True)
+            sys.exit(2)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="rasbench")
+def main():
+    """Evaluate single-object trackers on OTB and VOT with the reference toolkits' exact rules.
+
+    \b
+    Typical session:
+      rasbench datasets                          # which benchmarks are found where
+      rasbench run otb2015 --tracker mil         # track; resumes if interrupted
+      rasbench report otb2015 --results results  # success / precision table
+    The built-in `synth` benchmark needs no download: `rasbench run synth --tracker identity`.
+    """
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s: %(message)s")
+
+
+@main.command()
+@click.argument("benchmark")
+@click.option("--tracker", "-t", required=True, help="Registered name (see `rasbench trackers`), SCHEME:ARG "
+              "(opencv:KCF), module:Class or file.py:Class.")
+@click.option("--experiment", "-e", "experiments", multiple=True, default=("ope",), show_default=True,
+              help="ope, tre, sre (repeat or comma-separate for several).")
+@click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (default: search $RASBENCH_DATA; "
+              "synth: the cache).")
+@click.option("--results", type=click.Path(path_type=Path), default=_results_default, show_default="results "
+              "or $RASBENCH_RESULTS", help="Results root; files go to RESULTS/BENCHMARK/EXPERIMENT/NAME/.")
+@click.option("--name", help="Results folder name for this tracker (default: the tracker's name). Use it to "
+              "keep runs with different parameters apart.")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="Tracker constructor argument (repeatable); VALUE is read as YAML (1, 0.5, true, [1, 2]).")
+@click.option("--sequences", "-s", multiple=True, help="Only these sequences (comma-separated or repeated).")
+@click.option("--convention", default="official", show_default=True,
+              help="Decides where OPE starts (official/pysot: Tiger1 from frame 6; got10k: frame 1).")
+@click.option("--force", is_flag=True, help="Redo units that already have results.")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def run(benchmark, tracker, experiments, root, results, name, params, sequences, convention, force, quiet):
+    """Run a tracker on BENCHMARK (otb2013, otb2015, tb50, synth, or a YAML file).
+
+    Finished units are skipped, so rerunning the same command after an interruption
+    completes only what is missing. The exit code is 1 when a unit failed (its error is
+    recorded next to its results and the run goes on with the next one).
+    """
+    from .benchmarks import load_benchmark
+    from .datasets import open_dataset
+    from .registry import resolve
+    from .runner import run_experiment
+
+    bench = load_benchmark(benchmark)
+    exps = _split(experiments)
+    for exp in exps:
+        bench.experiment(exp)
+    spec = resolve(tracker, _parse_params(params))
+    dataset = open_dataset(bench, root=root, images=True, sequences=_split(sequences) or None, progress=not quiet)
+    failed = False
+    for exp in exps:
+        summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
+                                 convention=convention, progress=not quiet)
+        fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
+        click.echo(f"{summary.tracker} {bench.name}/{exp}: {summary.completed} unit(s) run, {summary.skipped} "
+                   f"already done, {len(summary.failures)} failed"
+                   + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
+                   + f"\n  results: {summary.folder.resolve()}", err=True)
+        for failure in summary.failures:
+            click.secho(f"  failed: {failure.message}", fg="red", err=True)
+        failed |= not summary.ok
+    sys.exit(1 if failed else 0)
+
+
+@main.command()
+@click.argument("benchmark")
+@click.option("--results", "results_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Results root or folder of tracker folders (repeat to put other people's results beside "
+                   "yours). Default: results or $RASBENCH_RESULTS.")
+@click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (only the ground truth is read).")
+@click.option("--annotations", type=click.Path(path_type=Path),
+              help="Annotation-only copy: pysot JSON (OTB100.json) or the OTB toolkit's anno/ folder.")
+@click.option("--experiment", "-e", default="ope", show_default=True, help="ope, tre or sre.")
+@click.option("--trackers", "-t", multiple=True, help="Only these trackers, in this order (comma-separated).")
+@click.option("--sequences", "-s", multiple=True, help="Only these sequences.")
+@click.option("--convention", "-c", default="official", show_default=True,
+              help="official (OTB toolkit), got10k or pysot: see `rasbench conventions`.")
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
+              show_default=True)
+@click.option("--attributes", is_flag=True, help="Per-attribute success AUC (table/csv).")
+@click.option("--per-sequence", is_flag=True, help="Per-sequence rows (csv).")
+@click.option("--strict", is_flag=True, help="Exit with code 3 if any tracker has missing or bad result files.")
+def report(benchmark, results_paths, root, annotations, experiment, trackers, sequences, convention, fmt,
+           attributes, per_sequence, strict):
+    """Score result folders on BENCHMARK and print success / precision numbers.
+
+    \b
+    JSON (--format json) prints one object:
+      {"benchmark", "experiment", "convention", "trackers": {NAME: {"success_auc",
+       "precision_20", "norm_precision_20", "success_rate_50", "fps",
+       "sequences": {SEQ: {"success_auc", "precision_20", ...}}, ...}}}
+    with fractions in 0..1. A tracker whose files are missing or have the wrong length
+    is marked incomplete ("complete": false, "problems": {...}), never silently scored.
+    """
+    from .benchmarks import load_benchmark
+    from .datasets import open_dataset
+    from .report import evaluate, to_csv, to_json, to_table
+    from .results import find_tracker_dirs
+
+    bench = load_benchmark(benchmark)
+    bench.experiment(experiment)
+    dataset = open_dataset(bench, root=root, annotations=annotations, images=False,
+                           sequences=_split(sequences) or None)
+    paths = list(results_paths) or [Path(_results_default())]
+    dirs = find_tracker_dirs(paths, bench.name, experiment.lower(), _split(trackers) or None)
+    if not dirs:
+        raise click.ClickException(f"no tracker folders found in {', '.join(map(str, paths))}")
+    rep = evaluate(bench, experiment.lower(), dataset, dirs, convention)
+    if fmt == "json":
+        click.echo(to_json(rep))
+    elif fmt == "csv":
+        click.echo(to_csv(rep, per_sequence=per_sequence, attributes=attributes), nl=False)
+    else:
+        click.echo(to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
+    if strict and any(not t.complete for t in rep.trackers.values()):
+        sys.exit(3)
+
+
+@main.command()
+def conventions():
+    """List the named scoring conventions and what each one does."""
+    from .conventions import OTB_CONVENTIONS
+
+    for conv in OTB_CONVENTIONS.values():
+        click.echo(f"{conv.name:10s} {conv.summary}")
+
+
+@main.command()
+@click.option("--root", type=click.Path(path_type=Path), help="Look only here.")
+def datasets(root):
+    """Show which benchmarks are found where, and what is missing."""
+    from .benchmarks import list_benchmarks, load_benchmark
+    from .datasets import data_dirs, locate
+
+    click.echo("searched: " + (str(root) if root else ", ".join(str(d) for d in data_dirs())
+                               + "  (set RASBENCH_DATA to add folders)"))
+    for name in list_benchmarks():
+        bench = load_benchmark(name)
+        locations = locate(bench, root)
+        if not locations:
+            click.echo(f"{name:10s} not found  (rasbench download {name} --root DIR)")
+            continue
+        for loc in locations:
+            status = "complete" if not loc.missing else f"{len(loc.missing)} missing"
+            click.echo(f"{name:10s} {loc.kind:22s} {loc.found:4d}/{len(bench.sequences):<4d} {status:12s} {loc.path}")
+            for seq, why in list(loc.missing.items())[:5]:
+                click.echo(f"{'':12s}{seq}: {why}")
+            if len(loc.missing) > 5:
+                click.echo(f"{'':12s}... {len(loc.missing) - 5} more")
+
+
+@main.command()
+@click.argument("benchmark")
+@click.option("--root", required=True, type=click.Path(path_type=Path), help="Destination folder.")
+@click.option("--url", "url_template", help="Archive URL template with {folder} (a mirror).")
+@click.option("--sequences", "-s", multiple=True, help="Only these sequences.")
+@click.option("--quiet", "-q", is_flag=True)
+def download(benchmark, root, url_template, sequences, quiet):
+    """Download BENCHMARK's official archives into --root (resumes, verifies, skips complete ones)."""
+    from .benchmarks import load_benchmark
+    from .datasets.download import download_benchmark
+
+    bench = load_benchmark(benchmark)
+    rep = download_benchmark(bench, root, url_template=url_template, sequences=_split(sequences) or None,
+                             progress=not quiet)
+    click.echo(rep.summary())
+    sys.exit(0 if rep.ok else 1)
+
+
+@main.command()
+@click.option("--out", type=click.Path(path_type=Path), help="Folder (default: the cache, where `run synth` looks).")
+@click.option("--seed", type=int, help="Generator seed (default: the benchmark's).")
+@click.option("--force", is_flag=True, help="Regenerate even if present.")
+def synth(out, seed, force):
+    """Generate the synthetic benchmark in OTB and VOT layouts."""
+    from .benchmarks import load_benchmark
+    from .datasets import synth_root
+    from .datasets.synthetic import ensure_generated, generate
+
+    bench = load_benchmark("synth")
+    folder = synth_root(bench, out)
+    if force:
+        generate(bench, folder, seed=seed, progress=True)
+    else:
+        ensure_generated(bench, folder, seed=seed, progress=True)
+    click.echo(f"synthetic benchmark: {folder.resolve()} (otb/ and vot/ layouts)")
+
+
+@main.command("trackers")
+def list_trackers():
+    """List registered trackers and tracker families."""
+    from .registry import SCHEMES, registered_trackers
+
+    for name, target in sorted(registered_trackers().items()):
+        click.echo(f"{name:16s} {target}")
+    for scheme in SCHEMES:
+        click.echo(f"{scheme + ':NAME':16s} family (e.g. {scheme}:KCF)")
+    click.echo("module:Class     any importable class or factory; file.py:Class also works")

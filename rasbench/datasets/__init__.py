@@ -1,0 +1,166 @@
+"""Finding and opening the data of a benchmark.
+
+Search order for a benchmark's data: ``--root DIR`` when given; otherwise every folder
+in ``$RASBENCH_DATA`` (``os.pathsep``-separated) and the default data home
+(``$XDG_DATA_HOME/rasbench`` or ``~/.local/share/rasbench``), each tried as the dataset
+folder itself and with the benchmark's usual folder names appended (``OTB100``,
+``otb2015``, ...). The synthetic benchmark is generated on first use into the cache
+(``$RASBENCH_CACHE`` or ``~/.cache/rasbench``) unless ``--root`` says where.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..benchmarks import BenchmarkDef
+from ..errors import DatasetError
+from .otb import load_annotations, load_native
+from .sequence import Dataset, Sequence
+
+__all__ = ["Dataset", "Sequence", "open_dataset", "data_dirs", "cache_dir", "locate", "sequence_fingerprints"]
+
+
+def data_dirs() -> list[Path]:
+    dirs = [Path(p).expanduser() for p in os.environ.get("RASBENCH_DATA", "").split(os.pathsep) if p]
+    home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    dirs.append(Path(home) / "rasbench")
+    return dirs
+
+
+def cache_dir() -> Path:
+    explicit = os.environ.get("RASBENCH_CACHE")
+    if explicit:
+        return Path(explicit).expanduser()
+    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(home) / "rasbench"
+
+
+def synth_root(benchmark: BenchmarkDef, root: Path | None = None) -> Path:
+    return Path(root) if root is not None else cache_dir() / benchmark.name
+
+
+def _holds_sequences(folder: Path, benchmark: BenchmarkDef) -> bool:
+    return any((folder / spec.folder / spec.groundtruth).is_file() for spec in benchmark.sequences.values())
+
+
+def _candidates(benchmark: BenchmarkDef, bases: list[Path]) -> list[Path]:
+    out = []
+    for base in bases:
+        out.append(base)
+        out += [base / name for name in benchmark.dataset_dirs]
+    return out
+
+
+@dataclass
+class Location:
+    """Where a benchmark's data was found and how complete it is."""
+
+    path: Path
+    kind: str  # "images", "annotations"
+    found: int
+    missing: dict[str, str]
+
+
+def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
+    """Every place holding (part of) the benchmark, for ``rasbench datasets``."""
+    if benchmark.format == "synth":
+        from .synthetic import is_generated
+
+        path = synth_root(benchmark, root)
+        ok = is_generated(benchmark, path)
+        return [Location(path, "generated" if ok else "not generated yet", len(benchmark.sequences) if ok else 0, {})]
+    locations = []
+    bases = [Path(root)] if root is not None else data_dirs()
+    for folder in _candidates(benchmark, bases):
+        if folder.is_dir() and _holds_sequences(folder, benchmark):
+            try:
+                ds = load_native(benchmark.name, folder, benchmark.sequences, images=True)
+                locations.append(Location(folder, "images", len(ds), ds.missing))
+            except DatasetError as exc:
+                locations.append(Location(folder, "images (broken)", 0, {"error": str(exc)}))
+        for name in benchmark.annotation_files:
+            if (folder / name).exists():
+                try:
+                    ds = load_annotations(benchmark.name, folder / name, benchmark.sequences)
+                    locations.append(Location(folder / name, "annotations", len(ds), ds.missing))
+                except DatasetError as exc:
+                    locations.append(Location(folder / name, "annotations (broken)", 0, {"error": str(exc)}))
+    return locations
+
+
+def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotations: Path | None = None,
+                 images: bool = True, sequences: list[str] | None = None, progress: bool = False) -> Dataset:
+    """Load the benchmark's sequences (all, or ``sequences``), with or without images.
+
+    Raises :class:`DatasetError` naming what is missing and where it looked.
+    """
+    specs = benchmark.sequences
+    if sequences:
+        unknown = [s for s in sequences if s not in specs]
+        if unknown:
+            raise DatasetError(f"{benchmark.name} has no sequence(s) {', '.join(unknown)}")
+        specs = {s: specs[s] for s in sequences}
+    if benchmark.format == "synth":
+        from .synthetic import ensure_generated
+
+        folder = ensure_generated(benchmark, synth_root(benchmark, root), progress=progress)
+        dataset = load_native(benchmark.name, folder / "otb", specs, images=images)
+    elif annotations is not None:
+        if images:
+            raise DatasetError("annotation-only copies cannot be used to run trackers; give --root", annotations)
+        dataset = load_annotations(benchmark.name, annotations, specs)
+    else:
+        dataset = _open_otb(benchmark, specs, root, images)
+    if dataset.missing:
+        listed = "\n  ".join(f"{name}: {why}" for name, why in dataset.missing.items())
+        raise DatasetError(f"{benchmark.name}: {len(dataset.missing)} of {len(specs)} sequences missing in "
+                           f"{dataset.source}:\n  {listed}\n(run `rasbench datasets` to see what is found where; "
+                           f"`--sequences` restricts a run to what you have)")
+    return dataset
+
+
+def _open_otb(benchmark: BenchmarkDef, specs, root: Path | None, images: bool) -> Dataset:
+    bases = [Path(root)] if root is not None else data_dirs()
+    looked = []
+    best = None
+    for folder in _candidates(benchmark, bases):
+        looked.append(str(folder))
+        if not folder.is_dir():
+            continue
+        if _holds_sequences(folder, benchmark):
+            dataset = load_native(benchmark.name, folder, specs, images=images)
+            if not dataset.missing:
+                return dataset
+            best = best or dataset
+        if not images:
+            for name in benchmark.annotation_files:
+                if (folder / name).exists():
+                    dataset = load_annotations(benchmark.name, folder / name, specs)
+                    if not dataset.missing:
+                        return dataset
+                    best = best or dataset
+    if best is not None:
+        return best
+    hint = f"give --root DIR, set RASBENCH_DATA, or run `rasbench download {benchmark.name} --root DIR`"
+    if not images:
+        hint += ", or give --annotations (pysot JSON or the OTB toolkit's anno/ folder)"
+    raise DatasetError(f"{benchmark.title} not found; looked in:\n  " + "\n  ".join(looked) + f"\n{hint}")
+
+
+def sequence_fingerprints(dataset: Dataset) -> dict[str, str]:
+    """A short hash per sequence of what a run depends on: ground truth, frame numbers,
+    image files (by name and size; hashing 59k JPEGs would take minutes)."""
+    out = {}
+    for name, seq in dataset.items():
+        h = hashlib.sha256()
+        h.update(np.ascontiguousarray(seq.groundtruth, dtype=np.float64).tobytes())
+        h.update(str(seq.first_frame).encode())
+        for path in seq.frame_paths or ():
+            h.update(path.name.encode())
+            h.update(str(path.stat().st_size).encode())
+        out[name] = h.hexdigest()[:16]
+    return out

@@ -1,0 +1,320 @@
+"""Scoring result folders and printing the numbers (table, JSON, CSV).
+
+Loading is tolerant of other toolkits' naming; scoring is strict: a result file whose
+length does not match the ground truth, or that cannot be parsed, is listed under the
+tracker's ``problems`` and left out, and the tracker is marked incomplete, never
+silently scored over a different set of frames.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .benchmarks import ATTRIBUTE_CODES, BenchmarkDef
+from .conventions import OTBConvention, otb_convention
+from .datasets import Dataset
+from .errors import DatasetError
+from .metrics import otb as M
+from .protocols.otb import expected_lengths, ope_start
+from .results import (match_multi_run_folders, match_one_run_files, read_boxes, read_times,
+                      time_file_for, unit_errors)
+
+
+@dataclass
+class ScoreSet:
+    """Curves and headline numbers of one tracker over a set of sequences."""
+
+    success_curve: np.ndarray
+    precision_curve: np.ndarray
+    norm_precision_curve: np.ndarray
+    sequences: int
+
+    @property
+    def success_auc(self) -> float:
+        return M.auc(self.success_curve)
+
+    @property
+    def precision_20(self) -> float:
+        return float(self.precision_curve[M.PRECISION_INDEX])
+
+    @property
+    def norm_precision_20(self) -> float:
+        return float(self.norm_precision_curve[M.PRECISION_INDEX])
+
+    @property
+    def success_rate_50(self) -> float:
+        return float(self.success_curve[M.SUCCESS_RATE_INDEX])
+
+
+@dataclass
+class TrackerReport:
+    name: str
+    folder: Path
+    overall: ScoreSet | None
+    fps: float | None
+    sequences: dict[str, dict] = field(default_factory=dict)
+    attributes: dict[str, ScoreSet] = field(default_factory=dict)
+    problems: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class Report:
+    benchmark: BenchmarkDef
+    experiment: str
+    convention: OTBConvention
+    dataset: Dataset
+    trackers: dict[str, TrackerReport]
+
+    def ranked(self) -> list[TrackerReport]:
+        def key(t: TrackerReport):
+            auc = t.overall.success_auc if t.overall else float("nan")
+            return (math.isnan(auc), -auc if not math.isnan(auc) else 0.0, t.name)
+        return sorted(self.trackers.values(), key=key)
+
+
+def _load_run(path: Path, expected: int, seq_name: str) -> tuple[np.ndarray | None, str | None]:
+    try:
+        boxes = read_boxes(path)
+    except DatasetError as exc:
+        return None, str(exc)
+    if len(boxes) != expected:
+        return None, f"{path.name} has {len(boxes)} boxes, the ground truth {expected} frames"
+    return boxes, None
+
+
+def _run_fps(box_path: Path, times_path: Path | None, expected: int, rule: str) -> float | None:
+    if times_path is None or not times_path.is_file():
+        return None
+    try:
+        times = read_times(times_path)
+    except DatasetError:
+        return None
+    if len(times) != expected:
+        return None
+    return M.sequence_fps(times, rule)
+
+
+def score_tracker(name: str, folder: Path, benchmark: BenchmarkDef, experiment: str, dataset: Dataset,
+                  convention: OTBConvention) -> TrackerReport:
+    exp = benchmark.experiment(experiment)
+    specs = {s: benchmark.sequences[s] for s in dataset}
+    one_run = exp.protocol == "ope"
+    matched = (match_one_run_files if one_run else match_multi_run_folders)(name, Path(folder), specs)
+    report = TrackerReport(name, Path(folder), None, None, notes=list(matched.notes))
+    errors = unit_errors(Path(folder))
+
+    preds, gts, run_starts, run_seq, seq_names, seq_fps = [], [], [], [], [], []
+    offset = 0
+    for seq_name, seq in dataset.items():
+        lengths = expected_lengths(seq, exp.protocol, exp.options, convention.ope_start)
+        location = matched.files.get(seq_name)
+        if location is None:
+            failed = [r.get("error") for k, r in errors.items() if Path(k).name.startswith(seq_name)]
+            report.problems[seq_name] = f"failed: {failed[0]}" if failed else "no result file"
+            continue
+        runs, fps_values, problem = [], [], None
+        for number, length in enumerate(lengths, start=1):
+            box_path = location if one_run else location / f"{seq_name}_{number:03d}.txt"
+            if not box_path.is_file():
+                problem = f"missing {box_path.name}"
+                break
+            boxes, problem = _load_run(box_path, length, seq_name)
+            if problem:
+                break
+            runs.append(boxes)
+            times_path = time_file_for(box_path) if one_run else box_path.with_name(f"{box_path.stem}_time.txt")
+            fps_values.append(_run_fps(box_path, times_path, length, convention.speed))
+        if problem:
+            report.problems[seq_name] = problem
+            continue
+        index = len(seq_names)
+        seq_names.append(seq_name)
+        for boxes in runs:
+            start = len(seq) - len(boxes)
+            preds.append(boxes)
+            gts.append(seq.groundtruth[start:])
+            run_starts.append(offset)
+            run_seq.append(index)
+            offset += len(boxes)
+        known = [v for v in fps_values if v is not None]
+        seq_fps.append(float(np.mean(known)) if known else None)
+
+    if not seq_names:
+        return report
+    measures = M.frame_measures(np.concatenate(preds), np.concatenate(gts), np.array(run_starts), convention)
+    counts = M.run_curve_counts(measures, convention)
+    curves = M.sequence_curves(counts, measures.lengths, np.array(run_seq))
+
+    def score_set(rows) -> ScoreSet:
+        drop = convention.drop_empty_sequences
+        return ScoreSet(M.mean_curve(curves.success[rows], drop), M.mean_curve(curves.precision[rows], drop),
+                        M.mean_curve(curves.norm_precision[rows], drop), len(rows))
+
+    report.overall = score_set(np.arange(len(seq_names)))
+    report.fps = M.mean_fps(seq_fps, convention.speed)
+    for i, seq_name in enumerate(seq_names):
+        report.sequences[seq_name] = {
+            "success_auc": M.auc(curves.success[i]),
+            "precision_20": float(curves.precision[i][M.PRECISION_INDEX]),
+            "norm_precision_20": float(curves.norm_precision[i][M.PRECISION_INDEX]),
+            "success_rate_50": float(curves.success[i][M.SUCCESS_RATE_INDEX]),
+            "fps": seq_fps[i],
+        }
+    for code in ATTRIBUTE_CODES:
+        rows = [i for i, s in enumerate(seq_names) if code in dataset[s].attributes]
+        if rows:
+            report.attributes[code] = score_set(np.array(rows))
+    return report
+
+
+def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
+             convention: str = "official") -> Report:
+    conv = otb_convention(convention)
+    trackers = {name: score_tracker(name, folder, benchmark, experiment, dataset, conv)
+                for name, folder in tracker_dirs.items()}
+    return Report(benchmark, experiment, conv, dataset, trackers)
+
+
+# ---------------------------------------------------------------------------------------
+# Output formats
+
+
+def _num(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
+
+
+def to_dict(report: Report) -> dict:
+    out = {
+        "benchmark": report.benchmark.name,
+        "experiment": report.experiment,
+        "convention": report.convention.name,
+        "dataset": report.dataset.source,
+        "trackers": {},
+    }
+    for t in report.ranked():
+        o = t.overall
+        entry = {
+            "success_auc": _num(o.success_auc) if o else None,
+            "precision_20": _num(o.precision_20) if o else None,
+            "norm_precision_20": _num(o.norm_precision_20) if o else None,
+            "success_rate_50": _num(o.success_rate_50) if o else None,
+            "fps": _num(t.fps),
+            "complete": t.complete,
+            "scored_sequences": len(t.sequences),
+            "sequences": {s: {k: _num(v) for k, v in d.items()} for s, d in t.sequences.items()},
+            "attributes": {code: {"success_auc": _num(a.success_auc), "precision_20": _num(a.precision_20),
+                                  "sequences": a.sequences} for code, a in t.attributes.items()},
+            "success_curve": [float(v) for v in o.success_curve] if o else [],
+            "precision_curve": [float(v) for v in o.precision_curve] if o else [],
+        }
+        if t.problems:
+            entry["problems"] = dict(t.problems)
+        if t.notes:
+            entry["notes"] = list(t.notes)
+        out["trackers"][t.name] = entry
+    return out
+
+
+def to_json(report: Report) -> str:
+    return json.dumps(to_dict(report), indent=2)
+
+
+CSV_FIELDS = ("tracker", "success_auc", "precision_20", "norm_precision_20", "success_rate_50", "fps",
+              "scored_sequences", "complete")
+
+
+def to_csv(report: Report, per_sequence: bool = False, attributes: bool = False) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if per_sequence:
+        writer.writerow(("tracker", "sequence", "success_auc", "precision_20", "norm_precision_20",
+                         "success_rate_50", "fps"))
+        for t in report.ranked():
+            for s, d in t.sequences.items():
+                writer.writerow((t.name, s, *(_csv(d[k]) for k in ("success_auc", "precision_20",
+                                                                    "norm_precision_20", "success_rate_50", "fps"))))
+        return buf.getvalue()
+    if attributes:
+        writer.writerow(("tracker", "attribute", "sequences", "success_auc", "precision_20"))
+        for t in report.ranked():
+            for code, a in t.attributes.items():
+                writer.writerow((t.name, code, a.sequences, _csv(a.success_auc), _csv(a.precision_20)))
+        return buf.getvalue()
+    writer.writerow(CSV_FIELDS)
+    for t in report.ranked():
+        o = t.overall
+        writer.writerow((t.name, _csv(o and o.success_auc), _csv(o and o.precision_20),
+                         _csv(o and o.norm_precision_20), _csv(o and o.success_rate_50), _csv(t.fps),
+                         len(t.sequences), t.complete))
+    return buf.getvalue()
+
+
+def _csv(value) -> str:
+    value = _num(value)
+    return "" if value is None else f"{value:.6f}"
+
+
+def _fmt(value, digits: int = 3) -> str:
+    value = _num(value)
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def to_table(report: Report, attributes: bool = False, color: bool = False) -> str:
+    """Terminal table, best value per column in bold (when ``color``)."""
+    ranked = report.ranked()
+    title = (f"{report.benchmark.title} - {report.experiment.upper()} - convention {report.convention.name} - "
+             f"{len(report.dataset)} sequences")
+    if attributes:
+        codes = [c for c in ATTRIBUTE_CODES if any(c in t.attributes for t in ranked)]
+        header = ["tracker"] + [f"{c}({max(t.attributes[c].sequences for t in ranked if c in t.attributes)})"
+                                for c in codes]
+        rows = [[t.name] + [t.attributes[c].success_auc if c in t.attributes else None for c in codes]
+                for t in ranked]
+        title += " - success AUC per attribute (sequences)"
+    else:
+        header = ["tracker", "AUC", "P@20", "NP@20", "SR@0.5", "FPS", "seqs"]
+        rows = [[t.name + ("" if t.complete else " *")] +
+                ([t.overall.success_auc, t.overall.precision_20, t.overall.norm_precision_20,
+                  t.overall.success_rate_50] if t.overall else [None] * 4) + [t.fps, len(t.sequences)]
+                for t in ranked]
+    best = {}
+    for col in range(1, len(header)):
+        values = [r[col] for r in rows if isinstance(r[col], float) and not math.isnan(r[col])]
+        if values and header[col] not in ("seqs",):
+            best[col] = max(values)
+    cells = [[r[0]] + [(_fmt(v, 1) if header[c] == "FPS" else str(v) if header[c] == "seqs" else _fmt(v))
+                       for c, v in enumerate(r) if c > 0] for r in rows]
+    widths = [max(len(header[c]), *(len(row[c]) for row in cells)) for c in range(len(header))] if cells else \
+        [len(h) for h in header]
+    lines = [title, "  ".join(h.ljust(widths[0]) if c == 0 else h.rjust(widths[c]) for c, h in enumerate(header))]
+    lines.append("  ".join("-" * w for w in widths))
+    for r, row in zip(rows, cells):
+        out = []
+        for c, text in enumerate(row):
+            text = text.ljust(widths[c]) if c == 0 else text.rjust(widths[c])
+            if color and c in best and r[c] == best[c]:
+                text = f"\033[1m{text}\033[0m"
+            out.append(text)
+        lines.append("  ".join(out))
+    incomplete = [t for t in ranked if not t.complete]
+    if incomplete:
+        lines.append("")
+        lines.append("* incomplete: scored without the sequences listed below (numbers are not comparable)")
+        for t in incomplete:
+            shown = list(t.problems.items())
+            for seq, why in shown[:8]:
+                lines.append(f"  {t.name} / {seq}: {why}")
+            if len(shown) > 8:
+                lines.append(f"  {t.name}: ... and {len(shown) - 8} more")
+    return "\n".join(lines)

@@ -1,0 +1,215 @@
+"""The results store: text files compatible with the OTB / got10k / pysot layouts.
+
+Layout under a results root: ``<benchmark>/<experiment>/<tracker>/``
+
+* one-run experiments (OPE): ``<Seq>.txt`` and ``times/<Seq>_time.txt``, exactly what
+  got10k and pysot write, so their folders and ours load the same way;
+* multi-run experiments (TRE, SRE): ``<Seq>/<Seq>_<run:03d>.txt`` and ``..._time.txt``;
+* ``manifest.json``: what produced the folder; ``<result>.error.json``: a failed unit.
+
+Boxes are ``x,y,w,h`` per line (``%.3f``, comma separated) in the benchmark's native
+coordinates. Every write is atomic (temporary file + ``os.replace``), and the box file
+is written last, so a box file's presence means its unit finished.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .benchmarks import SequenceSpec
+from .datasets.otb import normalise_name
+from .datasets.textio import format_rows, read_rows
+from .errors import ResultsError
+
+MANIFEST = "manifest.json"
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def write_json(path: Path, data) -> None:
+    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+
+
+@dataclass(frozen=True)
+class UnitFiles:
+    boxes: Path
+    times: Path
+
+    @property
+    def error(self) -> Path:
+        return self.boxes.with_name(self.boxes.stem + ".error.json")
+
+
+class ResultStore:
+    """Read/write access to one ``<benchmark>/<experiment>`` folder of tracker folders."""
+
+    def __init__(self, folder: Path, multi_run: bool):
+        self.folder = Path(folder)
+        self.multi_run = multi_run
+
+    def tracker_dir(self, tracker: str) -> Path:
+        return self.folder / tracker
+
+    def unit_files(self, tracker: str, sequence: str, run: int = 1) -> UnitFiles:
+        base = self.tracker_dir(tracker)
+        if self.multi_run:
+            stem = f"{sequence}_{run:03d}"
+            return UnitFiles(base / sequence / f"{stem}.txt", base / sequence / f"{stem}_time.txt")
+        return UnitFiles(base / f"{sequence}.txt", base / "times" / f"{sequence}_time.txt")
+
+    def is_done(self, tracker: str, sequence: str, run: int = 1) -> bool:
+        return self.unit_files(tracker, sequence, run).boxes.is_file()
+
+    def write_unit(self, tracker: str, sequence: str, run: int, boxes: np.ndarray, times: np.ndarray) -> UnitFiles:
+        files = self.unit_files(tracker, sequence, run)
+        atomic_write_text(files.times, format_rows(np.asarray(times)[:, None], fmt="%.8f"))
+        atomic_write_text(files.boxes, format_rows(boxes))
+        if files.error.exists():
+            files.error.unlink()
+        return files
+
+    def write_error(self, tracker: str, sequence: str, run: int, record: dict) -> None:
+        write_json(self.unit_files(tracker, sequence, run).error, record)
+
+    def read_manifest(self, tracker: str) -> dict | None:
+        path = self.tracker_dir(tracker) / MANIFEST
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except ValueError as exc:
+            raise ResultsError(f"{path} is not valid JSON ({exc}); delete it or rerun with --force") from None
+
+    def write_manifest(self, tracker: str, manifest: dict) -> None:
+        write_json(self.tracker_dir(tracker) / MANIFEST, manifest)
+
+
+# ---------------------------------------------------------------------------------------
+# Loading results for scoring, ours or anybody's.
+
+
+def find_tracker_dirs(results: list[Path], benchmark: str, experiment: str, wanted: list[str] | None = None) -> dict[str, Path]:
+    """Tracker folders under each ``--results`` path.
+
+    A path may be a results root (``<path>/<benchmark>/<experiment>/<tracker>``) or
+    directly a folder of tracker folders (other people's raw results). ``wanted``
+    selects and orders trackers; a name may also be ``path/to/TrackerFolder``.
+    """
+    found: dict[str, Path] = {}
+    for root in results:
+        root = Path(root)
+        if not root.is_dir():
+            raise ResultsError(f"results folder {root} does not exist")
+        folder = root / benchmark / experiment if (root / benchmark / experiment).is_dir() else root
+        for child in sorted(folder.iterdir()):
+            if child.is_dir() and not child.name.startswith("."):
+                if child.name in found and found[child.name] != child:
+                    raise ResultsError(f"tracker {child.name!r} is in both {found[child.name].parent} and "
+                                       f"{child.parent}; pass one --results or rename a folder")
+                found[child.name] = child
+    if wanted is None:
+        return found
+    selected = {}
+    for name in wanted:
+        if name in found:
+            selected[name] = found[name]
+        elif Path(name).is_dir():
+            selected[Path(name).name] = Path(name)
+        else:
+            raise ResultsError(f"no results for tracker {name!r}; found: {', '.join(found) or 'none'} "
+                               f"(in {', '.join(str(r) for r in results)})")
+    return selected
+
+
+def _name_keys(spec: SequenceSpec) -> set[str]:
+    return {normalise_name(n) for n in (spec.name, spec.anno, *spec.aliases)}
+
+
+@dataclass
+class TrackerFiles:
+    """Result files of one tracker matched to benchmark sequences."""
+
+    name: str
+    folder: Path
+    files: dict[str, Path] = field(default_factory=dict)  # sequence -> box file (one-run) or folder
+    notes: list[str] = field(default_factory=list)  # e.g. duplicate files, which one was used
+
+
+def match_one_run_files(name: str, folder: Path, specs: dict[str, SequenceSpec]) -> TrackerFiles:
+    """Match ``<Seq>.txt`` files, accepting the usual variants (``jogging_1.txt``,
+    ``Jogging.1.txt``, lower case, got10k's ``Human4.txt``)."""
+    key_to_seq = {}
+    for spec in specs.values():
+        for key in _name_keys(spec):
+            key_to_seq.setdefault(key, spec.name)
+    result = TrackerFiles(name, folder)
+    for path in sorted(folder.glob("*.txt")):
+        if path.stem.endswith("_time"):
+            continue
+        seq = key_to_seq.get(normalise_name(path.stem))
+        if seq is None:
+            continue
+        previous = result.files.get(seq)
+        if previous is not None:
+            keep = path if path.stem == seq else previous
+            result.notes.append(f"{seq}: both {previous.name} and {path.name}; using {keep.name}")
+            result.files[seq] = keep
+        else:
+            result.files[seq] = path
+    return result
+
+
+def match_multi_run_folders(name: str, folder: Path, specs: dict[str, SequenceSpec]) -> TrackerFiles:
+    result = TrackerFiles(name, folder)
+    for spec in specs.values():
+        if (folder / spec.name).is_dir():
+            result.files[spec.name] = folder / spec.name
+    return result
+
+
+def time_file_for(box_file: Path) -> Path | None:
+    """Per-frame times of a one-run result: got10k's ``times/<Seq>_time.txt`` or a
+    ``<Seq>_time.txt`` beside the boxes (pytracking)."""
+    for candidate in (box_file.parent / "times" / f"{box_file.stem}_time.txt",
+                      box_file.with_name(f"{box_file.stem}_time.txt")):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def read_boxes(path: Path) -> np.ndarray:
+    return read_rows(path, 4, "box")
+
+
+def read_times(path: Path) -> np.ndarray:
+    return read_rows(path, 1, "time").reshape(-1)
+
+
+def unit_errors(folder: Path) -> dict[str, dict]:
+    """Failure records (``*.error.json``) left by runs in a tracker folder."""
+    records = {}
+    for path in folder.rglob("*.error.json"):
+        try:
+            records[str(path.relative_to(folder))] = json.loads(path.read_text(encoding="utf-8"))
+        except ValueError:
+            records[str(path.relative_to(folder))] = {"error": "unreadable error record"}
+    return records

@@ -1,0 +1,89 @@
+"""Shared fixtures.
+
+Tests that need the project's shared reference data (real OTB/VOT annotations and raw
+results) find it at ``$RASBENCH_SHARED_DATA`` or ``../shared/data`` beside the checkout,
+and skip cleanly when it is absent (a user's machine does not have it).
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("RASBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    if not (SHARED_DATA / "otb").is_dir():
+        pytest.skip(f"shared reference data not found at {SHARED_DATA}")
+    return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _isolated_dirs(tmp_path_factory, monkeypatch):
+    """Keep caches and default data folders out of the user's home during tests."""
+    home = tmp_path_factory.getbasetemp() / "home"
+    monkeypatch.setenv("RASBENCH_CACHE", str(home / "cache"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    monkeypatch.delenv("RASBENCH_DATA", raising=False)
+    monkeypatch.delenv("RASBENCH_RESULTS", raising=False)
+
+
+def moving_boxes(n: int, start=(10.0, 8.0, 16.0, 12.0), step=(1.0, 0.5)) -> np.ndarray:
+    """A box drifting by ``step`` pixels per frame (1-based OTB coordinates)."""
+    boxes = np.tile(np.array(start, dtype=np.float64), (n, 1))
+    boxes[:, 0] += step[0] * np.arange(n)
+    boxes[:, 1] += step[1] * np.arange(n)
+    return boxes
+
+
+def write_otb_sequence(root: Path, folder: str, gt: np.ndarray, first: int = 1, size=(64, 48),
+                       gt_name: str = "groundtruth_rect.txt", delimiter: str = ",", digits: int = 4) -> None:
+    """Write a tiny OTB-layout sequence: a bright box (drawn from ``gt``) on a dark image."""
+    img_dir = root / folder / "img"
+    img_dir.mkdir(parents=True, exist_ok=True)
+    for k, (x, y, w, h) in enumerate(gt):
+        image = np.full((size[1], size[0], 3), 30, np.uint8)
+        x0, y0 = int(round(x - 1)), int(round(y - 1))
+        image[max(y0, 0): max(y0 + int(h), 0), max(x0, 0): max(x0 + int(w), 0)] = (200, 180, 60)
+        cv2.imwrite(str(img_dir / f"{first + k:0{digits}d}.jpg"), image)
+    text = "\n".join(delimiter.join(f"{v:g}" for v in row) for row in gt) + "\n"
+    (root / folder / gt_name).write_text(text)
+
+
+def write_benchmark(path: Path, sequences: dict[str, dict], name: str = "tiny") -> Path:
+    """A benchmark definition with its own sequence table, using the OTB experiments."""
+    import yaml
+
+    experiments = REPO / "experiments" / "otb" / "experiments.yaml"
+    table = {"sequences": {n: dict(row) for n, row in sequences.items()}}
+    (path.parent / f"{name}_table.yaml").write_text(yaml.safe_dump(table))
+    path.write_text(yaml.safe_dump({
+        "name": name, "title": f"{name} test benchmark", "format": "otb",
+        "base": os.path.relpath(experiments, path.parent), "table": f"{name}_table.yaml",
+        "sequences": list(sequences),
+    }))
+    return path
+
+
+@pytest.fixture
+def tiny_otb(tmp_path):
+    """Two short sequences in OTB layout and their benchmark definition.
+
+    Returns (benchmark definition, dataset root).
+    """
+    from rasbench.benchmarks import load_benchmark
+
+    root = tmp_path / "data"
+    write_otb_sequence(root, "Alpha", moving_boxes(30))
+    write_otb_sequence(root, "Beta", moving_boxes(24, start=(30.0, 20.0, 10.0, 14.0), step=(-0.5, 0.25)), first=3)
+    bench_path = write_benchmark(tmp_path / "tiny.yaml", {
+        "Alpha": {"frames": [1, 30], "attributes": ["FM"]},
+        "Beta": {"frames": [3, 26], "attributes": ["SV", "FM"], "init_omit": [[3, 4]]},
+    })
+    return load_benchmark(str(bench_path)), root

@@ -1,0 +1,100 @@
+"""Small trackers with known behaviour, importable as ``fake_trackers:Name`` in tests."""
+import numpy as np
+
+
+class BrightBox:
+    """Finds the bright box the test sequences draw: a near-perfect tracker from pixels."""
+
+    name = "brightbox"
+    deterministic = True
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float)
+
+    def update(self, image):
+        mask = image.astype(int).sum(axis=2) > 300
+        ys, xs = np.nonzero(mask)
+        if len(xs) == 0:
+            return self.box
+        self.box = np.array([xs.min(), ys.min(), xs.max() - xs.min() + 1, ys.max() - ys.min() + 1], float)
+        return self.box
+
+
+class Recorder:
+    """Remembers every init box it was given (class attribute, shared by instances)."""
+
+    name = "recorder"
+    init_boxes = []
+
+    def init(self, image, box):
+        Recorder.init_boxes.append(np.asarray(box, float).copy())
+        self.box = np.asarray(box, float)
+
+    def update(self, image):
+        return {"box": self.box, "confidence": 0.5}
+
+
+class Faulty:
+    """Raises on the ``fail_at``-th update of the sequence whose first frame is ``fail_on_width`` wide."""
+
+    name = "faulty"
+
+    def __init__(self, fail_at=5, fail_on_height=None):
+        self.fail_at = fail_at
+        self.fail_on_height = fail_on_height
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float)
+        self.count = 0
+        self.armed = self.fail_on_height is None or image.shape[0] == self.fail_on_height
+
+    def update(self, image):
+        self.count += 1
+        if self.armed and self.count == self.fail_at:
+            raise RuntimeError("simulated crash")
+        return self.box
+
+
+class BadBoxes:
+    """Returns NaN at update 3, a negative width at update 5, otherwise the initial box."""
+
+    name = "badboxes"
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float)
+        self.count = 0
+
+    def update(self, image):
+        self.count += 1
+        if self.count == 3:
+            return [np.nan] * 4
+        if self.count == 5:
+            return [self.box[0], self.box[1], -4.0, self.box[3]]
+        return self.box
+
+
+class Drift:
+    """Moves its box by ``step`` pixels right per frame (a parameterised tracker)."""
+
+    name = "drift"
+    deterministic = True
+
+    def __init__(self, step=1.0):
+        self.step = float(step)
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float).copy()
+
+    def update(self, image):
+        self.box[0] += self.step
+        return self.box
+
+
+class NotABox:
+    name = "notabox"
+
+    def init(self, image, box):
+        pass
+
+    def update(self, image):
+        return "left a bit"

@@ -1,0 +1,83 @@
+"""The command-line contract scripts depend on."""
+import json
+
+from click.testing import CliRunner
+
+from rasbench.cli import main
+
+
+def invoke(*args):
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_help_is_useful():
+    out = invoke("--help").output
+    for command in ("run", "report", "datasets", "download", "synth", "trackers", "conventions"):
+        assert command in out
+    assert "--format" in invoke("report", "--help").output
+    assert "module:Class" in invoke("run", "--help").output
+
+
+def test_run_then_report_json_contract(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    bench_file = str(bench.path)
+    results = tmp_path / "res"
+    run = invoke("run", bench_file, "--tracker", "identity", "--root", root, "--results", results, "-q")
+    assert run.exit_code == 0, run.output
+    again = invoke("run", bench_file, "--tracker", "identity", "--root", root, "--results", results, "-q")
+    assert "0 unit(s) run, 2 already done" in again.output
+    out = invoke("report", bench_file, "--results", results, "--root", root, "--format", "json")
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.output)
+    assert (data["benchmark"], data["experiment"], data["convention"]) == ("tiny", "ope", "official")
+    entry = data["trackers"]["identity"]
+    for key in ("success_auc", "precision_20", "norm_precision_20", "success_rate_50", "fps"):
+        assert key in entry
+    assert 0 <= entry["success_auc"] <= 1 and entry["fps"] > 0
+    assert set(entry["sequences"]) == {"Alpha", "Beta"}
+    assert set(entry["sequences"]["Alpha"]) >= {"success_auc", "precision_20"}
+
+
+def test_report_table_and_csv(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res", "-q")
+    table = invoke("report", bench.path, "--results", tmp_path / "res", "--root", root).output
+    assert "identity" in table and "AUC" in table
+    csv_out = invoke("report", bench.path, "--results", tmp_path / "res", "--root", root, "-f", "csv").output
+    assert csv_out.splitlines()[0].startswith("tracker,success_auc,precision_20")
+    attrs = invoke("report", bench.path, "--results", tmp_path / "res", "--root", root, "--attributes").output
+    assert "SV(1)" in attrs and "FM(2)" in attrs
+
+
+def test_failures_set_the_exit_code(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    result = invoke("run", bench.path, "-t", "fake_trackers:Faulty", "-p", "fail_at=3", "--root", root,
+                    "--results", tmp_path / "res", "-q")
+    assert result.exit_code == 1 and "simulated crash" in result.output
+
+
+def test_dataset_errors_are_one_clear_line(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    (root / "Alpha" / "groundtruth_rect.txt").write_text("1,2,3\n")
+    result = CliRunner().invoke(main, ["run", str(bench.path), "-t", "identity", "--root", str(root)])
+    assert result.exit_code == 2
+    assert "error:" in result.output and "groundtruth_rect.txt, line 1" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_incomplete_results_are_marked_and_strict_fails(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res", "-q")
+    path = tmp_path / "res/tiny/ope/identity/Beta.txt"
+    path.write_text("\n".join(path.read_text().splitlines()[:-1]) + "\n")
+    table = invoke("report", bench.path, "--results", tmp_path / "res", "--root", root)
+    assert "identity *" in table.output and "21 boxes, the ground truth 22 frames" in table.output
+    data = json.loads(invoke("report", bench.path, "--results", tmp_path / "res", "--root", root, "-f", "json").output)
+    assert data["trackers"]["identity"]["complete"] is False
+    assert invoke("report", bench.path, "--results", tmp_path / "res", "--root", root, "--strict").exit_code == 3
+
+
+def test_trackers_and_conventions_lists():
+    assert "identity" in invoke("trackers").output
+    out = invoke("conventions").output
+    assert "official" in out and "got10k" in out and "pysot" in out

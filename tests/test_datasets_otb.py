@@ -1,0 +1,157 @@
+"""OTB datasets: the shipped table, the three sources, and clear errors for bad data."""
+import json
+
+import numpy as np
+import pytest
+
+from conftest import moving_boxes, write_benchmark, write_otb_sequence
+from rasbench.benchmarks import load_benchmark
+from rasbench.datasets import open_dataset
+from rasbench.datasets.otb import load_anno_folder, load_native, load_pysot_json
+from rasbench.datasets.textio import parse_rows
+from rasbench.errors import ConfigError, DatasetError
+
+
+def test_benchmark_sizes_match_the_papers():
+    expected = {"otb2013": (51, 29491), "otb2015": (100, 59040), "tb50": (50, None)}
+    for name, (count, frames) in expected.items():
+        bench = load_benchmark(name)
+        assert len(bench.sequences) == count
+        if frames:
+            assert sum(s.length for s in bench.sequences.values()) == frames
+    assert set(load_benchmark("otb2013").sequences) <= set(load_benchmark("otb2015").sequences)
+    assert set(load_benchmark("tb50").sequences) <= set(load_benchmark("otb2015").sequences)
+    assert load_benchmark("tb100").name == "otb2015"
+
+
+def test_quirks_are_table_data():
+    seqs = load_benchmark("otb2015").sequences
+    assert (seqs["David"].first, seqs["David"].last) == (300, 770)
+    assert (seqs["BlurCar1"].first, seqs["BlurCar1"].last) == (247, 988)
+    assert (seqs["Football1"].last, seqs["Freeman3"].last, seqs["Freeman4"].last, seqs["Diving"].last) == (74, 460, 283, 215)
+    assert seqs["Tiger1"].init_omit[0] == (1, 5)
+    assert (seqs["Jogging-2"].folder, seqs["Jogging-2"].groundtruth) == ("Jogging", "groundtruth_rect.2.txt")
+    assert seqs["Human4-2"].groundtruth == "groundtruth_rect.2.txt"
+    assert sum(1 for s in seqs.values() if s.init_omit) == 27
+
+
+def test_attribute_counts_match_the_published_plots():
+    def counts(name):
+        c = {}
+        for s in load_benchmark(name).sequences.values():
+            for a in s.attributes:
+                c[a] = c.get(a, 0) + 1
+        return c
+    # OTB-2015 (TPAMI'15) and OTB-2013 (CVPR'13) attribute plot titles
+    assert counts("otb2015") == dict(IV=38, OPR=63, SV=64, OCC=49, DEF=44, MB=29, FM=39, IPR=51, OV=14, BC=31, LR=9)
+    assert counts("otb2013") == dict(IV=25, OPR=39, SV=28, OCC=29, DEF=19, MB=12, FM=17, IPR=31, OV=6, BC=21, LR=4)
+
+
+def test_unknown_benchmark_lists_the_known_ones():
+    with pytest.raises(ConfigError, match="otb2015"):
+        load_benchmark("otb2099")
+
+
+def test_parse_rows_accepts_mixed_delimiters_and_trailing_blank_lines():
+    rows = parse_rows("1,2,3,4\n5\t6\t7\t8\n9 10 11 12\n\n\n", 4, "x")
+    assert rows.tolist() == [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]]
+    assert parse_rows("1,2,nan,4\n", 4, "x")[0, 2] != parse_rows("1,2,nan,4\n", 4, "x")[0, 2]
+
+
+@pytest.mark.parametrize("text, line, message", [
+    ("1,2,3,4\n1,2,3\n", 2, "expected 4 values"),
+    ("1,2,3,4\n\n1,2,3,4\n", 2, "empty line"),
+    ("1,2,3,4\n1,2,x,4\n", 2, "not a number"),
+    ("1,2,3,4,5\n1,2,3\n", 1, "expected 4 values"),
+])
+def test_parse_rows_names_the_bad_line(text, line, message):
+    with pytest.raises(DatasetError, match=message) as info:
+        parse_rows(text, 4, "gt.txt")
+    assert info.value.line == line and f"line {line}" in str(info.value)
+
+
+def test_native_layout_with_frame_ranges_and_two_targets(tmp_path):
+    root = tmp_path / "data"
+    write_otb_sequence(root, "Late", moving_boxes(6), first=5, delimiter="\t")  # like BlurCar3
+    gt1, gt2 = moving_boxes(8), moving_boxes(8, start=(30, 30, 8, 8))
+    write_otb_sequence(root, "Pair", gt1, gt_name="groundtruth_rect.1.txt")
+    (root / "Pair" / "groundtruth_rect.2.txt").write_text("\n".join(",".join(map(str, r)) for r in gt2))
+    write_otb_sequence(root, "Extra", moving_boxes(10), digits=5)  # like Board; only 8 annotated
+    (root / "Extra" / "groundtruth_rect.txt").write_text("\n".join("1,1,5,5" for _ in range(8)) + "\n\n")
+    bench = load_benchmark(str(write_benchmark(tmp_path / "b.yaml", {
+        "Late": {"frames": [5, 10]},
+        "Pair-1": {"folder": "Pair", "groundtruth": "groundtruth_rect.1.txt", "frames": [1, 8]},
+        "Pair-2": {"folder": "Pair", "groundtruth": "groundtruth_rect.2.txt", "frames": [1, 8]},
+        "Extra": {"frames": [1, 8]},
+    })))
+    ds = open_dataset(bench, root=root)
+    assert [len(s) for s in ds.values()] == [6, 8, 8, 8]
+    assert ds["Late"].frame_paths[0].name == "0005.jpg" and ds["Late"].first_frame == 5
+    assert np.array_equal(ds["Pair-2"].groundtruth, gt2)
+    assert ds["Extra"].frame_paths[-1].name == "00008.jpg"
+    assert ds["Late"].frame(0).shape == (48, 64, 3) and ds["Late"].frame(0).dtype == np.uint8
+
+
+def test_missing_frame_and_short_ground_truth_are_named(tiny_otb):
+    bench, root = tiny_otb
+    (root / "Alpha" / "img" / "0007.jpg").unlink()
+    with pytest.raises(DatasetError, match=r"Alpha: 1 of frames 1-30 missing \(frames 7;"):
+        open_dataset(bench, root=root)
+    lines = (root / "Beta" / "groundtruth_rect.txt").read_text().splitlines()
+    (root / "Beta" / "groundtruth_rect.txt").write_text("\n".join(lines[:-2]) + "\n")
+    with pytest.raises(DatasetError, match="Beta: 22 ground-truth boxes, expected 24"):
+        open_dataset(bench, root=root, images=False)
+
+
+def test_malformed_ground_truth_line_is_named(tiny_otb):
+    bench, root = tiny_otb
+    path = root / "Alpha" / "groundtruth_rect.txt"
+    lines = path.read_text().splitlines()
+    lines[16] = "10,20,30"
+    path.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DatasetError) as info:
+        open_dataset(bench, root=root)
+    assert str(path) in str(info.value) and "line 17" in str(info.value)
+
+
+def test_missing_dataset_says_where_it_looked(tiny_otb, tmp_path):
+    bench, _ = tiny_otb
+    with pytest.raises(DatasetError, match="not found; looked in") as info:
+        open_dataset(bench, root=tmp_path / "nowhere")
+    assert "rasbench download" in str(info.value)
+
+
+def test_missing_sequence_is_listed(tiny_otb):
+    bench, root = tiny_otb
+    import shutil
+    shutil.rmtree(root / "Beta")
+    with pytest.raises(DatasetError, match="1 of 2 sequences missing") as info:
+        open_dataset(bench, root=root)
+    assert "Beta" in str(info.value)
+    assert list(open_dataset(bench, root=root, sequences=["Alpha"])) == ["Alpha"]
+
+
+# --- the real OTB annotations (skipped without ../shared/data) -------------------------
+
+
+def test_anno_folder_and_pysot_json_agree(shared_data):
+    specs = load_benchmark("otb2015").sequences
+    anno = load_anno_folder("otb2015", shared_data / "otb/annotations/anno", specs)
+    js = load_pysot_json("otb2015", shared_data / "otb/annotations/OTB100.json", specs)
+    assert not anno.missing and not js.missing and len(anno) == len(js) == 100
+    for name in specs:
+        a, j = anno[name], js[name]
+        offset = j.first_frame - a.first_frame
+        assert np.array_equal(a.groundtruth[offset:], j.groundtruth), name
+        assert (offset, name == "Tiger1") in ((0, False), (5, True))
+
+
+def test_real_sequences_in_native_layout(shared_data):
+    bench = load_benchmark("otb2015")
+    ds = load_native("otb2015", shared_data / "sequences", {n: bench.sequences[n] for n in
+                     ("Couple", "Crossing", "Football1", "Jogging-1", "Jogging-2", "Dog1")})
+    assert not ds.missing
+    assert len(ds["Football1"]) == 74 and len(ds["Dog1"]) == 1350
+    assert ds["Dog1"].frame(0).shape[2] == 3  # grayscale JPEG delivered as RGB
+    js = json.loads((shared_data / "otb/annotations/OTB100.json").read_text())
+    assert np.array_equal(ds["Jogging-2"].groundtruth, np.array(js["Jogging-2"]["gt_rect"], float))

@@ -1,0 +1,350 @@
+"""rasbench.datasets.download against a local HTTP server serving archives built here.
+
+Nothing leaves 127.0.0.1: each test starts its own server (port 0) and stops it at the end.
+The tiny benchmark mirrors the OTB quirks that matter for downloading: a two-target
+folder (Jog, like Jogging), a sequence whose frames start at 5 (Car3, like BlurCar3),
+and the three archive layouts (folder at the top, nested one level deeper, files at the root).
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from rasbench.benchmarks import load_benchmark
+from rasbench.datasets.download import PARTIAL_DIR, download_benchmark, fetch
+from rasbench.datasets.otb import load_native
+from rasbench.errors import ConfigError, DatasetError
+
+TABLE = """\
+sequences:
+  Alpha: {frames: [1, 4]}
+  Car3: {frames: [5, 8]}
+  Jog-1: {folder: Jog, groundtruth: groundtruth_rect.1.txt, frames: [1, 3], aliases: [Jogger]}
+  Jog-2: {folder: Jog, groundtruth: groundtruth_rect.2.txt, frames: [1, 3]}
+"""
+FOLDERS = ["Alpha", "Car3", "Jog"]
+FAST = dict(progress=False, backoff=0.0, timeout=5.0)  # no sleeping between retries
+
+
+def tiny_jpeg() -> bytes:
+    ok, encoded = cv2.imencode(".jpg", np.full((8, 8, 3), 128, np.uint8))
+    assert ok
+    return encoded.tobytes()
+
+
+def gt_lines(count: int) -> bytes:
+    return "".join(f"{1 + k},2,3,4\n" for k in range(count)).encode()
+
+
+def sequence_files(folder: str) -> dict[str, bytes]:
+    """Relative path -> content of one complete sequence folder."""
+    frame = tiny_jpeg()
+    if folder == "Alpha":
+        files = {f"img/{n:04d}.jpg": frame for n in range(1, 5)}
+        files["groundtruth_rect.txt"] = gt_lines(4)
+    elif folder == "Car3":  # images and ground truth cover frames 5-8 only
+        files = {f"img/{n:04d}.jpg": frame for n in range(5, 9)}
+        files["groundtruth_rect.txt"] = gt_lines(4)
+    else:
+        files = {f"img/{n:04d}.jpg": frame for n in range(1, 4)}
+        files["groundtruth_rect.1.txt"] = gt_lines(3)
+        files["groundtruth_rect.2.txt"] = gt_lines(3)
+    return files
+
+
+def build_zip(files: dict[str, bytes], prefix: str = "") -> bytes:
+    """Stored (uncompressed) members, so flipping a data byte gives a CRC error, not a zlib one."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
+        for name, data in files.items():
+            archive.writestr(prefix + name, data)
+    return buffer.getvalue()
+
+
+def official_archives() -> dict[str, bytes]:
+    """One archive per folder, in the three layouts the downloader must accept."""
+    return {
+        "Alpha.zip": build_zip(sequence_files("Alpha"), "Alpha/"),
+        "Car3.zip": build_zip(sequence_files("Car3"), "otb/Car3/"),
+        "Jog.zip": build_zip(sequence_files("Jog")),
+    }
+
+
+class ArchiveServer:
+    """Serves ``files`` with Range support; ``faults[name]`` lists misbehaviours, used once each.
+
+    Faults: ``("cut", n)`` sends the headers and only ``n`` bytes of the body, then
+    closes; ``("status", code)`` answers with that error; ``("ignore-range",)`` answers
+    200 with the whole file even to a Range request.
+    """
+
+    def __init__(self, files: dict[str, bytes]):
+        self.files = dict(files)
+        self.faults: dict[str, list[tuple]] = {}
+        self.requests: list[tuple[str, str | None]] = []  # (file name, Range header)
+        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.01,), daemon=True)
+
+    @property
+    def url_template(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_address[1]}/{{folder}}.zip"
+
+    def requests_for(self, name: str) -> list[str | None]:
+        return [rng for file, rng in self.requests if file == name]
+
+    def __enter__(self) -> "ArchiveServer":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join()
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                name = self.path.lstrip("/")
+                requested_range = self.headers.get("Range")
+                server.requests.append((name, requested_range))
+                pending = server.faults.get(name) or []
+                fault = pending.pop(0) if pending else ("none",)
+                data = server.files.get(name)
+                if fault[0] == "status":
+                    return self.send_error(fault[1])
+                if data is None:
+                    return self.send_error(404)
+                start = 0
+                if requested_range and fault[0] != "ignore-range":
+                    start = int(re.fullmatch(r"bytes=(\d+)-", requested_range).group(1))
+                    if start >= len(data):
+                        self.send_response(416)
+                        self.send_header("Content-Range", f"bytes */{len(data)}")
+                        self.send_header("Content-Length", "0")
+                        return self.end_headers()
+                    self.send_response(206)
+                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+                else:
+                    self.send_response(200)
+                body = data[start:]
+                self.send_header("Content-Type", "application/zip")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body[:fault[1]] if fault[0] == "cut" else body)
+
+            def log_message(self, *args):  # keep pytest output clean
+                pass
+
+        return Handler
+
+
+@pytest.fixture
+def server():
+    with ArchiveServer(official_archives()) as running:
+        yield running
+
+
+def make_benchmark(tmp_path: Path, url_template: str, sha256: dict[str, str] | None = None):
+    """A tiny OTB-format benchmark; a fresh file per test because load_benchmark is cached."""
+    (tmp_path / "table.yaml").write_text(TABLE)
+    sha_lines = "".join(f"    {folder}: '{digest}'\n" for folder, digest in (sha256 or {}).items())
+    (tmp_path / "tiny.yaml").write_text(
+        "name: tiny\nformat: otb\ntable: table.yaml\n"
+        "sequences: [Alpha, Car3, Jog-1, Jog-2]\n"
+        "experiments: {ope: {protocol: ope}}\n"
+        f"download:\n  url: {url_template}\n" + (f"  sha256:\n{sha_lines}" if sha_lines else ""))
+    return load_benchmark(str(tmp_path / "tiny.yaml"))
+
+
+def assert_complete(benchmark, root: Path, names=None) -> None:
+    specs = {n: s for n, s in benchmark.sequences.items() if names is None or n in names}
+    dataset = load_native("tiny", root, specs, images=True)
+    assert not dataset.missing and sorted(dataset) == sorted(specs)
+
+
+def test_clean_download_of_every_layout(tmp_path, server, capsys):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    report = download_benchmark(benchmark, root, progress=True, backoff=0.0)
+    assert report.ok and report.downloaded == FOLDERS and report.skipped == []
+    assert_complete(benchmark, root)
+    assert (root / "Car3" / "img" / "0005.jpg").is_file()
+    assert sorted(p.name for p in root.iterdir()) == FOLDERS  # .download/ tidied away
+    assert [rng for _, rng in server.requests] == [None, None, None]
+    assert str(root) in report.summary()
+
+
+def test_complete_folders_are_skipped_without_network(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    assert download_benchmark(benchmark, root, **FAST).ok
+    server.requests.clear()
+    report = download_benchmark(benchmark, root, **FAST)
+    assert report.ok and report.skipped == FOLDERS and report.downloaded == []
+    assert server.requests == []
+
+
+def test_incomplete_folder_is_replaced(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    (root / "Alpha" / "img").mkdir(parents=True)
+    (root / "Alpha" / "groundtruth_rect.txt").write_bytes(gt_lines(4))  # frames missing
+    report = download_benchmark(benchmark, root, sequences=["Alpha"], **FAST)
+    assert report.downloaded == ["Alpha"]
+    assert_complete(benchmark, root, ["Alpha"])
+
+
+def test_truncated_transfer_is_resumed_with_range(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    server.faults["Alpha.zip"] = [("cut", 300)]
+    report = download_benchmark(benchmark, root, sequences=["Alpha"], **FAST)
+    assert report.ok, report.summary()
+    assert server.requests_for("Alpha.zip") == [None, "bytes=300-"]
+    assert_complete(benchmark, root, ["Alpha"])
+    assert (root / "Alpha" / "img" / "0004.jpg").read_bytes() == tiny_jpeg()
+
+
+def test_part_left_by_earlier_run_is_resumed(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    (root / PARTIAL_DIR).mkdir(parents=True)
+    (root / PARTIAL_DIR / "Jog.zip.part").write_bytes(server.files["Jog.zip"][:500])
+    report = download_benchmark(benchmark, root, sequences=["Jog-2"], **FAST)
+    assert report.ok and server.requests_for("Jog.zip") == ["bytes=500-"]
+    assert_complete(benchmark, root, ["Jog-1", "Jog-2"])
+    assert not (root / PARTIAL_DIR).exists()
+
+
+def test_server_ignoring_range_restarts_from_scratch(tmp_path, server):
+    dest = tmp_path / "Alpha.zip"
+    dest.with_name("Alpha.zip.part").write_bytes(b"stale bytes of some other file")
+    server.faults["Alpha.zip"] = [("ignore-range",)]
+    fetch(server.url_template.format(folder="Alpha"), dest, backoff=0.0)
+    assert dest.read_bytes() == server.files["Alpha.zip"]
+
+
+def test_416_for_a_complete_part_needs_no_more_data(tmp_path, server):
+    dest = tmp_path / "Alpha.zip"
+    dest.with_name("Alpha.zip.part").write_bytes(server.files["Alpha.zip"])
+    fetch(server.url_template.format(folder="Alpha"), dest, backoff=0.0)
+    assert dest.read_bytes() == server.files["Alpha.zip"]
+    assert server.requests_for("Alpha.zip") == [f"bytes={len(server.files['Alpha.zip'])}-"]
+
+
+def test_server_error_is_retried(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    server.faults["Car3.zip"] = [("status", 500), ("status", 503)]
+    report = download_benchmark(benchmark, tmp_path / "data", sequences=["Car3"], retries=2, **FAST)
+    assert report.ok and len(server.requests_for("Car3.zip")) == 3
+
+
+def test_retries_exhausted_keeps_part_for_next_run(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    server.faults["Alpha.zip"] = [("cut", 100), ("status", 500)]
+    report = download_benchmark(benchmark, root, sequences=["Alpha"], retries=1, **FAST)
+    assert report.failed.keys() == {"Alpha"} and "500" in report.failed["Alpha"]
+    assert (root / PARTIAL_DIR / "Alpha.zip.part").stat().st_size == 100
+    assert "resume on the next run" in report.summary()
+    assert download_benchmark(benchmark, root, sequences=["Alpha"], **FAST).ok
+    assert server.requests_for("Alpha.zip")[-1] == "bytes=100-"
+
+
+def test_corrupt_archive_is_reported_and_run_continues(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    archive = bytearray(server.files["Alpha.zip"])
+    archive[archive.index(tiny_jpeg()) + 100] ^= 0xFF  # inside Alpha/img/0001.jpg
+    server.files["Alpha.zip"] = bytes(archive)
+    report = download_benchmark(benchmark, root, **FAST)
+    assert report.failed.keys() == {"Alpha"} and report.downloaded == ["Car3", "Jog"]
+    reason = report.failed["Alpha"]
+    assert "Alpha.zip" in reason and "Alpha/img/0001.jpg" in reason and "CRC" in reason
+    assert not (root / "Alpha").exists() and not (root / PARTIAL_DIR).exists()
+    assert "Alpha" in report.summary() and reason in report.summary()
+
+
+def test_archive_with_missing_frames_fails_the_load_check(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    files = sequence_files("Car3")
+    del files["img/0007.jpg"]
+    server.files["Car3.zip"] = build_zip(files, "Car3/")
+    report = download_benchmark(benchmark, root, **FAST)
+    reason = report.failed["Car3"]
+    assert "Car3.zip" in reason and "Car3/img" in reason and "7" in reason
+    assert not (root / "Car3").exists() and report.downloaded == ["Alpha", "Jog"]
+
+
+def test_missing_archive_is_reported_without_retries(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    del server.files["Jog.zip"]
+    report = download_benchmark(benchmark, tmp_path / "data", **FAST)
+    assert not report.ok and report.downloaded == ["Alpha", "Car3"]
+    assert "404" in report.failed["Jog"] and "Jog.zip" in report.failed["Jog"]
+    assert len(server.requests_for("Jog.zip")) == 1
+    assert "Jog (Jog-1, Jog-2)" in report.summary()
+
+
+def test_sha256_checks(tmp_path, server):
+    right = hashlib.sha256(server.files["Alpha.zip"]).hexdigest()
+    benchmark = make_benchmark(tmp_path, server.url_template, sha256={"Alpha": "0" * 64})
+    root = tmp_path / "data"
+    report = download_benchmark(benchmark, root, sequences=["Alpha"], **FAST)
+    assert "sha256 mismatch" in report.failed["Alpha"] and "Alpha.zip" in report.failed["Alpha"]
+    assert not (root / "Alpha").exists() and not (root / PARTIAL_DIR).exists()
+    # an explicit checksum overrides the benchmark's
+    report = download_benchmark(benchmark, root, sequences=["Alpha"], checksums={"Alpha": right}, **FAST)
+    assert report.ok and report.downloaded == ["Alpha"]
+
+
+@pytest.mark.parametrize("evil", ["../evil.txt", "/tmp/rasbench-evil.txt", "Alpha/../../evil.txt"])
+def test_zip_slip_is_refused(tmp_path, server, evil):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    files = {"Alpha/" + name: data for name, data in sequence_files("Alpha").items()}
+    server.files["Alpha.zip"] = build_zip({**files, evil: b"owned"})
+    report = download_benchmark(benchmark, root, sequences=["Alpha"], **FAST)
+    assert "unsafe member" in report.failed["Alpha"] and evil in report.failed["Alpha"]
+    assert not list(tmp_path.rglob("evil.txt")) and not Path("/tmp/rasbench-evil.txt").exists()
+    assert not (root / "Alpha").exists()
+
+
+def test_sequence_filter_fetches_whole_folder(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    report = download_benchmark(benchmark, root, sequences=["Jog-1"], **FAST)
+    assert report.downloaded == ["Jog"] and [name for name, _ in server.requests] == ["Jog.zip"]
+    assert_complete(benchmark, root, ["Jog-1", "Jog-2"])
+    # aliases, folder names and case variants name the same folder
+    report = download_benchmark(benchmark, root, sequences=["jogger", "JOG_2", "Jog"], **FAST)
+    assert report.skipped == ["Jog"] and len(server.requests) == 1
+
+
+def test_bad_calls_raise_before_any_request(tmp_path, server):
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    with pytest.raises(ConfigError, match="Nope"):
+        download_benchmark(benchmark, tmp_path / "data", sequences=["Alpha", "Nope"], **FAST)
+    with pytest.raises(ConfigError, match="folder"):
+        download_benchmark(benchmark, tmp_path / "data", url_template="http://127.0.0.1/x.zip", **FAST)
+    with pytest.raises(ConfigError, match="64 hex digits"):
+        download_benchmark(benchmark, tmp_path / "data", checksums={"Alpha": 1234}, **FAST)
+    assert server.requests == []
+
+
+def test_fetch_reports_http_errors(tmp_path, server):
+    with pytest.raises(DatasetError, match="404"):
+        fetch(server.url_template.format(folder="Nothing"), tmp_path / "Nothing.zip", backoff=0.0)
+    assert not (tmp_path / "Nothing.zip").exists() and not (tmp_path / "Nothing.zip.part").exists()

@@ -1,0 +1,120 @@
+"""OTB metric functions against hand-computed values and the toolkits' documented rules."""
+import math
+
+import numpy as np
+import pytest
+
+from rasbench.conventions import otb_convention
+from rasbench.metrics import otb as M
+
+
+def test_iou_reference_value_same_in_all_rules():
+    # protocols.md §1.1: (1,1,100,100) vs (50,50,100,100) -> 0.1494913... in every toolkit
+    a = np.array([[1, 1, 100, 100.0]])
+    b = np.array([[50, 50, 100, 100.0]])
+    inter = 51 * 51
+    exact = inter / (2 * 100 * 100 - inter)
+    for rule in ("otb", "got10k", "pysot"):
+        assert M.overlap(a, b, rule)[0] == pytest.approx(exact, abs=1e-15)
+    assert exact == pytest.approx(0.1494913, abs=1e-7)
+
+
+def test_iou_rules_differ_only_where_documented():
+    a = np.array([[0, 0, 0, 0.0], [np.nan, 1, 5, 5]])
+    b = np.array([[0, 0, 0, 0.0], [1, 1, 5, 5]])
+    otb = M.overlap(a, b, "otb")
+    g10 = M.overlap(a, b, "got10k")
+    assert math.isnan(otb[0]) and g10[0] == 0.0  # 0/0: OTB keeps NaN, got10k's eps gives 0
+    # MATLAB min/max ignore NaN: a NaN x makes the intersection use the other box's extent.
+    assert otb[1] == pytest.approx(1.0)
+    assert math.isnan(g10[1]) and math.isnan(M.overlap(a, b, "pysot")[1])
+
+
+def test_auc_of_a_perfect_tracker_is_20_over_21():
+    gt = np.tile([5.0, 5, 20, 20], (50, 1))
+    conv = otb_convention("official")
+    m = M.frame_measures(gt, gt, np.array([0]), conv)
+    counts = M.run_curve_counts(m, conv)
+    curves = M.sequence_curves(counts, m.lengths, np.array([0]))
+    assert M.auc(curves.success[0]) == pytest.approx(20 / 21, abs=1e-15)
+    assert curves.precision[0][0] == 1.0  # centre error 0 <= 0
+
+
+def test_auc_equals_per_frame_ceil_rule():
+    # Each frame with IoU u in (0, 1] contributes ceil(20u)/21 to the AUC.
+    rng = np.random.default_rng(0)
+    iou = rng.uniform(0.001, 0.999, 1000)
+    curve = (iou[:, None] > np.linspace(0, 1, 21)[None]).mean(axis=0)
+    assert M.auc(curve) == pytest.approx(np.mean(np.ceil(20 * iou)) / 21, abs=1e-12)
+
+
+def test_success_is_strict_and_precision_inclusive():
+    values = np.array([0.5, 20.0])
+    starts = np.array([0])
+    assert M.run_counts(values[:1], np.array([0.5]), starts, above=True)[0, 0] == 0
+    assert M.run_counts(values[1:], np.array([20.0]), starts, above=False)[0, 0] == 1
+
+
+def test_invalid_ground_truth_fails_success_but_passes_precision():
+    gt = np.array([[5, 5, 10, 10.0], [0, 5, 10, 10], [5, 5, 0, 0], [5, 5, 10, 10]])
+    pred = np.array([[5, 5, 10, 10.0], [90, 90, 10, 10], [90, 90, 10, 10], [90, 90, 10, 10]])
+    conv = otb_convention("official")
+    m = M.frame_measures(pred, gt, np.array([0]), conv)
+    assert list(m.overlap[1:3]) == [-1, -1] and list(m.centre_error[1:3]) == [-1, -1]
+    counts = M.run_curve_counts(m, conv)
+    # frame 1 (first frame := GT) and the two invalid frames are precision hits at every threshold
+    assert counts[1][0].tolist() == [3] * 51
+    assert counts[0][0, 0] == 1  # only the first frame has IoU > 0
+    g10 = M.frame_measures(pred, gt, np.array([0]), otb_convention("got10k"))
+    assert g10.overlap[1] == 0 and g10.centre_error[1] > 0  # got10k scores them like any frame
+
+
+def test_repair_uses_previous_repaired_box_before_first_frame_replacement():
+    gt = np.tile([10.0, 10, 10, 10], (5, 1))
+    pred = np.array([
+        [50, 50, 10, 10.0],  # tracker's own first box (SiamRPN-style junk)
+        [np.nan] * 4,  # all NaN -> previous *tracker* box, not the GT
+        [12, 12, 0, 10],  # w <= 0 -> repaired again
+        [np.nan, 10, 10, 10],  # partly NaN: MATLAB's if(all(...)) leaves it
+        [11, 11, 10, 10],
+    ])
+    repaired = M.repair_results(pred, gt, np.array([0]))
+    assert repaired[1].tolist() == [50, 50, 10, 10]
+    assert repaired[2].tolist() == [50, 50, 10, 10]
+    assert np.isnan(repaired[3, 0])
+    m = M.frame_measures(pred, gt, np.array([0]), otb_convention("official"))
+    assert m.overlap[0] == 1.0 and m.overlap[1] == 0.0
+
+
+def test_repair_does_not_cross_runs():
+    gt = np.tile([10.0, 10, 10, 10], (4, 1))
+    pred = np.array([[10, 10, 10, 10.0], [np.nan] * 4, [20, 20, 10, 10], [np.nan] * 4])
+    repaired = M.repair_results(pred, gt, np.array([0, 2]))
+    assert repaired[1].tolist() == [10, 10, 10, 10]
+    assert repaired[3].tolist() == [20, 20, 10, 10]
+
+
+def test_drop_empty_sequences_only_under_official():
+    curves = np.array([[0.0] * 21, [1.0] * 20 + [0.0]])
+    assert M.mean_curve(curves, drop_empty=True)[0] == 1.0
+    assert M.mean_curve(curves, drop_empty=False)[0] == 0.5
+
+
+def test_pooling_runs_is_frame_weighted_within_a_sequence():
+    counts = (np.array([[10], [0], [6]]),) * 3
+    curves = M.sequence_curves(counts, np.array([10, 30, 6]), np.array([0, 0, 1]))
+    assert curves.success[:, 0].tolist() == [10 / 40, 1.0]
+
+
+def test_speed_rules():
+    times = np.array([0.5, 0.1, 0.1, 0.2])
+    assert M.sequence_fps(times, "update_frames") == pytest.approx(3 / 0.4)
+    assert M.sequence_fps(times, "got10k") == pytest.approx(np.mean(1 / times))
+    assert M.sequence_fps(np.array([0.5]), "update_frames") is None
+    assert M.mean_fps([10.0, None, 20.0], "update_frames") == 15.0
+
+
+def test_numpy_thresholds_are_the_same_in_every_convention():
+    # pysot's arange(0, 1.05, 0.05) and got10k's linspace(0, 1, 21) give identical doubles
+    # (both compute i * 0.05); only MATLAB's colon may differ in the last bit.
+    assert np.array_equal(np.arange(0, 1.05, 0.05), np.linspace(0, 1, 21))
