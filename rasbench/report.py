@@ -8,6 +8,7 @@ silently scored over a different set of frames.
 from __future__ import annotations
 
 import csv
+import hashlib
 import io
 import json
 import math
@@ -19,11 +20,11 @@ import numpy as np
 from .benchmarks import ATTRIBUTE_CODES, BenchmarkDef
 from .conventions import OTBConvention, otb_convention
 from .datasets import Dataset
-from .errors import DatasetError
 from .metrics import otb as M
-from .protocols.otb import expected_lengths, ope_start
-from .results import (match_multi_run_folders, match_one_run_files, read_boxes, read_times,
-                      time_file_for, unit_errors)
+from .cache import RunScore, RunScoreCache, file_key
+from .datasets.textio import read_many
+from .protocols.otb import expected_lengths
+from .results import match_multi_run_folders, match_one_run_files, time_file_for, unit_errors
 
 
 @dataclass
@@ -83,78 +84,108 @@ class Report:
         return sorted(self.trackers.values(), key=key)
 
 
-def _load_run(path: Path, expected: int, seq_name: str) -> tuple[np.ndarray | None, str | None]:
-    try:
-        boxes = read_boxes(path)
-    except DatasetError as exc:
-        return None, str(exc)
-    if len(boxes) != expected:
-        return None, f"{path.name} has {len(boxes)} boxes, the ground truth {expected} frames"
-    return boxes, None
+@dataclass(frozen=True)
+class _PlannedRun:
+    sequence: str
+    boxes: Path
+    times: Path | None
+    length: int
 
 
-def _run_fps(box_path: Path, times_path: Path | None, expected: int, rule: str) -> float | None:
-    if times_path is None or not times_path.is_file():
-        return None
-    try:
-        times = read_times(times_path)
-    except DatasetError:
-        return None
-    if len(times) != expected:
-        return None
-    return M.sequence_fps(times, rule)
-
-
-def score_tracker(name: str, folder: Path, benchmark: BenchmarkDef, experiment: str, dataset: Dataset,
-                  convention: OTBConvention) -> TrackerReport:
-    exp = benchmark.experiment(experiment)
+def _plan_tracker(name: str, folder: Path, exp, dataset: Dataset, lengths_by_sequence: dict[str, list[int]],
+                  benchmark: BenchmarkDef) -> tuple[TrackerReport, list[_PlannedRun]]:
+    """Which files a tracker's score needs; sequences without them become problems."""
     specs = {s: benchmark.sequences[s] for s in dataset}
     one_run = exp.protocol == "ope"
     matched = (match_one_run_files if one_run else match_multi_run_folders)(name, Path(folder), specs)
     report = TrackerReport(name, Path(folder), None, None, notes=list(matched.notes))
     errors = unit_errors(Path(folder))
-
-    preds, gts, run_starts, run_seq, seq_names, seq_fps = [], [], [], [], [], []
-    offset = 0
-    for seq_name, seq in dataset.items():
-        lengths = expected_lengths(seq, exp.protocol, exp.options, convention.ope_start)
+    present = {p for p in Path(folder).rglob("*.txt")}  # one walk instead of a stat per file
+    planned: list[_PlannedRun] = []
+    for seq_name in dataset:
         location = matched.files.get(seq_name)
         if location is None:
             failed = [r.get("error") for k, r in errors.items() if Path(k).name.startswith(seq_name)]
             report.problems[seq_name] = f"failed: {failed[0]}" if failed else "no result file"
             continue
-        runs, fps_values, problem = [], [], None
-        for number, length in enumerate(lengths, start=1):
+        runs = []
+        for number, length in enumerate(lengths_by_sequence[seq_name], start=1):
             box_path = location if one_run else location / f"{seq_name}_{number:03d}.txt"
-            if not box_path.is_file():
-                problem = f"missing {box_path.name}"
+            if box_path not in present:
+                report.problems[seq_name] = f"missing {box_path.name}"
                 break
-            boxes, problem = _load_run(box_path, length, seq_name)
-            if problem:
-                break
-            runs.append(boxes)
-            times_path = time_file_for(box_path) if one_run else box_path.with_name(f"{box_path.stem}_time.txt")
-            fps_values.append(_run_fps(box_path, times_path, length, convention.speed))
-        if problem:
-            report.problems[seq_name] = problem
-            continue
-        index = len(seq_names)
-        seq_names.append(seq_name)
-        for boxes in runs:
-            start = len(seq) - len(boxes)
-            preds.append(boxes)
-            gts.append(seq.groundtruth[start:])
-            run_starts.append(offset)
-            run_seq.append(index)
-            offset += len(boxes)
-        known = [v for v in fps_values if v is not None]
-        seq_fps.append(float(np.mean(known)) if known else None)
+            times = time_file_for(box_path, present) if one_run else box_path.with_name(f"{box_path.stem}_time.txt")
+            runs.append(_PlannedRun(seq_name, box_path, times if times in present else None, length))
+        else:
+            planned += runs
+    return report, planned
 
+
+def _score_runs(runs: list[_PlannedRun], dataset: Dataset, convention: OTBConvention) -> dict:
+    """Parse and score runs: {run: RunScore or problem text}."""
+    out: dict = {}
+    boxes = read_many([r.boxes for r in runs], 4, "box")
+    timed = [r for r in runs if r.times is not None]
+    times = dict(zip((r.times for r in timed), read_many([r.times for r in timed], 1, "time")))
+    good = []
+    for run, parsed in zip(runs, boxes):
+        if isinstance(parsed, Exception):
+            out[run] = str(parsed)
+        elif len(parsed) != run.length:
+            out[run] = f"{run.boxes.name} has {len(parsed)} boxes, the ground truth {run.length} frames"
+        else:
+            good.append((run, parsed))
+    if not good:
+        return out
+    gts = [dataset[run.sequence].groundtruth[len(dataset[run.sequence]) - run.length:] for run, _ in good]
+    lengths = np.array([run.length for run, _ in good])
+    starts = np.r_[0, np.cumsum(lengths)[:-1]]
+    measures = M.frame_measures(np.concatenate([p for _, p in good]), np.concatenate(gts), starts, convention)
+    success, precision, norm = M.run_curve_counts(measures, convention)
+    for i, (run, _) in enumerate(good):
+        t = times.get(run.times)
+        fps = M.sequence_fps(t.reshape(-1), convention.speed) if isinstance(t, np.ndarray) and t.size == run.length \
+            else None
+        out[run] = RunScore(success[i], precision[i], norm[i], run.length, fps)
+    return out
+
+
+def _score(report: TrackerReport, runs: list[_PlannedRun], dataset: Dataset, convention: OTBConvention,
+           gt_hashes: dict, cache: RunScoreCache, scope: str) -> TrackerReport:
+    """Score a tracker's planned runs, reusing cached run scores whose inputs are unchanged."""
+    cached = cache.load(report.folder, scope)
+    scores: dict = {}
+    keys = {}
+    for run in runs:
+        rel = run.boxes.relative_to(report.folder).as_posix()
+        key = [file_key(run.boxes), file_key(run.times), gt_hashes[(run.sequence, run.length)]]
+        keys[run] = (rel, key)
+        hit = cached.get(rel)
+        if hit is not None and hit[0] == key:
+            scores[run] = hit[1]
+    missing = [run for run in runs if run not in scores]
+    if missing:
+        scores.update(_score_runs(missing, dataset, convention))
+        cache.save(report.folder, scope, [(*keys[run], s) for run, s in scores.items() if isinstance(s, RunScore)])
+
+    by_sequence: dict[str, list[RunScore]] = {}
+    for run in runs:
+        score = scores[run]
+        if isinstance(score, str):
+            report.problems.setdefault(run.sequence, score)
+        elif run.sequence not in report.problems:
+            by_sequence.setdefault(run.sequence, []).append(score)
+    seq_names = [s for s in by_sequence if s not in report.problems]
     if not seq_names:
         return report
-    measures = M.frame_measures(np.concatenate(preds), np.concatenate(gts), np.array(run_starts), convention)
-    counts = M.run_curve_counts(measures, convention)
-    curves = M.sequence_curves(counts, measures.lengths, np.array(run_seq))
+    run_scores = [score for s in seq_names for score in by_sequence[s]]
+    groups = np.repeat(np.arange(len(seq_names)), [len(by_sequence[s]) for s in seq_names])
+    counts = tuple(np.stack([getattr(r, k) for r in run_scores]) for k in ("success", "precision", "norm_precision"))
+    curves = M.sequence_curves(counts, np.array([r.frames for r in run_scores]), groups)
+    seq_fps = []
+    for s in seq_names:
+        known = [r.fps for r in by_sequence[s] if r.fps is not None]
+        seq_fps.append(float(np.mean(known)) if known else None)
 
     def score_set(rows) -> ScoreSet:
         drop = convention.drop_empty_sequences
@@ -163,14 +194,12 @@ def score_tracker(name: str, folder: Path, benchmark: BenchmarkDef, experiment: 
 
     report.overall = score_set(np.arange(len(seq_names)))
     report.fps = M.mean_fps(seq_fps, convention.speed)
-    for i, seq_name in enumerate(seq_names):
-        report.sequences[seq_name] = {
-            "success_auc": M.auc(curves.success[i]),
-            "precision_20": float(curves.precision[i][M.PRECISION_INDEX]),
-            "norm_precision_20": float(curves.norm_precision[i][M.PRECISION_INDEX]),
-            "success_rate_50": float(curves.success[i][M.SUCCESS_RATE_INDEX]),
-            "fps": seq_fps[i],
-        }
+    per_sequence = zip(seq_names, curves.success.mean(axis=1), curves.precision[:, M.PRECISION_INDEX],
+                       curves.norm_precision[:, M.PRECISION_INDEX], curves.success[:, M.SUCCESS_RATE_INDEX], seq_fps)
+    for seq_name, auc, precision, norm_precision, success_rate, fps in per_sequence:
+        report.sequences[seq_name] = {"success_auc": float(auc), "precision_20": float(precision),
+                                      "norm_precision_20": float(norm_precision),
+                                      "success_rate_50": float(success_rate), "fps": fps}
     for code in ATTRIBUTE_CODES:
         rows = [i for i, s in enumerate(seq_names) if code in dataset[s].attributes]
         if rows:
@@ -179,10 +208,22 @@ def score_tracker(name: str, folder: Path, benchmark: BenchmarkDef, experiment: 
 
 
 def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
-             convention: str = "official") -> Report:
+             convention: str = "official", cache: bool = True) -> Report:
+    """Score every tracker folder (run scores are cached, see :mod:`rasbench.cache`)."""
     conv = otb_convention(convention)
-    trackers = {name: score_tracker(name, folder, benchmark, experiment, dataset, conv)
-                for name, folder in tracker_dirs.items()}
+    exp = benchmark.experiment(experiment)
+    lengths = {name: expected_lengths(seq, exp.protocol, exp.options, conv.ope_start) for name, seq in dataset.items()}
+    gt_hashes = {}
+    for name, seq in dataset.items():
+        for length in set(lengths[name]):
+            rows = np.ascontiguousarray(seq.groundtruth[len(seq) - length:], dtype=np.float64)
+            gt_hashes[(name, length)] = hashlib.sha1(rows.tobytes()).hexdigest()[:16]
+    scores = RunScoreCache(enabled=cache)
+    scope = f"{benchmark.name}/{exp.name}/{conv.name}"
+    trackers = {}
+    for name, folder in tracker_dirs.items():
+        report, runs = _plan_tracker(name, folder, exp, dataset, lengths, benchmark)
+        trackers[name] = _score(report, runs, dataset, conv, gt_hashes, scores, scope)
     return Report(benchmark, experiment, conv, dataset, trackers)
 
 

@@ -186,12 +186,12 @@ def match_multi_run_folders(name: str, folder: Path, specs: dict[str, SequenceSp
     return result
 
 
-def time_file_for(box_file: Path) -> Path | None:
+def time_file_for(box_file: Path, present: set[Path] | None = None) -> Path | None:
     """Per-frame times of a one-run result: got10k's ``times/<Seq>_time.txt`` or a
-    ``<Seq>_time.txt`` beside the boxes (pytracking)."""
+    ``<Seq>_time.txt`` beside the boxes (pytracking). ``present``: known existing files."""
     for candidate in (box_file.parent / "times" / f"{box_file.stem}_time.txt",
                       box_file.with_name(f"{box_file.stem}_time.txt")):
-        if candidate.is_file():
+        if candidate in present if present is not None else candidate.is_file():
             return candidate
     return None
 

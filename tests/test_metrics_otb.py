@@ -118,3 +118,19 @@ def test_numpy_thresholds_are_the_same_in_every_convention():
     # pysot's arange(0, 1.05, 0.05) and got10k's linspace(0, 1, 21) give identical doubles
     # (both compute i * 0.05); only MATLAB's colon may differ in the last bit.
     assert np.array_equal(np.arange(0, 1.05, 0.05), np.linspace(0, 1, 21))
+
+
+def test_histogram_counts_equal_direct_comparisons():
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        n = int(rng.integers(1, 300))
+        kind = trial % 3
+        values = (rng.uniform(-1.5, 1.5, n) if kind == 0 else rng.integers(-2, 60, n).astype(float)
+                  if kind == 1 else np.linspace(0, 1, 21)[rng.integers(0, 21, n)])  # exact threshold hits
+        values[rng.random(n) < 0.1] = np.nan
+        starts = np.unique(np.r_[0, rng.integers(0, n, 4)])
+        for thresholds, above in ((np.linspace(0, 1, 21), True), (np.arange(0, 51.0), False)):
+            with np.errstate(invalid="ignore"):
+                hits = values[:, None] > thresholds if above else values[:, None] <= thresholds
+            direct = np.add.reduceat(hits, starts, axis=0, dtype=np.int64)
+            assert np.array_equal(M.run_counts(values, thresholds, starts, above), direct)

@@ -144,8 +144,8 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec]) 
         if not spec.first <= first <= spec.last:
             raise DatasetError(f"entry {key!r} starts at frame {first}, outside {spec.first}-{spec.last}", json_path)
         _check_length(spec, gt, json_path, first)
-        paths = [root / n for n in img_names]
-        frames = paths if all(p.is_file() for p in (paths[0], paths[-1])) else None
+        has_images = (root / img_names[0]).is_file() and (root / img_names[-1]).is_file()
+        frames = [root / n for n in img_names] if has_images else None
         sequences.append(_sequence(spec, gt, first, frames, json_path))
     return Dataset(name, sequences, f"pysot JSON {json_path}", root, missing)
 

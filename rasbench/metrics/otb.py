@@ -27,10 +27,9 @@ def overlap(pred: np.ndarray, gt: np.ndarray, rule: str = "otb") -> np.ndarray:
     ``got10k``: intersection / (union + eps), clipped to [0, 1].
     ``pysot``: intersection / union, clipped to [0, 1]. NaN propagates in both.
     """
-    pred = np.asarray(pred, dtype=np.float64)
-    gt = np.asarray(gt, dtype=np.float64)
-    px, py, pw, ph = pred.T
-    gx, gy, gw, gh = gt.T
+    # contiguous columns: every operation below then streams through memory
+    px, py, pw, ph = np.ascontiguousarray(np.asarray(pred, dtype=np.float64).T)
+    gx, gy, gw, gh = np.ascontiguousarray(np.asarray(gt, dtype=np.float64).T)
     with np.errstate(invalid="ignore", divide="ignore"):
         if rule == "otb":
             iw = np.fmax(0.0, np.fmin(px + pw - 1, gx + gw - 1) - np.fmax(px, gx) + 1)
@@ -49,21 +48,27 @@ def overlap(pred: np.ndarray, gt: np.ndarray, rule: str = "otb") -> np.ndarray:
 
 
 def centres(boxes: np.ndarray) -> np.ndarray:
-    """Box centres as every OTB toolkit computes them: (x + (w - 1) / 2, y + (h - 1) / 2)."""
-    boxes = np.asarray(boxes, dtype=np.float64)
-    return boxes[:, :2] + (boxes[:, 2:] - 1) / 2
+    """Box centres as every OTB toolkit computes them: (x + (w - 1) / 2, y + (h - 1) / 2).
+
+    Returned as a (2, N) array (x row, y row)."""
+    x, y, w, h = np.ascontiguousarray(np.asarray(boxes, dtype=np.float64).T)
+    return np.stack([x + (w - 1) / 2, y + (h - 1) / 2])
 
 
 def centre_error(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    d = centres(pred) - centres(gt)
-    return np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    return _distance(centres(pred), centres(gt))
 
 
 def normalised_centre_error(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
     """pysot/pytracking normalised precision: both centres divided by the GT size."""
-    size = np.asarray(gt, dtype=np.float64)[:, 2:] + 1e-16
-    d = centres(pred) / size - centres(gt) / size
-    return np.sqrt(d[:, 0] * d[:, 0] + d[:, 1] * d[:, 1])
+    size = np.ascontiguousarray(np.asarray(gt, dtype=np.float64)[:, 2:].T) + 1e-16
+    return _distance(centres(pred) / size, centres(gt) / size)
+
+
+def _distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Euclidean distance between (2, N) point arrays."""
+    dx, dy = a[0] - b[0], a[1] - b[1]
+    return np.sqrt(dx * dx + dy * dy)
 
 
 def repair_results(pred: np.ndarray, gt: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -109,8 +114,10 @@ def frame_measures(pred: np.ndarray, gt: np.ndarray, starts, convention: OTBConv
     if convention.first_frame_from_groundtruth:
         pred[starts] = gt[starts]
     iou = overlap(pred, gt, convention.overlap)
-    ce = centre_error(pred, gt)
-    nce = normalised_centre_error(pred, gt)
+    pred_centre, gt_centre = centres(pred), centres(gt)
+    gt_size = np.ascontiguousarray(gt[:, 2:].T) + 1e-16
+    ce = _distance(pred_centre, gt_centre)
+    nce = _distance(pred_centre / gt_size, gt_centre / gt_size)
     with np.errstate(invalid="ignore"):
         if convention.invalid_groundtruth == "otb":
             invalid = ~(gt > 0).all(axis=1)
@@ -119,19 +126,34 @@ def frame_measures(pred: np.ndarray, gt: np.ndarray, starts, convention: OTBConv
             nce[invalid] = -1
         elif convention.invalid_groundtruth == "pysot":
             iou[~(gt > 0).all(axis=1)] = -1
-            ce[~(centres(gt) > 0).all(axis=1)] = -1
-            nce[~(centres(gt) / (gt[:, 2:] + 1e-16) > 0).all(axis=1)] = -1
+            ce[~(gt_centre > 0).all(axis=0)] = -1
+            nce[~(gt_centre / gt_size > 0).all(axis=0)] = -1
     return FrameMeasures(iou, ce, nce, starts)
 
 
 def run_counts(values: np.ndarray, thresholds: np.ndarray, starts: np.ndarray, above: bool) -> np.ndarray:
     """(runs, thresholds) counts of frames with value > t (``above``) or value <= t.
 
-    NaN never passes either test, as in MATLAB and numpy comparisons.
+    NaN never passes either test, as in MATLAB and numpy comparisons. Computed as a
+    histogram of how many (sorted) thresholds each value passes: the same comparisons
+    as ``value > t`` / ``value <= t``, without an (N, T) matrix.
     """
-    with np.errstate(invalid="ignore"):
-        hits = values[:, None] > thresholds[None, :] if above else values[:, None] <= thresholds[None, :]
-    return np.add.reduceat(hits, starts, axis=0, dtype=np.int64)
+    values = np.asarray(values, dtype=np.float64)
+    n_thresholds = len(thresholds)
+    if above:  # thresholds strictly below the value
+        passed = np.searchsorted(thresholds, values, side="left")
+        passed[np.isnan(values)] = 0
+    else:  # thresholds at or above the value
+        passed = n_thresholds - np.searchsorted(thresholds, values, side="left")
+        passed[np.isnan(values)] = 0
+    run_ids = np.repeat(np.arange(len(starts)), np.diff(np.append(starts, len(values))))
+    hist = np.bincount(run_ids * (n_thresholds + 1) + passed,
+                       minlength=len(starts) * (n_thresholds + 1)).reshape(len(starts), n_thresholds + 1)
+    # frames passing at least k thresholds, for k = 1..T
+    at_least = np.cumsum(hist[:, ::-1], axis=1)[:, ::-1][:, 1:]
+    if above:  # value > t_j  <=>  passes thresholds 0..j  <=>  passed >= j + 1
+        return at_least
+    return at_least[:, ::-1]  # value <= t_j  <=>  passes thresholds j..T-1  <=>  passed >= T - j
 
 
 @dataclass

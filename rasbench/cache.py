@@ -1,0 +1,103 @@
+"""A persistent cache of per-run scores, so repeated reports skip parsing and scoring.
+
+Reports re-read the same thousands of result files again and again (18 trackers x
+OTB-100 is a million lines; TRE twenty times that). For every run file the cache keeps
+its hit counts (success, precision, normalised precision), length and speed, keyed by
+
+* the box file's size and modification time (nanoseconds),
+* the time file's size and modification time (or its absence),
+* a hash of the ground-truth rows the run is scored against,
+* the convention, the experiment and the toolkit version (the scope of the entry),
+
+so an edited, replaced or truncated file, different annotations, another convention or
+a new rasbench release all lead to a fresh computation; nothing stale is served. Runs
+whose files are bad are never cached. One ``.npz`` per (tracker folder, scope) under
+``<cache>/scores/``; a cache that cannot be read or written only costs speed.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+
+log = logging.getLogger("rasbench")
+FORMAT_VERSION = 1  # bump when the metric code changes what a run's counts are
+
+
+@dataclass
+class RunScore:
+    success: np.ndarray  # hit counts per success threshold
+    precision: np.ndarray
+    norm_precision: np.ndarray
+    frames: int
+    fps: float | None
+
+
+def file_key(path: Path | None) -> list | None:
+    if path is None:
+        return None
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_size, st.st_mtime_ns]
+
+
+class RunScoreCache:
+    def __init__(self, directory: Path | None = None, enabled: bool = True):
+        if directory is None:
+            from .datasets import cache_dir
+
+            directory = cache_dir() / "scores"
+        self.directory = Path(directory)
+        self.enabled = enabled
+
+    def _entry(self, folder: Path, scope: str) -> Path:
+        key = f"{Path(folder).resolve()}|{scope}|{FORMAT_VERSION}|{__version__}"
+        return self.directory / (hashlib.sha1(key.encode()).hexdigest()[:20] + ".npz")
+
+    def load(self, folder: Path, scope: str) -> dict[str, tuple[list, RunScore]]:
+        """``{relative path: (key, score)}`` stored for this folder and scope."""
+        entry = self._entry(folder, scope)
+        if not self.enabled or not entry.is_file():
+            return {}
+        try:
+            with np.load(entry, allow_pickle=False) as npz:
+                keys = json.loads(str(npz["keys"]))
+                success, precision, norm = npz["success"], npz["precision"], npz["norm_precision"]
+                frames, fps = npz["frames"], npz["fps"]
+        except Exception as exc:  # corrupt or foreign file: recompute and overwrite
+            log.debug("ignoring cache entry %s: %s", entry, exc)
+            return {}
+        return {rel: (key, RunScore(success[i], precision[i], norm[i], int(frames[i]),
+                                    None if np.isnan(fps[i]) else float(fps[i])))
+                for i, (rel, key) in enumerate(keys)}
+
+    def save(self, folder: Path, scope: str, items: list[tuple[str, list, RunScore]]) -> None:
+        if not self.enabled or not items:
+            return
+        entry = self._entry(folder, scope)
+        try:
+            entry.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".npz.tmp")
+            with os.fdopen(fd, "wb") as f:
+                np.savez(
+                    f,
+                    keys=np.array(json.dumps([[rel, key] for rel, key, _ in items])),
+                    success=np.stack([s.success for _, _, s in items]),
+                    precision=np.stack([s.precision for _, _, s in items]),
+                    norm_precision=np.stack([s.norm_precision for _, _, s in items]),
+                    frames=np.array([s.frames for _, _, s in items]),
+                    fps=np.array([np.nan if s.fps is None else s.fps for _, _, s in items]),
+                )
+            os.replace(tmp, entry)
+        except OSError as exc:
+            log.debug("cannot write cache entry %s: %s", entry, exc)

@@ -1,0 +1,96 @@
+"""Scoring result folders: other people's naming, strictness about lengths, the run-score cache."""
+import os
+import shutil
+
+import numpy as np
+import pytest
+
+from rasbench.cache import RunScoreCache
+from rasbench.datasets import open_dataset
+from rasbench.registry import resolve
+from rasbench.report import evaluate, to_dict
+from rasbench.results import find_tracker_dirs
+from rasbench.runner import run_experiment
+
+
+@pytest.fixture
+def scored(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    dataset = open_dataset(bench, root=root)
+    for tracker in ("identity", "fake_trackers:BrightBox"):
+        run_experiment(bench, "ope", dataset, resolve(tracker), tmp_path / "res", progress=False)
+    return bench, open_dataset(bench, root=root, images=False), tmp_path / "res" / "tiny" / "ope"
+
+
+def _auc(bench, dataset, folder, name, **kwargs):
+    rep = evaluate(bench, "ope", dataset, find_tracker_dirs([folder], "tiny", "ope"), **kwargs)
+    return rep.trackers[name]
+
+
+def test_other_toolkits_file_names_are_accepted(scored, tmp_path):
+    bench, dataset, folder = scored
+    theirs = tmp_path / "theirs" / "Other"
+    theirs.mkdir(parents=True)
+    shutil.copy(folder / "brightbox" / "Alpha.txt", theirs / "alpha.txt")  # lower case
+    shutil.copy(folder / "brightbox" / "Beta.txt", theirs / "BETA.txt")
+    other = evaluate(bench, "ope", dataset, find_tracker_dirs([folder, tmp_path / "theirs"], "tiny", "ope"))
+    assert set(other.trackers) == {"identity", "brightbox", "Other"}
+    assert other.trackers["Other"].overall.success_auc == other.trackers["brightbox"].overall.success_auc
+
+
+def test_duplicate_variants_are_noted(scored):
+    bench, dataset, folder = scored
+    shutil.copy(folder / "identity" / "Alpha.txt", folder / "identity" / "alpha.txt")
+    t = _auc(bench, dataset, folder, "identity")
+    assert t.complete and "using Alpha.txt" in t.notes[0]
+
+
+def test_wrong_length_and_unparsable_files_are_problems_not_scores(scored):
+    bench, dataset, folder = scored
+    (folder / "identity" / "Alpha.txt").write_text("1,2,3,4\n" * 5)
+    (folder / "identity" / "Beta.txt").write_text("1,2,3,4\nnot,a,box,!\n")
+    t = _auc(bench, dataset, folder, "identity")
+    assert t.overall is None
+    assert "5 boxes, the ground truth 30 frames" in t.problems["Alpha"]
+    assert "line 2" in t.problems["Beta"]
+    assert to_dict(evaluate(bench, "ope", dataset, {"identity": folder / "identity"}))["trackers"]["identity"][
+        "complete"] is False
+
+
+def test_cache_serves_unchanged_runs_and_notices_changes(scored, tmp_path):
+    bench, dataset, folder = scored
+    first = _auc(bench, dataset, folder, "brightbox").overall.success_auc
+    assert any(RunScoreCache().directory.glob("*.npz"))
+    assert _auc(bench, dataset, folder, "brightbox").overall.success_auc == first
+    # replace a result by the identity tracker's: the score must follow the file
+    path = folder / "brightbox" / "Alpha.txt"
+    shutil.copy(folder / "identity" / "Alpha.txt", path)
+    os.utime(path, ns=(1, 1))  # even an old timestamp is a different key
+    changed = _auc(bench, dataset, folder, "brightbox").overall.success_auc
+    assert changed < first
+    assert changed == _auc(bench, dataset, folder, "brightbox", cache=False).overall.success_auc
+
+
+def test_cache_notices_changed_ground_truth(scored):
+    bench, dataset, folder = scored
+    before = _auc(bench, dataset, folder, "identity").overall.success_auc
+    dataset["Alpha"].groundtruth = dataset["Alpha"].groundtruth + np.array([3.0, 0, 0, 0])
+    after = _auc(bench, dataset, folder, "identity").overall.success_auc
+    assert after != before and after == _auc(bench, dataset, folder, "identity", cache=False).overall.success_auc
+
+
+def test_corrupt_cache_is_ignored(scored):
+    bench, dataset, folder = scored
+    expected = _auc(bench, dataset, folder, "identity").overall.success_auc
+    for entry in RunScoreCache().directory.glob("*.npz"):
+        entry.write_bytes(b"garbage")
+    assert _auc(bench, dataset, folder, "identity").overall.success_auc == expected
+
+
+def test_conventions_do_not_share_cache_entries(scored):
+    bench, dataset, folder = scored
+    (folder / "identity" / "Alpha.txt").write_text(
+        "nan,nan,nan,nan\n" + (folder / "identity" / "Alpha.txt").read_text().split("\n", 1)[1])
+    official = _auc(bench, dataset, folder, "identity").overall.success_auc
+    pysot = _auc(bench, dataset, folder, "identity", convention="pysot").overall.success_auc
+    assert pysot < official  # pysot scores the NaN first line; official replaces it by the GT
