@@ -1,8 +1,8 @@
 """Named scoring conventions: every rule on which the reference toolkits disagree.
 
 ``official`` follows the OTB MATLAB toolkit (Wu et al.), the default. ``got10k`` and
-``pysot`` reproduce those toolkits' numbers on the same inputs. See
-``docs/conventions.md`` and ``../shared/docs/protocols.md`` section 1 for the sources.
+``pysot`` reproduce those toolkits' numbers on the same inputs. The README's table
+"Conventions" summarises them; each field below says where the rule comes from.
 """
 from __future__ import annotations
 
