@@ -195,12 +195,18 @@ def datasets(root):
             click.echo(f"{name:10s} not found  (rasbench download {name} --root DIR)")
             continue
         for loc in locations:
+            if loc.kind in ("generated", "not generated yet"):
+                click.echo(f"{name:10s} {loc.kind:22s} {loc.found:4d}/{len(bench.sequences):<4d} {'':12s} {loc.path}")
+                continue
             status = "complete" if not loc.missing else f"{len(loc.missing)} missing"
             click.echo(f"{name:10s} {loc.kind:22s} {loc.found:4d}/{len(bench.sequences):<4d} {status:12s} {loc.path}")
-            for seq, why in list(loc.missing.items())[:5]:
-                click.echo(f"{'':12s}{seq}: {why}")
-            if len(loc.missing) > 5:
-                click.echo(f"{'':12s}... {len(loc.missing) - 5} more")
+            absent = [seq for seq, why in loc.missing.items() if why.startswith(("folder ", "no ", "ground truth "))]
+            broken = [(seq, why) for seq, why in loc.missing.items() if seq not in absent]
+            for seq, why in broken:
+                click.echo(f"{'':12s}{why}")
+            if absent:
+                shown = ", ".join(absent[:8]) + (f", ... ({len(absent) - 8} more)" if len(absent) > 8 else "")
+                click.echo(f"{'':12s}not there: {shown}")
 
 
 @main.command()

@@ -81,3 +81,17 @@ def test_trackers_and_conventions_lists():
     assert "identity" in invoke("trackers").output
     out = invoke("conventions").output
     assert "official" in out and "got10k" in out and "pysot" in out
+
+
+def test_datasets_reports_what_is_found_and_missing(tmp_path, monkeypatch):
+    from conftest import moving_boxes, write_otb_sequence
+
+    root = tmp_path / "OTB100"
+    write_otb_sequence(root, "Couple", moving_boxes(140))
+    write_otb_sequence(root, "Deer", moving_boxes(71))
+    (root / "Deer" / "img" / "0071.jpg").unlink()
+    out = invoke("datasets", "--root", tmp_path).output
+    line = next(l for l in out.splitlines() if l.startswith("otb2015"))
+    assert "1/100" in line and "99 missing" in line and str(root) in line
+    assert "Deer: 1 of frames 1-71 missing (frames 71;" in out
+    assert "synth" in out

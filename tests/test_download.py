@@ -348,3 +348,19 @@ def test_fetch_reports_http_errors(tmp_path, server):
     with pytest.raises(DatasetError, match="404"):
         fetch(server.url_template.format(folder="Nothing"), tmp_path / "Nothing.zip", backoff=0.0)
     assert not (tmp_path / "Nothing.zip").exists() and not (tmp_path / "Nothing.zip.part").exists()
+
+
+def test_cli_download_then_datasets_reports_it_complete(tmp_path, server):
+    from click.testing import CliRunner
+
+    from rasbench.cli import main
+
+    benchmark = make_benchmark(tmp_path, server.url_template)
+    root = tmp_path / "data"
+    result = CliRunner().invoke(main, ["download", str(benchmark.path), "--root", str(root), "-q"])
+    assert result.exit_code == 0, result.output
+    assert_complete(benchmark, root)
+    server.files["Car3.zip"] = b"not a zip"
+    (root / "Car3" / "img" / "0006.jpg").unlink()
+    result = CliRunner().invoke(main, ["download", str(benchmark.path), "--root", str(root), "-q"])
+    assert result.exit_code == 1 and "Car3" in result.output

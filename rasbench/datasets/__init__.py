@@ -77,11 +77,8 @@ def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
     bases = [Path(root)] if root is not None else data_dirs()
     for folder in _candidates(benchmark, bases):
         if folder.is_dir() and _holds_sequences(folder, benchmark):
-            try:
-                ds = load_native(benchmark.name, folder, benchmark.sequences, images=True)
-                locations.append(Location(folder, "images", len(ds), ds.missing))
-            except DatasetError as exc:
-                locations.append(Location(folder, "images (broken)", 0, {"error": str(exc)}))
+            ds = load_native(benchmark.name, folder, benchmark.sequences, images=True, strict=False)
+            locations.append(Location(folder, "images", len(ds), ds.missing))
         for name in benchmark.annotation_files:
             if (folder / name).exists():
                 try:

@@ -68,8 +68,13 @@ def frame_files(spec: SequenceSpec, seq_dir: Path, first: int, last: int) -> lis
     return [images[n] for n in range(first, last + 1)]
 
 
-def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], images: bool = True) -> Dataset:
-    """Read sequences from ``root/<folder>``; absent folders are listed in ``missing``."""
+def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], images: bool = True,
+                strict: bool = True) -> Dataset:
+    """Read sequences from ``root/<folder>``; absent folders are listed in ``missing``.
+
+    A present but broken sequence raises :class:`DatasetError`, or with ``strict=False``
+    is listed in ``missing`` with the error (for ``rasbench datasets``).
+    """
     root = Path(root)
     sequences, missing = [], {}
     for spec in specs.values():
@@ -81,9 +86,15 @@ def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], images: b
         if not gt_path.is_file():
             missing[spec.name] = f"ground truth {gt_path} not found"
             continue
-        gt = read_rows(gt_path, 4, "ground truth")
-        _check_length(spec, gt, gt_path, spec.first)
-        frames = frame_files(spec, seq_dir, spec.first, spec.last) if images else None
+        try:
+            gt = read_rows(gt_path, 4, "ground truth")
+            _check_length(spec, gt, gt_path, spec.first)
+            frames = frame_files(spec, seq_dir, spec.first, spec.last) if images else None
+        except DatasetError as exc:
+            if strict:
+                raise
+            missing[spec.name] = str(exc)
+            continue
         sequences.append(_sequence(spec, gt, spec.first, frames, gt_path))
     return Dataset(name, sequences, f"OTB folders in {root}", root, missing)
 
