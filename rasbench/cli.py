@@ -238,6 +238,9 @@ def synth(out, seed, force):
     from .datasets.synthetic import ensure_generated, generate
 
     bench = load_benchmark("synth")
+    if seed is not None and out is None:
+        raise click.UsageError("give --out with --seed: the cache holds the benchmark's own seed, "
+                               "which `rasbench run synth` expects")
     folder = synth_root(bench, out)
     if force:
         generate(bench, folder, seed=seed, progress=True)

@@ -311,6 +311,11 @@ def _fmt(value, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
 
 
+def _fmt_fps(value) -> str:
+    value = _num(value)
+    return "-" if value is None else f"{value:.1f}" if value < 1e4 else f"{value:.1e}"
+
+
 def to_table(report: Report, attributes: bool = False, color: bool = False) -> str:
     """Terminal table, best value per column in bold (when ``color``)."""
     ranked = report.ranked()
@@ -334,7 +339,7 @@ def to_table(report: Report, attributes: bool = False, color: bool = False) -> s
         values = [r[col] for r in rows if isinstance(r[col], float) and not math.isnan(r[col])]
         if values and header[col] not in ("seqs",):
             best[col] = max(values)
-    cells = [[r[0]] + [(_fmt(v, 1) if header[c] == "FPS" else str(v) if header[c] == "seqs" else _fmt(v))
+    cells = [[r[0]] + [(_fmt_fps(v) if header[c] == "FPS" else str(v) if header[c] == "seqs" else _fmt(v))
                        for c, v in enumerate(r) if c > 0] for r in rows]
     widths = [max(len(header[c]), *(len(row[c]) for row in cells)) for c in range(len(header))] if cells else \
         [len(h) for h in header]
