@@ -98,3 +98,21 @@ class NotABox:
 
     def update(self, image):
         return "left a bit"
+
+
+class Interrupted:
+    """Simulates Ctrl-C (or a kill) in the middle of the second sequence it sees."""
+
+    name = "interrupted"
+    sequences_seen = 0
+
+    def init(self, image, box):
+        Interrupted.sequences_seen += 1
+        self.box = np.asarray(box, float)
+        self.count = 0
+
+    def update(self, image):
+        self.count += 1
+        if Interrupted.sequences_seen == 2 and self.count == 10:
+            raise KeyboardInterrupt
+        return self.box

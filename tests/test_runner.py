@@ -142,3 +142,26 @@ def test_tre_and_sre_units(tiny_otb, tmp_path):
     for exp in ("tre", "sre"):
         rep = evaluate(bench, exp, dataset, find_tracker_dirs([tmp_path / "res"], "tiny", exp))
         assert rep.trackers["identity"].complete and 0 < rep.trackers["identity"].overall.success_auc < 1
+
+
+def test_interrupted_run_leaves_no_partial_file_and_resumes(tiny_otb, tmp_path):
+    from fake_trackers import Interrupted
+
+    bench, root = tiny_otb
+    Interrupted.sequences_seen = 0
+    with pytest.raises(KeyboardInterrupt):
+        _run(bench, root, tmp_path / "res", "fake_trackers:Interrupted")
+    folder = tmp_path / "res/tiny/ope/interrupted"
+    assert (folder / "Alpha.txt").is_file() and not (folder / "Beta.txt").exists()
+    assert not [p for p in folder.rglob("*") if p.name.startswith(".")]  # no temporary leftovers
+    resumed = _run(bench, root, tmp_path / "res", "fake_trackers:Interrupted")
+    assert (resumed.completed, resumed.skipped) == (1, 1) and (folder / "Beta.txt").is_file()
+
+
+def test_changed_data_is_refused(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    _run(bench, root, tmp_path / "res", "identity", sequences=["Alpha"])
+    gt = root / "Alpha" / "groundtruth_rect.txt"
+    gt.write_text(gt.read_text().replace("10,8,16,12", "11,8,16,12", 1))
+    with pytest.raises(ResultsError, match="data of Alpha changed"):
+        _run(bench, root, tmp_path / "res", "identity", force=False, sequences=["Beta", "Alpha"])
