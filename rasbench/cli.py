@@ -73,7 +73,7 @@ def main():
 @click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (default: search $RASBENCH_DATA; "
               "synth: the cache).")
 @click.option("--results", type=click.Path(path_type=Path), default=_results_default, show_default="results "
-              "or $RASBENCH_RESULTS", help="Results root; files go to RESULTS/BENCHMARK/EXPERIMENT/NAME/.")
+              "or $RASBENCH_RESULTS", help="Results root; files go to RESULTS/BENCHMARK/NAME/EXPERIMENT/.")
 @click.option("--name", help="Results folder name for this tracker (default: the tracker's name). Use it to "
               "keep runs with different parameters apart.")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",

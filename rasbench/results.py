@@ -1,10 +1,11 @@
-"""The results store: text files compatible with the OTB / got10k / pysot layouts.
+"""The results store: text files compatible with the OTB / got10k / pysot / VOT layouts.
 
-Layout under a results root: ``<benchmark>/<experiment>/<tracker>/``
+Layout under a results root: ``<benchmark>/<tracker>/<experiment>/``, the VOT toolkits'
+``<tracker>/baseline/<seq>/...`` shape for every benchmark.
 
-* one-run experiments (OPE): ``<Seq>.txt`` and ``times/<Seq>_time.txt``, exactly what
-  got10k and pysot write, so their folders and ours load the same way;
-* multi-run experiments (TRE, SRE): ``<Seq>/<Seq>_<run:03d>.txt`` and ``..._time.txt``;
+* one-run OTB experiments (OPE): ``<Seq>.txt`` and ``times/<Seq>_time.txt``, exactly
+  what got10k and pysot write into their tracker folders;
+* multi-run OTB experiments (TRE, SRE): ``<Seq>/<Seq>_<run:03d>.txt`` and ``..._time.txt``;
 * ``manifest.json``: what produced the folder; ``<result>.error.json``: a failed unit.
 
 Boxes are ``x,y,w,h`` per line (``%.3f``, comma separated) in the benchmark's native
@@ -60,14 +61,16 @@ class UnitFiles:
 
 
 class ResultStore:
-    """Read/write access to one ``<benchmark>/<experiment>`` folder of tracker folders."""
+    """Read/write access to the ``<root>/<benchmark>/<tracker>/<experiment>`` folders."""
 
-    def __init__(self, folder: Path, multi_run: bool):
-        self.folder = Path(folder)
+    def __init__(self, root: Path, benchmark: str, experiment: str, multi_run: bool):
+        self.folder = Path(root) / benchmark
+        self.experiment = experiment
         self.multi_run = multi_run
 
     def tracker_dir(self, tracker: str) -> Path:
-        return self.folder / tracker
+        """The experiment folder of ``tracker`` (manifest, results, error records)."""
+        return self.folder / tracker / self.experiment
 
     def unit_files(self, tracker: str, sequence: str, run: int = 1) -> UnitFiles:
         base = self.tracker_dir(tracker)
@@ -108,36 +111,50 @@ class ResultStore:
 
 
 def find_tracker_dirs(results: list[Path], benchmark: str, experiment: str, wanted: list[str] | None = None) -> dict[str, Path]:
-    """Tracker folders under each ``--results`` path.
+    """Experiment folders of the trackers under each ``--results`` path.
 
-    A path may be a results root (``<path>/<benchmark>/<experiment>/<tracker>``) or
-    directly a folder of tracker folders (other people's raw results). ``wanted``
-    selects and orders trackers; a name may also be ``path/to/TrackerFolder``.
+    A path may be a results root (``<path>/<benchmark>/<tracker>/<experiment>``) or
+    directly a folder of tracker folders (other people's raw results), each holding
+    experiment folders (VOT toolkit: ``<tracker>/baseline``) or, for one-run OTB
+    experiments, the result files themselves (got10k, pysot: ``<tracker>/<Seq>.txt``).
+    ``wanted`` selects and orders trackers; a name may also be a path to such a folder.
     """
     found: dict[str, Path] = {}
     for root in results:
         root = Path(root)
         if not root.is_dir():
             raise ResultsError(f"results folder {root} does not exist")
-        folder = root / benchmark / experiment if (root / benchmark / experiment).is_dir() else root
+        folder = root / benchmark if (root / benchmark).is_dir() else root
         for child in sorted(folder.iterdir()):
-            if child.is_dir() and not child.name.startswith("."):
-                if child.name in found and found[child.name] != child:
-                    raise ResultsError(f"tracker {child.name!r} is in both {found[child.name].parent} and "
-                                       f"{child.parent}; pass one --results or rename a folder")
-                found[child.name] = child
+            if not child.is_dir() or child.name.startswith("."):
+                continue
+            exp_dir = _experiment_dir(child, experiment)
+            if exp_dir is None:
+                continue
+            if child.name in found and found[child.name] != exp_dir:
+                raise ResultsError(f"tracker {child.name!r} is in both {found[child.name]} and {exp_dir}; "
+                                   f"pass one --results or rename a folder")
+            found[child.name] = exp_dir
     if wanted is None:
         return found
     selected = {}
     for name in wanted:
         if name in found:
             selected[name] = found[name]
-        elif Path(name).is_dir():
-            selected[Path(name).name] = Path(name)
+        elif Path(name).is_dir() and _experiment_dir(Path(name), experiment):
+            selected[Path(name).name] = _experiment_dir(Path(name), experiment)
         else:
-            raise ResultsError(f"no results for tracker {name!r}; found: {', '.join(found) or 'none'} "
+            raise ResultsError(f"no {experiment} results for tracker {name!r}; found: {', '.join(found) or 'none'} "
                                f"(in {', '.join(str(r) for r in results)})")
     return selected
+
+
+def _experiment_dir(tracker_folder: Path, experiment: str) -> Path | None:
+    if (tracker_folder / experiment).is_dir():
+        return tracker_folder / experiment
+    if experiment == "ope" and any(tracker_folder.glob("*.txt")):
+        return tracker_folder  # got10k / pysot: the tracker folder holds the OPE files
+    return None
 
 
 def _name_keys(spec: SequenceSpec) -> set[str]:

@@ -149,7 +149,7 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
 
     exp = benchmark.experiment(experiment)
     conv = otb_convention(convention)
-    store = ResultStore(Path(results_root) / benchmark.name / exp.name, multi_run=exp.protocol != "ope")
+    store = ResultStore(results_root, benchmark.name, exp.name, multi_run=exp.protocol != "ope")
     tracker_name = name or spec.default_name
     summary = RunSummary(tracker_name, store.tracker_dir(tracker_name))
 

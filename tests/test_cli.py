@@ -68,7 +68,7 @@ def test_dataset_errors_are_one_clear_line(tiny_otb, tmp_path):
 def test_incomplete_results_are_marked_and_strict_fails(tiny_otb, tmp_path):
     bench, root = tiny_otb
     invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res", "-q")
-    path = tmp_path / "res/tiny/ope/identity/Beta.txt"
+    path = tmp_path / "res/tiny/identity/ope/Beta.txt"
     path.write_text("\n".join(path.read_text().splitlines()[:-1]) + "\n")
     table = invoke("report", bench.path, "--results", tmp_path / "res", "--root", root)
     assert "identity *" in table.output and "21 boxes, the ground truth 22 frames" in table.output

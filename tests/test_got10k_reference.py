@@ -108,4 +108,4 @@ def test_got10k_tracker_runs_inside_rasbench(tiny_otb, tmp_path):
     assert type(tracker).__name__ == "FromGot10k" and isinstance(tracker.inner, IdentityTracker)
     summary = run_experiment(bench, "ope", open_dataset(bench, root=root), spec, tmp_path / "res", progress=False)
     assert summary.ok and summary.tracker == "IdentityTracker"
-    assert os.path.exists(tmp_path / "res/tiny/ope/IdentityTracker/Alpha.txt")
+    assert os.path.exists(tmp_path / "res/tiny/IdentityTracker/ope/Alpha.txt")

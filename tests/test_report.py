@@ -19,7 +19,7 @@ def scored(tiny_otb, tmp_path):
     dataset = open_dataset(bench, root=root)
     for tracker in ("identity", "fake_trackers:BrightBox"):
         run_experiment(bench, "ope", dataset, resolve(tracker), tmp_path / "res", progress=False)
-    return bench, open_dataset(bench, root=root, images=False), tmp_path / "res" / "tiny" / "ope"
+    return bench, open_dataset(bench, root=root, images=False), tmp_path / "res" / "tiny"
 
 
 def _auc(bench, dataset, folder, name, **kwargs):
@@ -29,10 +29,10 @@ def _auc(bench, dataset, folder, name, **kwargs):
 
 def test_other_toolkits_file_names_are_accepted(scored, tmp_path):
     bench, dataset, folder = scored
-    theirs = tmp_path / "theirs" / "Other"
+    theirs = tmp_path / "theirs" / "Other"  # got10k/pysot layout: files directly in the tracker folder
     theirs.mkdir(parents=True)
-    shutil.copy(folder / "brightbox" / "Alpha.txt", theirs / "alpha.txt")  # lower case
-    shutil.copy(folder / "brightbox" / "Beta.txt", theirs / "BETA.txt")
+    shutil.copy(folder / "brightbox" / "ope" / "Alpha.txt", theirs / "alpha.txt")  # lower case
+    shutil.copy(folder / "brightbox" / "ope" / "Beta.txt", theirs / "BETA.txt")
     other = evaluate(bench, "ope", dataset, find_tracker_dirs([folder, tmp_path / "theirs"], "tiny", "ope"))
     assert set(other.trackers) == {"identity", "brightbox", "Other"}
     assert other.trackers["Other"].overall.success_auc == other.trackers["brightbox"].overall.success_auc
@@ -40,20 +40,20 @@ def test_other_toolkits_file_names_are_accepted(scored, tmp_path):
 
 def test_duplicate_variants_are_noted(scored):
     bench, dataset, folder = scored
-    shutil.copy(folder / "identity" / "Alpha.txt", folder / "identity" / "alpha.txt")
+    shutil.copy(folder / "identity" / "ope" / "Alpha.txt", folder / "identity" / "ope" / "alpha.txt")
     t = _auc(bench, dataset, folder, "identity")
     assert t.complete and "using Alpha.txt" in t.notes[0]
 
 
 def test_wrong_length_and_unparsable_files_are_problems_not_scores(scored):
     bench, dataset, folder = scored
-    (folder / "identity" / "Alpha.txt").write_text("1,2,3,4\n" * 5)
-    (folder / "identity" / "Beta.txt").write_text("1,2,3,4\nnot,a,box,!\n")
+    (folder / "identity" / "ope" / "Alpha.txt").write_text("1,2,3,4\n" * 5)
+    (folder / "identity" / "ope" / "Beta.txt").write_text("1,2,3,4\nnot,a,box,!\n")
     t = _auc(bench, dataset, folder, "identity")
     assert t.overall is None
     assert "5 boxes, the ground truth 30 frames" in t.problems["Alpha"]
     assert "line 2" in t.problems["Beta"]
-    assert to_dict(evaluate(bench, "ope", dataset, {"identity": folder / "identity"}))["trackers"]["identity"][
+    assert to_dict(evaluate(bench, "ope", dataset, {"identity": folder / "identity" / "ope"}))["trackers"]["identity"][
         "complete"] is False
 
 
@@ -63,8 +63,8 @@ def test_cache_serves_unchanged_runs_and_notices_changes(scored, tmp_path):
     assert any(RunScoreCache().directory.glob("*.npz"))
     assert _auc(bench, dataset, folder, "brightbox").overall.success_auc == first
     # replace a result by the identity tracker's: the score must follow the file
-    path = folder / "brightbox" / "Alpha.txt"
-    shutil.copy(folder / "identity" / "Alpha.txt", path)
+    path = folder / "brightbox" / "ope" / "Alpha.txt"
+    shutil.copy(folder / "identity" / "ope" / "Alpha.txt", path)
     os.utime(path, ns=(1, 1))  # even an old timestamp is a different key
     changed = _auc(bench, dataset, folder, "brightbox").overall.success_auc
     assert changed < first
@@ -89,8 +89,8 @@ def test_corrupt_cache_is_ignored(scored):
 
 def test_conventions_do_not_share_cache_entries(scored):
     bench, dataset, folder = scored
-    (folder / "identity" / "Alpha.txt").write_text(
-        "nan,nan,nan,nan\n" + (folder / "identity" / "Alpha.txt").read_text().split("\n", 1)[1])
+    (folder / "identity" / "ope" / "Alpha.txt").write_text(
+        "nan,nan,nan,nan\n" + (folder / "identity" / "ope" / "Alpha.txt").read_text().split("\n", 1)[1])
     official = _auc(bench, dataset, folder, "identity").overall.success_auc
     pysot = _auc(bench, dataset, folder, "identity", convention="pysot").overall.success_auc
     assert pysot < official  # pysot scores the NaN first line; official replaces it by the GT

@@ -23,7 +23,7 @@ def test_ope_layout_and_first_line(tiny_otb, tmp_path):
     bench, root = tiny_otb
     summary = _run(bench, root, tmp_path / "res", "identity")
     assert summary.ok and summary.completed == 2
-    folder = tmp_path / "res" / "tiny" / "ope" / "identity"
+    folder = tmp_path / "res" / "tiny" / "identity" / "ope"
     alpha, beta = read_boxes(folder / "Alpha.txt"), read_boxes(folder / "Beta.txt")
     assert len(alpha) == 30 and len(beta) == 22  # Beta's initOmit [3, 4] moves its OPE start to frame 5
     gt = open_dataset(bench, root=root)["Beta"].groundtruth
@@ -41,7 +41,7 @@ def test_trackers_get_zero_based_boxes_and_results_stay_native(tiny_otb, tmp_pat
     _run(bench, root, tmp_path / "res", "fake_trackers:Recorder", sequences=["Alpha"])
     gt = open_dataset(bench, root=root)["Alpha"].groundtruth
     assert np.array_equal(Recorder.init_boxes[0], gt[0] - [1, 1, 0, 0])
-    saved = read_boxes(tmp_path / "res/tiny/ope/recorder/Alpha.txt")
+    saved = read_boxes(tmp_path / "res/tiny/recorder/ope/Alpha.txt")
     assert np.allclose(saved, gt[0], atol=5e-4)  # dict output with a confidence is accepted
 
 
@@ -74,9 +74,9 @@ def test_crash_is_recorded_with_the_frame_and_the_run_continues(tiny_otb, tmp_pa
     summary = _run(bench, root, tmp_path / "res", "fake_trackers:Faulty", params={"fail_at": 4})
     assert [f.sequence for f in summary.failures] == ["Alpha", "Beta"]
     assert summary.failures[0].frame == 5 and summary.failures[1].frame == 9  # Beta starts at frame 5
-    record = json.loads((tmp_path / "res/tiny/ope/faulty/Alpha.error.json").read_text())
+    record = json.loads((tmp_path / "res/tiny/faulty/ope/Alpha.error.json").read_text())
     assert "simulated crash" in record["error"] and "frame 5" in record["error"]
-    assert not (tmp_path / "res/tiny/ope/faulty/Alpha.txt").exists()
+    assert not (tmp_path / "res/tiny/faulty/ope/Alpha.txt").exists()
     dataset = open_dataset(bench, root=root, images=False)
     rep = evaluate(bench, "ope", dataset, find_tracker_dirs([tmp_path / "res"], "tiny", "ope"))
     assert rep.trackers["faulty"].overall is None
@@ -86,7 +86,7 @@ def test_crash_is_recorded_with_the_frame_and_the_run_continues(tiny_otb, tmp_pa
 def test_failed_unit_is_retried_and_its_error_record_removed(tiny_otb, tmp_path):
     bench, root = tiny_otb
     _run(bench, root, tmp_path / "res", "fake_trackers:Faulty", name="f", params={"fail_at": 4, "fail_on_height": 48})
-    folder = tmp_path / "res/tiny/ope/f"
+    folder = tmp_path / "res/tiny/f/ope"
     assert (folder / "Alpha.error.json").exists()
     with pytest.raises(ResultsError, match="parameters"):
         _run(bench, root, tmp_path / "res", "fake_trackers:Faulty", name="f", params={"fail_at": 1000})
@@ -98,7 +98,7 @@ def test_nan_and_negative_boxes_are_stored_as_returned_and_repaired_when_scored(
     bench, root = tiny_otb
     summary = _run(bench, root, tmp_path / "res", "fake_trackers:BadBoxes", sequences=["Alpha"])
     assert summary.ok and "frame(s) (4, 6)" in summary.warnings[0]
-    saved = read_boxes(tmp_path / "res/tiny/ope/badboxes/Alpha.txt")
+    saved = read_boxes(tmp_path / "res/tiny/badboxes/ope/Alpha.txt")
     assert np.isnan(saved[3]).all() and saved[5, 2] == -4
     _run(bench, root, tmp_path / "res", "identity", sequences=["Alpha"])
     dataset = open_dataset(bench, root=root, images=False, sequences=["Alpha"])
@@ -131,11 +131,11 @@ def test_tre_and_sre_units(tiny_otb, tmp_path):
     # splitSeqTRE on short sequences: floor(1:E/19:E) has fewer than 19 distinct values;
     # Alpha (30 frames) gets 19 segments, Beta (24 frames, 2 omitted) 14.
     assert tre.completed == 19 + 14 and sre.completed == 24
-    folder = tmp_path / "res/tiny/tre/identity/Alpha"
+    folder = tmp_path / "res/tiny/identity/tre/Alpha"
     lengths = sorted(len(read_boxes(folder / f"Alpha_{k:03d}.txt")) for k in range(1, 20))
     assert lengths[0] == 20 and lengths[-1] == 30  # the last segment keeps 20 frames
     assert (folder / "Alpha_001_time.txt").exists()
-    sre_first = read_boxes(tmp_path / "res/tiny/sre/identity/Beta/Beta_001.txt")[0]  # 'left'
+    sre_first = read_boxes(tmp_path / "res/tiny/identity/sre/Beta/Beta_001.txt")[0]  # 'left'
     gt = open_dataset(bench, root=root, images=False)["Beta"].groundtruth[2]
     assert sre_first.tolist() == [gt[0] - 1, gt[1], gt[2], gt[3]]  # ceil(0.1 * 10) = 1
     dataset = open_dataset(bench, root=root, images=False)
@@ -151,7 +151,7 @@ def test_interrupted_run_leaves_no_partial_file_and_resumes(tiny_otb, tmp_path):
     Interrupted.sequences_seen = 0
     with pytest.raises(KeyboardInterrupt):
         _run(bench, root, tmp_path / "res", "fake_trackers:Interrupted")
-    folder = tmp_path / "res/tiny/ope/interrupted"
+    folder = tmp_path / "res/tiny/interrupted/ope"
     assert (folder / "Alpha.txt").is_file() and not (folder / "Beta.txt").exists()
     assert not [p for p in folder.rglob("*") if p.name.startswith(".")]  # no temporary leftovers
     resumed = _run(bench, root, tmp_path / "res", "fake_trackers:Interrupted")
