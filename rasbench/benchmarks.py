@@ -29,7 +29,7 @@ class SequenceSpec:
     folder: str
     groundtruth: str
     first: int
-    last: int
+    last: int | None  # None: the data says (VOT sequences are listed by name only)
     anno: str
     attributes: tuple[str, ...] = ()
     init_omit: tuple[tuple[int, int], ...] = ()
@@ -37,6 +37,8 @@ class SequenceSpec:
 
     @property
     def length(self) -> int:
+        if self.last is None:
+            raise ConfigError(f"the length of {self.name} is not part of its definition")
         return self.last - self.first + 1
 
 
@@ -168,6 +170,10 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
     table = table_data.get("sequences") or {}
     specs: dict[str, SequenceSpec] = {}
     for entry in data["sequences"]:
+        if isinstance(entry, str) and data["format"] == "vot" and entry not in table:
+            specs[entry] = SequenceSpec(name=entry, folder=entry, groundtruth="groundtruth.txt", first=1, last=None,
+                                        anno=entry)
+            continue
         if isinstance(entry, str):
             if entry not in table:
                 raise ConfigError(f"{path}: sequence {entry!r} is not in the sequence table")

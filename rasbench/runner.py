@@ -27,7 +27,7 @@ from .errors import ResultsError, TrackerError
 from .protocols.otb import Run, plan_runs
 from .registry import TrackerSpec
 from .results import ResultStore
-from .tracker import as_prediction, box_problem, is_deterministic
+from .tracker import as_prediction, box_problem, is_deterministic, wants_paths
 
 log = logging.getLogger("rasbench")
 
@@ -75,9 +75,10 @@ def track_run(tracker, seq: Sequence, run: Run):
     times = np.empty(n, dtype=np.float64)
     init_box = np.asarray(run.init_box, dtype=np.float64)
     bad_frames: list[int] = []
+    as_path = wants_paths(tracker)
     for k in range(n):
         row = run.start + k
-        image = seq.frame(row)
+        image = seq.frame(row, as_path)
         try:
             if k == 0:
                 t0 = time.perf_counter()

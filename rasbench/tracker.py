@@ -13,8 +13,10 @@ A tracker is any object with ``init(image, box)`` and ``update(image)``:
   (box plus optional polygon and confidence) or a dict with the same keys.
 
 ``name`` names the results folder, ``deterministic`` says whether repeating a run can
-give a different trajectory (VOT repeats stochastic trackers). Subclassing
-:class:`Tracker` is optional; duck-typed objects work the same.
+give a different trajectory (VOT repeats stochastic trackers). A tracker that reads
+images itself (an external process, say) sets ``input = "path"`` and receives the
+frame's file path (a ``str``) instead of the array. Subclassing :class:`Tracker` is
+optional; duck-typed objects work the same.
 
 Protocol logic (where a run starts, resets, perturbed starts, timing) belongs to the
 runner, never to the tracker.
@@ -33,6 +35,7 @@ class Tracker:
 
     name: str = "tracker"
     deterministic: bool = False
+    input: str = "array"  # or "path": receive the frame's file path instead of its pixels
 
     def init(self, image: np.ndarray, box: np.ndarray) -> None:
         raise NotImplementedError
@@ -109,6 +112,10 @@ def box_problem(box: Sequence[float]) -> str | None:
     if box[2] <= 0 or box[3] <= 0:
         return "non-positive size"
     return None
+
+
+def wants_paths(tracker: Any) -> bool:
+    return getattr(tracker, "input", "array") == "path"
 
 
 def tracker_name(tracker: Any, default: str = "tracker") -> str:

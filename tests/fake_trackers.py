@@ -116,3 +116,19 @@ class Interrupted:
         if Interrupted.sequences_seen == 2 and self.count == 10:
             raise KeyboardInterrupt
         return self.box
+
+
+class PathReader:
+    """Reads frames itself (``input = "path"``), like an external process would."""
+
+    name = "pathreader"
+    input = "path"
+    paths = []
+
+    def init(self, image, box):
+        PathReader.paths.append(image)
+        self.box = box
+
+    def update(self, image):
+        PathReader.paths.append(image)
+        return self.box

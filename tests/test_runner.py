@@ -165,3 +165,12 @@ def test_changed_data_is_refused(tiny_otb, tmp_path):
     gt.write_text(gt.read_text().replace("10,8,16,12", "11,8,16,12", 1))
     with pytest.raises(ResultsError, match="data of Alpha changed"):
         _run(bench, root, tmp_path / "res", "identity", force=False, sequences=["Beta", "Alpha"])
+
+
+def test_trackers_can_ask_for_frame_paths(tiny_otb, tmp_path):
+    from fake_trackers import PathReader
+
+    bench, root = tiny_otb
+    PathReader.paths.clear()
+    _run(bench, root, tmp_path / "res", "fake_trackers:PathReader", sequences=["Alpha"])
+    assert PathReader.paths[0].endswith("Alpha/img/0001.jpg") and len(PathReader.paths) == 30

@@ -43,10 +43,12 @@ class Sequence:
     def has_images(self) -> bool:
         return self.frame_paths is not None
 
-    def frame(self, index: int) -> np.ndarray:
-        """RGB frame at row ``index`` (0-based within the sequence)."""
+    def frame(self, index: int, as_path: bool = False):
+        """RGB frame at row ``index`` (0-based within the sequence), or its file path."""
         if self.frame_paths is None:
             raise DatasetError(f"sequence {self.name} has annotations only (no images)", self.source)
+        if as_path:
+            return str(self.frame_paths[index])
         return read_rgb(self.frame_paths[index])
 
     def to_tracker(self, boxes: np.ndarray) -> np.ndarray:
