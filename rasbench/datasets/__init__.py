@@ -11,15 +11,19 @@ from __future__ import annotations
 
 import hashlib
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 
 from ..benchmarks import BenchmarkDef
 from ..errors import DatasetError
-from .otb import load_annotations, load_native
+from . import otb, vot
 from .sequence import Dataset, Sequence
+
+# Which dataset layout each protocol reads: OTB folders or VOT folders.
+PROTOCOL_LAYOUT = {"ope": "otb", "tre": "otb", "sre": "otb",
+                   "baseline": "vot", "realtime": "vot", "unsupervised": "vot"}
 
 __all__ = ["Dataset", "Sequence", "open_dataset", "data_dirs", "cache_dir", "locate", "sequence_fingerprints"]
 
@@ -65,6 +69,24 @@ class Location:
     missing: dict[str, str]
 
 
+def _loaders(benchmark: BenchmarkDef, layout: str):
+    """(native loader, annotation loader) for the benchmark's layout."""
+    if layout == "vot":
+        tags = tuple(benchmark.raw.get("tags") or ())
+        return (lambda name, root, specs, **kw: vot.load_native(name, root, specs, tags, **kw),
+                lambda name, path, specs: vot.load_annotations(name, path, specs, tags))
+    return otb.load_native, otb.load_annotations
+
+
+def benchmark_layout(benchmark: BenchmarkDef, experiment: str | None = None) -> str:
+    """The dataset layout a benchmark's experiment reads ("otb" or "vot")."""
+    if benchmark.format in ("otb", "vot"):
+        return benchmark.format
+    if experiment is None:
+        return "otb"
+    return PROTOCOL_LAYOUT[benchmark.experiment(experiment).protocol]
+
+
 def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
     """Every place holding (part of) the benchmark, for ``rasbench datasets``."""
     if benchmark.format == "synth":
@@ -73,6 +95,7 @@ def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
         path = synth_root(benchmark, root)
         ok = is_generated(benchmark, path)
         return [Location(path, "generated" if ok else "not generated yet", len(benchmark.sequences) if ok else 0, {})]
+    load_native, load_annotations = _loaders(benchmark, benchmark.format)
     locations = []
     bases = [Path(root)] if root is not None else data_dirs()
     for folder in _candidates(benchmark, bases):
@@ -90,10 +113,13 @@ def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
 
 
 def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotations: Path | None = None,
-                 images: bool = True, sequences: list[str] | None = None, progress: bool = False) -> Dataset:
+                 images: bool = True, sequences: list[str] | None = None, progress: bool = False,
+                 experiment: str | None = None) -> Dataset:
     """Load the benchmark's sequences (all, or ``sequences``), with or without images.
 
-    Raises :class:`DatasetError` naming what is missing and where it looked.
+    ``experiment`` picks the layout where a benchmark has two (the synthetic one holds
+    OTB and VOT copies). Raises :class:`DatasetError` naming what is missing and where
+    it looked.
     """
     specs = benchmark.sequences
     if sequences:
@@ -101,17 +127,21 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
         if unknown:
             raise DatasetError(f"{benchmark.name} has no sequence(s) {', '.join(unknown)}")
         specs = {s: specs[s] for s in sequences}
+    layout = benchmark_layout(benchmark, experiment)
+    load_native, load_annotations = _loaders(benchmark, layout)
     if benchmark.format == "synth":
         from .synthetic import ensure_generated
 
         folder = ensure_generated(benchmark, synth_root(benchmark, root), progress=progress)
-        dataset = load_native(benchmark.name, folder / "otb", specs, images=images)
+        if layout == "vot":  # VOT folders are the lower-case names
+            specs = {n: replace(s, folder=s.folder.lower()) for n, s in specs.items()}
+        dataset = load_native(benchmark.name, folder / layout, specs, images=images)
     elif annotations is not None:
         if images:
             raise DatasetError("annotation-only copies cannot be used to run trackers; give --root", annotations)
         dataset = load_annotations(benchmark.name, annotations, specs)
     else:
-        dataset = _open_otb(benchmark, specs, root, images)
+        dataset = _open_folders(benchmark, specs, root, images, load_native, load_annotations)
     if dataset.missing:
         listed = "\n  ".join(f"{name}: {why}" for name, why in dataset.missing.items())
         raise DatasetError(f"{benchmark.name}: {len(dataset.missing)} of {len(specs)} sequences missing in "
@@ -120,7 +150,8 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
     return dataset
 
 
-def _open_otb(benchmark: BenchmarkDef, specs, root: Path | None, images: bool) -> Dataset:
+def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: bool, load_native,
+                  load_annotations) -> Dataset:
     bases = [Path(root)] if root is not None else data_dirs()
     looked = []
     best = None
@@ -144,7 +175,7 @@ def _open_otb(benchmark: BenchmarkDef, specs, root: Path | None, images: bool) -
         return best
     hint = f"give --root DIR, set RASBENCH_DATA, or run `rasbench download {benchmark.name} --root DIR`"
     if not images:
-        hint += ", or give --annotations (pysot JSON or the OTB toolkit's anno/ folder)"
+        hint += f", or give --annotations ({' or '.join(benchmark.annotation_files)})"
     raise DatasetError(f"{benchmark.title} not found; looked in:\n  " + "\n  ".join(looked) + f"\n{hint}")
 
 
@@ -154,7 +185,10 @@ def sequence_fingerprints(dataset: Dataset) -> dict[str, str]:
     out = {}
     for name, seq in dataset.items():
         h = hashlib.sha256()
-        h.update(np.ascontiguousarray(seq.groundtruth, dtype=np.float64).tobytes())
+        gt = seq.groundtruth
+        arrays = (gt,) if isinstance(gt, np.ndarray) else (gt.kind, gt.code, gt.coords)
+        for array in arrays:
+            h.update(np.ascontiguousarray(array).tobytes())
         h.update(str(seq.first_frame).encode())
         for path in seq.frame_paths or ():
             h.update(path.name.encode())

@@ -15,7 +15,9 @@ from .images import read_rgb
 class Sequence:
     """One annotated target in one video.
 
-    ``groundtruth`` rows are in the benchmark's native coordinates; ``origin`` is the
+    ``groundtruth`` holds one row per frame in the benchmark's native coordinates: an
+    (N, 4) box array for OTB, a :class:`~rasbench.region.Regions` for VOT (rotated boxes,
+    special frames). ``origin`` is the
     coordinate of the top-left pixel in that convention (1 for OTB, 0 for VOT), so a
     box is shifted by ``-origin`` before a tracker sees it (see :mod:`rasbench.tracker`).
     Row ``k`` is frame ``first_frame + k`` (absolute frame numbers, as in OTB's
@@ -31,6 +33,7 @@ class Sequence:
     origin: int = 1
     source: Path | None = None
     tags: dict[str, np.ndarray] = field(default_factory=dict)
+    image_size: tuple[int, int] | None = None  # (width, height) where known
 
     def __len__(self) -> int:
         return len(self.groundtruth)

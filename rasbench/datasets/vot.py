@@ -1,0 +1,167 @@
+"""VOT-layout datasets (VOT2013-2017 style short-term benchmarks) and pysot's VOT JSON.
+
+Native layout: ``<root>/list.txt`` and per sequence ``<root>/<seq>/groundtruth.txt``
+(one region per line: 4 values = rectangle, 8 = rotated box, 1 = special, NaN =
+unknown), per-frame tag files ``<tag>.tag`` or ``<tag>.label`` (one 0/1 per line; a
+shorter file is zero-padded, a missing one means never set) and the images either in
+the sequence folder itself (VOT2013-2016 bundles) or in ``color/`` (VOT2017+,
+``sequence`` metadata file). Coordinates are 0-based: a tracker sees them unchanged.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from ..benchmarks import SequenceSpec
+from ..errors import DatasetError
+from ..region import Regions, parse_regions, regions_from_values
+from .images import numbered_images
+from .sequence import Dataset, Sequence
+from .textio import read_text
+
+VOT_ORIGIN = 0
+IMAGE_FOLDERS = ("color", ".")
+
+
+def _read_groundtruth(path: Path) -> Regions:
+    text = read_text(path, "ground truth").rstrip()
+    try:
+        return parse_regions(text.splitlines())
+    except ValueError as exc:  # the message starts with "line N: ..."
+        raise DatasetError(str(exc), path) from None
+
+
+def _read_tags(seq_dir: Path, names, length: int) -> dict[str, np.ndarray]:
+    tags = {}
+    for name in names:
+        for suffix in (".tag", ".label"):
+            path = seq_dir / f"{name}{suffix}"
+            if path.is_file():
+                values = []
+                for number, line in enumerate(read_text(path, "tag").split(), 1):
+                    if line not in ("0", "1"):
+                        raise DatasetError(f"tag values are 0 or 1, got {line!r}", path, number)
+                    values.append(line == "1")
+                if len(values) > length:
+                    raise DatasetError(f"{len(values)} tag lines for {length} frames", path)
+                tags[name] = np.r_[np.array(values, bool), np.zeros(length - len(values), bool)]
+                break
+        else:
+            tags[name] = np.zeros(length, bool)
+    return tags
+
+
+def image_size(path: Path) -> tuple[int, int]:
+    """(width, height) from the image header, without decoding the pixels."""
+    from PIL import Image
+
+    try:
+        with Image.open(path) as image:
+            return image.size
+    except OSError as exc:
+        raise DatasetError(f"cannot read image header: {exc}", path) from None
+
+
+def _frames(name: str, seq_dir: Path, length: int) -> list[Path]:
+    for folder in IMAGE_FOLDERS:
+        images = numbered_images(seq_dir / folder)
+        if images:
+            missing = [n for n in range(1, length + 1) if n not in images]
+            if missing:
+                shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+                raise DatasetError(f"{name}: {len(missing)} of frames 1-{length} missing (frames {shown})",
+                                   seq_dir / folder)
+            return [images[n] for n in range(1, length + 1)]
+    raise DatasetError(f"{name}: no images in {seq_dir} or {seq_dir / 'color'}", seq_dir)
+
+
+def _sequence(name, gt, frames, size, tags, source) -> Sequence:
+    return Sequence(name=name, groundtruth=gt, first_frame=1, frame_paths=frames, origin=VOT_ORIGIN,
+                    source=source, tags=tags, image_size=size)
+
+
+def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], tag_names=(), images: bool = True,
+                strict: bool = True) -> Dataset:
+    """Sequences from ``root/<seq>/``; absent ones are listed in ``missing``.
+
+    Without images (``images=False``) the image size comes from the first frame's header
+    when the images are there, else it stays unknown (bounded overlaps then need it
+    from elsewhere, e.g. the pysot JSON).
+    """
+    root = Path(root)
+    sequences, missing = [], {}
+    for spec in specs.values():
+        seq_dir = root / spec.folder
+        gt_path = seq_dir / spec.groundtruth
+        if not gt_path.is_file():
+            missing[spec.name] = f"ground truth {gt_path} not found"
+            continue
+        try:
+            gt = _read_groundtruth(gt_path)
+            tags = _read_tags(seq_dir, tag_names, len(gt))
+            try:
+                frames = _frames(spec.name, seq_dir, len(gt))
+            except DatasetError:
+                if images:
+                    raise
+                frames = None
+            size = image_size(frames[0]) if frames else None
+        except DatasetError as exc:
+            if strict:
+                raise
+            missing[spec.name] = str(exc)
+            continue
+        sequences.append(_sequence(spec.name, gt, frames if images else None, size, tags, gt_path))
+    return Dataset(name, sequences, f"VOT folders in {root}", root, missing)
+
+
+def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], tag_names=()) -> Dataset:
+    """pysot's ``VOT2018.json`` (and its VOT2016/2019 siblings): regions, tags, image sizes."""
+    json_path = Path(json_path)
+    try:
+        data = json.loads(json_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot read pysot dataset JSON: {exc}", json_path) from None
+    root = json_path.parent
+    sequences, missing = [], {}
+    for spec in specs.values():
+        entry = data.get(spec.name)
+        if entry is None:
+            missing[spec.name] = f"no entry {spec.name!r} in {json_path.name}"
+            continue
+        try:
+            gt = regions_from_values(entry["gt_rect"])
+            img_names = list(entry["img_names"])
+            size = (int(entry["width"]), int(entry["height"]))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise DatasetError(f"entry {spec.name!r} is malformed ({exc})", json_path) from None
+        if len(img_names) != len(gt):
+            raise DatasetError(f"entry {spec.name!r} has {len(img_names)} images but {len(gt)} regions", json_path)
+        tags = {}
+        for tag in tag_names:
+            values = np.asarray(entry.get(tag) or [], dtype=bool)
+            if len(values) not in (0, len(gt)):
+                raise DatasetError(f"entry {spec.name!r}: tag {tag} has {len(values)} values for {len(gt)} "
+                                   f"frames", json_path)
+            tags[tag] = values if len(values) else np.zeros(len(gt), bool)
+        has_images = (root / img_names[0]).is_file() and (root / img_names[-1]).is_file()
+        frames = [root / n for n in img_names] if has_images else None
+        sequences.append(_sequence(spec.name, gt, frames, size, tags, json_path))
+    return Dataset(name, sequences, f"pysot JSON {json_path}", root, missing)
+
+
+def load_annotations(name: str, path: Path, specs: dict[str, SequenceSpec], tag_names=()) -> Dataset:
+    """Annotation-only copy: a pysot JSON file, or a folder holding one, or VOT folders."""
+    path = Path(path)
+    if path.is_file():
+        return load_pysot_json(name, path, specs, tag_names)
+    if not path.is_dir():
+        raise DatasetError("annotation path does not exist", path)
+    for candidate in sorted(path.glob("*.json")):
+        return load_pysot_json(name, candidate, specs, tag_names)
+    for candidate in (path, path / "sequences"):
+        if any((candidate / s.folder / s.groundtruth).is_file() for s in specs.values()):
+            return load_native(name, candidate, specs, tag_names, images=False)
+    raise DatasetError("neither a pysot JSON file nor VOT sequence folders", path)

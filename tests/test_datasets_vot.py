@@ -1,0 +1,83 @@
+"""VOT datasets: native folders (legacy and color/ layouts), tags, pysot JSON, errors."""
+import json
+
+import cv2
+import numpy as np
+import pytest
+
+from rasbench.benchmarks import load_benchmark
+from rasbench.datasets import open_dataset
+from rasbench.datasets.vot import load_annotations, load_native
+from rasbench.errors import DatasetError
+from rasbench.region import POLYGON, RECTANGLE
+
+TAGS = ("occlusion", "camera_motion")
+
+
+def write_vot_sequence(root, name, n=6, legacy=False, size=(40, 30)):
+    seq = root / name
+    images = seq if legacy else seq / "color"
+    images.mkdir(parents=True, exist_ok=True)
+    for k in range(1, n + 1):
+        cv2.imwrite(str(images / f"{k:08d}.jpg"), np.full((size[1], size[0], 3), 90, np.uint8))
+    lines = ["1,2,10,2,10,8,1,8"] * (n - 1) + ["3,4,5,6"]
+    (seq / "groundtruth.txt").write_text("\n".join(lines) + "\n")
+    (seq / "occlusion.tag").write_text("0\n1\n1\n")  # shorter than the sequence: zero-padded
+
+
+def specs(names):
+    from rasbench.benchmarks import SequenceSpec
+
+    return {n: SequenceSpec(n, n, "groundtruth.txt", 1, None, n) for n in names}
+
+
+def test_native_layouts_tags_and_sizes(tmp_path):
+    write_vot_sequence(tmp_path, "newstyle")
+    write_vot_sequence(tmp_path, "oldstyle", legacy=True)
+    ds = load_native("t", tmp_path, specs(["newstyle", "oldstyle"]), TAGS)
+    seq = ds["newstyle"]
+    assert len(seq) == 6 and seq.image_size == (40, 30) and seq.origin == 0
+    assert seq.groundtruth.kind[0] == POLYGON and seq.groundtruth.kind[-1] == RECTANGLE
+    assert seq.tags["occlusion"].tolist() == [False, True, True, False, False, False]
+    assert not seq.tags["camera_motion"].any()  # no tag file: never set
+    assert ds["oldstyle"].frame_paths[0].parent.name == "oldstyle"
+    assert ds["newstyle"].frame(0).shape == (30, 40, 3)
+
+
+def test_missing_frame_and_bad_lines_are_named(tmp_path):
+    write_vot_sequence(tmp_path, "s")
+    (tmp_path / "s" / "color" / "00000004.jpg").unlink()
+    with pytest.raises(DatasetError, match=r"s: 1 of frames 1-6 missing \(frames 4\)"):
+        load_native("t", tmp_path, specs(["s"]), TAGS)
+    (tmp_path / "s" / "groundtruth.txt").write_text("1,2,3,4\n1,2,3\n")
+    with pytest.raises(DatasetError, match="line 2"):
+        load_native("t", tmp_path, specs(["s"]), TAGS, images=False)
+    (tmp_path / "s" / "groundtruth.txt").write_text("1,2,3,4\n")
+    (tmp_path / "s" / "occlusion.tag").write_text("0\n2\n")
+    with pytest.raises(DatasetError, match="occlusion.tag, line 2"):
+        load_native("t", tmp_path, specs(["s"]), TAGS, images=False)
+
+
+def test_pysot_json(tmp_path):
+    entry = {"video_dir": "a", "img_names": ["a/color/00000001.jpg", "a/color/00000002.jpg"],
+             "gt_rect": [[1, 2, 10, 2, 10, 8, 1, 8], [3, 4, 5, 6]], "init_rect": [1, 2, 3, 4],
+             "occlusion": [0, 1], "camera_motion": [], "width": 640, "height": 480}
+    (tmp_path / "VOT.json").write_text(json.dumps({"a": entry}))
+    seq = load_annotations("t", tmp_path / "VOT.json", specs(["a"]), TAGS)["a"]
+    assert seq.image_size == (640, 480) and seq.frame_paths is None
+    assert seq.tags["occlusion"].tolist() == [False, True] and not seq.tags["camera_motion"].any()
+
+
+def test_vot2017_annotations(shared_data):
+    bench = load_benchmark("vot2017")
+    js = open_dataset(bench, annotations=shared_data / "vot2017/annotations/VOT2018.json", images=False)
+    folders = open_dataset(bench, annotations=shared_data / "vot2017/annotations/sequences", images=False)
+    assert len(js) == 60 and sum(len(s) for s in js.values()) == 21356
+    for name, seq in js.items():
+        other = folders[name]
+        assert np.array_equal(np.nan_to_num(seq.groundtruth.coords), np.nan_to_num(other.groundtruth.coords))
+        assert all(np.array_equal(seq.tags[t], other.tags[t]) for t in bench.raw["tags"])
+    assert js["conduction1"].groundtruth.kind[0] == RECTANGLE  # stored as x,y,w,h in the JSON
+    real = load_native("vot2017", shared_data / "sequences/vot2017", {"bag": bench.sequences["bag"]},
+                       bench.raw["tags"])
+    assert real["bag"].image_size == js["bag"].image_size == (480, 360)
