@@ -105,7 +105,11 @@ def _with_base(path: Path, seen=()) -> dict:
     if base_path in seen:
         raise ConfigError(f"circular base: {path} -> {base_path}")
     merged = _with_base(base_path, seen + (path.resolve(),))
-    merged.update(data)
+    for key, value in data.items():  # mappings (experiments, download) merge one level deep
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = {**merged[key], **value}
+        else:
+            merged[key] = value
     return merged
 
 

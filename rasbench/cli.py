@@ -100,9 +100,10 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     for exp in exps:
         bench.experiment(exp)
     spec = resolve(tracker, _parse_params(params))
-    dataset = open_dataset(bench, root=root, images=True, sequences=_split(sequences) or None, progress=not quiet)
     failed = False
     for exp in exps:
+        dataset = open_dataset(bench, root=root, images=True, sequences=_split(sequences) or None,
+                               progress=not quiet, experiment=exp)
         summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
                                  convention=convention, progress=not quiet)
         fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
@@ -154,7 +155,7 @@ def report(benchmark, results_paths, root, annotations, experiment, trackers, se
     bench = load_benchmark(benchmark)
     bench.experiment(experiment)
     dataset = open_dataset(bench, root=root, annotations=annotations, images=False,
-                           sequences=_split(sequences) or None)
+                           sequences=_split(sequences) or None, experiment=experiment.lower())
     paths = list(results_paths) or [Path(_results_default())]
     dirs = find_tracker_dirs(paths, bench.name, experiment.lower(), _split(trackers) or None)
     if not dirs:

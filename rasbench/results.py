@@ -72,15 +72,18 @@ class ResultStore:
         """The experiment folder of ``tracker`` (manifest, results, error records)."""
         return self.folder / tracker / self.experiment
 
-    def unit_files(self, tracker: str, sequence: str, run: int = 1) -> UnitFiles:
+    def unit_files(self, tracker: str, sequence: str, run: int = 1, vot: bool = False) -> UnitFiles:
         base = self.tracker_dir(tracker)
+        if vot:  # VOT toolkit layout; per-repetition times as vot-toolkit's .value files
+            stem = f"{sequence}_{run:03d}"
+            return UnitFiles(base / sequence / f"{stem}.txt", base / sequence / f"{stem}_time.value")
         if self.multi_run:
             stem = f"{sequence}_{run:03d}"
             return UnitFiles(base / sequence / f"{stem}.txt", base / sequence / f"{stem}_time.txt")
         return UnitFiles(base / f"{sequence}.txt", base / "times" / f"{sequence}_time.txt")
 
-    def is_done(self, tracker: str, sequence: str, run: int = 1) -> bool:
-        return self.unit_files(tracker, sequence, run).boxes.is_file()
+    def is_done(self, tracker: str, sequence: str, run: int = 1, vot: bool = False) -> bool:
+        return self.unit_files(tracker, sequence, run, vot).boxes.is_file()
 
     def write_unit(self, tracker: str, sequence: str, run: int, boxes: np.ndarray, times: np.ndarray) -> UnitFiles:
         files = self.unit_files(tracker, sequence, run)
@@ -89,6 +92,34 @@ class ResultStore:
         if files.error.exists():
             files.error.unlink()
         return files
+
+    def write_vot_unit(self, tracker: str, sequence: str, run: int, entries: list, times) -> UnitFiles:
+        """A VOT trajectory (codes 1/2/0 and regions) and its times.
+
+        Also rewrites ``<seq>_time.txt``, the VOT MATLAB toolkit's times matrix (rows =
+        frames, columns = repetitions, NaN where a frame was not processed).
+        """
+        from .region import Regions, format_regions
+
+        files = self.unit_files(tracker, sequence, run, vot=True)
+        parts = [Regions.specials([e]) if isinstance(e, int) else e for e in entries]
+        lines = format_regions(Regions.concat(parts))
+        times = np.asarray(times, dtype=np.float64)
+        atomic_write_text(files.times, "".join("NaN\n" if np.isnan(t) else f"{t:.8f}\n" for t in times))
+        atomic_write_text(files.boxes, "".join(line + "\n" for line in lines))
+        if files.error.exists():
+            files.error.unlink()
+        self._write_time_matrix(files.boxes.parent, sequence, len(times))
+        return files
+
+    def _write_time_matrix(self, folder: Path, sequence: str, length: int) -> None:
+        columns = []
+        for path in sorted(folder.glob(f"{sequence}_[0-9][0-9][0-9]_time.value")):
+            values = read_rows(path, 1, "time").reshape(-1)
+            columns.append(values if len(values) == length else np.full(length, np.nan))
+        matrix = np.column_stack(columns)
+        text = "".join(",".join("NaN" if np.isnan(v) else f"{v:.8f}" for v in row) + "\n" for row in matrix)
+        atomic_write_text(folder / f"{sequence}_time.txt", text)
 
     def write_error(self, tracker: str, sequence: str, run: int, record: dict) -> None:
         write_json(self.unit_files(tracker, sequence, run).error, record)

@@ -122,19 +122,21 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
     it looked.
     """
     specs = benchmark.sequences
+    layout = benchmark_layout(benchmark, experiment)
+    if benchmark.format == "synth" and layout == "vot":  # the VOT copy uses lower-case names
+        specs = {n.lower(): replace(s, name=n.lower(), folder=s.folder.lower(), groundtruth="groundtruth.txt")
+                 for n, s in specs.items()}
     if sequences:
-        unknown = [s for s in sequences if s not in specs]
+        by_key = {n.lower(): n for n in specs}
+        unknown = [s for s in sequences if s.lower() not in by_key]
         if unknown:
             raise DatasetError(f"{benchmark.name} has no sequence(s) {', '.join(unknown)}")
-        specs = {s: specs[s] for s in sequences}
-    layout = benchmark_layout(benchmark, experiment)
+        specs = {by_key[s.lower()]: specs[by_key[s.lower()]] for s in sequences}
     load_native, load_annotations = _loaders(benchmark, layout)
     if benchmark.format == "synth":
         from .synthetic import ensure_generated
 
         folder = ensure_generated(benchmark, synth_root(benchmark, root), progress=progress)
-        if layout == "vot":  # VOT folders are the lower-case names
-            specs = {n: replace(s, folder=s.folder.lower()) for n, s in specs.items()}
         dataset = load_native(benchmark.name, folder / layout, specs, images=images)
     elif annotations is not None:
         if images:

@@ -1,0 +1,680 @@
+"""VOT2015-2017 metrics: accuracy, robustness, EAO and unsupervised average overlap.
+
+Like :mod:`rasbench.metrics.otb`, every function works on all runs of one tracker at
+once. Runs (trajectories) are concatenated into per-frame arrays of length N:
+
+* ``overlaps`` (N,): per-frame overlap with the ground truth (:func:`run_overlaps`);
+* ``codes`` (N,): the special code written in the result file (0 = skipped/unknown,
+  1 = initialisation, 2 = failure) or -1 where the frame holds a region
+  (``Regions.codes()``);
+
+and a :class:`RunLayout` says where each run starts and which sequence it belongs to.
+All runs of one sequence have the sequence's length. Array indices are 0-based; where a
+reference toolkit counts frames from 1 the docstrings say so.
+
+The rules on which the reference toolkits disagree are fields of :class:`VOTConvention`;
+``official`` is the final VOT MATLAB toolkit (toolkit-legacy, "VOT-M"), ``pysot`` is
+pysot-toolkit and ``vot-toolkit`` the Python VOT toolkit 0.9 ("VOT-Py"). Each rule is
+documented where it is implemented.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..region import FAILURE, INITIALIZATION, UNKNOWN, Regions, overlaps as region_overlaps
+
+
+# ============================================================================ conventions
+@dataclass(frozen=True)
+class VOTConvention:
+    name: str
+    summary: str
+    # region.overlaps rule (rasteriser, rectangle corners, rounding, degenerate cases).
+    overlap: str
+    # Raster bounds as (W + pad, H + pad) in region.overlaps' (right, bottom) sense:
+    # pad 0 = one pixel row/column beyond the image, -1 = the image itself.
+    accuracy_bounds_pad: int      # AR accuracy
+    eao_bounds_pad: int           # EAO overlaps
+    failure_bounds_pad: int       # run-time failure test (used by the protocol runner)
+    unsupervised_bounds_pad: int  # unsupervised average overlap
+    # Accuracy aggregation: "pooled" = per-frame mean over runs, then mean over all frames
+    # of all sequences (VOT-M 'all' selector, pysot); "sequence" = per-run mean, mean over
+    # runs, frame-weighted mean over sequences (VOT-Py).
+    accuracy: str
+    # Which frames accuracy ignores: "vot-matlab" = every special frame and the burn-in;
+    # "vot-toolkit" = codes 0 and 2 and the burn-in (other codes score their overlap).
+    accuracy_mask: str
+    # Reported failure count: "pooled" = sum over sequences of the mean over runs (VOT-M
+    # average_failures, pysot "Lost Number"); "weighted" = frame-weighted mean over
+    # sequences of the per-sequence mean over runs (VOT-Py "Robustness").
+    failures: str
+    # AR-plot robustness: "rate" = exp(-S * failures / frames) (VOT-M plot_ar);
+    # "weighted" = exp(-S * weighted failures / mean sequence length) (VOT-Py).
+    ar_plot: str
+    # EAO fragments, weights and curve indexing: "vot-matlab", "pysot", "vot-toolkit".
+    eao: str
+    # Unsupervised average overlap: "vot-matlab" (init frame = 0, pooled) or "vot-toolkit"
+    # (10-frame burn-in, per-run means, frame-weighted).
+    unsupervised: str
+    # Initialisation box for rectangle-only trackers: "bounding" (min/max box) or
+    # "area-preserving" (pysot / got10k).
+    init_box: str
+    burnin: int = 10
+    skip_initialize: int = 5
+    sensitivity: float = 30.0
+    # Published EAO intervals (lengths, 1-based, inclusive); the toolkits' own indexing
+    # of them is applied by eao_score.
+    eao_ranges: dict = field(default_factory=lambda: {
+        "vot2015": (108, 371), "vot2016": (108, 371), "vot2017": (100, 356), "vot2018": (100, 356)})
+
+
+VOT_CONVENTIONS: dict[str, VOTConvention] = {c.name: c for c in (
+    VOTConvention(
+        name="official",
+        summary="VOT MATLAB toolkit (toolkit-legacy, final): trax region.c raster with x+w-1 "
+                "rectangles, bounds (W,H) for accuracy and (W-1,H-1) for failures/EAO, pooled "
+                "accuracy, failure rate, EAO per estimate_expected_overlap.m",
+        overlap="vot-matlab", accuracy_bounds_pad=0, eao_bounds_pad=-1, failure_bounds_pad=-1,
+        unsupervised_bounds_pad=0, accuracy="pooled", accuracy_mask="vot-matlab", failures="pooled",
+        ar_plot="rate", eao="vot-matlab", unsupervised="vot-matlab", init_box="bounding"),
+    VOTConvention(
+        name="pysot",
+        summary="pysot-toolkit: x+w rectangles, older region.c node rules, bounds (W,H) for AR and "
+                "(W-1,H-1) for EAO, pooled accuracy, lost number, EAO with 0-based failure "
+                "indices and one global sequence weight (no unsupervised analysis: VOT-M's rule "
+                "with pysot overlaps is used)",
+        overlap="pysot", accuracy_bounds_pad=0, eao_bounds_pad=-1, failure_bounds_pad=0,
+        unsupervised_bounds_pad=0, accuracy="pooled", accuracy_mask="vot-matlab", failures="pooled",
+        ar_plot="rate", eao="pysot", unsupervised="vot-matlab", init_box="area-preserving"),
+    VOTConvention(
+        name="vot-toolkit",
+        summary="vot-toolkit 0.9: np.round raster, image bounds everywhere, per-run accuracy "
+                "frame-weighted over sequences, frame-weighted failures, EAO with unit weights "
+                "and lengths low+1..high+1, unsupervised with 10-frame burn-in",
+        overlap="vot-toolkit", accuracy_bounds_pad=-1, eao_bounds_pad=-1, failure_bounds_pad=-1,
+        unsupervised_bounds_pad=-1, accuracy="sequence", accuracy_mask="vot-toolkit",
+        failures="weighted", ar_plot="weighted", eao="vot-toolkit", unsupervised="vot-toolkit",
+        init_box="bounding"),
+)}
+
+
+def vot_convention(name: str | VOTConvention) -> VOTConvention:
+    if isinstance(name, VOTConvention):
+        return name
+    try:
+        return VOT_CONVENTIONS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown VOT convention {name!r}; choose from {', '.join(VOT_CONVENTIONS)}") from None
+
+
+# ============================================================================ layout
+@dataclass(frozen=True)
+class RunLayout:
+    """Where each run lies in the concatenated per-frame arrays.
+
+    ``starts`` (R,): first frame of each run; ``groups`` (R,): sequence index of each run
+    (non-decreasing; runs of one sequence are adjacent); ``n_frames``: N.
+    """
+
+    starts: np.ndarray
+    groups: np.ndarray
+    n_frames: int
+
+    def __post_init__(self):
+        starts = np.asarray(self.starts, dtype=np.int64)
+        groups = np.asarray(self.groups, dtype=np.int64)
+        object.__setattr__(self, "starts", starts)
+        object.__setattr__(self, "groups", groups)
+        if len(starts) != len(groups):
+            raise ValueError("starts and groups differ in length")
+        if len(starts) and (starts[0] != 0 or np.any(np.diff(starts) < 0) or starts[-1] > self.n_frames):
+            raise ValueError("starts must begin at 0 and be non-decreasing")
+        if np.any(np.diff(groups) < 0):
+            raise ValueError("groups must be non-decreasing (runs of a sequence adjacent)")
+
+    @staticmethod
+    def from_lengths(lengths, groups=None) -> "RunLayout":
+        """Layout of runs with the given lengths; ``groups`` defaults to one sequence per run."""
+        lengths = np.asarray(lengths, dtype=np.int64)
+        groups = np.arange(len(lengths)) if groups is None else groups
+        return RunLayout(np.cumsum(lengths) - lengths, groups, int(lengths.sum()))
+
+    @property
+    def lengths(self) -> np.ndarray:
+        return np.diff(np.append(self.starts, self.n_frames))
+
+    @property
+    def run_of_frame(self) -> np.ndarray:
+        return np.repeat(np.arange(len(self.starts)), self.lengths)
+
+    @property
+    def frame_in_run(self) -> np.ndarray:
+        return np.arange(self.n_frames) - np.repeat(self.starts, self.lengths)
+
+    @property
+    def sequence_of_run(self) -> np.ndarray:
+        """Dense sequence index (0..S-1) of every run."""
+        return np.unique(self.groups, return_inverse=True)[1].reshape(-1)
+
+    @property
+    def n_sequences(self) -> int:
+        return len(np.unique(self.groups))
+
+    @property
+    def runs_per_sequence(self) -> np.ndarray:
+        return np.bincount(self.sequence_of_run, minlength=self.n_sequences)
+
+    @property
+    def sequence_lengths(self) -> np.ndarray:
+        """Length of each sequence (the length of its runs; they must agree)."""
+        seq = self.sequence_of_run
+        lengths = self.lengths
+        out = np.zeros(self.n_sequences, np.int64)
+        out[seq] = lengths
+        if np.any(out[seq] != lengths):
+            raise ValueError("runs of one sequence differ in length")
+        return out
+
+
+def expand_to_frames(values, layout: RunLayout) -> np.ndarray:
+    """Repeat one value (or row) per sequence over every frame of that sequence's runs
+    (image sizes, for instance)."""
+    values = np.asarray(values)
+    return values[layout.sequence_of_run][layout.run_of_frame]
+
+
+def select_frames(keep, layout: RunLayout, *arrays):
+    """Keep only the frames where ``keep`` is true, run by run (tag selection).
+
+    Returns the new layout followed by the filtered arrays. The reference toolkits select
+    tagged frames *before* applying the burn-in, so an init frame without the tag does not
+    start a burn-in in that selection; use the result with the same functions as the full
+    data to get that behaviour."""
+    keep = np.asarray(keep, dtype=bool)
+    kept_per_run = np.bincount(layout.run_of_frame[keep], minlength=len(layout.starts))
+    new = RunLayout.from_lengths(kept_per_run, layout.groups)
+    return (new, *[np.asarray(a)[keep] for a in arrays])
+
+
+# ============================================================================ per frame
+def frame_bounds(sizes, pad: int) -> np.ndarray:
+    """(right, bottom) raster bounds per frame from (W, H) image sizes: (W + pad, H + pad)."""
+    return np.asarray(sizes, dtype=np.float64) + pad
+
+
+def run_overlaps(pred: Regions, gt: Regions, sizes, convention, analysis: str = "accuracy") -> np.ndarray:
+    """Per-frame overlap of predictions with ground truth, bounded as the convention's
+    ``analysis`` ("accuracy", "eao", "failure", "unsupervised") requires.
+
+    ``sizes``: (W, H) per frame (see :func:`expand_to_frames`) or one pair. C-family rules
+    give NaN on special frames; ``vot-toolkit`` gives its own value there (an empty region:
+    0, or 1 when the union bbox is degenerate) and its analyses mask those frames."""
+    c = vot_convention(convention)
+    pad = {"accuracy": c.accuracy_bounds_pad, "eao": c.eao_bounds_pad, "failure": c.failure_bounds_pad,
+           "unsupervised": c.unsupervised_bounds_pad}[analysis]
+    sizes = np.asarray(sizes, dtype=np.float64)
+    return region_overlaps(pred, gt, frame_bounds(sizes, pad), c.overlap)
+
+
+def burnin_mask(codes, layout: RunLayout, burnin: int) -> np.ndarray:
+    """Frames within ``burnin`` frames of an initialisation (code 1): the init frame and
+    the next burnin - 1 frames, never past the end of the run (VOT-M dilation in
+    estimate_accuracy.m, pysot calculate_accuracy, VOT-Py compute_accuracy)."""
+    codes = np.asarray(codes)
+    if burnin <= 0:
+        return np.zeros(len(codes), bool)
+    inits = np.flatnonzero(codes == INITIALIZATION)
+    run_end = (layout.starts + layout.lengths)[layout.run_of_frame[inits]]
+    delta = np.zeros(len(codes) + 1, np.int64)
+    np.add.at(delta, inits, 1)
+    np.add.at(delta, np.minimum(inits + burnin, run_end), -1)
+    return np.cumsum(delta[:-1]) > 0
+
+
+def accuracy_frames(overlaps, codes, layout: RunLayout, convention) -> np.ndarray:
+    """Per-frame overlaps that count for accuracy; NaN where the convention ignores a frame.
+
+    VOT-M / pysot: special frames are NaN already (the MEX / vot_overlap return NaN for a
+    1-value region) and the burn-in frames are set to code 0 before scoring.
+    VOT-Py compute_accuracy: masks codes 0 (unknown) and 2 (failure) and the burn-in after
+    code 1; frames with any other special code keep their (empty-region) overlap."""
+    c = vot_convention(convention)
+    codes = np.asarray(codes)
+    out = np.array(overlaps, dtype=np.float64, copy=True)
+    masked = burnin_mask(codes, layout, c.burnin)
+    if c.accuracy_mask == "vot-toolkit":
+        masked |= (codes == UNKNOWN) | (codes == FAILURE)
+    else:
+        masked |= codes >= 0
+    out[masked] = np.nan
+    return out
+
+
+def failures_per_run(codes, layout: RunLayout) -> np.ndarray:
+    """Number of failure frames (code 2) in each run."""
+    fail = np.asarray(codes) == FAILURE
+    return np.bincount(layout.run_of_frame[fail], minlength=len(layout.starts))
+
+
+# ============================================================================ A and R
+@dataclass
+class ARResult:
+    """Accuracy and robustness of one tracker (one tag selection) under a convention.
+
+    accuracy       the convention's accuracy A.
+    failures       the convention's failure count (pooled "lost number" for VOT-M/pysot,
+                   frame-weighted mean failures per sequence for VOT-Py).
+    failure_rate   sum over sequences of the mean failures over runs, divided by the total
+                   number of frames (VOT-M 'normalized'; pysot's mean over runs of total
+                   failures / total frames when every sequence has the same run count).
+    robustness     100 * failure_rate: R as the VOT2016-2018 tables and pysot print it.
+    ar_robustness  the AR-plot robustness exp(-S ...) of the convention.
+    """
+
+    accuracy: float
+    failures: float
+    failure_rate: float
+    robustness: float
+    ar_robustness: float
+    frames: int
+    sequence_accuracy: np.ndarray
+    sequence_failures: np.ndarray
+    sequence_lengths: np.ndarray
+    run_accuracy: np.ndarray
+    run_failures: np.ndarray
+
+
+def _pooled_frame_means(values, layout: RunLayout):
+    """Per sequence frame: mean over runs of the non-NaN values (NaN if none), and the
+    sequence of each pooled frame. MATLAB nanmean over the repetitions of one frame."""
+    seq = layout.sequence_of_run
+    seq_len = layout.sequence_lengths
+    seq_off = np.cumsum(seq_len) - seq_len
+    slot = seq_off[seq][layout.run_of_frame] + layout.frame_in_run
+    ok = ~np.isnan(values)
+    total = int(seq_len.sum())
+    sums = np.bincount(slot[ok], values[ok], minlength=total)
+    counts = np.bincount(slot[ok], minlength=total)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        means = np.where(counts > 0, sums / np.maximum(counts, 1), np.nan)
+    return means, np.repeat(np.arange(len(seq_len)), seq_len)
+
+
+def _nanmean_groups(values, groups, n):
+    ok = ~np.isnan(values)
+    sums = np.bincount(groups[ok], values[ok], minlength=n)
+    counts = np.bincount(groups[ok], minlength=n)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), counts
+
+
+def accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence_weights=None) -> ARResult:
+    """Accuracy and robustness from per-frame overlaps bounded for accuracy
+    (``run_overlaps(..., analysis="accuracy")``) and the result codes.
+
+    ``sequence_weights`` (VOT-Py only): frame counts used to weight sequences; default the
+    sequence lengths of ``layout`` (after a tag selection VOT-Py still weights by the full
+    sequence length -- pass those to reproduce it)."""
+    c = vot_convention(convention)
+    codes = np.asarray(codes)
+    vals = accuracy_frames(overlaps, codes, layout, c)
+    n_seq = layout.n_sequences
+    seq_of_run = layout.sequence_of_run
+    seq_len = layout.sequence_lengths
+    runs_per_seq = layout.runs_per_sequence
+    run_acc, run_counts = _nanmean_groups(vals, layout.run_of_frame, len(layout.starts))
+    run_fail = failures_per_run(codes, layout).astype(np.float64)
+    # failures: mean over the available runs of each sequence (VOT-M imputes missing runs
+    # with that mean, which leaves the per-sequence mean unchanged)
+    seq_fail = np.bincount(seq_of_run, run_fail, minlength=n_seq) / np.maximum(runs_per_seq, 1)
+    frames = int(seq_len.sum())
+    with np.errstate(invalid="ignore", divide="ignore"):
+        failure_rate = float(seq_fail.sum() / frames) if frames else float("nan")
+    if c.accuracy == "pooled":
+        # VOT-M: nanmean over repetitions per frame, then the mean of the non-NaN pooled
+        # frames (0 when there is none); pysot: np.nanmean of the same vectors
+        pooled, pooled_seq = _pooled_frame_means(vals, layout)
+        ok = ~np.isnan(pooled)
+        accuracy = float(np.mean(pooled[ok])) if ok.any() else 0.0
+        seq_acc = _nanmean_groups(pooled, pooled_seq, n_seq)[0]
+    else:
+        # VOT-Py: per-run mean of the unmasked overlaps (0 when none), mean over runs,
+        # frame-weighted mean over sequences
+        run_acc = np.where(run_counts > 0, run_acc, 0.0)
+        seq_acc = np.bincount(seq_of_run, run_acc, minlength=n_seq) / np.maximum(runs_per_seq, 1)
+        weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
+        accuracy = float(np.sum(seq_acc * weights) / np.sum(weights))
+    if c.failures == "pooled":
+        failures = float(seq_fail.sum())
+    else:
+        weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
+        failures = float(np.sum(seq_fail * weights) / np.sum(weights))
+    if c.ar_plot == "rate":
+        ar = float(np.exp(-c.sensitivity * failure_rate))
+    else:
+        weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
+        mean_length = np.sum(weights) / n_seq
+        ar = float(np.exp(-(failures / mean_length) * c.sensitivity))
+    return ARResult(accuracy=accuracy, failures=failures, failure_rate=failure_rate,
+                    robustness=100.0 * failure_rate, ar_robustness=ar, frames=frames,
+                    sequence_accuracy=seq_acc, sequence_failures=seq_fail, sequence_lengths=seq_len,
+                    run_accuracy=run_acc, run_failures=run_fail)
+
+
+def tag_accuracy_robustness(overlaps, codes, layout: RunLayout, tags: dict, convention) -> dict:
+    """Per-tag :class:`ARResult`: frames selected by each boolean mask of ``tags`` before
+    the burn-in is applied (VOT-M tag selectors; VOT-Py filter_tag)."""
+    out = {}
+    for name, mask in tags.items():
+        sub, ov, cd = select_frames(mask, layout, overlaps, codes)
+        out[name] = accuracy_robustness(ov, cd, sub, convention)
+    return out
+
+
+def tag_average(results: dict, how: str = "weighted_mean") -> tuple[float, float, float]:
+    """(accuracy, failures, failure rate) averaged over tag results as VOT-M report_ar does:
+    ``weighted_mean`` weights each tag by its frame count (tags with frames only),
+    ``mean`` is the plain mean over tags."""
+    acc = np.array([r.accuracy for r in results.values()])
+    fail = np.array([r.failures for r in results.values()])
+    rate = np.array([r.failure_rate for r in results.values()])
+    lengths = np.array([r.frames for r in results.values()], dtype=np.float64)
+    if how == "weighted_mean":
+        use = lengths > 0
+        w = lengths[use]
+        return (float(np.sum(acc[use] * w) / w.sum()), float(np.sum(fail[use] * w) / w.sum()),
+                float(np.sum(rate[use] * w) / w.sum()))
+    if how == "mean":
+        return float(np.nanmean(acc)), float(np.nanmean(fail)), float(np.nanmean(rate))
+    raise ValueError(f"unknown tag averaging {how!r}")
+
+
+# ============================================================================ EAO
+@dataclass
+class EAOFragments:
+    """Dense fragment matrix as the toolkits build it.
+
+    values (F, L): overlaps from each fragment's first frame (its initialisation), padded
+    with zeros (failed fragments) or NaN (fragments that reach the end of the sequence);
+    weights (F,); success (F,): the fragment reached the end of its run (VOT-Py mask);
+    lengths (F,): number of frames taken from the run."""
+
+    values: np.ndarray
+    weights: np.ndarray
+    success: np.ndarray
+    lengths: np.ndarray
+
+
+def _fill(values, starts, lengths, width, pad, zero_nan, raw):
+    """Rows of ``width`` taken from ``values`` at ``starts`` (``lengths`` frames each)."""
+    f = len(starts)
+    out = np.full((f, width), np.nan)
+    out[pad] = 0.0
+    take = np.minimum(lengths, width)
+    row = np.repeat(np.arange(f), take)
+    col = np.arange(int(take.sum())) - np.repeat(np.cumsum(take) - take, take)
+    src = values[np.repeat(starts, take) + col]
+    if not raw:
+        src = np.where(np.isnan(src), 0.0, src)
+    else:
+        src = np.where(np.repeat(zero_nan, take) & np.isnan(src), 0.0, src)
+    out[row, col] = src
+    return out
+
+
+def eao_fragments(overlaps, codes, layout: RunLayout, convention, max_length: int | None = None,
+                  tag=None) -> EAOFragments:
+    """Fragments of every run (overlaps bounded for EAO, without burn-in).
+
+    ``vot-matlab`` (estimate_expected_overlap.m, 1-based frames): points = [1] + [f + 5 for
+    each failure f with f + 5 <= N]; fragment j = o[p_j .. p_{j+1}] inclusive, NaN -> 0,
+    zero padded, weight = (tag frames in the fragment) / (its length); last fragment
+    o[p_last .. N], NaN -> 0, NaN padded, weight (tag frames in p_last..N) / (N - p_last + 1);
+    a run without failure: o[1 .. min(N, L)] with NaN kept, NaN padded, weight = tag share of
+    its first min(N, L) frames (all frames when N < L). Every weight is multiplied by the
+    sequence weight 1 / (runs of that sequence). L = ``max_length`` (default: longest run).
+
+    ``pysot`` (eao_benchmark.py): the same with 0-based failures x kept when x + 5 <= N (so a
+    failure at 1-based N - 4 keeps its point at N, ending the previous fragment at the last
+    frame and leaving an empty last fragment), and one sequence weight 1 / (runs of the last
+    sequence) for every fragment; its middle-fragment tag share divides by p_{j+1} - p_j + 1
+    even when the fragment is cut by the sequence end.
+
+    ``vot-toolkit`` (supervised.py): fragments o[init_k : fail_k) pairing the k-th
+    initialisation with the k-th failure (zero padded), plus o[init_last :] when the run
+    re-initialised after its last failure, or the whole run when it never failed; weights 1;
+    L = the longest fragment.
+    """
+    c = vot_convention(convention)
+    ov = np.asarray(overlaps, dtype=np.float64)
+    codes = np.asarray(codes)
+    lengths = layout.lengths
+    starts = layout.starts
+    run_of_frame = layout.run_of_frame
+    frame_in_run = layout.frame_in_run
+    n_runs = len(starts)
+    tag = np.ones(len(ov), bool) if tag is None else np.asarray(tag, dtype=bool)
+    tag_cum = np.concatenate([[0], np.cumsum(tag)])
+
+    def tag_count(a, b):  # tag frames in global [a, b) (clipped to the run by the caller)
+        return tag_cum[b] - tag_cum[a]
+
+    fail = np.flatnonzero(codes == FAILURE)
+    fail_run = run_of_frame[fail]
+    fail_local = frame_in_run[fail]
+    n_fail = np.bincount(fail_run, minlength=n_runs)
+
+    if c.eao == "vot-toolkit":
+        inits = np.flatnonzero(codes == INITIALIZATION)
+        init_run = run_of_frame[inits]
+        n_init = np.bincount(init_run, minlength=n_runs)
+        if np.any((n_fail > 0) & (n_init < n_fail)):
+            raise ValueError("a run has more failures than initialisations (vot-toolkit would fail)")
+        rank_f = np.arange(len(fail)) - np.repeat(np.cumsum(n_fail) - n_fail, n_fail)
+        first_init = np.cumsum(n_init) - n_init
+        f_start = inits[first_init[fail_run] + rank_f]
+        f_len = fail - f_start
+        last = (n_fail > 0) & (n_init > n_fail)
+        l_start = inits[(first_init + n_init - 1)[last]]
+        l_len = (starts + lengths)[last] - l_start
+        whole = n_fail == 0
+        frag_start = np.concatenate([f_start, l_start, starts[whole]])
+        frag_len = np.concatenate([f_len, l_len, lengths[whole]]).astype(np.int64)
+        success = np.concatenate([np.zeros(len(f_start), bool), np.ones(len(l_start) + whole.sum(), bool)])
+        run_key = np.concatenate([fail_run, np.flatnonzero(last), np.flatnonzero(whole)])
+        order = np.lexsort((frag_start, run_key))
+        frag_start, frag_len, success = frag_start[order], np.maximum(frag_len[order], 0), success[order]
+        width = int(frag_len.max()) if len(frag_len) else 0
+        values = _fill(ov, frag_start, frag_len, width, ~success, np.zeros(len(frag_start), bool), raw=True)
+        return EAOFragments(values, np.ones(len(frag_start)), success, frag_len)
+
+    skip = c.skip_initialize
+    width = int(max_length) if max_length is not None else int(lengths.max())
+    if c.eao == "vot-matlab":
+        keep = fail_local + skip <= lengths[fail_run] - 1     # 1-based f + 5 <= N
+        seq_w = 1.0 / layout.runs_per_sequence[layout.sequence_of_run]
+    elif c.eao == "pysot":
+        keep = fail_local + skip <= lengths[fail_run]         # 0-based x + 5 <= N
+        seq_w = np.full(n_runs, 1.0 / layout.runs_per_sequence[layout.sequence_of_run[-1]])
+    else:
+        raise ValueError(f"unknown EAO rule {c.eao!r}")
+    # fragment start points, run by run: the run start, then each kept re-init point
+    pt_run = np.concatenate([np.arange(n_runs), fail_run[keep]])
+    pt_local = np.concatenate([np.zeros(n_runs, np.int64), fail_local[keep] + skip])
+    order = np.lexsort((pt_local, pt_run))
+    pt_run, pt_local = pt_run[order], pt_local[order]
+    nxt_same = np.append(pt_run[1:] == pt_run[:-1], False)
+    nxt_local = np.append(pt_local[1:], 0)
+    failed_run = n_fail[pt_run] > 0
+    n_run = lengths[pt_run]
+    middle = nxt_same                                        # ends at the next point (inclusive)
+    stop = np.where(middle, nxt_local + 1, n_run)            # exclusive local end
+    take = np.minimum(stop, n_run) - pt_local                # frames available in the run
+    g0 = starts[pt_run] + pt_local
+    # weights: sequence weight x tag share
+    tags_in = tag_count(g0, g0 + np.maximum(take, 0))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(middle, tags_in / (nxt_local - pt_local + 1), 0.0)
+        if c.eao == "vot-matlab":
+            share = np.where(~middle, tags_in / (n_run - pt_local), share)
+        else:
+            share = np.where(~middle, tags_in / (n_run - pt_local + 1e-16), share)
+    # runs without failure: the first min(N, L) frames, weight from the same frames (VOT-M
+    # uses the whole sequence when N < L, which is the same set)
+    clean = ~failed_run
+    take = np.where(clean, np.minimum(n_run, width), take)
+    share = np.where(clean, tag_count(g0, g0 + take) / np.maximum(take, 1), share)
+    weights = seq_w[pt_run] * share
+    # pysot: a point at N leaves an empty last fragment (never usable, weight 0): drop it
+    keep_frag = take > 0
+    values = _fill(ov, g0[keep_frag], take[keep_frag], width, (middle & failed_run)[keep_frag],
+                   failed_run[keep_frag], raw=True)
+    return EAOFragments(values, weights[keep_frag], ~(middle & failed_run)[keep_frag], take[keep_frag])
+
+
+def eao_curve(fragments: EAOFragments, convention) -> np.ndarray:
+    """Expected overlap curve: ``curve[L - 1]`` for sequence length L = 1..width.
+
+    VOT-M: curve(1) = 1; for L >= 2 the fragments whose L-th element is not NaN are usable
+    and curve(L) = sum(w * mean(frag[2..L])) / sum(w) over them (0 when none is usable).
+    pysot: the same, stored in float32. VOT-Py (compute_eao_curve): float32 arrays; element
+    1 is the weighted mean of the init-frame overlaps; a failed fragment counts for every
+    length (zeros), a successful one only up to its length."""
+    c = vot_convention(convention)
+    v = fragments.values
+    w = fragments.weights
+    f, width = v.shape
+    if c.eao == "vot-toolkit":
+        v32 = np.where(np.isnan(v), 0.0, v).astype(np.float32)
+        mask = np.where(fragments.success[:, None], np.arange(width)[None, :] < fragments.lengths[:, None],
+                        True).astype(np.float32)
+        sums = np.empty_like(v32)
+        sums[:, 0] = v32[:, 0]
+        if width > 1:
+            csum = np.cumsum(v32[:, 1:].astype(np.float64), axis=1)
+            sums[:, 1:] = (csum / np.arange(1, width)[None, :]).astype(np.float32)
+        w32 = w.astype(np.float32)[:, None]
+        num = np.sum(w32 * sums * mask, axis=0)
+        den = np.sum(mask * w32, axis=0).tolist()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return num / np.array(den, dtype=np.float64)
+    curve = np.zeros(width)
+    if width == 0:
+        return curve
+    curve[0] = 1.0
+    if width > 1:
+        usable = ~np.isnan(v[:, 1:])                      # element L present, L = 2..width
+        means = np.cumsum(v[:, 1:], axis=1) / np.arange(1, width)[None, :]
+        with np.errstate(invalid="ignore"):
+            num = np.sum(np.where(usable, w[:, None] * means, 0.0), axis=0)
+            den = np.sum(np.where(usable, w[:, None], 0.0), axis=0)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            eo = num / den
+        curve[1:] = np.where(usable.any(axis=0), eo, 0.0)
+    if c.eao == "pysot":
+        curve = curve.astype(np.float32).astype(np.float64)
+    return curve
+
+
+def eao_score(curve, low: int, high: int, convention) -> float:
+    """EAO: mean of the curve over the interval [low, high] as each toolkit indexes it.
+
+    VOT-M / pysot: lengths low..high (1-based, inclusive), NaN lengths skipped.
+    VOT-Py: ``mean(curve[low:high + 1])`` with 0-based indices, i.e. lengths low+1..high+1,
+    NaN propagating."""
+    c = vot_convention(convention)
+    curve = np.asarray(curve, dtype=np.float64)
+    if c.eao == "vot-toolkit":
+        return float(np.mean(curve[low:high + 1]))
+    part = curve[low - 1:high]
+    ok = ~np.isnan(part)
+    return float(np.sum(part[ok]) / np.sum(ok)) if ok.any() else float("nan")
+
+
+def expected_average_overlap(overlaps, codes, layout: RunLayout, convention, low: int, high: int,
+                             max_length: int | None = None, tag=None) -> tuple[float, np.ndarray]:
+    """(EAO score, curve) from overlaps bounded for EAO (``run_overlaps(..., "eao")``)."""
+    frags = eao_fragments(overlaps, codes, layout, convention, max_length, tag)
+    curve = eao_curve(frags, convention)
+    return eao_score(curve, low, high, convention), curve
+
+
+def eao_interval(sequence_lengths, threshold: float = 0.5) -> tuple[int, int, int]:
+    """(low, high, peak) of the VOT-M EAO interval (analyze_average_expected_overlap.m):
+    Gaussian KDE of the sequence lengths with Kristan's AMISE-optimal bandwidth
+    (utilities/gmm_estimate.m, 1-D), tabulated at x = 1..max length and normalised; the
+    interval grows from the mode one frame at a time towards the denser side (ties to the
+    high side; at a border the other side grows) until it holds ``threshold`` of the mass.
+    1-based lengths, as VOT-M returns them."""
+    data = np.asarray(sequence_lengths, dtype=np.float64)
+    n = len(data)
+    mu = data.mean()
+    var = np.mean(data * data) - mu * mu        # spherize(): population variance
+    z = (data - mu) / np.sqrt(var)               # whitened samples, unit covariance
+    g = (4.0 / (3.0 * n)) ** (2.0 / 5.0)         # pilot bandwidth G = C (4 / ((d+2) N))^(2/(d+4))
+    a = 1.0 / g                                  # A = inv(S1 + S2) with S1 = G, S2 = 0
+    dm = z[:, None] - z[None, :]
+    m = dm * dm * a
+    f_t = np.sqrt(1.0 / (2.0 * np.pi)) * np.sqrt(a) * np.exp(-0.5 * m)
+    term = f_t * (2.0 * a * a * (1.0 - 2.0 * m) + (1.0 - m) ** 2 * a * a)
+    rf2 = np.sum(term) / (n * n)                 # both halves of the symmetric double sum
+    h_amise = (1.0 / n / (np.sqrt(4.0 * np.pi) * rf2)) ** (1.0 / 5.0)
+    sigma2 = var * h_amise ** 2                  # back-transformed kernel covariance
+    x = np.arange(1, int(data.max()) + 1, dtype=np.float64)
+    log_const = np.log(1.0 / np.sqrt(sigma2)) - 0.5 * 1.83787706640935
+    p = np.sum(np.exp(log_const - 0.5 * (x[None, :] - data[:, None]) ** 2 / sigma2), axis=0) / n
+    p = p / p.sum()
+    peak = int(np.argmax(p)) + 1
+    low = high = peak
+    length = len(p)
+    for _ in range(length + 1):
+        lo_tmp, hi_tmp = low - 1, high + 1
+        at_lo = lo_tmp <= 0
+        at_hi = hi_tmp >= length
+        lo_tmp = 1 if at_lo else lo_tmp
+        hi_tmp = length if at_hi else hi_tmp
+        if at_lo and at_hi:
+            low, high = lo_tmp, hi_tmp
+            break
+        if not at_lo and not at_hi:
+            if p[lo_tmp - 1] > p[hi_tmp - 1]:
+                low = lo_tmp
+            else:
+                high = hi_tmp
+        elif not at_lo:
+            low = lo_tmp
+        else:
+            high = hi_tmp
+        if np.sum(p[low - 1:high]) >= threshold:
+            break
+    return low, high, peak
+
+
+# ============================================================================ unsupervised
+def unsupervised_average_overlap(overlaps, codes, layout: RunLayout, convention, gt_unknown=None) -> float:
+    """Average overlap of the unsupervised (no-reset) experiment.
+
+    VOT-M analyze_overlap.m: per-frame mean over runs (NaN ignored), NaN frames -- the
+    init frame included -- count as 0 and stay in the denominator, mean over all frames of
+    all sequences. VOT-Py average_accuracy: frames with unknown ground truth (``gt_unknown``),
+    code 0, code 2 and the 10-frame burn-in after code 1 are dropped, per-run mean (a run
+    without frames adds 0), mean over runs, frame-weighted over sequences."""
+    c = vot_convention(convention)
+    ov = np.asarray(overlaps, dtype=np.float64)
+    codes = np.asarray(codes)
+    if c.unsupervised == "vot-matlab":
+        vals = np.where(codes >= 0, np.nan, ov)
+        pooled, _ = _pooled_frame_means(vals, layout)
+        return float(np.mean(np.where(np.isnan(pooled), 0.0, pooled)))
+    masked = burnin_mask(codes, layout, c.burnin) | (codes == UNKNOWN) | (codes == FAILURE)
+    if gt_unknown is not None:
+        masked |= np.asarray(gt_unknown, dtype=bool)
+    vals = np.where(masked, np.nan, ov)
+    run_acc, counts = _nanmean_groups(vals, layout.run_of_frame, len(layout.starts))
+    run_acc = np.where(counts > 0, run_acc, 0.0)
+    seq = layout.sequence_of_run
+    seq_acc = np.bincount(seq, run_acc, minlength=layout.n_sequences) / layout.runs_per_sequence
+    seq_len = layout.sequence_lengths
+    return float(np.sum(seq_acc * seq_len) / np.sum(seq_len))

@@ -1,0 +1,897 @@
+"""VOT regions: parsing, formatting, box conversions and rasterised overlap.
+
+Coordinates are 0-based pixel coordinates, as in VOT ground truth and results: the image
+spans pixel columns 0..W-1 and rows 0..H-1, and a pixel is addressed by the integer
+coordinate of its corner. A rectangle is ``x, y, w, h``; a polygon is ``x1, y1, ..., xK,
+yK`` (K >= 3; VOT2014-2017 ground truth uses K = 4 rotated boxes).
+
+A whole trajectory (or many concatenated trajectories) is one :class:`Regions` object
+holding flat arrays, so every function here is vectorised over frames:
+
+* ``kind``   (N,) int8: :data:`SPECIAL`, :data:`RECTANGLE` or :data:`POLYGON`;
+* ``code``   (N,) int64: the special code of special frames (VOT results: 0 = unknown /
+  skipped, 1 = initialisation, 2 = failure), 0 elsewhere;
+* ``coords`` (N, V) float64, NaN padded: rectangles use columns 0..3 (x, y, w, h),
+  polygons columns 0..2K-1 (x1, y1, x2, y2, ...);
+* ``points`` (N,) int: K for polygons, 0 for rectangles and special frames.
+
+The VOT toolkits compute overlap by rasterising both regions to pixel masks. Each
+reference implementation does it differently, and every difference is a named rule of
+:func:`overlaps` (see :data:`OVERLAP_RULES`); the rules were read from the reference
+sources (trax ``src/region.c``, the VOT MATLAB toolkit's ``region_overlap`` MEX,
+pysot-toolkit's ``region.pyx`` + its copy of ``region.c``, vot-toolkit 0.9
+``vot/region/raster.py``) and are checked against the installed native libtrax and
+vot-toolkit in the tests.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Iterable, Sequence
+
+import numpy as np
+
+SPECIAL, RECTANGLE, POLYGON = 0, 1, 2
+
+# Special codes written by the VOT toolkits in result files.
+UNKNOWN, INITIALIZATION, FAILURE = 0, 1, 2
+
+_F32_MAX = float(np.finfo(np.float32).max)
+
+
+@dataclass(frozen=True, eq=False)
+class Regions:
+    """A sequence of VOT regions as flat arrays (see the module docstring)."""
+
+    kind: np.ndarray
+    code: np.ndarray
+    coords: np.ndarray
+    points: np.ndarray
+
+    def __post_init__(self):
+        n = len(self.kind)
+        if not (len(self.code) == len(self.points) == len(self.coords) == n) or self.coords.ndim != 2:
+            raise ValueError("Regions arrays must have the same length and coords must be 2-D")
+
+    def __len__(self) -> int:
+        return len(self.kind)
+
+    def __getitem__(self, index) -> "Regions":
+        if isinstance(index, (int, np.integer)):
+            index = slice(index, index + 1 if index != -1 else None)
+        return Regions(self.kind[index], self.code[index], self.coords[index], self.points[index])
+
+    @property
+    def is_special(self) -> np.ndarray:
+        return self.kind == SPECIAL
+
+    def codes(self, fill: int = -1) -> np.ndarray:
+        """Special code per frame, ``fill`` for frames holding a region.
+
+        VOT toolkits only write non-negative codes, so the default -1 is unambiguous."""
+        return np.where(self.kind == SPECIAL, self.code, fill)
+
+    # ----------------------------------------------------------------- constructors
+    @staticmethod
+    def specials(codes) -> "Regions":
+        codes = np.asarray(codes, dtype=np.int64).reshape(-1)
+        n = len(codes)
+        return Regions(np.full(n, SPECIAL, np.int8), codes.copy(), np.full((n, 4), np.nan),
+                       np.zeros(n, np.int64))
+
+    @staticmethod
+    def rectangles(boxes) -> "Regions":
+        """Rectangles from an (N, 4) array of x, y, w, h (rows with NaN become unknown)."""
+        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
+        n = len(boxes)
+        kind = np.where(np.isnan(boxes).any(axis=1), SPECIAL, RECTANGLE).astype(np.int8)
+        coords = np.where(kind[:, None] == SPECIAL, np.nan, boxes)
+        return Regions(kind, np.zeros(n, np.int64), coords, np.zeros(n, np.int64))
+
+    @staticmethod
+    def polygons(points) -> "Regions":
+        """Polygons from an (N, 2K) array of x1, y1, ... or an (N, K, 2) array."""
+        points = np.asarray(points, dtype=np.float64)
+        if points.ndim == 3:
+            points = points.reshape(len(points), -1)
+        if points.ndim != 2 or points.shape[1] % 2 or points.shape[1] < 6:
+            raise ValueError("polygons need an (N, 2K) or (N, K, 2) array with K >= 3")
+        n = len(points)
+        kind = np.where(np.isnan(points).any(axis=1), SPECIAL, POLYGON).astype(np.int8)
+        coords = np.where(kind[:, None] == SPECIAL, np.nan, points)
+        pts = np.where(kind == POLYGON, points.shape[1] // 2, 0).astype(np.int64)
+        return Regions(kind, np.zeros(n, np.int64), coords, pts)
+
+    @staticmethod
+    def concat(parts: Sequence["Regions"]) -> "Regions":
+        parts = list(parts)
+        if not parts:
+            return Regions.specials([])
+        width = max(p.coords.shape[1] for p in parts)
+        coords = np.full((sum(len(p) for p in parts), width), np.nan)
+        row = 0
+        for p in parts:
+            coords[row:row + len(p), :p.coords.shape[1]] = p.coords
+            row += len(p)
+        return Regions(np.concatenate([p.kind for p in parts]), np.concatenate([p.code for p in parts]),
+                       coords, np.concatenate([p.points for p in parts]))
+
+
+# --------------------------------------------------------------------- text in / out
+def _classify(values: list, where: str):
+    """(kind, code, values) of one parsed line, with the VOT rules:
+    1 value = special code; 4 = rectangle; an even count >= 6 = polygon; NaN anywhere
+    = unknown (special code 0, as vot-toolkit and trax do)."""
+    n = len(values)
+    if n == 1:
+        v = values[0]
+        return SPECIAL, (UNKNOWN if math.isnan(v) else int(v)), []
+    if n == 4 or (n >= 6 and n % 2 == 0):
+        if any(math.isnan(v) for v in values):
+            return SPECIAL, UNKNOWN, []
+        return (RECTANGLE if n == 4 else POLYGON), 0, values
+    raise ValueError(f"{where}: a region needs 1, 4 or an even number >= 6 of values, got {n}")
+
+
+def _assemble(parsed) -> Regions:
+    n = len(parsed)
+    width = max([4] + [len(v) for _, _, v in parsed])
+    coords = np.full((n, width), np.nan)
+    kind = np.empty(n, np.int8)
+    code = np.zeros(n, np.int64)
+    points = np.zeros(n, np.int64)
+    for i, (k, c, v) in enumerate(parsed):
+        kind[i] = k
+        code[i] = c
+        if v:
+            coords[i, :len(v)] = v
+            if k == POLYGON:
+                points[i] = len(v) // 2
+    return Regions(kind, code, coords, points)
+
+
+def parse_regions(lines: Iterable[str], separator: str | None = ",") -> Regions:
+    """Parse VOT ground-truth / result lines (one region per line).
+
+    Values are separated by ``separator`` (VOT files use commas); ``None`` splits on
+    commas when a line has one, else on whitespace. Blank lines are an error: strip
+    trailing ones before calling.
+    """
+    parsed = []
+    for number, line in enumerate(lines, 1):
+        text = line.strip()
+        if not text:
+            raise ValueError(f"line {number}: empty region")
+        sep = separator if separator is not None else ("," if "," in text else None)
+        try:
+            values = [float(t) for t in text.split(sep)]
+        except ValueError:
+            raise ValueError(f"line {number}: cannot parse {text!r}") from None
+        parsed.append(_classify(values, f"line {number}"))
+    return _assemble(parsed)
+
+
+def regions_from_values(rows: Iterable[Sequence[float]]) -> Regions:
+    """Regions from lists of numbers (pysot JSON ``gt_rect`` entries, in-memory results)."""
+    return _assemble([_classify([float(v) for v in row], f"region {i}") for i, row in enumerate(rows)])
+
+
+def format_regions(regions: Regions, decimals: int | None = None) -> list[str]:
+    """Text lines for a result / ground-truth file (inverse of :func:`parse_regions`).
+
+    ``decimals=None`` writes the shortest text that reads back to the same double;
+    an integer writes fixed-point numbers (trax writes 4 decimals)."""
+    def number(v: float) -> str:
+        if decimals is None:
+            return np.format_float_positional(v, unique=True, trim="-")
+        return f"{v:.{decimals}f}"
+
+    out = []
+    for kind, code, row, k in zip(regions.kind, regions.code, regions.coords, regions.points):
+        if kind == SPECIAL:
+            out.append(str(int(code)))
+        else:
+            count = 4 if kind == RECTANGLE else 2 * int(k)
+            out.append(",".join(number(float(v)) for v in row[:count]))
+    return out
+
+
+# --------------------------------------------------------------------- box conversions
+def _polygon_xy(regions: Regions):
+    """(N, K) x and y of polygon vertices, NaN where a frame has fewer points."""
+    k = max(1, regions.coords.shape[1] // 2)
+    xy = regions.coords[:, :2 * k].reshape(len(regions), k, 2)
+    valid = np.arange(k)[None, :] < regions.points[:, None]
+    return np.where(valid, xy[..., 0], np.nan), np.where(valid, xy[..., 1], np.nan)
+
+
+def bounding_boxes(regions: Regions) -> np.ndarray:
+    """Axis-aligned (N, 4) x, y, w, h: the min/max box of each polygon with w = max - min
+    (no +1), as trax converts a polygon for a rectangle-only tracker and vot-toolkit's
+    ``Rectangle.convert`` does. Rectangles pass through; special frames give NaN."""
+    out = np.full((len(regions), 4), np.nan)
+    rect = regions.kind == RECTANGLE
+    out[rect] = regions.coords[rect, :4]
+    poly = regions.kind == POLYGON
+    if poly.any():
+        xs, ys = _polygon_xy(regions[np.flatnonzero(poly)])
+        x0, y0 = np.nanmin(xs, axis=1), np.nanmin(ys, axis=1)
+        out[poly] = np.stack([x0, y0, np.nanmax(xs, axis=1) - x0, np.nanmax(ys, axis=1) - y0], axis=1)
+    return out
+
+
+def area_preserving_boxes(regions: Regions, form: str = "centre") -> np.ndarray:
+    """The pysot / got10k initialisation box of each region, (N, 4).
+
+    Polygon: centre = mean of the corners; s = sqrt(|p1 - p2| |p2 - p3| / ((x2 - x1)(y2 - y1)))
+    with the min/max box (x1, y1, x2, y2) and the first three corners p1, p2, p3;
+    w = s (x2 - x1) + 1, h = s (y2 - y1) + 1 (pysot ``get_axis_aligned_bbox``, got10k
+    ``_corner2rect``). Rectangle: centre = (x + w/2, y + h/2), same w, h.
+
+    ``form``: ``"centre"`` -> (cx, cy, w, h) as pysot returns it; ``"got10k"`` -> (cx - w/2,
+    cy - h/2, w, h); ``"pysot"`` -> (cx - (w-1)/2, cy - (h-1)/2, w, h), the box pysot's
+    test script records for the init frame. Special frames give NaN.
+    """
+    cx = np.full(len(regions), np.nan)
+    cy, w, h = cx.copy(), cx.copy(), cx.copy()
+    rect = regions.kind == RECTANGLE
+    rx, ry, rw, rh = regions.coords[rect, :4].T
+    cx[rect], cy[rect], w[rect], h[rect] = rx + rw / 2, ry + rh / 2, rw, rh
+    poly = regions.kind == POLYGON
+    if poly.any():
+        xs, ys = _polygon_xy(regions[np.flatnonzero(poly)])
+        x1, x2 = np.nanmin(xs, axis=1), np.nanmax(xs, axis=1)
+        y1, y2 = np.nanmin(ys, axis=1), np.nanmax(ys, axis=1)
+        side1 = np.hypot(xs[:, 0] - xs[:, 1], ys[:, 0] - ys[:, 1])
+        side2 = np.hypot(xs[:, 1] - xs[:, 2], ys[:, 1] - ys[:, 2])
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.sqrt(side1 * side2 / ((x2 - x1) * (y2 - y1)))
+        cx[poly], cy[poly] = np.nanmean(xs, axis=1), np.nanmean(ys, axis=1)
+        w[poly], h[poly] = s * (x2 - x1) + 1, s * (y2 - y1) + 1
+    if form == "centre":
+        return np.stack([cx, cy, w, h], axis=1)
+    if form == "got10k":
+        return np.stack([cx - w / 2, cy - h / 2, w, h], axis=1)
+    if form == "pysot":
+        return np.stack([cx - (w - 1) / 2, cy - (h - 1) / 2, w, h], axis=1)
+    raise ValueError(f"unknown box form {form!r}")
+
+
+def to_polygons(regions: Regions, rectangle_corners: str = "x+w-1"):
+    """(N, K, 2) float64 vertices (NaN padded) and (N,) vertex counts.
+
+    Rectangles become the 4 corners (x, y), (x2, y), (x2, y2), (x, y2) with
+    ``rectangle_corners`` ``"x+w-1"`` (x2 = x + w - 1: VOT MATLAB toolkit MEX and trax)
+    or ``"x+w"`` (x2 = x + w: pysot). Special frames get count 0.
+    """
+    minus = {"x+w-1": 1.0, "x+w": 0.0}[rectangle_corners]
+    n = len(regions)
+    k = max(4, regions.coords.shape[1] // 2)
+    verts = np.full((n, k, 2), np.nan)
+    counts = np.where(regions.kind == POLYGON, regions.points, 0)
+    poly = regions.kind == POLYGON
+    if poly.any():
+        width = regions.coords.shape[1] // 2 * 2
+        verts[poly, :width // 2] = regions.coords[poly, :width].reshape(-1, width // 2, 2)
+        verts[poly] = np.where(np.arange(k)[None, :, None] < counts[poly, None, None], verts[poly], np.nan)
+    rect = regions.kind == RECTANGLE
+    if rect.any():
+        x, y, w, h = regions.coords[rect, :4].T
+        x2, y2 = x + w - minus, y + h - minus  # double arithmetic, as the MEX / pysot do
+        verts[rect, :4, 0] = np.stack([x, x2, x2, x], axis=1)
+        verts[rect, :4, 1] = np.stack([y, y, y2, y2], axis=1)
+        counts = np.where(rect, 4, counts)
+    return verts, counts
+
+
+# --------------------------------------------------------------------- overlap rules
+@dataclass(frozen=True)
+class OverlapRule:
+    """How one reference implementation rasterises two regions and divides the counts."""
+
+    name: str
+    summary: str
+    engine: str              # "c": trax region.c family; "vot-toolkit": vot/region/raster.py
+    rectangle_corners: str   # C engine: rectangle -> polygon corners
+    nodes: str               # scan-line node rules: "trax4", "trax3" or "legacy"
+    origin: str = "int"      # C engine: raster window origin stored as "int" (trax >= 4) or "float"
+
+
+OVERLAP_RULES: dict[str, OverlapRule] = {r.name: r for r in (
+    OverlapRule(
+        "vot-matlab",
+        "VOT MATLAB toolkit region_overlap MEX over trax region.c (library as shipped today, "
+        "= installed libtrax): rectangle -> polygon x..x+w-1, float32 vertices rounded half away "
+        "from zero, outward-rounded bboxes clipped to the bounds, area-ratio and bbox-overlap "
+        "early outs, scan-line fill with horizontal edges giving a node and the 'keep the last "
+        "duplicate' rule, inclusive spans, IoU in float32; special frames -> NaN",
+        "c", "x+w-1", "trax4"),
+    OverlapRule(
+        "vot-matlab-trax3",
+        "as vot-matlab but with the older region.c node rules (horizontal edges give no node, "
+        "every duplicate node is dropped) -- VOT MATLAB installs that fetched trax before the "
+        "rules changed; differs only on single-node rows (polygon apexes, 1-px-wide rows)",
+        "c", "x+w-1", "trax3", "float"),
+    OverlapRule(
+        "vot-matlab-legacy",
+        "VOT MATLAB toolkit with legacy_rasterization (vot2013-2015 stacks): rectangle -> "
+        "x..x+w-1 polygon, no vertex rounding, un-rounded bboxes, half-open even-odd fill "
+        "computed in float32, window origin truncated to int (trax >= 4 library)",
+        "c", "x+w-1", "legacy"),
+    OverlapRule(
+        "vot-matlab-legacy-trax3",
+        "as vot-matlab-legacy with the older region.c, whose raster window origin is a float: "
+        "with fractional bboxes the pixel grid is anchored at the window corner",
+        "c", "x+w-1", "legacy", "float"),
+    OverlapRule(
+        "pysot",
+        "pysot-toolkit vot_overlap: rectangle -> polygon x..x+w (region.pyx), its copy of the "
+        "older region.c (horizontal edges give no node, every duplicate node dropped), IoU in "
+        "float32; special frames -> NaN",
+        "c", "x+w", "trax3", "float"),
+    OverlapRule(
+        "vot-toolkit",
+        "vot-toolkit 0.9 calculate_overlap: float32 regions rounded half to even (np.round), "
+        "rectangles filled directly as round(x)..round(x)+round(w)-1, polygons with the trax4 "
+        "node rules, window = union bbox clipped to the image; a degenerate union bbox gives 1 "
+        "and a degenerate clipped window 0; special frames are empty regions with bbox (0,0,0,0)",
+        "vot-toolkit", "pixels", "trax4"),
+)}
+_ALIASES = {"official": "vot-matlab", "legacy": "vot-matlab-legacy", "trax3": "vot-matlab-trax3",
+            "vot-py": "vot-toolkit"}
+
+
+def overlap_rule(name: str) -> OverlapRule:
+    try:
+        return OVERLAP_RULES[_ALIASES.get(name, name)]
+    except KeyError:
+        raise ValueError(f"unknown overlap rule {name!r}; choose from "
+                         f"{', '.join(list(OVERLAP_RULES) + list(_ALIASES))}") from None
+
+
+def _bounds_arrays(bounds, n):
+    """(right, bottom) per frame as float64 arrays; None -> unbounded (+inf)."""
+    if bounds is None:
+        return np.full(n, np.inf), np.full(n, np.inf)
+    b = np.asarray(bounds, dtype=np.float64)
+    if b.ndim == 1:
+        b = np.broadcast_to(b, (n, 2))
+    if b.shape != (n, 2):
+        raise ValueError(f"bounds must be None, (right, bottom) or an ({n}, 2) array")
+    return b[:, 0].copy(), b[:, 1].copy()
+
+
+def overlaps(a: Regions, b: Regions, bounds=None, rule: str = "vot-matlab",
+             chunk_rows: int = 1 << 20) -> np.ndarray:
+    """Per-frame rasterised IoU of two region arrays of equal length.
+
+    ``bounds``: None (unbounded), ``(right, bottom)`` for every frame or an (N, 2) array:
+    the last pixel column / row inside the raster window, exactly as the C library takes
+    them (left = top = 0). The VOT MATLAB toolkit passes (W-1, H-1) for the image itself
+    and (W, H) for its accuracy analysis; vot-toolkit's ``bounds=(W, H)`` (image size) is
+    (W-1, H-1) here.
+
+    ``rule``: a key of :data:`OVERLAP_RULES` (aliases: ``official`` = ``vot-matlab``,
+    ``legacy``, ``trax3``, ``vot-py``). C rules return NaN where either region is special;
+    ``vot-toolkit`` treats special frames as empty regions, as that toolkit does.
+    Regions holding NaN coordinates are treated as special.
+    """
+    if len(a) != len(b):
+        raise ValueError(f"region arrays differ in length: {len(a)} != {len(b)}")
+    spec = overlap_rule(rule)
+    right, bottom = _bounds_arrays(bounds, len(a))
+    if spec.engine == "c":
+        return _c_overlaps(a, b, right, bottom, spec, chunk_rows)
+    return _vot_toolkit_overlaps(a, b, right, bottom, chunk_rows)
+
+
+# ----------------------------------------------------------------- scan-line machinery
+# A shape (one polygon / box per frame) is turned into per-row pixel spans inside its
+# frame's raster window: ``first`` (F,) first row, ``rows`` (F,) number of rows,
+# ``lo`` / ``hi`` (R, S) inclusive column ranges (empty when lo > hi), S spans per row,
+# rows of all frames concatenated in frame order.
+
+def _row_index(first, rows):
+    """Frame index and row coordinate of every row of every frame."""
+    rows = np.maximum(rows, 0)
+    frame = np.repeat(np.arange(len(rows)), rows)
+    offset = np.cumsum(rows) - rows
+    y = first[frame] + (np.arange(len(frame)) - offset[frame])
+    return frame, y.astype(np.float64)
+
+
+def _edges(x, y, counts):
+    """Edge endpoint arrays in the C loop order: edge e joins vertex j = e - 1 (the last
+    vertex for e = 0) to vertex i = e; the C node formula is based at vertex i."""
+    k = x.shape[1]
+    j = np.arange(k)[None, :] - 1
+    j = np.where(j < 0, counts[:, None] - 1, j)
+    j = np.clip(j, 0, k - 1)
+    xj = np.take_along_axis(x, j, axis=1)
+    yj = np.take_along_axis(y, j, axis=1)
+    valid = np.arange(k)[None, :] < counts[:, None]
+    return x, y, xj, yj, valid
+
+
+def _is_fast(x, y, counts, nodes):
+    """Frames whose rows each get at most two distinct node values, so the C pairing loop
+    reduces to one span [min node, max node]: the cyclic vertex y-sequence rises once and
+    falls once (two monotone chains). For the trax node rules horizontal edges must lie on
+    the top or bottom row and those rows hold at most two vertices; the legacy half-open
+    rule needs only the two chains. Everything else goes through the exact general path."""
+    k = x.shape[1]
+    valid = np.arange(k)[None, :] < counts[:, None]
+    ymin = np.min(np.where(valid, y, np.inf), axis=1)
+    ymax = np.max(np.where(valid, y, -np.inf), axis=1)
+    _, yi, _, yj, ev = _edges(x, y, counts)
+    dy = np.where(ev, yi - yj, 0.0)
+    sign = np.sign(dy)
+    # sign changes along the cyclic sequence of non-zero edge directions
+    nz = sign != 0
+    # carry the last non-zero sign forward (cyclically) to compare consecutive non-zero signs
+    idx = np.where(nz, np.arange(k)[None, :], -1)
+    last = np.maximum.accumulate(idx, axis=1)
+    last_nz = np.max(idx, axis=1)
+    prev_idx = np.concatenate([np.broadcast_to(last_nz[:, None], (len(x), 1)), last[:, :-1]], axis=1)
+    prev_idx = np.where(prev_idx < 0, last_nz[:, None], prev_idx)
+    prev_sign = np.take_along_axis(sign, np.clip(prev_idx, 0, k - 1), axis=1)
+    changes = np.sum(nz & (sign != prev_sign), axis=1)
+    ok = (counts >= 3) & (ymin < ymax) & (changes == 2)
+    if nodes != "legacy":
+        flat = ev & (dy == 0)
+        at_extreme = (yi == ymin[:, None]) | (yi == ymax[:, None])
+        ok &= ~np.any(flat & ~at_extreme, axis=1)
+        ok &= np.sum(valid & (y == ymax[:, None]), axis=1) <= 2
+        ok &= np.sum(valid & (y == ymin[:, None]), axis=1) <= 2
+    return ok
+
+
+def _row_range(y, counts, height, nodes):
+    k = y.shape[1]
+    valid = np.arange(k)[None, :] < counts[:, None]
+    ymin = np.min(np.where(valid, y, np.inf), axis=1)
+    ymax = np.max(np.where(valid, y, -np.inf), axis=1)
+    if nodes == "legacy":  # half-open rule: rows ymin < Y <= ymax
+        lo_row, hi_row = np.floor(ymin) + 1, np.floor(ymax)
+    else:
+        lo_row, hi_row = ymin, ymax
+    first = np.maximum(lo_row, 0)
+    last = np.minimum(hi_row, height - 1)
+    first = np.where(counts > 0, first, 0).astype(np.int64)
+    rows = np.where(counts > 0, last - first + 1, 0)
+    return first, np.maximum(rows, 0).astype(np.int64)
+
+
+def _node_values(xi, yi, xj, yj, Y, nodes):
+    """Node x of one edge at rows Y (arrays per row) and whether the edge gives a node."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if nodes == "legacy":
+            # half-open crossing test; C evaluates the node in float32 arithmetic
+            touch = ((yi < Y) & (yj >= Y)) | ((yj < Y) & (yi >= Y))
+            xi32, yi32 = xi.astype(np.float32), yi.astype(np.float32)
+            d = Y.astype(np.float32) - yi32
+            q = d / (yj.astype(np.float32) - yi32)
+            m = q * (xj.astype(np.float32) - xi32)
+            node = np.trunc((xi32 + m).astype(np.float64))
+            return node, touch
+        touch = (np.minimum(yi, yj) <= Y) & (Y <= np.maximum(yi, yj))
+        r = yj - yi
+        node = np.trunc(xi + (Y - yi) / r * (xj - xi))  # same operation order as C
+        if nodes == "trax4":  # a horizontal edge on its row gives the node x_i
+            node = np.where(r == 0, xi, node)
+        else:  # trax3: horizontal edges give no node
+            touch &= r != 0
+        return node, touch
+
+
+def _fast_spans(first, rows, xi, yi, xj, yj, ev, width, nodes):
+    """One span per row for two-chain polygons (see :func:`_is_fast`).
+
+    Each non-horizontal edge writes its nodes into the array of its chain (rising or
+    falling) for the rows it touches; where two edges of a chain share a row they share
+    a vertex and give the same node exactly, so the writes agree. Horizontal edges can
+    be ignored: under trax4 their node repeats a vertex node of that row, under trax3 and
+    legacy they give none. The span is then [min, max] of the two chain nodes, subject to
+    each rule's pairing (see the general path for the loop being summarised)."""
+    f, k = xi.shape
+    total = int(rows.sum())
+    offset = np.cumsum(rows) - rows
+    r = yj - yi
+    ylo, yhi = np.minimum(yi, yj), np.maximum(yi, yj)
+    if nodes == "legacy":  # half-open crossing rule: rows ylo < Y <= yhi
+        ylo, yhi = np.floor(ylo) + 1, np.floor(yhi)
+    last = (first + rows - 1)[:, None]
+    ylo = np.maximum(ylo, first[:, None])
+    yhi = np.minimum(yhi, last)
+    use = ev & (r != 0) & (yhi >= ylo)
+    cnt = np.where(use, yhi - ylo + 1, 0).astype(np.int64).ravel()
+    start = np.cumsum(cnt) - cnt
+    step = np.arange(int(cnt.sum()), dtype=np.float64)  # running pair index
+
+    def per_pair(values):  # expand a per-edge quantity to the edge's rows
+        return np.repeat(values.ravel(), cnt)
+
+    # Y - y_i for each (edge, row) pair, as an offset of the running index
+    dy = per_pair(ylo - yi - start.reshape(f, k)) + step
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        if nodes == "legacy":  # float32 arithmetic, as the legacy C branch
+            xi32 = per_pair(xi).astype(np.float32)
+            q = (per_pair(ylo - start.reshape(f, k)) + step).astype(np.float32) - per_pair(yi).astype(np.float32)
+            q /= per_pair(r).astype(np.float32)
+            node = np.trunc((xi32 + q * per_pair(xj - xi).astype(np.float32)).astype(np.float64))
+        else:  # x_i + (Y - y_i) / r * (x_j - x_i), the C operation order, in double
+            node = dy / per_pair(r)
+            node *= per_pair(xj - xi)
+            node += per_pair(xi)
+            np.trunc(node, out=node)
+    # destination: chain (rising / falling) * total + row position
+    row_start = offset[:, None] + (ylo - first[:, None])
+    dest = per_pair((r > 0) * float(total) + row_start - start.reshape(f, k)) + step
+    chains = np.full(2 * total, np.nan)
+    chains[dest.astype(np.int64)] = node
+    chains = chains.reshape(2, total)
+    lo, hi = np.minimum(chains[0], chains[1]), np.maximum(chains[0], chains[1])
+    row_frame = np.repeat(np.arange(f), rows)
+    w = width[row_frame].astype(np.float64)
+    if nodes == "legacy":
+        # pair (lo, hi): no fill if lo >= width or hi <= 0; fill [max(lo,0), end) with
+        # end = hi, or width - 1 when hi > width (the C clamp drops one column there)
+        end = np.where(hi > w, w - 1, hi)
+        ok = (lo < w) & (hi > 0)
+        lo, hi = np.maximum(lo, 0), end - 1
+    else:
+        ok = ~np.isnan(lo)
+        if nodes == "trax3":
+            ok &= lo < hi  # all nodes equal -> every duplicate dropped, nothing filled
+        lo, hi = np.maximum(lo, 0), np.minimum(hi, w - 1)
+    return np.where(ok, lo, 1)[:, None], np.where(ok, hi, 0)[:, None]
+
+
+def _polygon_spans(x, y, counts, width, height, nodes, fast):
+    """Row spans of polygons (window coordinates; rounded unless ``legacy``)."""
+    first, rows = _row_range(y, counts, height, nodes)
+    xi_all, yi_all, xj_all, yj_all, ev = _edges(x, y, counts)
+    k = x.shape[1]
+    if fast:
+        return first, rows, *_fast_spans(first, rows, xi_all, yi_all, xj_all, yj_all, ev, width, nodes)
+    frame, Y = _row_index(first, rows)
+    w = width[frame].astype(np.float64)
+    # general path: the C loops themselves, vectorised over rows
+    node = np.full((len(frame), k), np.inf)
+    for e in range(k):
+        v, touch = _node_values(xi_all[frame, e], yi_all[frame, e], xj_all[frame, e],
+                                yj_all[frame, e], Y, nodes)
+        touch &= ev[:, e][frame]
+        node[:, e] = np.where(touch, v, np.inf)
+    n = np.sum(np.isfinite(node), axis=1)
+    node.sort(axis=1)
+    spans = max(1, k // 2)
+    lo = np.ones((len(frame), spans))
+    hi = np.zeros((len(frame), spans))
+    rows_all = np.arange(len(frame))
+    if nodes == "legacy":
+        alive = np.ones(len(frame), bool)
+        for p in range(spans):
+            i = 2 * p
+            if i + 1 >= k:
+                break
+            act = alive & (i < n)
+            a, bb = node[:, i], node[:, min(i + 1, k - 1)]
+            alive &= ~(act & (a >= w))
+            fill = act & ~(a >= w) & (bb > 0)
+            end = np.where(bb > w, w - 1, bb)
+            lo[:, p] = np.where(fill, np.maximum(a, 0), 1)
+            hi[:, p] = np.where(fill, end - 1, 0)
+        return first, rows, lo, hi
+    i = np.zeros(len(frame), np.int64)
+    slot = np.zeros(len(frame), np.int64)
+    alive = np.ones(len(frame), bool)
+    for _ in range(k):
+        act = alive & (i < n - 1)
+        if not act.any():
+            break
+        a = node[rows_all, np.minimum(i, k - 1)]
+        bb = node[rows_all, np.minimum(i + 1, k - 1)]
+        same = a == bb
+        if nodes == "trax4":
+            brk = act & (a >= w)
+            skip = act & ~brk & same & (i < n - 2)
+        else:  # trax3 drops every duplicate before testing the window
+            skip = act & same
+            brk = act & ~skip & (a >= w)
+        go = act & ~brk & ~skip
+        fill = go & (bb >= 0)
+        s = np.minimum(slot, spans - 1)
+        lo[rows_all[fill], s[fill]] = np.maximum(a[fill], 0)
+        hi[rows_all[fill], s[fill]] = np.minimum(bb[fill], w[fill] - 1)
+        slot += fill
+        alive &= ~brk
+        i += np.where(skip, 1, np.where(go, 2, 0))
+    # consecutive spans may share an end pixel: drop it from the later one (masks are sets)
+    run_max = np.maximum.accumulate(np.where(lo <= hi, hi, -np.inf), axis=1)
+    lo[:, 1:] = np.maximum(lo[:, 1:], run_max[:, :-1] + 1)
+    return first, rows, lo, hi
+
+
+def _box_spans(x0, y0, x1, y1, width, height):
+    """Row spans of axis-aligned pixel boxes [x0, x1] x [y0, y1] (window coordinates)."""
+    first = np.maximum(y0, 0)
+    last = np.minimum(y1, height - 1)
+    empty = (x1 < x0) | (last < first)
+    rows = np.where(empty, 0, last - first + 1).astype(np.int64)
+    first = np.where(empty, 0, first).astype(np.int64)
+    frame, _ = _row_index(first, rows)
+    lo = np.maximum(x0, 0)[frame][:, None].astype(np.float64)
+    hi = np.minimum(x1, width - 1)[frame][:, None].astype(np.float64)
+    return first, rows, lo, hi
+
+
+def _span_counts(sa, sb, n):
+    """Mask areas of both shapes and their intersection, per frame."""
+    fa, ra, loa, hia = sa
+    fb, rb, lob, hib = sb
+    frame_a, _ = _row_index(fa, ra)
+    frame_b, _ = _row_index(fb, rb)
+    area_a = np.bincount(frame_a, np.sum(np.maximum(hia - loa + 1, 0), axis=1), minlength=n)
+    area_b = np.bincount(frame_b, np.sum(np.maximum(hib - lob + 1, 0), axis=1), minlength=n)
+    c0 = np.maximum(fa, fb)
+    c1 = np.minimum(fa + ra, fb + rb)
+    common = np.where((ra > 0) & (rb > 0), np.maximum(c1 - c0, 0), 0)
+    frame, y = _row_index(c0, common)
+    if len(frame) == 0:
+        return area_a, area_b, np.zeros(n)
+    off_a = np.cumsum(ra) - ra
+    off_b = np.cumsum(rb) - rb
+    ia = (off_a[frame] + (y - fa[frame])).astype(np.int64)
+    ib = (off_b[frame] + (y - fb[frame])).astype(np.int64)
+    inter = np.zeros(len(frame))
+    for k in range(loa.shape[1]):
+        for m in range(lob.shape[1]):
+            inter += np.maximum(np.minimum(hia[ia, k], hib[ib, m]) - np.maximum(loa[ia, k], lob[ib, m]) + 1, 0)
+    return area_a, area_b, np.bincount(frame, inter, minlength=n)
+
+
+def _chunks(rows_needed, chunk_rows):
+    """Frame index ranges whose total row count stays near ``chunk_rows``."""
+    total = np.cumsum(rows_needed)
+    start = 0
+    while start < len(rows_needed):
+        base = total[start - 1] if start else 0
+        stop = int(np.searchsorted(total, base + chunk_rows, side="right"))
+        stop = max(stop, start + 1)
+        yield start, min(stop, len(rows_needed))
+        start = stop
+
+
+# --------------------------------------------------------------------- C engine
+def _c_overlaps(a, b, right, bottom, spec, chunk_rows):
+    n = len(a)
+    out = np.full(n, np.nan)
+    va, ca = to_polygons(a, spec.rectangle_corners)
+    vb, cb = to_polygons(b, spec.rectangle_corners)
+    k = max(va.shape[1], vb.shape[1])
+    va = np.pad(va, ((0, 0), (0, k - va.shape[1]), (0, 0)), constant_values=np.nan)
+    vb = np.pad(vb, ((0, 0), (0, k - vb.shape[1]), (0, 0)), constant_values=np.nan)
+    # the C structures hold float32 vertices
+    va, vb = va.astype(np.float32), vb.astype(np.float32)
+    valid_a = np.arange(k)[None, :] < ca[:, None]
+    valid_b = np.arange(k)[None, :] < cb[:, None]
+    ok = (ca > 0) & (cb > 0)
+    ok &= ~np.any(valid_a & np.isnan(va).any(axis=2), axis=1) & ~np.any(valid_b & np.isnan(vb).any(axis=2), axis=1)
+    legacy = spec.nodes == "legacy"
+    f32 = np.float32
+    bl = np.where(np.isinf(right), -_F32_MAX, 0.0).astype(f32)  # left = top = 0 when bounded
+    br = np.where(np.isinf(right), _F32_MAX, right).astype(f32)
+    bb_ = np.where(np.isinf(bottom), _F32_MAX, bottom).astype(f32)
+
+    def clipped_bbox(v, valid):
+        xs = np.where(valid, v[..., 0], np.inf)
+        ys = np.where(valid, v[..., 1], np.inf)
+        l, t = xs.min(axis=1), ys.min(axis=1)
+        r = np.where(valid, v[..., 0], -np.inf).max(axis=1)
+        btm = np.where(valid, v[..., 1], -np.inf).max(axis=1)
+        if not legacy:  # bounds_round: outward to whole pixels
+            l, t, r, btm = np.floor(l), np.floor(t), np.ceil(r), np.ceil(btm)
+        return (np.maximum(l, bl).astype(f32), np.maximum(t, bl).astype(f32),
+                np.minimum(r, br).astype(f32), np.minimum(btm, bb_).astype(f32))
+
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        l1, t1, r1, b1 = clipped_bbox(va, valid_a)
+        l2, t2, r2, b2 = clipped_bbox(vb, valid_b)
+        x0f, y0f = np.minimum(l1, l2), np.minimum(t1, t2)
+        if spec.origin == "float":  # older region.c keeps the window origin as a float
+            x0, y0 = x0f, y0f
+        else:  # trax >= 4 stores it in an int
+            x0, y0 = np.trunc(x0f).astype(f32), np.trunc(y0f).astype(f32)
+        width = np.trunc((np.maximum(r1, r2) - x0).astype(f32)).astype(np.float64) + 1
+        height = np.trunc((np.maximum(b1, b2) - y0).astype(f32)).astype(np.float64) + 1
+        area1 = ((r1 - l1) * (b1 - t1)).astype(np.float64)
+        area2 = ((r2 - l2) * (b2 - t2)).astype(np.float64)
+        early = (area1 / area2 < 1e-10) | (area2 / area1 < 1e-10) | (width < 1) | (height < 1)
+        # bounds_overlap() == 0 (float32; MAX(0, r) keeps NaN, which is not 0)
+        inter = (np.minimum(r1, r2) - np.maximum(l1, l2)) * (np.minimum(b1, b2) - np.maximum(t1, t2))
+        ratio = inter / (((r1 - l1) * (b1 - t1)) + ((r2 - l2) * (b2 - t2)) - inter)
+        early |= np.where(f32(0) > ratio, f32(0), ratio) == 0
+    early &= ok
+    out[early] = 0.0
+    todo = np.flatnonzero(ok & ~early)
+    if len(todo) == 0:
+        return out
+
+    def window_coords(v, x0, y0):
+        # offset_polygon in float32, then (non-legacy) C round(): half away from zero
+        wx = (v[..., 0] - x0[:, None]).astype(f32).astype(np.float64)
+        wy = (v[..., 1] - y0[:, None]).astype(f32).astype(np.float64)
+        if not legacy:
+            wx = np.sign(wx) * np.floor(np.abs(wx) + 0.5)
+            wy = np.sign(wy) * np.floor(np.abs(wy) + 0.5)
+        return wx, wy
+
+    with np.errstate(invalid="ignore"):
+        ax, ay = window_coords(va[todo], x0[todo], y0[todo])
+        bx, by = window_coords(vb[todo], x0[todo], y0[todo])
+    counts = _raster_counts((ax, ay, ca[todo]), (bx, by, cb[todo]), width[todo].astype(np.int64),
+                            height[todo].astype(np.int64), spec.nodes, chunk_rows)
+    area_a, area_b, inter = counts
+    only = area_a + area_b - inter
+    with np.errstate(invalid="ignore", divide="ignore"):
+        out[todo] = (inter.astype(f32) / only.astype(f32)).astype(np.float64)
+    return out
+
+
+def _raster_counts(shape_a, shape_b, width, height, nodes, chunk_rows):
+    """(area_a, area_b, intersection) of two polygon sets rasterised in their windows."""
+    n = len(width)
+    area_a, area_b, inter = np.zeros(n), np.zeros(n), np.zeros(n)
+    ax, ay, ca = shape_a
+    bx, by, cb = shape_b
+    fast = _is_fast(ax, ay, ca, nodes) & _is_fast(bx, by, cb, nodes)
+    ra = _row_range(ay, ca, height, nodes)[1]
+    rb = _row_range(by, cb, height, nodes)[1]
+    for mode in (True, False):
+        idx = np.flatnonzero(fast == mode)
+        if len(idx) == 0:
+            continue
+        k = max(ax.shape[1], bx.shape[1])
+        for s, e in _chunks(ra[idx] + rb[idx] + 1, chunk_rows // (1 if mode else max(1, k // 2))):
+            sel = idx[s:e]
+            kk_a = max(1, int(ca[sel].max()))
+            kk_b = max(1, int(cb[sel].max()))
+            sa = _polygon_spans(ax[sel, :kk_a], ay[sel, :kk_a], ca[sel], width[sel], height[sel], nodes, mode)
+            sb = _polygon_spans(bx[sel, :kk_b], by[sel, :kk_b], cb[sel], width[sel], height[sel], nodes, mode)
+            area_a[sel], area_b[sel], inter[sel] = _span_counts(sa, sb, len(sel))
+    return area_a, area_b, inter
+
+
+# --------------------------------------------------------------------- vot-toolkit engine
+def _vot_toolkit_overlaps(a, b, right, bottom, chunk_rows):
+    """vot-toolkit 0.9 ``calculate_overlap`` (vot/region/raster.py), vectorised."""
+    n = len(a)
+    out = np.zeros(n)
+
+    def prepare(r):
+        """Rounded float32 data and integer bbox (left, top, right, bottom) per frame."""
+        kind = r.kind.copy()
+        bad = (kind != SPECIAL) & np.isnan(r.coords[:, :4]).any(axis=1)
+        kind[bad] = SPECIAL
+        data = np.round(r.coords.astype(np.float32)).astype(np.float64)  # half to even
+        box = np.zeros((n, 4))
+        rect = kind == RECTANGLE
+        x, y, w, h = data[:, 0], data[:, 1], data[:, 2], data[:, 3]
+        box[rect] = np.stack([x, y, x + w - 1, y + h - 1], axis=1)[rect]
+        poly = kind == POLYGON
+        k = max(1, r.coords.shape[1] // 2)
+        xs = data[:, :2 * k:2]
+        ys = data[:, 1:2 * k:2]
+        valid = np.arange(k)[None, :] < r.points[:, None]
+        with np.errstate(invalid="ignore"):
+            pb = np.stack([np.where(valid, xs, np.inf).min(1), np.where(valid, ys, np.inf).min(1),
+                           np.where(valid, xs, -np.inf).max(1), np.where(valid, ys, -np.inf).max(1)], axis=1)
+        box[poly] = pb[poly]
+        return kind, xs, ys, r.points, box
+
+    ka, axs, ays, pa, boxa = prepare(a)
+    kb, bxs, bys, pb, boxb = prepare(b)
+    union = np.stack([np.minimum(boxa[:, 0], boxb[:, 0]), np.minimum(boxa[:, 1], boxb[:, 1]),
+                      np.maximum(boxa[:, 2], boxb[:, 2]), np.maximum(boxa[:, 3], boxb[:, 3])], axis=1)
+    degenerate = (union[:, 0] >= union[:, 2]) | (union[:, 1] >= union[:, 3])
+    out[degenerate] = 1.0  # "two empty regions are considered to be identical"
+    bounded = np.isfinite(right)
+    rb = union.copy()
+    rb[:, 0] = np.where(bounded, np.maximum(0, union[:, 0]), union[:, 0])
+    rb[:, 1] = np.where(bounded, np.maximum(0, union[:, 1]), union[:, 1])
+    rb[:, 2] = np.where(bounded, np.minimum(right, union[:, 2]), union[:, 2])
+    rb[:, 3] = np.where(bounded, np.minimum(bottom, union[:, 3]), union[:, 3])
+    todo = np.flatnonzero(~degenerate & ~((rb[:, 0] >= rb[:, 2]) | (rb[:, 1] >= rb[:, 3])))
+    if len(todo) == 0:
+        return out
+    rb = rb[todo]
+    width = (rb[:, 2] - rb[:, 0] + 1).astype(np.int64)
+    height = (rb[:, 3] - rb[:, 1] + 1).astype(np.int64)
+
+    def shape_spans(kind, xs, ys, pts, box, sel, rows_only=False):
+        """Spans of one side for the frames ``sel`` (indices into todo)."""
+        f = todo[sel]
+        w, h, b = width[sel], height[sel], rb[sel]
+        # rectangles: rasterize_rectangle with numpy slice semantics (the unbounded case
+        # with negative windows clips through min(bounds[2], ...) and negative stops)
+        rect = kind[f] == RECTANGLE
+        x0, y0, x1, y1 = box[f].T
+        outside = (x0 > b[:, 2]) | (x1 < b[:, 0]) | (y0 > b[:, 3]) | (y1 < b[:, 1])
+        left = np.maximum(0, x0 - b[:, 0])
+        top = np.maximum(0, y0 - b[:, 1])
+        rgt = np.minimum(b[:, 2], x1 - b[:, 0])
+        btm = np.minimum(b[:, 3], y1 - b[:, 1])
+        cs, ce = _slice(left, rgt + 1, w)
+        rs, re = _slice(top, btm + 1, h)
+        empty_rect = outside | ~rect
+        box_spans = _box_spans(np.where(empty_rect, 1, cs), np.where(empty_rect, 1, rs),
+                               np.where(empty_rect, 0, ce - 1), np.where(empty_rect, 0, re - 1), w, h)
+        poly = kind[f] == POLYGON
+        if not poly.any():
+            return box_spans, None
+        px = xs[f] - b[:, [0]]
+        py = ys[f] - b[:, [1]]
+        counts = np.where(poly, pts[f], 0)
+        return box_spans, (px, py, counts)
+
+    # rows needed per frame, for chunking: the window height bounds both sides
+    for s, e in _chunks(2 * height + 1, chunk_rows):
+        sel = np.arange(s, e)
+        boxes_a, polys_a = shape_spans(ka, axs, ays, pa, boxa, sel)
+        boxes_b, polys_b = shape_spans(kb, bxs, bys, pb, boxb, sel)
+        spans_a = _merge_shapes(boxes_a, polys_a, width[sel], height[sel])
+        spans_b = _merge_shapes(boxes_b, polys_b, width[sel], height[sel])
+        area_a, area_b, inter = _span_counts(spans_a, spans_b, len(sel))
+        union_px = area_a + area_b - inter
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[todo[sel]] = np.where(union_px > 0, inter / np.where(union_px > 0, union_px, 1), 0.0)
+    return out
+
+
+def _slice(start, stop, n):
+    """Index range [s, e) that numpy's ``a[start:stop]`` selects on an axis of length n."""
+    start = np.where(start < 0, start + n, start)
+    stop = np.where(stop < 0, stop + n, stop)
+    s = np.clip(start, 0, n)
+    e = np.clip(stop, 0, n)
+    return s, np.maximum(e, s)
+
+
+def _merge_shapes(box_spans, polys, width, height):
+    """One span set per frame: the polygon's where the frame holds a polygon, else the box's."""
+    if polys is None:
+        return box_spans
+    px, py, counts = polys
+    has_poly = counts > 0
+    fast = _is_fast(px, py, counts, "trax4") | ~has_poly
+    n = len(width)
+    firsts, rows = box_spans[0].copy(), box_spans[1].copy()
+    # compute polygon spans (fast and general frames separately) and splice them in
+    pieces = {}
+    for mode in (True, False):
+        idx = np.flatnonzero(has_poly & (fast == mode))
+        if len(idx):
+            kk = max(1, int(counts[idx].max()))
+            pieces[mode] = (idx, _polygon_spans(px[idx, :kk], py[idx, :kk], counts[idx], width[idx],
+                                                height[idx], "trax4", mode))
+    spans = max([1] + [p[1][2].shape[1] for p in pieces.values()])
+    for idx, (f, r, _, _) in pieces.values():
+        firsts[idx], rows[idx] = f, r
+    off_new = np.cumsum(rows) - rows
+    lo = np.ones((int(rows.sum()), spans))
+    hi = np.zeros((int(rows.sum()), spans))
+    # box rows of frames without a polygon
+    box_frame, _ = _row_index(box_spans[0], box_spans[1])
+    keep = ~has_poly[box_frame]
+    off_box = np.cumsum(box_spans[1]) - box_spans[1]
+    pos = off_new[box_frame] + (np.arange(len(box_frame)) - off_box[box_frame])
+    lo[pos[keep], 0] = box_spans[2][keep, 0]
+    hi[pos[keep], 0] = box_spans[3][keep, 0]
+    for idx, (f, r, plo, phi) in pieces.values():
+        pf, _ = _row_index(f, r)
+        off_p = np.cumsum(r) - r
+        dest = off_new[idx[pf]] + (np.arange(len(pf)) - off_p[pf])
+        lo[dest, :plo.shape[1]] = plo
+        hi[dest, :phi.shape[1]] = phi
+    return firsts, rows, lo, hi
