@@ -132,3 +132,55 @@ class PathReader:
     def update(self, image):
         PathReader.paths.append(image)
         return self.box
+
+
+class LoseAfter:
+    """Follows nothing: after ``after`` updates it jumps far away (a certain VOT failure)."""
+
+    name = "loseafter"
+    deterministic = True
+
+    def __init__(self, after=10):
+        self.after = after
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float)
+        self.count = 0
+
+    def update(self, image):
+        self.count += 1
+        if self.count >= self.after:
+            return [-1000.0, -1000.0, 5.0, 5.0]
+        return self.box
+
+
+class Sleeper:
+    """Reports its initial box after sleeping ``seconds`` per frame (for the real-time clock)."""
+
+    name = "sleeper"
+    deterministic = True
+
+    def __init__(self, seconds=0.12):
+        self.seconds = seconds
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float)
+
+    def update(self, image):
+        import time
+
+        time.sleep(self.seconds)
+        return self.box
+
+
+class Jitter:
+    """Stochastic: a random offset each frame (VOT repeats it)."""
+
+    name = "jitter"
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float)
+        self.rng = np.random.default_rng()
+
+    def update(self, image):
+        return self.box + np.r_[self.rng.normal(0, 0.5, 2), 0, 0]
