@@ -310,7 +310,8 @@ OVERLAP_RULES: dict[str, OverlapRule] = {r.name: r for r in (
         "vot-matlab-trax3",
         "as vot-matlab but with the older region.c node rules (horizontal edges give no node, "
         "every duplicate node is dropped) -- VOT MATLAB installs that fetched trax before the "
-        "rules changed; differs only on single-node rows (polygon apexes, 1-px-wide rows)",
+        "rules changed; differs on rows whose nodes all coincide (polygon apexes, 1-px-wide "
+        "rows) and rows holding a horizontal edge inside a chain",
         "c", "x+w-1", "trax3", "float"),
     OverlapRule(
         "vot-matlab-legacy",

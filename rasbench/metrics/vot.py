@@ -14,8 +14,9 @@ reference toolkit counts frames from 1 the docstrings say so.
 
 The rules on which the reference toolkits disagree are fields of :class:`VOTConvention`;
 ``official`` is the final VOT MATLAB toolkit (toolkit-legacy, "VOT-M"), ``pysot`` is
-pysot-toolkit and ``vot-toolkit`` the Python VOT toolkit 0.9 ("VOT-Py"). Each rule is
-documented where it is implemented.
+pysot-toolkit and ``vot-toolkit`` the Python VOT toolkit 0.9 ("VOT-Py");
+``official-vot2015`` is VOT-M with the legacy rasterisation of its vot2013-2015 stacks.
+Each rule is documented where it is implemented.
 """
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..region import FAILURE, INITIALIZATION, UNKNOWN, Regions, overlaps as region_overlaps
+from ..region import FAILURE, INITIALIZATION, RECTANGLE, UNKNOWN, Regions, overlaps as region_overlaps
 
 
 # ============================================================================ conventions
@@ -61,6 +62,8 @@ class VOTConvention:
     # Initialisation box for rectangle-only trackers: "bounding" (min/max box) or
     # "area-preserving" (pysot / got10k).
     init_box: str
+    # False: overlaps are not bounded by the image at all (VOT-M bounded_overlap = false).
+    bounded: bool = True
     burnin: int = 10
     skip_initialize: int = 5
     sensitivity: float = 30.0
@@ -97,6 +100,15 @@ VOT_CONVENTIONS: dict[str, VOTConvention] = {c.name: c for c in (
         unsupervised_bounds_pad=-1, accuracy="sequence", accuracy_mask="vot-toolkit",
         failures="weighted", ar_plot="weighted", eao="vot-toolkit", unsupervised="vot-toolkit",
         init_box="bounding"),
+    VOTConvention(
+        name="official-vot2015",
+        summary="VOT MATLAB toolkit with its vot2013-2015 stack settings: legacy rasterization "
+                "(legacy_rasterization = true) and unbounded overlaps (bounded_overlap = false, "
+                "assumed to override the accuracy analysis' bounds too -- not verified); the "
+                "published VOT2015 numbers came from an older toolkit and are not reproducible",
+        overlap="vot-matlab-legacy", accuracy_bounds_pad=0, eao_bounds_pad=-1, failure_bounds_pad=-1,
+        unsupervised_bounds_pad=0, accuracy="pooled", accuracy_mask="vot-matlab", failures="pooled",
+        ar_plot="rate", eao="vot-matlab", unsupervised="vot-matlab", init_box="bounding", bounded=False),
 )}
 
 
@@ -204,18 +216,57 @@ def frame_bounds(sizes, pad: int) -> np.ndarray:
     return np.asarray(sizes, dtype=np.float64) + pad
 
 
+def _pad(c: VOTConvention, analysis: str) -> int:
+    return {"accuracy": c.accuracy_bounds_pad, "eao": c.eao_bounds_pad, "failure": c.failure_bounds_pad,
+            "unsupervised": c.unsupervised_bounds_pad}[analysis]
+
+
 def run_overlaps(pred: Regions, gt: Regions, sizes, convention, analysis: str = "accuracy") -> np.ndarray:
     """Per-frame overlap of predictions with ground truth, bounded as the convention's
     ``analysis`` ("accuracy", "eao", "failure", "unsupervised") requires.
 
-    ``sizes``: (W, H) per frame (see :func:`expand_to_frames`) or one pair. C-family rules
-    give NaN on special frames; ``vot-toolkit`` gives its own value there (an empty region:
-    0, or 1 when the union bbox is degenerate) and its analyses mask those frames."""
+    ``sizes``: (W, H) per frame (see :func:`expand_to_frames`), one pair, or None for
+    unbounded overlaps (VOT-M with ``bounded_overlap`` off, as its vot2015 stack sets).
+    C-family rules give NaN on special frames; ``vot-toolkit`` gives its own value there
+    (an empty region: 0, or 1 when the union bbox is degenerate) and its analyses mask
+    those frames."""
+    return analysis_overlaps(pred, gt, sizes, convention, (analysis,))[analysis]
+
+
+def analysis_overlaps(pred: Regions, gt: Regions, sizes, convention,
+                      analyses=("accuracy", "eao")) -> dict:
+    """:func:`run_overlaps` for several analyses at once. Bounds that differ by a pixel
+    (VOT-M's (W, H) for accuracy, (W-1, H-1) for EAO) only matter for frames where a region
+    reaches past the smaller bound, so only those frames are rasterised again."""
     c = vot_convention(convention)
-    pad = {"accuracy": c.accuracy_bounds_pad, "eao": c.eao_bounds_pad, "failure": c.failure_bounds_pad,
-           "unsupervised": c.unsupervised_bounds_pad}[analysis]
-    sizes = np.asarray(sizes, dtype=np.float64)
-    return region_overlaps(pred, gt, frame_bounds(sizes, pad), c.overlap)
+    if sizes is None or not c.bounded:
+        ov = region_overlaps(pred, gt, None, c.overlap)
+        return {a: ov for a in analyses}
+    sizes = np.broadcast_to(np.asarray(sizes, dtype=np.float64), (len(pred), 2))
+    pads = sorted({_pad(c, a) for a in analyses})
+    base = region_overlaps(pred, gt, frame_bounds(sizes, pads[0]), c.overlap)
+    by_pad = {pads[0]: base}
+    if len(pads) > 1:
+        # the largest x / y any vertex (or rectangle corner, x+w at most) reaches
+        reach = np.full((len(pred), 2), -np.inf)
+        for r in (pred, gt):
+            xs = r.coords[:, 0::2]
+            ys = r.coords[:, 1::2]
+            rect = r.kind == RECTANGLE
+            with np.errstate(invalid="ignore"):
+                mx = np.where(rect, r.coords[:, 0] + np.maximum(r.coords[:, 2], 0), np.nanmax(
+                    np.where(np.isnan(xs), -np.inf, xs), axis=1))
+                my = np.where(rect, r.coords[:, 1] + np.maximum(r.coords[:, 3], 0), np.nanmax(
+                    np.where(np.isnan(ys), -np.inf, ys), axis=1))
+            reach = np.maximum(reach, np.stack([mx, my], axis=1))
+        limit = sizes + pads[0]
+        touch = np.flatnonzero(np.any(reach + 1 > limit, axis=1))  # a pixel of margin for rounding
+        for pad in pads[1:]:
+            ov = base.copy()
+            if len(touch):
+                ov[touch] = region_overlaps(pred[touch], gt[touch], frame_bounds(sizes[touch], pad), c.overlap)
+            by_pad[pad] = ov
+    return {a: by_pad[_pad(c, a)] for a in analyses}
 
 
 def burnin_mask(codes, layout: RunLayout, burnin: int) -> np.ndarray:
