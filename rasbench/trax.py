@@ -30,7 +30,10 @@ Deliberate differences from libtrax, all lenient: a trailing ``\\r`` is dropped 
 output works); a malformed ``@@TRAX:`` line is ignored as a whole (libtrax can leak its
 arguments into the next message); region numbers must be numbers (libtrax's ``atof``
 reads garbage as 0); a rectangle with NaN stays a NaN rectangle (libtrax makes it a
-special region); an empty mask is accepted.
+special region); an empty mask is accepted. Text is UTF-8 here, but libtrax (4.0.2)
+reads any byte >= 0x80 as the end of its input, so a non-ASCII frame path or property
+breaks a session with a libtrax tracker or with the VOT toolkit as client: keep data in
+ASCII paths.
 
 Coordinates
 -----------
@@ -255,7 +258,8 @@ class MessageParser:
         if self._skipping:  # still inside an overlong line
             buffer.clear()
         elif len(buffer) > self._max:
-            self._on_other(f"[a line longer than {self._max} bytes was dropped] {_shorten(buffer[:120].decode('utf-8', 'replace'))}")
+            start_of_line = _shorten(buffer[:120].decode("utf-8", "replace"))
+            self._on_other(f"[a line longer than {self._max} bytes was dropped] {start_of_line}")
             buffer.clear()
             self._pending = None
             self._skipping = True
@@ -612,7 +616,6 @@ def _protected_stdio() -> Iterator[_Transport]:
     with contextlib.suppress(Exception):
         sys.stdout.flush()
     proto_in, proto_out = os.dup(0), os.dup(1)
-    saved_in, saved_out = os.dup(0), os.dup(1)
     null = os.open(os.devnull, os.O_RDONLY)
     os.dup2(null, 0)
     os.close(null)
@@ -620,12 +623,12 @@ def _protected_stdio() -> Iterator[_Transport]:
     saved_stdout, sys.stdout = sys.stdout, sys.stderr
     try:
         yield _Transport(_stream_reader(proto_in), _fd_writer(proto_out))
-    finally:
+    finally:  # put things back (it matters only when serve() is called inside a larger program)
         sys.stdout = saved_stdout
-        os.dup2(saved_in, 0)
-        os.dup2(saved_out, 1)
-        for fd in (proto_in, proto_out, saved_in, saved_out):
-            os.close(fd)
+        os.dup2(proto_in, 0)
+        os.dup2(proto_out, 1)
+        os.close(proto_in)
+        os.close(proto_out)
 
 
 class _ServerSession:
@@ -999,6 +1002,9 @@ class TraxDeclaration:
     socket: bool = False
     restart: bool = False
     python: str | None = None
+
+    def __post_init__(self):
+        self.label = self.label or self.identifier
 
     @classmethod
     def from_mapping(cls, identifier: str, values: Mapping[str, Any], source: Path | None = None) -> "TraxDeclaration":
@@ -1428,21 +1434,23 @@ class _TraxProcess:
 
     def _finish(self) -> None:
         proc = self.proc
-        # Collect what it wrote last (the pipes close once the group is gone).
-        deadline = time.monotonic() + 0.5
-        while self._log_fds and time.monotonic() < deadline:
-            ready, _, _ = select.select(self._log_fds, [], [], max(0.0, deadline - time.monotonic()))
-            if not ready:
-                break
-            for fd in ready:
-                self._drain_log(fd)
         try:
-            proc.wait(timeout=5)  # reap: no zombie
-        except subprocess.TimeoutExpired:  # cannot happen after SIGKILL, short of a kernel stall
-            proc.kill()
-            proc.wait()
-        self.returncode = proc.returncode
-        self._release()
+            # Collect what it wrote last (the pipes close once the group is gone).
+            deadline = time.monotonic() + 0.5
+            while self._log_fds and time.monotonic() < deadline:
+                ready, _, _ = select.select(self._log_fds, [], [], max(0.0, deadline - time.monotonic()))
+                if not ready:
+                    break
+                for fd in ready:
+                    self._drain_log(fd)
+        finally:  # even when interrupted again: reap, so no zombie is left
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:  # cannot happen after SIGKILL, short of a kernel stall
+                proc.kill()
+                proc.wait()
+            self.returncode = proc.returncode
+            self._release()
 
     def _release(self) -> None:
         for closable in (self._conn, self._listener):
@@ -1588,7 +1596,11 @@ class TraxTracker:
             error, self._deferred = self._deferred, None
             raise error
         process = self._holder.process
-        if process is not None and process.objects and (
+        if process is not None and not process.running:  # it died while idle: start afresh
+            self._abandon()
+            log.warning("TraX tracker %r exited between sequences (%s); starting it again",
+                        self.declaration.identifier, process.exit_description())
+        elif process is not None and process.objects and (
                 self.declaration.restart or "vot" in process.hello.custom):
             self._holder.close()  # a restart per initialisation, as the VOT toolkit does
         self._initialized = False
@@ -1608,8 +1620,6 @@ class TraxTracker:
         self._initialized = True
 
     def update(self, image):
-        from .tracker import Prediction
-
         path = _frame_path(image)
         process = self._holder.process
         if process is None or not self._initialized:
@@ -1618,7 +1628,7 @@ class TraxTracker:
             message, self.last_elapsed = process.request(
                 encode_message("frame", [image_argument(path)]), self.frame_timeout,
                 f"answer to a frame within the per-frame timeout ({self.frame_timeout:g} s)")
-            prediction: Prediction = self._prediction(message, "frame")
+            prediction = self._prediction(message, "frame")
         except _SessionFailure as failure:
             raise self._failed(failure, "a frame") from None
         except BaseException:

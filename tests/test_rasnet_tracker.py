@@ -1,0 +1,359 @@
+"""RASNetTracker: parameters, coordinates, crops, post-processing geometry, determinism, runner."""
+import json
+import math
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import rasbench_trackers.rasnet.tracker as tracker_module
+from conftest import write_benchmark, write_otb_sequence
+from rasbench.errors import TrackerError
+from rasbench.registry import resolve
+from rasbench_trackers.rasnet import RASNetTracker, build_model, save_checkpoint
+from rasbench_trackers.rasnet.weights import file_sha256
+
+SPEC = "rasbench_trackers.rasnet:RASNetTracker"
+needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+
+def _random_tracker(**params) -> RASNetTracker:
+    return RASNetTracker(random_init=True, device="cpu", **params)
+
+
+def _symmetric_texture(seed: int = 0) -> np.ndarray:
+    """A 40x48 texture equal to itself rotated by 180 degrees."""
+    quarter = np.random.default_rng(seed).integers(0, 256, (5, 6, 3)).astype(np.uint8).repeat(4, 0).repeat(4, 1)
+    half = np.concatenate([quarter, quarter[:, ::-1]], 1)
+    return np.concatenate([half, half[::-1]], 0)
+
+
+def _scene(texture: np.ndarray, x0: int, y0: int, size=(320, 240)) -> np.ndarray:
+    """``texture`` pasted at (x0, y0) on a flat grey frame."""
+    image = np.full((size[1], size[0], 3), 90, np.uint8)
+    image[y0:y0 + texture.shape[0], x0:x0 + texture.shape[1]] = texture
+    return image
+
+
+class _ZeroBackbone(torch.nn.Module):
+    """Stands in for the backbone when only post-processing is under test (fast)."""
+
+    def forward(self, image):
+        size = 6 if image.shape[-1] == 127 else 22
+        return torch.zeros(image.shape[0], 256, size, size, dtype=image.dtype, device=image.device)
+
+
+# ----------------------------------------------------------------------------- construction
+
+def test_without_weights_it_refuses_and_says_where_weights_come_from(monkeypatch, tmp_path):
+    monkeypatch.setattr(tracker_module, "DEFAULT_WEIGHTS", tmp_path / "absent.pt")
+    with pytest.raises(TrackerError) as info:
+        resolve(SPEC, {}).create()
+    message = str(info.value)
+    assert "rasbench train" in message and "rasbench weights convert" in message and "-p weights=" in message
+
+
+def test_unknown_parameters_are_an_error_listing_the_valid_ones():
+    with pytest.raises(TrackerError, match="scale_stepp") as info:
+        _random_tracker(scale_stepp=1.03)
+    assert "scale_step" in str(info.value).split("Valid:")[1] and "window_influence" in str(info.value)
+
+
+@pytest.mark.parametrize("params, match", [
+    ({"scale_num": 2}, "scale_num"),
+    ({"scale_num": 3.5}, "integer"),
+    ({"window_influence": 1.5}, "window_influence"),
+    ({"scale_step": "big"}, "number"),
+    ({"device": "tpu"}, "device must be"),
+    ({"half": True, "device": "cpu"}, "half precision"),
+    ({"variant": "resnet"}, "unknown RASNet variant"),
+])
+def test_bad_parameter_values(params, match):
+    with pytest.raises(TrackerError, match=match):
+        RASNetTracker(random_init=True, **{"device": "cpu", **params})
+
+
+def test_cuda_request_without_gpu_is_an_error():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present")
+    with pytest.raises(TrackerError, match="no CUDA GPU"):
+        RASNetTracker(random_init=True, device="cuda:0")
+    assert RASNetTracker(random_init=True, device="auto").device.type == "cpu"
+
+
+def test_hyper_parameters_from_command_line_values_and_describe():
+    tracker = resolve(SPEC, {"random_init": True, "device": "cpu", "scale_num": 5.0, "scale_step": 1.0255,
+                             "variant": "chanatt"}).create()
+    assert tracker.name == "chanatt" and tracker.deterministic
+    assert tracker.hyper.scale_num == 5 and isinstance(tracker.hyper.scale_num, int)
+    assert tracker.scale_factors == pytest.approx([1.0255 ** k for k in (-2, -1, 0, 1, 2)])
+    info = tracker.describe()
+    assert info["variant"] == "chanatt" and info["weights_sha256"] is None and info["random_init"]
+    assert info["hyper"]["scale_step"] == 1.0255 and info["hyper"]["scale_lr"] == 0.56
+    assert info["device"] == "cpu" and info["torch"] == torch.__version__
+    json.dumps(info)  # goes into the run manifest
+
+
+@pytest.mark.parametrize("variant", ["siamfc", "genatt", "dualatt", "chanatt"])
+def test_variant_factories_fix_the_variant(variant):
+    spec = resolve(f"rasbench_trackers.rasnet:{variant}_tracker", {"random_init": True, "device": "cpu"})
+    assert spec.default_name == variant
+    tracker = spec.create()
+    assert tracker.name == variant and tracker.model.variant == variant
+
+
+def test_importing_and_tracking_leave_global_torch_settings_alone():
+    threads = torch.get_num_threads()
+    tracker = _random_tracker()
+    tracker.model.backbone = _ZeroBackbone()
+    image = np.zeros((64, 64, 3), np.uint8)
+    tracker.init(image, [10, 10, 20, 20])
+    tracker.update(image)
+    assert torch.get_num_threads() == threads and not torch.is_inference_mode_enabled()
+
+
+# ----------------------------------------------------------------------------- crops
+
+def test_search_crop_returns_the_known_pixels_and_mean_colour_padding():
+    rng = np.random.default_rng(3)
+    image = rng.integers(0, 256, (240, 320, 3)).astype(np.uint8)
+    tracker = _random_tracker()
+    tracker.model.backbone = _ZeroBackbone()
+    # w = h = 63.5 gives s_z = 127 and s_x = 255: the central search crop is the image itself
+    # at scale 1; a centre on a pixel centre (k + 0.5) puts every sample on a pixel centre.
+    kx, ky = 150, 110
+    tracker.init(image, [kx + 0.5 - 31.75, ky + 0.5 - 31.75, 63.5, 63.5])
+    assert tracker.initial_search_side == pytest.approx(255.0)
+    with torch.inference_mode():
+        crop = tracker.search_crops(image)[1].numpy().transpose(1, 2, 0)  # (255, 255, 3)
+    mean = image.reshape(-1, 3).mean(0)
+    # crop pixel i <-> frame pixel k - 127 + i
+    rows, cols = np.arange(255) + ky - 127, np.arange(255) + kx - 127
+    inside_r, inside_c = (rows >= 0) & (rows < 240), (cols >= 0) & (cols < 320)
+    expected = np.broadcast_to(mean, (255, 255, 3)).copy()
+    expected[np.ix_(inside_r, inside_c)] = image[np.ix_(rows[inside_r], cols[inside_c])]
+    assert not inside_r.all()  # the crop leaves the image at the top: padding is exercised
+    np.testing.assert_allclose(crop, expected, atol=0.02)
+
+
+def test_crop_sizes_follow_context_formulas():
+    tracker = _random_tracker(context=0.5)
+    tracker.model.backbone = _ZeroBackbone()
+    tracker.init(np.zeros((100, 100, 3), np.uint8), [10, 20, 30, 50])
+    p = 0.5 * (30 + 50)
+    assert tracker.initial_search_side == pytest.approx(math.sqrt((30 + p) * (50 + p)) * 255 / 127)
+
+
+# ----------------------------------------------------------------------------- post-processing
+
+def _post_tracker(**hyper):
+    tracker = _random_tracker(**hyper)
+    tracker.model.backbone = _ZeroBackbone()
+    image = np.zeros((480, 640, 3), np.uint8)
+    tracker.init(image, [300, 200, 40, 60])
+    return tracker, image
+
+
+def _respond(tracker, maps):
+    tracker.model.xcorr = lambda kernel, features: torch.as_tensor(maps, dtype=torch.float32).unsqueeze(1)
+
+
+def test_peak_moves_the_centre_by_the_expected_frame_pixels():
+    tracker, image = _post_tracker()
+    s_x = tracker.initial_search_side
+    maps = np.zeros((3, 17, 17))
+    maps[2, 5, 12] = 1.0  # scale q = 1.03, 3 cells up, 4 cells right
+    _respond(tracker, maps)
+    box = tracker.update(image)["box"]
+    q, eta = 1.03, 0.56
+    factor = (1 - eta) + eta * q
+    cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
+    assert cx == pytest.approx(320 + 4 * 8 * s_x * q / 255, abs=1.0)
+    assert cy == pytest.approx(230 - 3 * 8 * s_x * q / 255, abs=1.0)
+    assert box[2:] == pytest.approx([40 * factor, 60 * factor])
+    assert tracker.initial_search_side * tracker.scale == pytest.approx(s_x * factor)
+
+
+def test_scale_penalty_decides_between_scales():
+    tracker, image = _post_tracker()
+    maps = np.zeros((3, 17, 17))
+    maps[0, 8, 8], maps[1, 8, 8] = 1.0, 0.99  # the smaller scale peaks higher, but is penalised
+    _respond(tracker, maps)
+    assert tracker.update(image)["box"][2] == pytest.approx(40.0)
+    maps[0, 8, 8] = 1.03  # now 1.03 * 0.9745 > 0.99
+    assert tracker.update(image)["box"][2] == pytest.approx(40 * ((1 - 0.56) + 0.56 / 1.03))
+
+
+def test_scale_and_centre_are_clamped():
+    tracker, image = _post_tracker(max_scale=1.02)
+    maps = np.zeros((3, 17, 17))
+    maps[2, 16, 16] = 1.0  # always bigger, always down-right
+    _respond(tracker, maps)
+    for _ in range(40):
+        box = tracker.update(image)["box"]
+    assert box[2:] == pytest.approx([40 * 1.02, 60 * 1.02])
+    assert (box[0] + box[2] / 2, box[1] + box[3] / 2) == pytest.approx((640, 480))
+    small, image = _post_tracker(min_scale=0.2)
+    maps = np.zeros((3, 17, 17))
+    maps[0, 8, 8] = 1.0
+    _respond(small, maps)
+    for _ in range(200):
+        box = small.update(image)["box"]
+    assert box[2] == pytest.approx(10.0)  # min_size 10 px: 40 px may shrink to 10 px, not to 0.2 * 40
+
+
+# ----------------------------------------------------------------------------- coordinates, end to end
+
+def _symmetrise(tracker):
+    """Make every conv kernel symmetric under flips, so mirrored inputs give mirrored features."""
+    with torch.no_grad():
+        for module in tracker.model.modules():
+            if isinstance(module, torch.nn.Conv2d):
+                w = module.weight
+                w.copy_((w + w.flip(-1) + w.flip(-2) + w.flip(-1, -2)) / 4)
+
+
+def test_static_target_is_tracked_in_place():
+    """Convention check: with a flip-symmetric net and a target symmetric about its centre the
+    response is symmetric about the crop centre, so the box may move by half an upsampled
+    response pixel at most (the argmax of two tied pixels). A half-pixel error anywhere in the
+    crop or box maths breaks the symmetry and shows up as a larger move."""
+    image = _scene(_symmetric_texture(), 136, 100)
+    box = np.array([136.0, 100.0, 48.0, 40.0])
+    tracker = _random_tracker(seed=1)
+    _symmetrise(tracker)
+    tracker.init(image, box)
+    half_up_pixel = 0.5 * 8 / 16 * tracker.initial_search_side / 255  # about 0.17 px here
+    moved = tracker.update(image)["box"] - box
+    assert np.abs(moved[:2]).max() <= half_up_pixel + 1e-9 and np.all(moved[2:] == 0)
+    # a box placed half a pixel off is pulled back towards the true centre
+    tracker.init(image, box + [0.5, -0.5, 0, 0])
+    moved = tracker.update(image)["box"] - (box + [0.5, -0.5, 0, 0])
+    assert moved[0] < -half_up_pixel and moved[1] > half_up_pixel
+
+
+def test_shifted_image_gives_shifted_box():
+    texture = _symmetric_texture(1)
+    box = np.array([136.0, 100.0, 48.0, 40.0])
+    tracker = _random_tracker(window_influence=0.0)
+    tracker.init(_scene(texture, 136, 100), box)
+    moved = tracker.update(_scene(texture, 143, 95))["box"] - box
+    np.testing.assert_allclose(moved, [7, -5, 0, 0], atol=1.0)
+
+
+def test_attentions_run_once_and_each_frame_is_one_three_scale_batch():
+    tracker = _random_tracker()
+    backbone_inputs, attention_calls = [], []
+    tracker.model.backbone.register_forward_hook(lambda m, args, out: backbone_inputs.append(tuple(args[0].shape)))
+    for module in (tracker.model.residual_attention, tracker.model.channel_attention):
+        module.register_forward_hook(lambda m, args, out: attention_calls.append(type(m).__name__))
+    image = _scene(_symmetric_texture(), 136, 100)
+    tracker.init(image, [136, 100, 48, 40])
+    tracker.update(image)
+    tracker.update(image)
+    assert backbone_inputs == [(1, 3, 127, 127), (3, 3, 255, 255), (3, 3, 255, 255)]
+    assert sorted(attention_calls) == ["ChannelAttention", "ResidualAttention"]
+
+
+def test_smoke_run_is_finite_in_bounds_and_bit_identical():
+    rng = np.random.default_rng(5)
+    background = rng.integers(0, 256, (30, 40, 3)).astype(np.uint8).repeat(4, 0).repeat(4, 1)
+    texture = _symmetric_texture(2)
+    frames = []
+    for k in range(6):
+        frame = background.copy()
+        frame[60 + 2 * k:100 + 2 * k, 50 + 3 * k:98 + 3 * k] = texture
+        frames.append(frame)
+    runs = []
+    for _ in range(2):
+        tracker = _random_tracker(variant="rasnet", seed=7)
+        tracker.init(frames[0], [50, 60, 48, 40])
+        runs.append(np.array([tracker.update(frame)["box"] for frame in frames[1:]]))
+    assert np.array_equal(runs[0], runs[1])
+    boxes = runs[0]
+    assert np.isfinite(boxes).all() and (boxes[:, 2:] >= 10).all()
+    centres = boxes[:, :2] + boxes[:, 2:] / 2
+    assert ((centres >= 0) & (centres <= [160, 120])).all()
+
+
+def test_rasbench_runner_end_to_end_with_a_checkpoint(tmp_path):
+    from rasbench.benchmarks import load_benchmark
+    from rasbench.datasets import open_dataset
+    from rasbench.results import read_boxes
+    from rasbench.runner import run_experiment
+
+    root = tmp_path / "data"
+    gt = np.array([[40.0 + 2 * k, 30.0 + k, 24.0, 20.0] for k in range(5)])
+    write_otb_sequence(root, "Walk", gt, size=(160, 120))
+    bench = load_benchmark(str(write_benchmark(tmp_path / "tiny.yaml", {"Walk": {"frames": [1, 5]}})))
+    weights = save_checkpoint(build_model("rasnet", seed=0), tmp_path / "rasnet.pt")
+    spec = resolve(SPEC, {"weights": str(weights), "device": "cpu"})
+    summary = run_experiment(bench, "ope", open_dataset(bench, root=root), spec, tmp_path / "res", progress=False)
+    assert summary.ok and summary.completed == 1
+    folder = summary.folder
+    assert "rasnet" in folder.parts
+    boxes = read_boxes(folder / "Walk.txt")
+    assert boxes.shape == (5, 4) and np.isfinite(boxes).all()
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["weights_sha256"] == file_sha256(weights)
+    assert manifest["tracker_info"]["variant"] == "rasnet" and manifest["tracker_info"]["hyper"]["scale_step"] == 1.03
+
+
+# ----------------------------------------------------------------------------- CUDA
+
+@pytest.mark.cuda
+@needs_cuda
+def test_cuda_tracks_like_the_cpu():
+    image = _scene(_symmetric_texture(), 136, 100)
+    moved = _scene(_symmetric_texture(), 141, 97)
+    boxes = []
+    for device in ("cpu", "cuda"):
+        tracker = RASNetTracker(random_init=True, device=device, seed=2)
+        tracker.init(image, [136, 100, 48, 40])
+        boxes.append(tracker.update(moved)["box"])
+    np.testing.assert_allclose(boxes[0], boxes[1], atol=1.0)  # cuDNN may use TF32
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_cuda_crops_match_cpu_crops():
+    image = np.random.default_rng(0).integers(0, 256, (240, 320, 3)).astype(np.uint8)
+    crops = []
+    for device in ("cpu", "cuda"):
+        tracker = RASNetTracker(random_init=True, device=device)
+        tracker.init(image, [250, 10, 40, 30])  # near the border: padding on the device too
+        with torch.inference_mode():
+            crops.append(tracker.search_crops(image).cpu())
+    torch.testing.assert_close(crops[0], crops[1], atol=1e-2, rtol=0)
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_cuda_update_synchronises_once():
+    image = _scene(_symmetric_texture(), 136, 100)
+    tracker = RASNetTracker(random_init=True, device="cuda")
+    tracker.init(image, [136, 100, 48, 40])
+    tracker.update(image)  # warm-up (cuDNN set-up)
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tracker.update(image)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    syncs = [str(w.message) for w in caught if "synchroniz" in str(w.message)]
+    assert len(syncs) == 1, syncs  # the one copy of (scale, peak, score) to the host
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_cuda_half_precision_runs():
+    image = _scene(_symmetric_texture(), 136, 100)
+    tracker = RASNetTracker(random_init=True, device="cuda", half=True, window_influence=0.0)
+    assert tracker.model.backbone.conv1[0].weight.dtype == torch.float16
+    tracker.init(image, [136, 100, 48, 40])
+    result = tracker.update(_scene(_symmetric_texture(), 141, 97))
+    assert math.isfinite(result["confidence"])  # the head runs in float32: no float16 overflow
+    np.testing.assert_allclose(result["box"], [141, 97, 48, 40], atol=1.5)
+    assert tracker.describe()["half"] is True
