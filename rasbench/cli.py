@@ -257,6 +257,50 @@ def list_trackers():
 
     for name, target in sorted(registered_trackers().items()):
         click.echo(f"{name:16s} {target}")
+    examples = {"opencv": "opencv:KCF, any cv2.Tracker<NAME>", "trax": "trax:NAME from a trackers.ini"}
     for scheme in SCHEMES:
-        click.echo(f"{scheme + ':NAME':16s} family (e.g. {scheme}:KCF)")
+        click.echo(f"{scheme + ':NAME':16s} {examples.get(scheme, 'family')}")
     click.echo("module:Class     any importable class or factory; file.py:Class also works")
+
+
+@main.command("trax", add_help_option=False,
+              context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+@click.argument("args", nargs=-1, type=click.UNPROCESSED)
+def trax_command(args):
+    """Serve a tracker over TraX for the VOT toolkit, or print its trackers.ini section (--help)."""
+    from .trax import main as trax_main
+
+    sys.exit(trax_main(list(args)))
+
+
+@main.group()
+def weights():
+    """Inspect and convert tracker weight files (RASNet checkpoints, SiamFC models)."""
+
+
+@weights.command("convert")
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.argument("dst", type=click.Path(path_type=Path))
+@click.option("--variant", default="rasnet", show_default=True,
+              help="siamfc, genatt, dualatt, chanatt or rasnet: the model the backbone initialises.")
+@click.option("--format", "source_format", default="auto", show_default=True,
+              type=click.Choice(["auto", "matconvnet", "siamfc-pytorch", "sequential"]),
+              help="SiamFC MatConvNet model (2016-08-17.net.mat), siamfc-pytorch / got10k .pth.")
+@click.option("--seed", type=int, default=0, show_default=True, help="Initialisation of the layers the source lacks.")
+def weights_convert(src, dst, variant, source_format, seed):
+    """Turn SiamFC weights into a RASNet checkpoint (backbone from SRC, the rest initialised)."""
+    from rasbench_trackers.rasnet.weights import convert
+
+    info = convert(src, dst, variant=variant, source_format=source_format, seed=seed)
+    click.echo(f"wrote {dst}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
+
+
+@weights.command("info")
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+def weights_info(path):
+    """Describe a checkpoint: variant, constructor arguments, parameter count, sha256."""
+    import json
+
+    from rasbench_trackers.rasnet.weights import describe_checkpoint
+
+    click.echo(json.dumps(describe_checkpoint(path), indent=2, default=str))

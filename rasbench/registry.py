@@ -36,9 +36,16 @@ def _opencv_factory(arg: str) -> Callable[..., Any]:
     return make
 
 
+def _trax_factory(arg: str) -> Callable[..., Any]:
+    from .trax import trax_factory
+
+    return trax_factory(arg)
+
+
 # Families of trackers addressed as SCHEME:ARG.
 SCHEMES: dict[str, Callable[[str], Callable[..., Any]]] = {
-    "opencv": _opencv_factory,
+    "opencv": _opencv_factory,  # any cv2.Tracker<ARG>
+    "trax": _trax_factory,  # an external process declared in a trackers.ini
 }
 
 

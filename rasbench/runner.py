@@ -27,6 +27,7 @@ from .datasets.sequence import Sequence
 from .datasets.textio import read_text
 from .errors import ResultsError, TrackerError
 from .protocols.otb import Run, plan_runs
+from .metrics.vot import vot_convention
 from .protocols.vot import VOTRun, run_realtime, run_supervised, run_unsupervised
 from .region import RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes, overlaps, parse_regions
 from .registry import TrackerSpec
@@ -147,15 +148,6 @@ def _check_manifest(existing: dict | None, current: dict, folder: Path) -> None:
                            f"all, or --name to keep both")
 
 
-# How a VOT run decides failures and initialises trackers, per convention: the overlap
-# rule, the bounds (last pixel column/row: W-1 is the image itself) and the init box.
-VOT_RUN_RULES = {
-    "official": ("vot-matlab", 1, "min-max"),  # VOT-M experiment_supervised.m, trax
-    "vot-toolkit": ("vot-toolkit", 1, "min-max"),  # vot-toolkit 0.9 (bounds = the image)
-    "pysot": ("pysot", 0, "area-preserving"),  # pysot tools/test.py: vot_overlap(..., (W, H))
-}
-
-
 def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, spec: TrackerSpec,
                    results_root: Path, *, name: str | None = None, force: bool = False,
                    convention: str = "official", progress: bool = True) -> RunSummary:
@@ -253,12 +245,12 @@ def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, conventi
     failure too (it cannot overlap anything). Tracker exceptions become
     :class:`TrackerError` naming the frame.
     """
-    rule, margin, init_form = VOT_RUN_RULES[convention]
+    conv = vot_convention(convention)
     gt = seq.groundtruth
     if seq.image_size is None:
         raise ResultsError(f"{seq.name}: image size unknown, cannot bound overlaps")
-    bounds = (seq.image_size[0] - margin, seq.image_size[1] - margin)
-    init_boxes = bounding_boxes(gt) if init_form == "min-max" else area_preserving_boxes(gt, "pysot")
+    bounds = (seq.image_size[0] + conv.failure_bounds_pad, seq.image_size[1] + conv.failure_bounds_pad)
+    init_boxes = bounding_boxes(gt) if conv.init_box == "bounding" else area_preserving_boxes(gt, "pysot")
     threshold = float(options.get("failure_overlap", 0))
     as_path = wants_paths(tracker)
 
@@ -288,7 +280,7 @@ def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, conventi
     def failed(row, region):
         if region.kind[0] == RECTANGLE and box_problem(region.coords[0, :4]):
             return True
-        return not overlaps(region, gt[row], bounds, rule)[0] > threshold
+        return not overlaps(region, gt[row], bounds, conv.overlap)[0] > threshold
 
     if protocol == "baseline":
         return run_supervised(len(seq), initialize, update, failed, int(options.get("skip_initialize", 5)))
@@ -326,8 +318,10 @@ def _same_trajectories(paths: list[Path]) -> bool:
 
 
 def _run_vot(benchmark, exp, dataset, spec, results_root, tracker_name, force, convention, progress) -> RunSummary:
-    if convention not in VOT_RUN_RULES:
-        raise ResultsError(f"unknown VOT convention {convention!r}; choose from {', '.join(VOT_RUN_RULES)}")
+    try:
+        vot_convention(convention)
+    except ValueError as exc:
+        raise ResultsError(str(exc)) from None
     store = ResultStore(results_root, benchmark.name, exp.name, multi_run=True)
     repetitions = int(exp.options.get("repetitions", 1))
     if _deterministic(spec):
