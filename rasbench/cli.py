@@ -149,7 +149,7 @@ def report(benchmark, results_paths, root, annotations, experiment, trackers, se
     """
     from .benchmarks import load_benchmark
     from .datasets import open_dataset
-    from .report import evaluate, to_csv, to_json, to_table
+    from .report import evaluate
     from .results import find_tracker_dirs
 
     bench = load_benchmark(benchmark)
@@ -160,7 +160,17 @@ def report(benchmark, results_paths, root, annotations, experiment, trackers, se
     dirs = find_tracker_dirs(paths, bench.name, experiment.lower(), _split(trackers) or None)
     if not dirs:
         raise click.ClickException(f"no tracker folders found in {', '.join(map(str, paths))}")
-    rep = evaluate(bench, experiment.lower(), dataset, dirs, convention)
+    from .datasets import benchmark_layout
+
+    if benchmark_layout(bench, experiment.lower()) == "vot":
+        from . import vot_report as formats
+
+        rep = formats.evaluate_vot(bench, experiment.lower(), dataset, dirs, convention)
+    else:
+        from . import report as formats
+
+        rep = evaluate(bench, experiment.lower(), dataset, dirs, convention)
+    to_json, to_csv, to_table = formats.to_json, formats.to_csv, formats.to_table
     if fmt == "json":
         click.echo(to_json(rep))
     elif fmt == "csv":

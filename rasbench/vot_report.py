@@ -1,0 +1,316 @@
+"""Scoring VOT result folders: EAO, accuracy, robustness, per-tag numbers, speed.
+
+Reads the VOT toolkit layout (``<tracker>/<experiment>/<seq>/<seq>_001.txt`` with the
+1/2/0 codes, ``<seq>_time.txt`` or vot-toolkit's ``<seq>_001_time.value``), ours and
+anybody's (pysot writes the same layout). Result files with the wrong number of lines
+or that do not parse are listed under the tracker's ``problems`` and left out; the
+tracker is then marked incomplete, never silently scored over other frames.
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .benchmarks import BenchmarkDef
+from .datasets import Dataset
+from .datasets.textio import read_rows, read_text
+from .errors import DatasetError
+from .metrics import vot as V
+from .region import SPECIAL, Regions, parse_regions
+from .report import _fmt, _fmt_fps, _num
+from .results import unit_errors
+
+# Scores shown in tables and the JSON "trackers" entries, in this order.
+HEADLINE = ("eao", "accuracy", "robustness", "failures", "average_overlap", "fps")
+
+
+@dataclass
+class VOTTrackerReport:
+    name: str
+    folder: Path
+    scores: dict = field(default_factory=dict)  # HEADLINE keys and more; None where not applicable
+    eao_curve: list = field(default_factory=list)
+    sequences: dict = field(default_factory=dict)
+    tags: dict = field(default_factory=dict)
+    problems: dict = field(default_factory=dict)
+    notes: list = field(default_factory=list)
+
+    @property
+    def complete(self) -> bool:
+        return not self.problems
+
+
+@dataclass
+class VOTReport:
+    benchmark: BenchmarkDef
+    experiment: str
+    convention: V.VOTConvention
+    dataset: Dataset
+    trackers: dict
+    eao_interval: tuple | None
+
+    @property
+    def key(self) -> str:
+        return "average_overlap" if self.experiment_protocol == "unsupervised" else "eao"
+
+    @property
+    def experiment_protocol(self) -> str:
+        return self.benchmark.experiment(self.experiment).protocol
+
+    def ranked(self) -> list[VOTTrackerReport]:
+        def order(t):
+            v = t.scores.get(self.key)
+            return (v is None or math.isnan(v), -(v or 0.0), t.name)
+        return sorted(self.trackers.values(), key=order)
+
+
+def _sequence_folder(tracker_dir: Path, name: str) -> Path | None:
+    if (tracker_dir / name).is_dir():
+        return tracker_dir / name
+    for child in tracker_dir.iterdir() if tracker_dir.is_dir() else ():
+        if child.is_dir() and child.name.lower() == name.lower():
+            return child
+    return None
+
+
+def _run_files(folder: Path, name: str) -> list[Path]:
+    return sorted(p for p in folder.glob("*_[0-9][0-9][0-9].txt") if p.stem.lower().startswith(name.lower() + "_"))
+
+
+def _run_times(box_file: Path, column: int, length: int) -> np.ndarray | None:
+    """Per-frame seconds of one run: vot-toolkit's ``.value`` file, else the run's column
+    of VOT-M's ``<seq>_time.txt`` matrix; None when absent or of another length."""
+    value = box_file.with_name(box_file.stem + "_time.value")
+    matrix = box_file.with_name(box_file.stem.rsplit("_", 1)[0] + "_time.txt")
+    try:
+        if value.is_file():
+            times = read_rows(value, 1, "time").reshape(-1)
+        elif matrix.is_file():
+            rows = read_rows(matrix, None, "time")
+            if rows.shape[1] <= column:
+                return None
+            times = rows[:, column]
+        else:
+            return None
+    except DatasetError:
+        return None
+    if len(times) != length or not np.any(times > 0):
+        return None  # VOT-M pre-fills columns of runs not made with zeros
+    return times
+
+
+def _load_tracker(name: str, folder: Path, dataset: Dataset, convention: V.VOTConvention):
+    """Parsed runs per sequence: {seq: [(Regions, times or None), ...]}, plus the report."""
+    report = VOTTrackerReport(name, folder)
+    errors = unit_errors(folder)
+    runs: dict[str, list] = {}
+    for seq_name, seq in dataset.items():
+        seq_dir = _sequence_folder(folder, seq_name)
+        files = _run_files(seq_dir, seq_name) if seq_dir else []
+        if not files:
+            failed = [r.get("error") for k, r in errors.items() if Path(k).name.startswith(seq_name + "_")]
+            report.problems[seq_name] = f"failed: {failed[0]}" if failed else "no result files"
+            continue
+        if convention.name == "pysot" and len(files) != 15:
+            files = files[:1]  # pysot's loader: all 15 repetitions, else a single file
+        loaded = []
+        for column, path in enumerate(files):
+            try:
+                traj = parse_regions(read_text(path, "result").rstrip().splitlines())
+            except (ValueError, DatasetError) as exc:
+                report.problems[seq_name] = f"{path.name}: {exc}"
+                break
+            if len(traj) != len(seq):
+                report.problems[seq_name] = f"{path.name} has {len(traj)} lines, the sequence {len(seq)} frames"
+                break
+            loaded.append((traj, _run_times(path, column, len(seq))))
+        else:
+            runs[seq_name] = loaded
+    return report, runs
+
+
+def _speed(runs: dict) -> float | None:
+    """VOT-M analyze_speed: per sequence 1 / mean over runs of the mean frame time (NaN
+    frames ignored); the mean over sequences."""
+    per_seq = []
+    for seq_runs in runs.values():
+        means = [np.nanmean(t[~np.isnan(t)]) for _, t in seq_runs if t is not None and np.any(~np.isnan(t))]
+        if means and np.mean(means) > 0:
+            per_seq.append(1.0 / float(np.mean(means)))
+    return float(np.mean(per_seq)) if per_seq else None
+
+
+def _score_tracker(name, folder, benchmark, experiment, dataset, convention, interval) -> VOTTrackerReport:
+    protocol = benchmark.experiment(experiment).protocol
+    report, runs = _load_tracker(name, Path(folder), dataset, convention)
+    if not runs:
+        return report
+    names = list(runs)
+    preds, gts, lengths, groups, sizes, tags = [], [], [], [], [], {}
+    for index, seq_name in enumerate(names):
+        seq = dataset[seq_name]
+        if seq.image_size is None and convention.bounded:
+            raise DatasetError(f"{seq_name}: image size unknown (needed for bounded overlaps); "
+                               f"give the images or a pysot JSON with width/height", seq.source)
+        for traj, _ in runs[seq_name]:
+            preds.append(traj)
+            gts.append(seq.groundtruth)
+            lengths.append(len(seq))
+            groups.append(index)
+            sizes.append(np.broadcast_to(np.asarray(seq.image_size or (0, 0), float), (len(seq), 2)))
+            for tag, values in seq.tags.items():
+                tags.setdefault(tag, []).append(values)
+    pred, gt = Regions.concat(preds), Regions.concat(gts)
+    layout = V.RunLayout.from_lengths(lengths, groups)
+    codes = pred.codes()
+    frame_sizes = np.concatenate(sizes)
+    report.scores["fps"] = _speed(runs)
+    report.scores["runs"] = int(len(lengths))
+    if protocol == "unsupervised":
+        ov = V.run_overlaps(pred, gt, frame_sizes, convention, "unsupervised")
+        report.scores["average_overlap"] = V.unsupervised_average_overlap(ov, codes, layout, convention,
+                                                                          gt.kind == SPECIAL)
+        for key in ("eao", "accuracy", "robustness", "failures"):
+            report.scores[key] = None
+        return report
+    ov = V.analysis_overlaps(pred, gt, frame_sizes, convention, ("accuracy", "eao"))
+    ar = V.accuracy_robustness(ov["accuracy"], codes, layout, convention)
+    low, high = interval
+    eao, curve = V.expected_average_overlap(ov["eao"], codes, layout, convention, low, high)
+    report.eao_curve = [float(v) for v in curve]
+    report.scores.update(eao=eao, accuracy=ar.accuracy, robustness=ar.robustness, failures=ar.failures,
+                         failure_rate=ar.failure_rate, ar_robustness=ar.ar_robustness, average_overlap=None)
+    for i, seq_name in enumerate(names):
+        report.sequences[seq_name] = {"accuracy": float(ar.sequence_accuracy[i]),
+                                      "failures": float(ar.sequence_failures[i]),
+                                      "runs": len(runs[seq_name])}
+    if tags:
+        masks = {tag: np.concatenate(values) for tag, values in tags.items()}
+        masks["empty"] = ~np.any(np.stack(list(masks.values())), axis=0)
+        for tag, result in V.tag_accuracy_robustness(ov["accuracy"], codes, layout, masks, convention).items():
+            report.tags[tag] = {"accuracy": _num(result.accuracy), "robustness": _num(result.robustness),
+                                "failures": _num(result.failures), "frames": int(result.frames)}
+    return report
+
+
+def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
+                 convention: str = "official") -> VOTReport:
+    conv = V.vot_convention(convention)
+    interval = benchmark.raw.get("eao_interval")
+    if interval is None:
+        low, high, _ = V.eao_interval([len(s) for s in dataset.values()])
+        interval = (low, high)
+    interval = (int(interval[0]), int(interval[1]))
+    trackers = {name: _score_tracker(name, folder, benchmark, experiment, dataset, conv, interval)
+                for name, folder in tracker_dirs.items()}
+    return VOTReport(benchmark, experiment, conv, dataset, trackers, interval)
+
+
+# ---------------------------------------------------------------------------------------
+# Output formats
+
+
+def to_dict(report: VOTReport) -> dict:
+    out = {"benchmark": report.benchmark.name, "experiment": report.experiment,
+           "convention": report.convention.name, "dataset": report.dataset.source,
+           "eao_interval": list(report.eao_interval), "trackers": {}}
+    for t in report.ranked():
+        entry = {k: _num(t.scores.get(k)) for k in HEADLINE}
+        entry.update({k: _num(v) for k, v in t.scores.items() if k not in HEADLINE and k != "runs"})
+        entry["runs"] = t.scores.get("runs", 0)
+        entry["complete"] = t.complete
+        entry["eao_curve"] = t.eao_curve
+        entry["sequences"] = t.sequences
+        if t.tags:
+            entry["tags"] = t.tags
+        if t.problems:
+            entry["problems"] = dict(t.problems)
+        out["trackers"][t.name] = entry
+    return out
+
+
+def to_json(report: VOTReport) -> str:
+    return json.dumps(to_dict(report), indent=2)
+
+
+def to_csv(report: VOTReport, per_sequence: bool = False, attributes: bool = False) -> str:
+    import csv
+    import io
+
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    if per_sequence:
+        writer.writerow(("tracker", "sequence", "accuracy", "failures", "runs"))
+        for t in report.ranked():
+            for s, d in t.sequences.items():
+                writer.writerow((t.name, s, f"{d['accuracy']:.6f}", f"{d['failures']:.6f}", d["runs"]))
+    elif attributes:
+        writer.writerow(("tracker", "tag", "frames", "accuracy", "robustness", "failures"))
+        for t in report.ranked():
+            for tag, d in t.tags.items():
+                writer.writerow((t.name, tag, d["frames"], *(("" if d[k] is None else f"{d[k]:.6f}")
+                                                             for k in ("accuracy", "robustness", "failures"))))
+    else:
+        writer.writerow(("tracker",) + HEADLINE + ("complete",))
+        for t in report.ranked():
+            writer.writerow((t.name, *(("" if _num(t.scores.get(k)) is None else f"{t.scores[k]:.6f}")
+                                       for k in HEADLINE), t.complete))
+    return buf.getvalue()
+
+
+def to_table(report: VOTReport, attributes: bool = False, color: bool = False) -> str:
+    ranked = report.ranked()
+    unsupervised = report.experiment_protocol == "unsupervised"
+    title = (f"{report.benchmark.title} - {report.experiment} - convention {report.convention.name} - "
+             f"{len(report.dataset)} sequences" + ("" if unsupervised else
+                                                   f" - EAO over lengths {report.eao_interval[0]}-"
+                                                   f"{report.eao_interval[1]}"))
+    if attributes:
+        tags = sorted({tag for t in ranked for tag in t.tags})
+        header = ["tracker"] + [f"{tag} A/R" for tag in tags]
+        rows = [[t.name] + [f"{_fmt(t.tags[g]['accuracy'])}/{_fmt(t.tags[g]['robustness'], 1)}"
+                            if g in t.tags else "-" for g in tags] for t in ranked]
+        best = {}
+    else:
+        keys = ["average_overlap"] if unsupervised else ["eao", "accuracy", "robustness", "failures"]
+        header = ["tracker"] + [{"eao": "EAO", "accuracy": "A", "robustness": "R", "failures": "fail",
+                                 "average_overlap": "AO"}[k] for k in keys] + ["FPS", "runs"]
+        values = [[t.scores.get(k) for k in keys] for t in ranked]
+        rows = []
+        for t, vals in zip(ranked, values):
+            cells = [t.name + ("" if t.complete else " *")]
+            for k, v in zip(keys, vals):
+                cells.append(_fmt(v, 1) if k == "failures" else _fmt(v, 2) if k == "robustness" else _fmt(v))
+            rows.append(cells + [_fmt_fps(t.scores.get("fps")), str(t.scores.get("runs", 0))])
+        best = {}
+        for c, k in enumerate(keys, start=1):
+            col = [v[c - 1] for v in values if v[c - 1] is not None]
+            if col:  # lower is better for robustness and failures
+                best[c] = min(col) if k in ("robustness", "failures") else max(col)
+        best = {c: [i for i, v in enumerate(values) if v[c - 1] == b] for c, b in best.items()}
+    widths = [max(len(header[c]), *(len(r[c]) for r in rows)) if rows else len(header[c]) for c in range(len(header))]
+    lines = [title, "  ".join(h.ljust(widths[0]) if c == 0 else h.rjust(widths[c]) for c, h in enumerate(header)),
+             "  ".join("-" * w for w in widths)]
+    for i, row in enumerate(rows):
+        out = []
+        for c, text in enumerate(row):
+            text = text.ljust(widths[c]) if c == 0 else text.rjust(widths[c])
+            if color and i in best.get(c, []):
+                text = f"\033[1m{text}\033[0m"
+            out.append(text)
+        lines.append("  ".join(out))
+    if not unsupervised and not attributes:
+        lines.append("R = 100 x failures / frames (VOT2016-2018 tables); fail = failures (mean over runs, summed)")
+    incomplete = [t for t in ranked if not t.complete]
+    if incomplete:
+        lines += ["", "* incomplete: scored without the sequences listed below (numbers are not comparable)"]
+        for t in incomplete:
+            for seq, why in list(t.problems.items())[:8]:
+                lines.append(f"  {t.name} / {seq}: {why}")
+            if len(t.problems) > 8:
+                lines.append(f"  {t.name}: ... and {len(t.problems) - 8} more")
+    return "\n".join(lines)
