@@ -223,7 +223,8 @@ def datasets(root):
 @main.command()
 @click.argument("benchmark")
 @click.option("--root", required=True, type=click.Path(path_type=Path), help="Destination folder.")
-@click.option("--url", "url_template", help="Archive URL template with {folder} (a mirror).")
+@click.option("--url", "url_template", help="A mirror: OTB archive URL template with {folder}; VOT: the "
+              "description.json URL.")
 @click.option("--sequences", "-s", multiple=True, help="Only these sequences.")
 @click.option("--quiet", "-q", is_flag=True)
 def download(benchmark, root, url_template, sequences, quiet):

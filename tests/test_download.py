@@ -8,17 +8,11 @@ and the three archive layouts (folder at the top, nested one level deeper, files
 from __future__ import annotations
 
 import hashlib
-import io
-import re
-import threading
-import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import cv2
-import numpy as np
 import pytest
 
+from archive_server import ArchiveServer, build_zip, gt_lines, tiny_jpeg
 from rasbench.benchmarks import load_benchmark
 from rasbench.datasets.download import PARTIAL_DIR, download_benchmark, fetch
 from rasbench.datasets.otb import load_native
@@ -33,16 +27,6 @@ sequences:
 """
 FOLDERS = ["Alpha", "Car3", "Jog"]
 FAST = dict(progress=False, backoff=0.0, timeout=5.0)  # no sleeping between retries
-
-
-def tiny_jpeg() -> bytes:
-    ok, encoded = cv2.imencode(".jpg", np.full((8, 8, 3), 128, np.uint8))
-    assert ok
-    return encoded.tobytes()
-
-
-def gt_lines(count: int) -> bytes:
-    return "".join(f"{1 + k},2,3,4\n" for k in range(count)).encode()
 
 
 def sequence_files(folder: str) -> dict[str, bytes]:
@@ -61,15 +45,6 @@ def sequence_files(folder: str) -> dict[str, bytes]:
     return files
 
 
-def build_zip(files: dict[str, bytes], prefix: str = "") -> bytes:
-    """Stored (uncompressed) members, so flipping a data byte gives a CRC error, not a zlib one."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_STORED) as archive:
-        for name, data in files.items():
-            archive.writestr(prefix + name, data)
-    return buffer.getvalue()
-
-
 def official_archives() -> dict[str, bytes]:
     """One archive per folder, in the three layouts the downloader must accept."""
     return {
@@ -77,76 +52,6 @@ def official_archives() -> dict[str, bytes]:
         "Car3.zip": build_zip(sequence_files("Car3"), "otb/Car3/"),
         "Jog.zip": build_zip(sequence_files("Jog")),
     }
-
-
-class ArchiveServer:
-    """Serves ``files`` with Range support; ``faults[name]`` lists misbehaviours, used once each.
-
-    Faults: ``("cut", n)`` sends the headers and only ``n`` bytes of the body, then
-    closes; ``("status", code)`` answers with that error; ``("ignore-range",)`` answers
-    200 with the whole file even to a Range request.
-    """
-
-    def __init__(self, files: dict[str, bytes]):
-        self.files = dict(files)
-        self.faults: dict[str, list[tuple]] = {}
-        self.requests: list[tuple[str, str | None]] = []  # (file name, Range header)
-        self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.01,), daemon=True)
-
-    @property
-    def url_template(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_address[1]}/{{folder}}.zip"
-
-    def requests_for(self, name: str) -> list[str | None]:
-        return [rng for file, rng in self.requests if file == name]
-
-    def __enter__(self) -> "ArchiveServer":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc_info) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join()
-
-    def _handler(self):
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):
-                name = self.path.lstrip("/")
-                requested_range = self.headers.get("Range")
-                server.requests.append((name, requested_range))
-                pending = server.faults.get(name) or []
-                fault = pending.pop(0) if pending else ("none",)
-                data = server.files.get(name)
-                if fault[0] == "status":
-                    return self.send_error(fault[1])
-                if data is None:
-                    return self.send_error(404)
-                start = 0
-                if requested_range and fault[0] != "ignore-range":
-                    start = int(re.fullmatch(r"bytes=(\d+)-", requested_range).group(1))
-                    if start >= len(data):
-                        self.send_response(416)
-                        self.send_header("Content-Range", f"bytes */{len(data)}")
-                        self.send_header("Content-Length", "0")
-                        return self.end_headers()
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                else:
-                    self.send_response(200)
-                body = data[start:]
-                self.send_header("Content-Type", "application/zip")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body[:fault[1]] if fault[0] == "cut" else body)
-
-            def log_message(self, *args):  # keep pytest output clean
-                pass
-
-        return Handler
 
 
 @pytest.fixture
@@ -364,3 +269,55 @@ def test_cli_download_then_datasets_reports_it_complete(tmp_path, server):
     (root / "Car3" / "img" / "0006.jpg").unlink()
     result = CliRunner().invoke(main, ["download", str(benchmark.path), "--root", str(root), "-q"])
     assert result.exit_code == 1 and "Car3" in result.output
+
+
+# --- VOT: description.json with md5 checksums --------------------------------------
+
+def vot_server_files():
+    """description.json and two tiny VOT sequences; URLs relative to the description:
+    annotations under sequences/, the color channel under <name>/."""
+    import json
+
+    files, entries = {}, []
+    for name, n in (("ants", 3), ("bag", 4)):
+        anno = build_zip({"groundtruth.txt": "".join("1,1,5,1,5,5,1,5\n" for _ in range(n)).encode(),
+                          "occlusion.tag": b"0\n1\n"})
+        color = build_zip({f"{k:08d}.jpg": tiny_jpeg() for k in range(1, n + 1)})
+        files[f"sequences/{name}.zip"] = anno
+        files[f"{name}/color.zip"] = color
+        entries.append({"name": name, "fps": 30,
+                        "annotations": {"url": f"sequences/{name}.zip", "checksum": hashlib.md5(anno).hexdigest(),
+                                        "uid": f"uid-{name}"},
+                        "channels": {"color": {"url": f"{name}/color.zip", "pattern": "%08d.jpg",
+                                               "checksum": hashlib.md5(color).hexdigest()}}})
+    files["description.json"] = json.dumps({"name": "tiny", "sequences": entries}).encode()
+    return files
+
+
+def test_vot_description_download_verifies_md5_and_writes_the_layout(tmp_path):
+    import shutil
+
+    from rasbench.datasets.vot import load_native as load_vot
+
+    with ArchiveServer(vot_server_files()) as server:
+        url = server.url_template.replace("{folder}.zip", "description.json")
+        (tmp_path / "vot.yaml").write_text(
+            "name: tinyvot\nformat: vot\ntags: [occlusion]\nsequences: [ants, bag]\n"
+            f"experiments: {{baseline: {{protocol: baseline}}}}\ndownload: {{description: '{url}'}}\n")
+        bench = load_benchmark(str(tmp_path / "vot.yaml"))
+        root = tmp_path / "vot"
+        report = download_benchmark(bench, root, progress=False, backoff=0.0)
+        assert report.ok and report.downloaded == ["ants", "bag"], report.summary()
+        ds = load_vot("tinyvot", root, bench.sequences, ("occlusion",))
+        assert len(ds["bag"]) == 4 and ds["bag"].tags["occlusion"].tolist() == [False, True, False, False]
+        assert "channels.color=color/%08d.jpg" in (root / "ants" / "sequence").read_text()
+        assert (root / "list.txt").read_text() == "ants\nbag\n"
+        server.requests.clear()
+        assert download_benchmark(bench, root, progress=False).skipped == ["ants", "bag"]
+        assert server.requests == []
+        # a corrupted archive fails its md5 check: reported, nothing half-installed
+        shutil.rmtree(root / "bag")
+        server.files["bag/color.zip"] = server.files["bag/color.zip"][:-1] + b"!"
+        report = download_benchmark(bench, root, progress=False, backoff=0.0)
+        assert not report.ok and "md5 mismatch" in report.failed["bag"]
+        assert not (root / "bag").exists()
