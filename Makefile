@@ -8,12 +8,18 @@ TORCH_SPEC ?= torch==2.13.0
 TORCH_PIP_ARGS ?=
 STAMP := $(VENV)/.installed
 RESULTS ?= results
+TRACKER ?= rasnet
+# where the VOT datasets are (default: rasbench's search path, see `rasbench datasets`)
+ROOT ?=
+ROOT_ARG := $(if $(ROOT),--root $(ROOT),)
 
-.PHONY: install demo test clean-results help
+.PHONY: install demo test clean-results help vot2015 vot2016 vot2017
 
 help:
 	@echo "make demo   - create $(VENV), install rasbench, run trackers on the synthetic benchmark"
 	@echo "make test   - run the test suite (installs first if needed)"
+	@echo "make vot2017 [TRACKER=rasnet] [ROOT=DIR] - VOT2017 baseline, real-time, unsupervised + report"
+	@echo "make vot2015 / vot2016 - the same for those stacks"
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,3 +40,13 @@ test: install
 
 clean-results:
 	rm -rf $(RESULTS)/synth
+
+# The whole VOT stack of a year: run every experiment of its definition, then report.
+VOT_EXPERIMENTS_vot2015 := baseline
+VOT_EXPERIMENTS_vot2016 := baseline unsupervised
+VOT_EXPERIMENTS_vot2017 := baseline realtime unsupervised
+
+vot2015 vot2016 vot2017: install
+	$(BIN)/rasbench run $@ --tracker $(TRACKER) $(ROOT_ARG) --results $(RESULTS) \
+		$(foreach e,$(VOT_EXPERIMENTS_$@),-e $(e))
+	$(foreach e,$(VOT_EXPERIMENTS_$@),$(BIN)/rasbench report $@ -e $(e) $(ROOT_ARG) --results $(RESULTS) &&) true
