@@ -185,9 +185,13 @@ def report(benchmark, results_paths, root, annotations, experiment, trackers, se
 def conventions():
     """List the named scoring conventions and what each one does."""
     from .conventions import OTB_CONVENTIONS
+    from .metrics.vot import VOT_CONVENTIONS
 
-    for conv in OTB_CONVENTIONS.values():
-        click.echo(f"{conv.name:10s} {conv.summary}")
+    for title, table in (("OTB (ope, tre, sre)", OTB_CONVENTIONS), ("VOT (baseline, realtime, unsupervised)",
+                                                                   VOT_CONVENTIONS)):
+        click.echo(title)
+        for conv in table.values():
+            click.echo(f"  {conv.name:17s} {conv.summary}")
 
 
 @main.command()
