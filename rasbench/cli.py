@@ -82,8 +82,17 @@ def main():
 @click.option("--convention", default="official", show_default=True,
               help="Decides where OPE starts (official/pysot: Tiger1 from frame 6; got10k: frame 1).")
 @click.option("--force", is_flag=True, help="Redo units that already have results.")
+@click.option("--workers", "-j", type=int, default=1, show_default=True,
+              help="Worker processes (each loads the dataset and the tracker once).")
+@click.option("--devices", help="GPUs, one worker each (e.g. 0,1): sets CUDA_VISIBLE_DEVICES per worker.")
+@click.option("--frame-timeout", type=float, help="Seconds a frame may take; a unit whose tracker hangs longer "
+              "is recorded as failed and the run goes on (runs units in worker processes).")
+@click.option("--executor", type=click.Choice(["auto", "local", "processes", "ray"]), default="auto",
+              show_default=True, help="ray: run units on a Ray cluster (pip install rasbench[ray]).")
+@click.option("--address", help="Ray cluster address (ray://host:10001 or auto); default: a local instance.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
-def run(benchmark, tracker, experiments, root, results, name, params, sequences, convention, force, quiet):
+def run(benchmark, tracker, experiments, root, results, name, params, sequences, convention, force, workers,
+        devices, frame_timeout, executor, address, quiet):
     """Run a tracker on BENCHMARK (otb2013, otb2015, tb50, synth, or a YAML file).
 
     Finished units are skipped, so rerunning the same command after an interruption
@@ -105,7 +114,9 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
         dataset = open_dataset(bench, root=root, images=True, sequences=_split(sequences) or None,
                                progress=not quiet, experiment=exp)
         summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
-                                 convention=convention, progress=not quiet)
+                                 convention=convention, progress=not quiet, workers=workers,
+                                 devices=_split([devices]) if devices else None, frame_timeout=frame_timeout,
+                                 executor=executor, address=address)
         fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
         click.echo(f"{summary.tracker} {bench.name}/{exp}: {summary.completed} unit(s) run, {summary.skipped} "
                    f"already done, {len(summary.failures)} failed"

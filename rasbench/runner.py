@@ -1,36 +1,44 @@
 """The experiment runner: turns (tracker, benchmark, experiment) into result files.
 
-Work is split into units, one per (sequence, run): an OTB run (OPE, a TRE segment, an
-SRE perturbation) or a VOT repetition. A unit whose result file exists is skipped, so
-an interrupted run resumes where it stopped (``force`` reruns). The
-tracker only ever sees ``init`` and ``update``; where runs start, with which box, and
-the clock belong here. Per-frame times are ``time.perf_counter`` spans around the
-tracker call (image decoding excluded); the first entry is the initialisation.
+Work is split into units: one OTB run (OPE, a TRE segment, an SRE perturbation), or the
+repetitions of one VOT sequence (run in order, because the third decides whether a
+fourth is needed). A unit whose result files exist is skipped, so an interrupted run
+resumes where it stopped (``force`` reruns). Units execute in this process, in worker
+processes (``workers``, one per GPU with ``devices``) or on a Ray cluster (see
+:mod:`rasbench.executors`); each writes its own files atomically, so the output is the
+same whatever executes it, in whatever order.
+
+The tracker only ever sees ``init`` and ``update``; where runs start, with which box,
+and the clock belong here. Per-frame times are ``time.perf_counter`` spans around the
+tracker call (image decoding, done ahead in a background thread, excluded); the first
+entry is the initialisation.
 """
 from __future__ import annotations
 
 import datetime
 import logging
+import os
 import platform
 import time
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
 from . import __version__
-from .benchmarks import BenchmarkDef
+from .benchmarks import BenchmarkDef, load_benchmark
 from .conventions import otb_convention
-from .datasets import PROTOCOL_LAYOUT, Dataset, sequence_fingerprints
+from .datasets import PROTOCOL_LAYOUT, Dataset, open_dataset, sequence_fingerprints
 from .datasets.sequence import Sequence
 from .datasets.textio import read_text
-from .errors import ResultsError, TrackerError
-from .protocols.otb import Run, plan_runs
+from .errors import ConfigError, ResultsError, TrackerError
 from .metrics.vot import vot_convention
+from .protocols.otb import Run, plan_runs
 from .protocols.vot import VOTRun, run_realtime, run_supervised, run_unsupervised
 from .region import RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes, overlaps, parse_regions
-from .registry import TrackerSpec
+from .registry import TrackerSpec, resolve
 from .results import ResultStore
 from .tracker import as_prediction, box_problem, is_deterministic, wants_paths
 
@@ -49,6 +57,17 @@ class UnitFailure:
 
 
 @dataclass
+class Outcome:
+    """What executing one unit did."""
+
+    completed: int = 0
+    frames: int = 0
+    tracker_seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    failures: list[UnitFailure] = field(default_factory=list)
+
+
+@dataclass
 class RunSummary:
     tracker: str
     folder: Path
@@ -63,12 +82,91 @@ class RunSummary:
     def ok(self) -> bool:
         return not self.failures
 
+    def add(self, outcome: Outcome) -> None:
+        self.completed += outcome.completed
+        self.frames += outcome.frames
+        self.tracker_seconds += outcome.tracker_seconds
+        self.warnings += outcome.warnings
+        self.failures += outcome.failures
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A piece of work: OTB run numbers, or the pending VOT repetitions, of a sequence."""
+
+    sequence: str
+    runs: tuple[int, ...]
+    frames: int  # frames it processes at most (progress bars, time limits)
+
+
+@dataclass(frozen=True)
+class Job:
+    """Everything needed to rebuild a run's context in another process or on another host."""
+
+    benchmark: str  # path of the benchmark definition
+    experiment: str
+    dataset_args: dict
+    tracker: str
+    params: dict
+    results_root: str
+    tracker_name: str
+    convention: str
+    repetitions: int = 1
+
+
+# --------------------------------------------------------------------------- frames
+
+
+_DECODERS = None  # one pool of decoding threads per process, created on first use
+
+
+def _decoders():
+    global _DECODERS
+    if _DECODERS is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _DECODERS = ThreadPoolExecutor(max_workers=2, thread_name_prefix="rasbench-decode")
+    return _DECODERS
+
+
+class FrameReader:
+    """Decodes the next frames ahead of the tracker on background threads.
+
+    A fast tracker should not wait for JPEG decoding (OpenCV releases the GIL while
+    decoding, so two decoding threads overlap with each other and with the tracker).
+    Reads are usually sequential; a jump (a VOT re-initialisation, a real-time skip)
+    drops the read-ahead and starts again from the requested frame.
+    """
+
+    def __init__(self, seq: Sequence, as_path: bool, ahead: int = 6):
+        self.seq, self.as_path, self.ahead = seq, as_path, ahead
+        self._pending: dict[int, object] = {}  # row -> future
+
+    def __call__(self, row: int):
+        if self.as_path:
+            return self.seq.frame(row, as_path=True)
+        if row not in self._pending:
+            self.close()
+        pool = _decoders()
+        for ahead in range(row, min(row + self.ahead, len(self.seq))):
+            if ahead not in self._pending:
+                self._pending[ahead] = pool.submit(self.seq.frame, ahead)
+        return self._pending.pop(row).result()
+
+    def close(self) -> None:
+        for future in self._pending.values():
+            future.cancel()
+        self._pending.clear()
+
+
+# --------------------------------------------------------------------------- one run
+
 
 def _frame_label(seq: Sequence, row: int) -> int:
     return seq.first_frame + row
 
 
-def track_run(tracker, seq: Sequence, run: Run):
+def track_run(tracker, seq: Sequence, run: Run, progress: Callable[[int], None] | None = None):
     """Run ``tracker`` over ``seq`` from ``run.start``; returns (boxes, times, warnings).
 
     Boxes come back in the sequence's native coordinates; the first row is the box the
@@ -80,32 +178,220 @@ def track_run(tracker, seq: Sequence, run: Run):
     times = np.empty(n, dtype=np.float64)
     init_box = np.asarray(run.init_box, dtype=np.float64)
     bad_frames: list[int] = []
-    as_path = wants_paths(tracker)
-    for k in range(n):
-        row = run.start + k
-        image = seq.frame(row, as_path)
-        try:
-            if k == 0:
-                t0 = time.perf_counter()
-                tracker.init(image, seq.to_tracker(init_box))
-                times[0] = time.perf_counter() - t0
-                boxes[0] = init_box
-                continue
-            t0 = time.perf_counter()
-            output = tracker.update(image)
-            times[k] = time.perf_counter() - t0
-            prediction = as_prediction(output)
-        except Exception as exc:
-            raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, _frame_label(seq, row)) from exc
-        boxes[k] = seq.from_tracker(prediction.box)
-        if box_problem(prediction.box):
-            bad_frames.append(_frame_label(seq, row))
+    read = FrameReader(seq, wants_paths(tracker))
+    try:
+        for k in range(n):
+            row = run.start + k
+            image = read(row)
+            try:
+                if k == 0:
+                    t0 = time.perf_counter()
+                    tracker.init(image, seq.to_tracker(init_box))
+                    times[0] = time.perf_counter() - t0
+                    boxes[0] = init_box
+                else:
+                    t0 = time.perf_counter()
+                    output = tracker.update(image)
+                    times[k] = time.perf_counter() - t0
+                    prediction = as_prediction(output)
+                    boxes[k] = seq.from_tracker(prediction.box)
+                    if box_problem(prediction.box):
+                        bad_frames.append(_frame_label(seq, row))
+            except Exception as exc:
+                raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, _frame_label(seq, row)) from exc
+            if progress:
+                progress(1)
+    finally:
+        read.close()
     warnings = []
     if bad_frames:
         shown = ", ".join(map(str, bad_frames[:10])) + (" ..." if len(bad_frames) > 10 else "")
         warnings.append(f"{seq.name} run {run.number}: NaN/inf or non-positive size at {len(bad_frames)} "
                         f"frame(s) ({shown}); stored as returned, the benchmark's rule applies")
     return boxes, times, warnings
+
+
+def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, convention: str,
+                  progress: Callable[[int], None] | None = None) -> VOTRun:
+    """One VOT run (baseline, realtime or unsupervised) of ``tracker`` on ``seq``.
+
+    Failures are zero bounded overlap with the ground truth, computed with the
+    convention's rule; a box that is NaN/inf or has a non-positive size counts as a
+    failure too (it cannot overlap anything). Tracker exceptions become
+    :class:`TrackerError` naming the frame.
+    """
+    conv = vot_convention(convention)
+    gt = seq.groundtruth
+    if seq.image_size is None:
+        raise ResultsError(f"{seq.name}: image size unknown, cannot bound overlaps")
+    bounds = (seq.image_size[0] + conv.failure_bounds_pad, seq.image_size[1] + conv.failure_bounds_pad)
+    init_boxes = bounding_boxes(gt) if conv.init_box == "bounding" else area_preserving_boxes(gt, "pysot")
+    threshold = float(options.get("failure_overlap", 0))
+    read = FrameReader(seq, wants_paths(tracker))
+
+    def initialize(row):
+        image = read(row)
+        try:
+            t0 = time.perf_counter()
+            tracker.init(image, init_boxes[row].copy())
+            seconds = time.perf_counter() - t0
+        except Exception as exc:
+            raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, row + 1) from exc
+        if progress:
+            progress(1)
+        return Regions.rectangles(init_boxes[row]), seconds
+
+    def update(row):
+        image = read(row)
+        try:
+            t0 = time.perf_counter()
+            output = tracker.update(image)
+            seconds = time.perf_counter() - t0
+            prediction = as_prediction(output)
+        except Exception as exc:
+            raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, row + 1) from exc
+        if progress:
+            progress(1)
+        if prediction.polygon is not None:
+            return Regions.polygons(prediction.polygon[None]), seconds
+        return Regions.rectangles(prediction.box), seconds
+
+    def failed(row, region):
+        if region.kind[0] == RECTANGLE and box_problem(region.coords[0, :4]):
+            return True
+        return not overlaps(region, gt[row], bounds, conv.overlap)[0] > threshold
+
+    try:
+        if protocol == "baseline":
+            return run_supervised(len(seq), initialize, update, failed, int(options.get("skip_initialize", 5)))
+        if protocol == "realtime":
+            return run_realtime(len(seq), initialize, update, failed, float(options.get("fps", 20)),
+                                int(options.get("grace", 3)), int(options.get("skip_initialize", 5)))
+        return run_unsupervised(len(seq), initialize, update)
+    finally:
+        read.close()
+
+
+def _same_trajectories(paths: list[Path]) -> bool:
+    """VOT-M's is_deterministic: the same special codes everywhere and overlap > 0.999
+    between run 1 and each other run on every frame holding a region."""
+    runs = [parse_regions(read_text(p, "result").rstrip().splitlines()) for p in paths]
+    first = runs[0]
+    for other in runs[1:]:
+        if len(other) != len(first) or not np.array_equal(first.codes(), other.codes()):
+            return False
+        regions = first.kind != SPECIAL
+        if regions.any():
+            o = overlaps(first[np.flatnonzero(regions)], other[np.flatnonzero(regions)], None, "vot-matlab")
+            if not (o > 0.999).all():
+                return False
+    return True
+
+
+# --------------------------------------------------------------------------- units
+
+
+class UnitRunner:
+    """Executes the units of one job: the dataset and the tracker are loaded once.
+
+    In a worker process it is built from the :class:`Job` alone; in-process the caller
+    hands over the dataset it already opened.
+    """
+
+    def __init__(self, job: Job, dataset: Dataset | None = None, spec: TrackerSpec | None = None):
+        self.job = job
+        self.benchmark = load_benchmark(job.benchmark)
+        self.experiment = self.benchmark.experiment(job.experiment)
+        if dataset is None:
+            args = dict(job.dataset_args)
+            root = args.pop("root")
+            annotations = args.pop("annotations")
+            dataset = open_dataset(self.benchmark, root=None if root is None else Path(root),
+                                   annotations=None if annotations is None else Path(annotations), **args)
+        self.dataset = dataset
+        self.vot = PROTOCOL_LAYOUT[self.experiment.protocol] == "vot"
+        self.store = ResultStore(job.results_root, self.benchmark.name, self.experiment.name,
+                                 multi_run=self.vot or self.experiment.protocol != "ope")
+        self.spec = spec or resolve(job.tracker, job.params)
+        self.tracker = self.spec.create()
+
+    def _record(self, outcome: Outcome, seq: Sequence, run: int, exc: TrackerError) -> None:
+        outcome.failures.append(UnitFailure(seq.name, run, exc.frame, str(exc)))
+        self.store.write_error(self.job.tracker_name, seq.name, run, {
+            "sequence": seq.name, "run": run, "frame": exc.frame, "error": str(exc),
+            "traceback": "".join(traceback.format_exception(exc.__cause__ or exc)),
+        })
+        self.tracker = self.spec.create()  # a tracker that raised may be in any state
+
+    def run(self, unit: Unit, progress: Callable[[int], None] | None = None) -> Outcome:
+        seq = self.dataset[unit.sequence]
+        outcome = Outcome()
+        name = self.job.tracker_name
+        if self.vot:
+            for rep in unit.runs:
+                if rep == 4 and _same_trajectories([self.store.unit_files(name, seq.name, r, vot=True).boxes
+                                                   for r in (1, 2, 3)]):
+                    break  # three identical runs: the tracker is deterministic here
+                try:
+                    result = track_vot_run(self.tracker, seq, self.experiment.protocol, self.experiment.options,
+                                           self.job.convention, progress)
+                except TrackerError as exc:
+                    self._record(outcome, seq, rep, exc)
+                    break  # later repetitions would only repeat the failure
+                self.store.write_vot_unit(name, seq.name, rep, result.entries, result.times)
+                outcome.completed += 1
+                outcome.frames += len(result.seen)
+                outcome.tracker_seconds += float(np.nansum(result.times))
+            return outcome
+        conv = otb_convention(self.job.convention)
+        image_size = _image_size(seq) if self.experiment.protocol == "sre" else None
+        runs = {r.number: r for r in plan_runs(seq, self.experiment.protocol, self.experiment.options,
+                                               conv.ope_start, image_size)}
+        for number in unit.runs:
+            run = runs[number]
+            try:
+                boxes, times, warnings = track_run(self.tracker, seq, run, progress)
+            except TrackerError as exc:
+                self._record(outcome, seq, number, exc)
+                continue
+            self.store.write_unit(name, seq.name, number, boxes, times)
+            outcome.completed += 1
+            outcome.frames += len(times)
+            outcome.tracker_seconds += float(np.sum(times))
+            outcome.warnings += warnings
+        return outcome
+
+
+def _image_size(seq: Sequence) -> tuple[int, int]:
+    if seq.image_size is None:
+        first = seq.frame(0)
+        seq.image_size = (first.shape[1], first.shape[0])
+    return seq.image_size
+
+
+def plan_units(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, store: ResultStore, tracker_name: str,
+               convention: str, repetitions: int, force: bool) -> tuple[list[Unit], int]:
+    """Units still to do and the number of runs already done."""
+    exp = benchmark.experiment(experiment)
+    units, skipped = [], 0
+    for seq in dataset.values():
+        if PROTOCOL_LAYOUT[exp.protocol] == "vot":
+            pending = tuple(r for r in range(1, repetitions + 1)
+                            if force or not store.is_done(tracker_name, seq.name, r, vot=True))
+            skipped += repetitions - len(pending)
+            if pending:
+                units.append(Unit(seq.name, pending, len(seq) * len(pending)))
+            continue
+        image_size = _image_size(seq) if exp.protocol == "sre" else None
+        for run in plan_runs(seq, exp.protocol, exp.options, otb_convention(convention).ope_start, image_size):
+            if not force and store.is_done(tracker_name, seq.name, run.number):
+                skipped += 1
+            else:
+                units.append(Unit(seq.name, (run.number,), len(seq) - run.start))
+    return units, skipped
+
+
+# --------------------------------------------------------------------------- manifest
 
 
 def build_manifest(spec: TrackerSpec, tracker, benchmark: BenchmarkDef, experiment: str,
@@ -148,146 +434,18 @@ def _check_manifest(existing: dict | None, current: dict, folder: Path) -> None:
                            f"all, or --name to keep both")
 
 
-def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, spec: TrackerSpec,
-                   results_root: Path, *, name: str | None = None, force: bool = False,
-                   convention: str = "official", progress: bool = True) -> RunSummary:
-    """Run every unfinished unit of one experiment; see the module docstring."""
-    exp = benchmark.experiment(experiment)
-    tracker_name = name or spec.default_name
-    if PROTOCOL_LAYOUT[exp.protocol] == "vot":
-        return _run_vot(benchmark, exp, dataset, spec, results_root, tracker_name, force, convention, progress)
-    return _run_otb(benchmark, exp, dataset, spec, results_root, tracker_name, force, convention, progress)
-
-
-class _Session:
-    """What every unit of a run shares: store, tracker, manifest, progress bar, summary."""
-
-    def __init__(self, benchmark, exp, dataset, spec, store, tracker_name, force, convention, total_frames,
-                 progress):
-        from tqdm import tqdm
-
-        self.spec, self.store, self.name = spec, store, tracker_name
-        self.summary = RunSummary(tracker_name, store.tracker_dir(tracker_name))
-        self.tracker = spec.create()
-        manifest = build_manifest(spec, self.tracker, benchmark, exp.name, convention, sequence_fingerprints(dataset))
-        existing = store.read_manifest(tracker_name)
-        if not force:
-            _check_manifest(existing, manifest, self.summary.folder)
-            manifest["sequences"] = {**(existing or {}).get("sequences", {}), **manifest["sequences"]}
-        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-        manifest["created"] = (existing or {}).get("created", now) if not force else now
-        manifest["updated"] = now
-        manifest["tracker"] = tracker_name
-        store.write_manifest(tracker_name, manifest)
-        self.bar = tqdm(total=total_frames, unit="frame", disable=not progress, dynamic_ncols=True,
-                        desc=f"{tracker_name} {benchmark.name}/{exp.name}")
-
-    def failed(self, seq: Sequence, run: int, exc: TrackerError, frames_left: int) -> None:
-        self.summary.failures.append(UnitFailure(seq.name, run, exc.frame, str(exc)))
-        self.store.write_error(self.name, seq.name, run, {
-            "sequence": seq.name, "run": run, "frame": exc.frame, "error": str(exc),
-            "traceback": "".join(traceback.format_exception(exc.__cause__ or exc)),
-        })
-        self.bar.write(f"error: {exc} (recorded; continuing)")
-        self.tracker = self.spec.create()  # a tracker that raised may be in any state
-        self.bar.update(frames_left)
-
-    def done(self, frames: int, times, warnings=()) -> None:
-        self.summary.completed += 1
-        self.summary.frames += frames
-        self.summary.tracker_seconds += float(np.nansum(times))
-        for warning in warnings:
-            self.summary.warnings.append(warning)
-            self.bar.write(f"warning: {warning}")
-        self.bar.update(frames)
-
-
-def _run_otb(benchmark, exp, dataset, spec, results_root, tracker_name, force, convention, progress) -> RunSummary:
-    conv = otb_convention(convention)
-    store = ResultStore(results_root, benchmark.name, exp.name, multi_run=exp.protocol != "ope")
-    plans: list[tuple[Sequence, Run]] = []
-    skipped = 0
-    for seq in dataset.values():
-        image_size = None
-        if exp.protocol == "sre":
-            first = seq.frame(0)
-            image_size = (first.shape[1], first.shape[0])
-        for run in plan_runs(seq, exp.protocol, exp.options, conv.ope_start, image_size):
-            if not force and store.is_done(tracker_name, seq.name, run.number):
-                skipped += 1
-            else:
-                plans.append((seq, run))
-    if not plans:
-        return RunSummary(tracker_name, store.tracker_dir(tracker_name), skipped=skipped)
-    session = _Session(benchmark, exp, dataset, spec, store, tracker_name, force, conv.name,
-                       sum(len(seq) - run.start for seq, run in plans), progress)
-    session.summary.skipped = skipped
-    try:
-        for index, (seq, run) in enumerate(plans, start=1):
-            session.bar.set_postfix_str(f"{seq.name} run {run.number} ({index}/{len(plans)})", refresh=False)
-            try:
-                boxes, times, warnings = track_run(session.tracker, seq, run)
-            except TrackerError as exc:
-                session.failed(seq, run.number, exc, len(seq) - run.start)
-                continue
-            store.write_unit(tracker_name, seq.name, run.number, boxes, times)
-            session.done(len(times), times, warnings)
-    finally:
-        session.bar.close()
-    return session.summary
-
-
-def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, convention: str) -> VOTRun:
-    """One VOT run (baseline, realtime or unsupervised) of ``tracker`` on ``seq``.
-
-    Failures are zero bounded overlap with the ground truth, computed with the
-    convention's rule; a box that is NaN/inf or has a non-positive size counts as a
-    failure too (it cannot overlap anything). Tracker exceptions become
-    :class:`TrackerError` naming the frame.
-    """
-    conv = vot_convention(convention)
-    gt = seq.groundtruth
-    if seq.image_size is None:
-        raise ResultsError(f"{seq.name}: image size unknown, cannot bound overlaps")
-    bounds = (seq.image_size[0] + conv.failure_bounds_pad, seq.image_size[1] + conv.failure_bounds_pad)
-    init_boxes = bounding_boxes(gt) if conv.init_box == "bounding" else area_preserving_boxes(gt, "pysot")
-    threshold = float(options.get("failure_overlap", 0))
-    as_path = wants_paths(tracker)
-
-    def initialize(row):
-        image = seq.frame(row, as_path)
-        try:
-            t0 = time.perf_counter()
-            tracker.init(image, init_boxes[row].copy())
-            seconds = time.perf_counter() - t0
-        except Exception as exc:
-            raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, row + 1) from exc
-        return Regions.rectangles(init_boxes[row]), seconds
-
-    def update(row):
-        image = seq.frame(row, as_path)
-        try:
-            t0 = time.perf_counter()
-            output = tracker.update(image)
-            seconds = time.perf_counter() - t0
-            prediction = as_prediction(output)
-        except Exception as exc:
-            raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, row + 1) from exc
-        if prediction.polygon is not None:
-            return Regions.polygons(prediction.polygon[None]), seconds
-        return Regions.rectangles(prediction.box), seconds
-
-    def failed(row, region):
-        if region.kind[0] == RECTANGLE and box_problem(region.coords[0, :4]):
-            return True
-        return not overlaps(region, gt[row], bounds, conv.overlap)[0] > threshold
-
-    if protocol == "baseline":
-        return run_supervised(len(seq), initialize, update, failed, int(options.get("skip_initialize", 5)))
-    if protocol == "realtime":
-        return run_realtime(len(seq), initialize, update, failed, float(options.get("fps", 20)),
-                            int(options.get("grace", 3)), int(options.get("skip_initialize", 5)))
-    return run_unsupervised(len(seq), initialize, update)
+def _write_manifest(store: ResultStore, spec: TrackerSpec, tracker, benchmark: BenchmarkDef, experiment: str,
+                    convention: str, dataset: Dataset, tracker_name: str, force: bool) -> None:
+    manifest = build_manifest(spec, tracker, benchmark, experiment, convention, sequence_fingerprints(dataset))
+    existing = store.read_manifest(tracker_name)
+    if not force:
+        _check_manifest(existing, manifest, store.tracker_dir(tracker_name))
+        manifest["sequences"] = {**(existing or {}).get("sequences", {}), **manifest["sequences"]}
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    manifest["created"] = (existing or {}).get("created", now) if not force else now
+    manifest["updated"] = now
+    manifest["tracker"] = tracker_name
+    store.write_manifest(tracker_name, manifest)
 
 
 def _deterministic(spec: TrackerSpec) -> bool:
@@ -301,55 +459,68 @@ def _deterministic(spec: TrackerSpec) -> bool:
     return is_deterministic(spec.create())
 
 
-def _same_trajectories(paths: list[Path]) -> bool:
-    """VOT-M's is_deterministic: the same special codes everywhere and overlap > 0.999
-    between run 1 and each other run on every frame holding a region."""
-    runs = [parse_regions(read_text(p, "result").rstrip().splitlines()) for p in paths]
-    first = runs[0]
-    for other in runs[1:]:
-        if len(other) != len(first) or not np.array_equal(first.codes(), other.codes()):
-            return False
-        regions = first.kind != SPECIAL
-        if regions.any():
-            o = overlaps(first[np.flatnonzero(regions)], other[np.flatnonzero(regions)], None, "vot-matlab")
-            if not (o > 0.999).all():
-                return False
-    return True
+# --------------------------------------------------------------------------- entry point
 
 
-def _run_vot(benchmark, exp, dataset, spec, results_root, tracker_name, force, convention, progress) -> RunSummary:
+def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, spec: TrackerSpec,
+                   results_root: Path, *, name: str | None = None, force: bool = False,
+                   convention: str = "official", progress: bool = True, workers: int = 1,
+                   devices: list[str] | None = None, frame_timeout: float | None = None,
+                   executor: str = "auto", address: str | None = None) -> RunSummary:
+    """Run every unfinished unit of one experiment.
+
+    ``workers`` > 1, ``devices`` (one worker per GPU, set through CUDA_VISIBLE_DEVICES) or
+    ``frame_timeout`` (seconds a frame may take before its unit is abandoned) run units in
+    worker processes; ``executor="ray"`` on a Ray cluster at ``address``.
+    """
+    from .executors import make_executor
+
+    exp = benchmark.experiment(experiment)
+    tracker_name = name or spec.default_name
+    vot = PROTOCOL_LAYOUT[exp.protocol] == "vot"
+    if vot:
+        try:
+            vot_convention(convention)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+    repetitions = int(exp.options.get("repetitions", 1)) if vot and not _deterministic(spec) else 1
+    store = ResultStore(results_root, benchmark.name, exp.name, multi_run=vot or exp.protocol != "ope")
+    units, skipped = plan_units(benchmark, exp.name, dataset, store, tracker_name, convention, repetitions, force)
+    summary = RunSummary(tracker_name, store.tracker_dir(tracker_name), skipped=skipped)
+    if not units:
+        return summary
+    job = Job(str(benchmark.path), exp.name, dict(dataset.open_args or {}), spec.spec, dict(spec.params),
+              str(results_root), tracker_name, convention, repetitions)
+    runner = None
+    run_here = executor in ("auto", "local") and workers <= 1 and not devices and frame_timeout is None
+    if run_here:
+        runner = UnitRunner(job, dataset, spec)
+        tracker = runner.tracker
+    else:
+        if dataset.open_args is None:
+            raise ConfigError("parallel runs need a dataset opened with open_dataset (workers reopen it)")
+        tracker = spec.create()
+    _write_manifest(store, spec, tracker, benchmark, exp.name, convention, dataset, tracker_name, force)
+    pool = make_executor(executor if not run_here else "local", workers=workers, devices=devices,
+                         frame_timeout=frame_timeout, address=address)
+    from tqdm import tqdm
+
+    bar = tqdm(total=sum(u.frames for u in units), unit="frame", disable=not progress, dynamic_ncols=True,
+               desc=f"{tracker_name} {benchmark.name}/{exp.name}")
+    done_units = 0
+
+    def finished(unit: Unit, outcome: Outcome) -> None:
+        nonlocal done_units
+        done_units += 1
+        summary.add(outcome)
+        for warning in outcome.warnings:
+            bar.write(f"warning: {warning}")
+        for failure in outcome.failures:
+            bar.write(f"error: {failure.message} (recorded; continuing)")
+        bar.set_postfix_str(f"{unit.sequence} ({done_units}/{len(units)} units)", refresh=False)
+
     try:
-        vot_convention(convention)
-    except ValueError as exc:
-        raise ResultsError(str(exc)) from None
-    store = ResultStore(results_root, benchmark.name, exp.name, multi_run=True)
-    repetitions = int(exp.options.get("repetitions", 1))
-    if _deterministic(spec):
-        repetitions = 1
-    pending = {seq.name: [r for r in range(1, repetitions + 1)
-                          if force or not store.is_done(tracker_name, seq.name, r, vot=True)]
-               for seq in dataset.values()}
-    skipped = sum(repetitions - len(reps) for reps in pending.values())
-    if not any(pending.values()):
-        return RunSummary(tracker_name, store.tracker_dir(tracker_name), skipped=skipped)
-    session = _Session(benchmark, exp, dataset, spec, store, tracker_name, force, convention,
-                       sum(len(dataset[s]) * len(r) for s, r in pending.items()), progress)
-    session.summary.skipped = skipped
-    try:
-        for seq in dataset.values():
-            for rep in pending[seq.name]:
-                if rep == 4 and _same_trajectories([store.unit_files(tracker_name, seq.name, r, vot=True).boxes
-                                                   for r in (1, 2, 3)]):
-                    session.bar.update(len(seq) * len([r for r in pending[seq.name] if r >= 4]))
-                    break  # three identical runs: the tracker is deterministic here
-                session.bar.set_postfix_str(f"{seq.name} repetition {rep}", refresh=False)
-                try:
-                    run = track_vot_run(session.tracker, seq, exp.protocol, exp.options, convention)
-                except TrackerError as exc:
-                    session.failed(seq, rep, exc, len(seq))
-                    break  # later repetitions would only repeat the failure
-                store.write_vot_unit(tracker_name, seq.name, rep, run.entries, run.times)
-                session.done(len(seq), run.times)
+        pool.run(job, units, runner, bar.update, finished)
     finally:
-        session.bar.close()
-    return session.summary
+        bar.close()
+    return summary

@@ -81,7 +81,8 @@ def tiny_otb(tmp_path):
 
     root = tmp_path / "data"
     write_otb_sequence(root, "Alpha", moving_boxes(30))
-    write_otb_sequence(root, "Beta", moving_boxes(24, start=(30.0, 20.0, 10.0, 14.0), step=(-0.5, 0.25)), first=3)
+    write_otb_sequence(root, "Beta", moving_boxes(24, start=(30.0, 20.0, 10.0, 14.0), step=(-0.5, 0.25)), first=3,
+                       size=(72, 56))  # another size, so fake trackers can tell the sequences apart
     bench_path = write_benchmark(tmp_path / "tiny.yaml", {
         "Alpha": {"frames": [1, 30], "attributes": ["FM"]},
         "Beta": {"frames": [3, 26], "attributes": ["SV", "FM"], "init_omit": [[3, 4]]},

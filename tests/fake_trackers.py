@@ -184,3 +184,96 @@ class Jitter:
 
     def update(self, image):
         return self.box + np.r_[self.rng.normal(0, 0.5, 2), 0, 0]
+
+
+class Hang:
+    """Hangs forever on the ``at``-th update of sequences whose frames are ``height`` tall."""
+
+    name = "hang"
+    deterministic = True
+
+    def __init__(self, at=3, height=48):
+        self.at, self.height = at, height
+
+    def init(self, image, box):
+        self.box, self.count, self.armed = np.asarray(box, float), 0, image.shape[0] == self.height
+
+    def update(self, image):
+        import time
+
+        self.count += 1
+        while self.armed and self.count == self.at:
+            time.sleep(1)
+        return self.box
+
+
+class Suicide:
+    """Kills its own process with SIGKILL (what the out-of-memory killer does) on one sequence."""
+
+    name = "suicide"
+    deterministic = True
+
+    def __init__(self, height=48):
+        self.height = height
+
+    def init(self, image, box):
+        self.box, self.armed = np.asarray(box, float), image.shape[0] == self.height
+
+    def update(self, image):
+        import os
+        import signal
+
+        if self.armed:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return self.box
+
+
+class Greedy:
+    """Raises MemoryError, as a tracker that cannot allocate would."""
+
+    name = "greedy"
+
+    def init(self, image, box):
+        self.box = box
+
+    def update(self, image):
+        raise MemoryError("cannot allocate 40 GiB")
+
+
+class EnvProbe:
+    """Appends the CUDA_VISIBLE_DEVICES it sees to ``log`` on every init."""
+
+    name = "envprobe"
+    deterministic = True
+
+    def __init__(self, log):
+        self.log = log
+
+    def init(self, image, box):
+        import os
+
+        with open(self.log, "a") as f:
+            f.write(os.environ.get("CUDA_VISIBLE_DEVICES", "-") + "\n")
+        self.box = box
+
+    def update(self, image):
+        return self.box
+
+
+class Slow:
+    """The identity tracker at ``seconds`` per frame (for kill-and-resume tests)."""
+
+    name = "slow"
+    deterministic = True
+
+    def __init__(self, seconds=0.01):
+        self.seconds = seconds
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float)
+
+    def update(self, image):
+        import time
+
+        time.sleep(self.seconds)
+        return self.box

@@ -144,6 +144,10 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
         dataset = load_annotations(benchmark.name, annotations, specs)
     else:
         dataset = _open_folders(benchmark, specs, root, images, load_native, load_annotations)
+    # how to open it again (worker processes, cluster nodes)
+    dataset.open_args = {"root": None if root is None else str(root),
+                         "annotations": None if annotations is None else str(annotations),
+                         "images": images, "sequences": list(specs), "experiment": experiment}
     if dataset.missing:
         listed = "\n  ".join(f"{name}: {why}" for name, why in dataset.missing.items())
         raise DatasetError(f"{benchmark.name}: {len(dataset.missing)} of {len(specs)} sequences missing in "

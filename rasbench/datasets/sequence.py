@@ -80,6 +80,7 @@ class Dataset(Mapping[str, Sequence]):
         self.root = root
         self._sequences = {s.name: s for s in sequences}
         self.missing = dict(missing or {})
+        self.open_args: dict | None = None  # set by open_dataset: how to open it again elsewhere
 
     def __getitem__(self, name: str) -> Sequence:
         return self._sequences[name]

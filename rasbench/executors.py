@@ -1,0 +1,286 @@
+"""Where units run: this process, worker processes, or a Ray cluster.
+
+Every executor runs the same :class:`~rasbench.runner.UnitRunner`; workers rebuild it
+from the :class:`~rasbench.runner.Job` (dataset and tracker loaded once per worker) and
+write their results themselves, atomically, so what reaches the results folder does not
+depend on the executor, the number of workers or the order.
+
+Faults. A worker process that stops reporting progress for ``frame_timeout`` seconds
+(a hung tracker) is killed; one that dies (a crash, the kernel's out-of-memory killer)
+is noticed. Either way its unit is recorded as failed with the reason, a fresh worker
+takes its place, and the other units go on.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import time
+import traceback
+from typing import Callable
+
+from .errors import ConfigError, RasbenchError
+from .runner import Job, Outcome, Unit, UnitFailure, UnitRunner
+
+# A worker reports progress at most this often (seconds), so fast trackers are not slowed.
+PROGRESS_INTERVAL = 0.2
+# How long a worker may take to load the dataset and the tracker (models can be large).
+STARTUP_TIMEOUT = 600.0
+
+Progress = Callable[[int], None]
+Finished = Callable[[Unit, Outcome], None]
+
+
+def make_executor(kind: str, *, workers: int = 1, devices: list[str] | None = None,
+                  frame_timeout: float | None = None, address: str | None = None):
+    if kind == "local":
+        return LocalExecutor()
+    if kind in ("auto", "processes"):
+        return ProcessExecutor(workers, devices, frame_timeout)
+    if kind == "ray":
+        return RayExecutor(address, workers, frame_timeout)
+    raise ConfigError(f"unknown executor {kind!r}; choose local, processes or ray")
+
+
+def _failed(unit: Unit, message: str) -> Outcome:
+    return Outcome(failures=[UnitFailure(unit.sequence, unit.runs[0], None, message)])
+
+
+def _record_lost_unit(job: Job, unit: Unit, message: str) -> None:
+    """An error record for a unit whose worker was lost, where the worker would have put it."""
+    from .benchmarks import load_benchmark
+    from .datasets import PROTOCOL_LAYOUT
+    from .results import ResultStore
+
+    benchmark = load_benchmark(job.benchmark)
+    protocol = benchmark.experiment(job.experiment).protocol
+    store = ResultStore(job.results_root, benchmark.name, job.experiment,
+                        multi_run=PROTOCOL_LAYOUT[protocol] == "vot" or protocol != "ope")
+    store.write_error(job.tracker_name, unit.sequence, unit.runs[0],
+                      {"sequence": unit.sequence, "run": unit.runs[0], "frame": None, "error": message})
+
+
+class LocalExecutor:
+    """Units one after another in this process (the default)."""
+
+    def run(self, job: Job, units: list[Unit], runner: UnitRunner | None, progress: Progress,
+            finished: Finished) -> None:
+        runner = runner or UnitRunner(job)
+        for unit in units:
+            reported = 0
+
+            def count(n: int) -> None:
+                nonlocal reported
+                reported += n
+                progress(n)
+
+            outcome = runner.run(unit, count)
+            progress(max(0, unit.frames - reported))
+            finished(unit, outcome)
+
+
+# --------------------------------------------------------------------------- processes
+
+
+def _worker_main(job: Job, device: str | None, inbox, events, worker_id: int) -> None:
+    """A worker process: build the runner once, then run units until told to stop."""
+    if device is not None:
+        os.environ["CUDA_VISIBLE_DEVICES"] = device
+    try:
+        runner = UnitRunner(job)
+    except Exception as exc:
+        events.put(("fatal", worker_id, f"{type(exc).__name__}: {exc}"))
+        return
+    events.put(("ready", worker_id, None))
+    for unit in iter(inbox.get, None):
+        pending, last = 0, time.monotonic()
+
+        def count(n: int) -> None:
+            nonlocal pending, last
+            pending += n
+            now = time.monotonic()
+            if now - last >= PROGRESS_INTERVAL:
+                events.put(("frames", worker_id, pending))
+                pending, last = 0, now
+
+        try:
+            outcome = runner.run(unit, count)
+        except RasbenchError as exc:  # bad data: the unit fails, the worker stays usable
+            outcome = _failed(unit, str(exc))
+        except Exception as exc:
+            outcome = _failed(unit, f"{type(exc).__name__}: {exc}\n{traceback.format_exc()}")
+        events.put(("frames", worker_id, pending))
+        events.put(("done", worker_id, outcome))
+
+
+class _Worker:
+    def __init__(self, context, job: Job, device: str | None, events, worker_id: int):
+        self.inbox = context.Queue()
+        self.process = context.Process(target=_worker_main, args=(job, device, self.inbox, events, worker_id),
+                                       daemon=True, name=f"rasbench-worker-{worker_id}")
+        self.process.start()
+        self.device = device
+        self.ready = False
+        self.unit: Unit | None = None
+        self.reported = 0
+        self.since = time.monotonic()  # last sign of life
+
+    def kill(self) -> None:
+        if self.process.is_alive():
+            os.kill(self.process.pid, signal.SIGKILL)
+        self.process.join()
+
+
+def _describe_exit(code: int | None) -> str:
+    if code is None:
+        return "still running"
+    if code < 0:
+        name = signal.Signals(-code).name
+        hint = " (the kernel's out-of-memory killer sends this)" if -code == signal.SIGKILL else ""
+        return f"killed by {name}{hint}"
+    return f"exit status {code}"
+
+
+class ProcessExecutor:
+    """Units in ``workers`` processes (one per entry of ``devices`` when given)."""
+
+    def __init__(self, workers: int = 1, devices: list[str] | None = None, frame_timeout: float | None = None):
+        self.devices = list(devices) if devices else [None] * max(1, workers)
+        self.frame_timeout = frame_timeout
+
+    def run(self, job: Job, units: list[Unit], runner: UnitRunner | None, progress: Progress,
+            finished: Finished) -> None:
+        context = multiprocessing.get_context("spawn")  # no fork: trackers may hold threads or CUDA
+        events = context.Queue()
+        todo = list(units)
+        workers = {i: _Worker(context, job, d, events, i) for i, d in enumerate(self.devices[:len(units)])}
+        next_id = len(workers)
+        try:
+            while todo or any(w.unit for w in workers.values()):
+                for worker in workers.values():
+                    if worker.ready and worker.unit is None and todo:
+                        worker.unit, worker.reported, worker.since = todo.pop(0), 0, time.monotonic()
+                        worker.inbox.put(worker.unit)
+                try:
+                    kind, wid, payload = events.get(timeout=0.2)
+                except queue.Empty:
+                    kind = None
+                if kind is not None and wid in workers:
+                    worker = workers[wid]
+                    worker.since = time.monotonic()
+                    if kind == "ready":
+                        worker.ready = True
+                    elif kind == "fatal":
+                        raise ConfigError(f"a worker could not start: {payload}")
+                    elif kind == "frames":
+                        worker.reported += payload
+                        progress(payload)
+                    elif kind == "done":
+                        unit, worker.unit = worker.unit, None
+                        progress(max(0, unit.frames - worker.reported))
+                        finished(unit, payload)
+                for wid, worker in list(workers.items()):
+                    reason = self._lost(worker)
+                    if reason is None:
+                        continue
+                    worker.kill()
+                    if worker.unit is None:
+                        raise ConfigError(f"a worker failed before it was ready: {reason}")
+                    unit = worker.unit
+                    message = f"sequence {unit.sequence}: worker lost ({reason}); unit abandoned"
+                    _record_lost_unit(job, unit, message)
+                    progress(max(0, unit.frames - worker.reported))
+                    finished(unit, _failed(unit, message))
+                    del workers[wid]
+                    if todo:  # a fresh worker on the same device takes its place
+                        workers[next_id] = _Worker(context, job, worker.device, events, next_id)
+                        next_id += 1
+        finally:
+            for worker in workers.values():
+                if worker.process.is_alive():
+                    worker.inbox.put(None)
+            deadline = time.monotonic() + 5
+            for worker in workers.values():
+                worker.process.join(max(0.0, deadline - time.monotonic()))
+                worker.kill()
+
+    def _lost(self, worker: _Worker) -> str | None:
+        """Why a worker must be given up, or None while it is healthy."""
+        if not worker.process.is_alive():
+            return _describe_exit(worker.process.exitcode)
+        quiet = time.monotonic() - worker.since
+        if not worker.ready and quiet > STARTUP_TIMEOUT:
+            return f"not ready after {STARTUP_TIMEOUT:.0f} s"
+        if worker.unit is not None and self.frame_timeout is not None and quiet > self.frame_timeout:
+            return f"no frame finished for {self.frame_timeout:g} s, the tracker hangs"
+        return None
+
+
+# --------------------------------------------------------------------------- Ray
+
+
+class RayExecutor:
+    """Units as tasks of Ray actors (one actor = one worker holding dataset and tracker).
+
+    Every node must see the dataset and the results folder at the same paths (a shared
+    file system). ``frame_timeout`` bounds a whole unit at ``frames x frame_timeout``.
+    """
+
+    def __init__(self, address: str | None, workers: int = 1, frame_timeout: float | None = None):
+        self.address = address
+        self.workers = max(1, workers)
+        self.frame_timeout = frame_timeout
+
+    def run(self, job: Job, units: list[Unit], runner: UnitRunner | None, progress: Progress,
+            finished: Finished) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise ConfigError("the Ray executor needs `pip install rasbench[ray]`") from None
+        started_here = not ray.is_initialized()
+        if started_here:
+            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+        actor_class = ray.remote(_RayWorker)
+        actors = [actor_class.remote(job) for _ in range(min(self.workers, len(units)))]
+        todo = list(units)
+        running: dict = {}  # object ref -> (actor, unit, started)
+        try:
+            while todo or running:
+                for actor in actors:
+                    if todo and actor not in {a for a, _, _ in running.values()}:
+                        unit = todo.pop(0)
+                        running[actor.run.remote(unit)] = (actor, unit, time.monotonic())
+                ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
+                for ref in ready:
+                    actor, unit, _ = running.pop(ref)
+                    try:
+                        outcome = ray.get(ref)
+                    except Exception as exc:  # the actor died: replace it
+                        outcome = _failed(unit, f"sequence {unit.sequence}: Ray worker lost ({exc})")
+                        actors[actors.index(actor)] = actor_class.remote(job)
+                    progress(unit.frames)
+                    finished(unit, outcome)
+                if self.frame_timeout is not None:
+                    for ref, (actor, unit, started) in list(running.items()):
+                        if time.monotonic() - started > STARTUP_TIMEOUT + self.frame_timeout * unit.frames:
+                            ray.kill(actor)
+                            running.pop(ref)
+                            message = f"sequence {unit.sequence}: unit exceeded its time limit; abandoned"
+                            _record_lost_unit(job, unit, message)
+                            progress(unit.frames)
+                            finished(unit, _failed(unit, message))
+                            actors[actors.index(actor)] = actor_class.remote(job)
+        finally:
+            for actor in actors:
+                ray.kill(actor)
+            if started_here:
+                ray.shutdown()
+
+
+class _RayWorker:
+    def __init__(self, job: Job):
+        self.runner = UnitRunner(job)
+
+    def run(self, unit: Unit) -> Outcome:
+        return self.runner.run(unit)
