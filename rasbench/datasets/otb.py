@@ -17,7 +17,7 @@ import numpy as np
 from ..benchmarks import SequenceSpec
 from ..errors import DatasetError
 from .images import numbered_images
-from .sequence import Dataset, Sequence
+from .sequence import Dataset, Sequence, gather
 from .textio import read_rows
 
 OTB_ORIGIN = 1  # OTB ground truth is in MATLAB (1-based) pixel coordinates
@@ -75,27 +75,13 @@ def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], images: b
     A present but broken sequence raises :class:`DatasetError`, or with ``strict=False``
     is listed in ``missing`` with the error (for ``rasbench datasets``).
     """
-    root = Path(root)
-    sequences, missing = [], {}
-    for spec in specs.values():
-        seq_dir = root / spec.folder
-        gt_path = seq_dir / spec.groundtruth
-        if not seq_dir.is_dir():
-            missing[spec.name] = f"folder {seq_dir} not found"
-            continue
-        if not gt_path.is_file():
-            missing[spec.name] = f"ground truth {gt_path} not found"
-            continue
-        try:
-            gt = read_rows(gt_path, 4, "ground truth")
-            _check_length(spec, gt, gt_path, spec.first)
-            frames = frame_files(spec, seq_dir, spec.first, spec.last) if images else None
-        except DatasetError as exc:
-            if strict:
-                raise
-            missing[spec.name] = str(exc)
-            continue
-        sequences.append(_sequence(spec, gt, spec.first, frames, gt_path))
+    def load_one(spec, seq_dir, gt_path):
+        gt = read_rows(gt_path, 4, "ground truth")
+        _check_length(spec, gt, gt_path, spec.first)
+        frames = frame_files(spec, seq_dir, spec.first, spec.last) if images else None
+        return _sequence(spec, gt, spec.first, frames, gt_path)
+
+    sequences, missing = gather(specs, root, load_one, strict)
     return Dataset(name, sequences, f"OTB folders in {root}", root, missing)
 
 

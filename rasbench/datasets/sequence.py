@@ -104,3 +104,27 @@ class Dataset(Mapping[str, Sequence]):
 
     def total_frames(self) -> int:
         return sum(len(s) for s in self._sequences.values())
+
+
+def gather(specs, root: Path, load_one, strict: bool = True) -> tuple[list[Sequence], dict[str, str]]:
+    """Load every spec's sequence from ``root/<folder>`` with ``load_one(spec, folder,
+    groundtruth_path)``; absent ones go to the returned ``missing`` map. A present but
+    broken sequence raises :class:`DatasetError`, or with ``strict=False`` is listed in
+    ``missing`` with the error (what ``rasbench datasets`` shows)."""
+    sequences, missing = [], {}
+    for spec in specs.values():
+        folder = Path(root) / spec.folder
+        gt_path = folder / spec.groundtruth
+        if not folder.is_dir():
+            missing[spec.name] = f"folder {folder} not found"
+            continue
+        if not gt_path.is_file():
+            missing[spec.name] = f"ground truth {gt_path} not found"
+            continue
+        try:
+            sequences.append(load_one(spec, folder, gt_path))
+        except DatasetError as exc:
+            if strict:
+                raise
+            missing[spec.name] = str(exc)
+    return sequences, missing

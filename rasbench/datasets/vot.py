@@ -18,7 +18,7 @@ from ..benchmarks import SequenceSpec
 from ..errors import DatasetError
 from ..region import Regions, parse_regions, regions_from_values
 from .images import numbered_images
-from .sequence import Dataset, Sequence
+from .sequence import Dataset, Sequence, gather
 from .textio import read_text
 
 VOT_ORIGIN = 0
@@ -90,30 +90,19 @@ def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], tag_names
     when the images are there, else it stays unknown (bounded overlaps then need it
     from elsewhere, e.g. the pysot JSON).
     """
-    root = Path(root)
-    sequences, missing = [], {}
-    for spec in specs.values():
-        seq_dir = root / spec.folder
-        gt_path = seq_dir / spec.groundtruth
-        if not gt_path.is_file():
-            missing[spec.name] = f"ground truth {gt_path} not found"
-            continue
+    def load_one(spec, seq_dir, gt_path):
+        gt = _read_groundtruth(gt_path)
+        tags = _read_tags(seq_dir, tag_names, len(gt))
         try:
-            gt = _read_groundtruth(gt_path)
-            tags = _read_tags(seq_dir, tag_names, len(gt))
-            try:
-                frames = _frames(spec.name, seq_dir, len(gt))
-            except DatasetError:
-                if images:
-                    raise
-                frames = None
-            size = image_size(frames[0]) if frames else None
-        except DatasetError as exc:
-            if strict:
+            frames = _frames(spec.name, seq_dir, len(gt))
+        except DatasetError:
+            if images:
                 raise
-            missing[spec.name] = str(exc)
-            continue
-        sequences.append(_sequence(spec.name, gt, frames if images else None, size, tags, gt_path))
+            frames = None
+        size = image_size(frames[0]) if frames else None
+        return _sequence(spec.name, gt, frames if images else None, size, tags, gt_path)
+
+    sequences, missing = gather(specs, root, load_one, strict)
     return Dataset(name, sequences, f"VOT folders in {root}", root, missing)
 
 
