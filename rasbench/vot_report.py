@@ -81,6 +81,21 @@ def _run_files(folder: Path, name: str) -> list[Path]:
     return sorted(p for p in folder.glob("*_[0-9][0-9][0-9].txt") if p.stem.lower().startswith(name.lower() + "_"))
 
 
+def _value_file(path: Path, length: int) -> np.ndarray:
+    """A vot-toolkit per-frame property file (``<seq>_<rep>_time.value``): one value per
+    line, and an *empty* line for a frame without one -- ``Trajectory.write`` writes ""
+    for the frames a supervised run skips after a failure. Those read as NaN (not
+    processed), as rasbench's own files write them; blank lines past ``length`` are
+    trailing whitespace."""
+    lines = read_text(path, "time").splitlines()
+    while len(lines) > length and not lines[-1].strip():
+        lines.pop()
+    try:
+        return np.array([float(line) if line.strip() else np.nan for line in lines], dtype=np.float64)
+    except ValueError as exc:
+        raise DatasetError(f"not a number ({exc})", path) from None
+
+
 def _run_times(box_file: Path, column: int, length: int) -> np.ndarray | None:
     """Per-frame seconds of one run: vot-toolkit's ``.value`` file, else the run's column
     of VOT-M's ``<seq>_time.txt`` matrix; None when absent or of another length."""
@@ -88,7 +103,7 @@ def _run_times(box_file: Path, column: int, length: int) -> np.ndarray | None:
     matrix = box_file.with_name(box_file.stem.rsplit("_", 1)[0] + "_time.txt")
     try:
         if value.is_file():
-            times = read_rows(value, 1, "time").reshape(-1)
+            times = _value_file(value, length)
         elif matrix.is_file():
             rows = read_rows(matrix, None, "time")
             if rows.shape[1] <= column:
@@ -304,7 +319,9 @@ def to_table(report: VOTReport, attributes: bool = False, color: bool = False) -
             out.append(text)
         lines.append("  ".join(out))
     if not unsupervised and not attributes:
-        lines.append("R = 100 x failures / frames (VOT2016-2018 tables); fail = failures (mean over runs, summed)")
+        fail = ("fail = failures per sequence (mean over runs), frame-weighted mean over sequences (vot-toolkit)"
+                if report.convention.failures == "weighted" else "fail = failures (mean over runs, summed)")
+        lines.append(f"R = 100 x failures / frames (VOT2016-2018 tables); {fail}")
     incomplete = [t for t in ranked if not t.complete]
     if incomplete:
         lines += ["", "* incomplete: scored without the sequences listed below (numbers are not comparable)"]
