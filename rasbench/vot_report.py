@@ -126,6 +126,10 @@ def _load_tracker(name: str, folder: Path, dataset: Dataset, convention: V.VOTCo
     for seq_name, seq in dataset.items():
         seq_dir = _sequence_folder(folder, seq_name)
         files = _run_files(seq_dir, seq_name) if seq_dir else []
+        if not files and seq_dir and any(seq_dir.glob("*.bin")):
+            report.problems[seq_name] = ("binary vot-toolkit results only; rerun the toolkit with "
+                                         "VOT_RESULTS_BINARY=0 to get text files")
+            continue
         if not files:
             failed = [r.get("error") for k, r in errors.items() if Path(k).name.startswith(seq_name + "_")]
             report.problems[seq_name] = f"failed: {failed[0]}" if failed else "no result files"

@@ -368,6 +368,11 @@ def accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence
     ``sequence_weights`` (VOT-Py only): frame counts used to weight sequences; default the
     sequence lengths of ``layout`` (after a tag selection VOT-Py still weights by the full
     sequence length -- pass those to reproduce it)."""
+    with np.errstate(invalid="ignore", divide="ignore"):  # a tag without frames gives NaN, quietly
+        return _accuracy_robustness(overlaps, codes, layout, convention, sequence_weights)
+
+
+def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence_weights) -> ARResult:
     c = vot_convention(convention)
     codes = np.asarray(codes)
     vals = accuracy_frames(overlaps, codes, layout, c)
@@ -638,7 +643,8 @@ def eao_score(curve, low: int, high: int, convention) -> float:
     c = vot_convention(convention)
     curve = np.asarray(curve, dtype=np.float64)
     if c.eao == "vot-toolkit":
-        return float(np.mean(curve[low:high + 1]))
+        part = curve[low:high + 1]
+        return float(np.mean(part)) if len(part) else float("nan")  # interval past the curve
     part = curve[low - 1:high]
     ok = ~np.isnan(part)
     return float(np.sum(part[ok]) / np.sum(ok)) if ok.any() else float("nan")
