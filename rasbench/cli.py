@@ -1,4 +1,4 @@
-"""Command-line interface: ``rasbench run | report | datasets | download | synth | trackers``."""
+"""Command-line interface: ``rasbench run | report | show | datasets | download | synth | trackers``."""
 from __future__ import annotations
 
 import logging
@@ -136,18 +136,38 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (only the ground truth is read).")
 @click.option("--annotations", type=click.Path(path_type=Path),
               help="Annotation-only copy: pysot JSON (OTB100.json) or the OTB toolkit's anno/ folder.")
-@click.option("--experiment", "-e", default="ope", show_default=True, help="ope, tre or sre.")
+@click.option("--experiment", "-e", "experiments", multiple=True, show_default="the benchmark's first: ope, "
+              "baseline", help="ope, tre, sre / baseline, realtime, unsupervised; several (comma-separated or "
+              "repeated) with --out.")
 @click.option("--trackers", "-t", multiple=True, help="Only these trackers, in this order (comma-separated).")
 @click.option("--sequences", "-s", multiple=True, help="Only these sequences.")
 @click.option("--convention", "-c", default="official", show_default=True,
               help="official (OTB toolkit), got10k or pysot: see `rasbench conventions`.")
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv"]), default="table",
-              show_default=True)
+@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv", "latex", "html"]), default="table",
+              show_default=True, help="latex: a booktabs table (printed, or written with --out); html: a "
+              "self-contained report (needs --out).")
+@click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
+              help="Write the report into this folder: the chosen format, plots, and for html everything in one "
+                   "file. Outputs whose inputs are unchanged are reused.")
+@click.option("--plots/--no-plots", default=True, show_default=True, help="With --out: success / precision plots "
+              "(OTB, overall and per attribute) or EAO, AR and per-tag plots (VOT).")
+@click.option("--plot-format", "plot_formats", multiple=True, show_default="png,pdf",
+              help="png, pdf, svg (comma-separated or repeated).")
+@click.option("--published/--no-published", default=True, show_default=True,
+              help="Show published numbers of trackers without raw results (experiments/published/*.yaml) in "
+                   "plots and tables, marked as not re-computed.")
+@click.option("--published-file", "published_files", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Published-number YAML file(s) to use instead of the shipped ones.")
+@click.option("--top", type=int, default=10, show_default=True, help="Trackers drawn bold in the plots.")
+@click.option("--published-top", type=int, default=5, show_default=True,
+              help="At most this many published numbers (the best) per plot and table.")
+@click.option("--rebuild", is_flag=True, help="With --out: rebuild every output even if its inputs are unchanged.")
 @click.option("--attributes", is_flag=True, help="Per-attribute success AUC (table/csv).")
 @click.option("--per-sequence", is_flag=True, help="Per-sequence rows (csv).")
 @click.option("--strict", is_flag=True, help="Exit with code 3 if any tracker has missing or bad result files.")
-def report(benchmark, results_paths, root, annotations, experiment, trackers, sequences, convention, fmt,
-           attributes, per_sequence, strict):
+def report(benchmark, results_paths, root, annotations, experiments, trackers, sequences, convention, fmt, out,
+           plots, plot_formats, published, published_files, top, published_top, rebuild, attributes, per_sequence,
+           strict):
     """Score result folders on BENCHMARK and print success / precision numbers.
 
     \b
@@ -157,39 +177,149 @@ def report(benchmark, results_paths, root, annotations, experiment, trackers, se
        "sequences": {SEQ: {"success_auc", "precision_20", ...}}, ...}}}
     with fractions in 0..1. A tracker whose files are missing or have the wrong length
     is marked incomplete ("complete": false, "problems": {...}), never silently scored.
+
+    \b
+    With --out DIR the report is written into DIR (and reused while its inputs are
+    unchanged: result files, annotations, convention, rasbench version, published numbers):
+      rasbench report otb2015 --results results -f html -o report/        # report/report.html
+      rasbench report otb2015 -e ope,tre,sre -f latex -o paper/            # paper/ope_table.tex, plots/
+      rasbench report vot2017 -e baseline,realtime -f html -o vot17/
     """
     from .benchmarks import load_benchmark
-    from .datasets import open_dataset
-    from .report import evaluate
+    from .datasets import benchmark_layout, open_dataset
     from .results import find_tracker_dirs
 
     bench = load_benchmark(benchmark)
-    bench.experiment(experiment)
-    dataset = open_dataset(bench, root=root, annotations=annotations, images=False,
-                           sequences=_split(sequences) or None, experiment=experiment.lower())
+    exps = [e.lower() for e in _split(experiments)] or [next(iter(bench.experiments))]
+    for exp in exps:
+        bench.experiment(exp)
+    exps = list(dict.fromkeys(exps))
+    if out is None and len(exps) > 1:
+        raise click.UsageError("several experiments need --out DIR (one report folder holds them all)")
+    if out is None and fmt == "html":
+        raise click.UsageError("--format html writes a file: give --out DIR")
+    formats = tuple(dict.fromkeys(_split(plot_formats) or ["png", "pdf"]))
+    unknown = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if unknown:
+        raise click.BadParameter(f"{', '.join(unknown)} (choose png, pdf, svg)", param_hint="--plot-format")
     paths = list(results_paths) or [Path(_results_default())]
-    dirs = find_tracker_dirs(paths, bench.name, experiment.lower(), _split(trackers) or None)
-    if not dirs:
-        raise click.ClickException(f"no tracker folders found in {', '.join(map(str, paths))}")
-    from .datasets import benchmark_layout
+    datasets, dirs = {}, {}
+    by_layout: dict = {}
+    for exp in exps:
+        layout = benchmark_layout(bench, exp)
+        if layout not in by_layout:
+            by_layout[layout] = open_dataset(bench, root=root, annotations=annotations, images=False,
+                                             sequences=_split(sequences) or None, experiment=exp)
+        datasets[exp] = by_layout[layout]
+        dirs[exp] = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
+        if not dirs[exp]:
+            raise click.ClickException(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
+    numbers = None
+    if published:
+        from .publish import load_published, published_files as shipped
 
-    if benchmark_layout(bench, experiment.lower()) == "vot":
-        from . import vot_report as formats
+        chosen = list(published_files) or shipped()
+        numbers = load_published(chosen)
+    if out is not None:
+        from .publish import ReportRequest, build_report
 
-        rep = formats.evaluate_vot(bench, experiment.lower(), dataset, dirs, convention)
+        request = ReportRequest(bench, exps, datasets, dirs, convention, formats=(fmt,), plots=plots,
+                                plot_formats=formats, published=numbers,
+                                published_paths=tuple(chosen) if published else (), top=top,
+                                published_top=published_top)
+        result = build_report(request, out, rebuild=rebuild)
+        if fmt == "table":
+            for exp in exps:
+                click.echo((out / f"{exp}_table.txt").read_text(encoding="utf-8"), nl=False)
+        main_file = {"html": "report.html", "latex": f"{exps[0]}_table.tex", "json": f"{exps[0]}_report.json",
+                     "csv": f"{exps[0]}_report.csv", "table": f"{exps[0]}_table.txt"}[fmt]
+        click.echo(f"report: {len(result.rebuilt)} output(s) built, {len(result.reused)} reused (inputs unchanged), "
+                   f"{len(result.files)} files in {result.seconds:.1f} s\n  {(out / main_file).resolve()}", err=True)
+        if strict and any(result.incomplete.values()):
+            sys.exit(3)
+        return
+    exp = exps[0]
+    if benchmark_layout(bench, exp) == "vot":
+        from . import vot_report as formats_module
+
+        rep = formats_module.evaluate_vot(bench, exp, datasets[exp], dirs[exp], convention)
     else:
-        from . import report as formats
+        from . import report as formats_module
 
-        rep = evaluate(bench, experiment.lower(), dataset, dirs, convention)
-    to_json, to_csv, to_table = formats.to_json, formats.to_csv, formats.to_table
+        rep = formats_module.evaluate(bench, exp, datasets[exp], dirs[exp], convention)
     if fmt == "json":
-        click.echo(to_json(rep))
+        click.echo(formats_module.to_json(rep))
     elif fmt == "csv":
-        click.echo(to_csv(rep, per_sequence=per_sequence, attributes=attributes), nl=False)
+        click.echo(formats_module.to_csv(rep, per_sequence=per_sequence, attributes=attributes), nl=False)
+    elif fmt == "latex":
+        from .publish import latex_attribute_table, latex_table, select_published
+
+        if attributes:
+            click.echo(latex_attribute_table(rep) or "% no attributes / tags in this report", nl=False)
+        else:
+            shown = select_published(numbers, bench, [exp], list(rep.trackers))[0] if numbers is not None else []
+            click.echo(latex_table(rep, shown, published_top), nl=False)
     else:
-        click.echo(to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
+        click.echo(formats_module.to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
     if strict and any(not t.complete for t in rep.trackers.values()):
         sys.exit(3)
+
+
+@main.command()
+@click.argument("benchmark")
+@click.argument("sequence")
+@click.option("--trackers", "-t", multiple=True, help="Trackers to draw, in this order (comma-separated); "
+              "default: every tracker found.")
+@click.option("--results", "results_paths", multiple=True, type=click.Path(path_type=Path),
+              help="Results root or folder of tracker folders (repeatable). Default: results or $RASBENCH_RESULTS.")
+@click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (the images are needed).")
+@click.option("--experiment", "-e", default=None, help="ope, tre, sre / baseline, realtime, unsupervised "
+              "(default: the benchmark's first).")
+@click.option("--run", type=int, default=1, show_default=True, help="Which run: VOT repetition, TRE segment or "
+              "SRE perturbation (1-based).")
+@click.option("--out", "-o", type=click.Path(path_type=Path),
+              help="video.mp4, animation.gif, or a folder for PNG frames. Default: BENCHMARK_SEQUENCE.mp4")
+@click.option("--frames", help="Only frames A-B (1-based positions in the sequence), e.g. 100-250.")
+@click.option("--step", type=int, default=1, show_default=True, help="Every STEP-th frame.")
+@click.option("--scale", type=float, default=1.0, show_default=True, help="Resize the frames.")
+@click.option("--fps", type=float, help="Frame rate of the video (default: 25; GIF: 10).")
+def show(benchmark, sequence, trackers, results_paths, root, experiment, run, out, frames, step, scale, fps):
+    """Draw SEQUENCE of BENCHMARK with the ground truth (green) and each tracker's boxes.
+
+    \b
+    The side panel gives each tracker's overlap on the frame, or for VOT runs the events
+    (initialisation, FAILURE, skipped frames), and a strip of its overlap over the whole
+    sequence (red = 0, green = 1, white ticks = failures) with the current frame marked:
+      rasbench show otb2015 Skiing -t SiamFC,KCF --root ~/data/OTB100 -o skiing.mp4
+      rasbench show vot2017 bag -e baseline -t mytracker --frames 1-120 -o bag.gif
+    """
+    from .benchmarks import load_benchmark
+    from .datasets import open_dataset
+    from .results import find_tracker_dirs
+    from .show import show_sequence
+
+    bench = load_benchmark(benchmark)
+    exp = (experiment or next(iter(bench.experiments))).lower()
+    bench.experiment(exp)
+    dataset = open_dataset(bench, root=root, images=True, sequences=[sequence], experiment=exp)
+    seq = next(iter(dataset.values()))
+    paths = list(results_paths) or [Path(_results_default())]
+    dirs = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
+    if not dirs:
+        raise click.ClickException(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
+    span = None
+    if frames:
+        first, sep, last = frames.partition("-")
+        try:
+            span = (int(first), int(last) if sep else int(first))
+        except ValueError:
+            raise click.BadParameter(f"expected A-B, got {frames!r}", param_hint="--frames") from None
+    out = out or Path(f"{bench.name}_{seq.name}.mp4")
+    result = show_sequence(bench, exp, seq, dirs, out, run=run, frames=span, step=step, scale=scale, fps=fps)
+    for track in result.tracks:
+        if track.problem:
+            click.secho(f"  {track.name}: {track.problem}", fg="yellow", err=True)
+    click.echo(f"{result.frames} frames -> {Path(result.path).resolve()}", err=True)
 
 
 @main.command()

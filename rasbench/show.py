@@ -1,0 +1,331 @@
+"""``rasbench show``: one sequence with the ground truth and each tracker's boxes drawn,
+for looking at failures.
+
+Every frame gets a side panel (so nothing covers the target) listing the ground truth
+and each tracker with its overlap on that frame, or, for VOT results, the run's events
+(initialisation, failure, frames skipped until the reset), and per tracker a strip of
+the overlap over the whole sequence with the current frame marked. Regions are drawn
+exactly as stored: OTB boxes (1-based) are shifted to pixels, VOT rectangles and rotated
+polygons are drawn as polygons. Output: an MP4 (OpenCV, ``mp4v``), a GIF (Pillow) or a
+folder of PNG frames.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ConfigError, DatasetError
+from .region import FAILURE, INITIALIZATION, POLYGON, RECTANGLE, SPECIAL, Regions, overlaps, parse_regions
+
+GT_COLOR = (60, 220, 60)  # BGR
+FAILURE_COLOR = (40, 40, 255)
+# BGR, distinguishable from the ground-truth green, from each other and from the red
+# kept for failures
+TRACKER_COLORS = ((255, 140, 30), (20, 220, 250), (220, 70, 220), (240, 240, 80), (30, 150, 255), (255, 255, 255),
+                  (170, 90, 60), (200, 160, 255), (40, 100, 150), (0, 0, 0))
+PANEL_WIDTH = 230
+FONT_SCALE = 0.42
+LINE = 17  # panel line height in pixels
+
+
+@dataclass
+class Track:
+    """One tracker's regions on every frame of the sequence (0-based pixel
+    coordinates; special frames where it has none) and, for VOT runs, the codes."""
+
+    name: str
+    regions: Regions
+    overlaps: np.ndarray  # per frame, NaN where undefined
+    codes: np.ndarray  # per frame: -1 region, 0 skipped, 1 initialisation, 2 failure (VOT); -1 / 0 for OTB
+    problem: str | None = None
+    color: tuple = (0, 0, 255)
+    vot: bool = False  # special frames are VOT events, not missing boxes
+
+
+@dataclass
+class ShowResult:
+    path: Path
+    frames: int
+    tracks: list = field(default_factory=list)
+
+
+def _regions_from_boxes(boxes: np.ndarray, origin: int) -> Regions:
+    boxes = np.array(boxes, dtype=np.float64, copy=True)
+    boxes[:, :2] -= origin
+    bad = ~np.isfinite(boxes).all(axis=1) | (boxes[:, 2] <= 0) | (boxes[:, 3] <= 0)
+    boxes[bad] = np.nan
+    return Regions.rectangles(boxes)
+
+
+def _place(regions: Regions, length: int, expected: int, what: str, at_end: bool) -> tuple[Regions, str | None]:
+    """A run as a full-length array. OTB runs cover the last ``expected`` frames (Tiger1's
+    OPE, TRE segments start late: ``at_end``); VOT runs start at frame 1. A file of
+    another length is drawn anyway, with a note (scoring refuses it)."""
+    note = None if len(regions) == expected else f"{what} has {len(regions)} lines, {expected} expected"
+    if len(regions) > length:
+        regions = regions[len(regions) - length:] if at_end else regions[:length]
+    pad = Regions.specials(np.zeros(length - len(regions), np.int64))
+    return Regions.concat([pad, regions] if at_end else [regions, pad]), note
+
+
+def load_tracks(benchmark, experiment: str, sequence, tracker_dirs: dict, run: int = 1) -> list[Track]:
+    """Each tracker's run ``run`` on ``sequence``: OTB ``<Seq>.txt`` (OPE, any naming
+    variant) or ``<Seq>/<Seq>_<run>.txt`` (TRE, SRE), VOT ``<seq>/<seq>_<run>.txt``."""
+    from .datasets import benchmark_layout
+    from .datasets.textio import read_rows, read_text
+    from .metrics.otb import overlap as box_overlap
+    from .results import match_one_run_files
+
+    vot = benchmark_layout(benchmark, experiment) == "vot"
+    protocol = benchmark.experiment(experiment).protocol
+    n = len(sequence)
+    gt = sequence.groundtruth
+    tracks = []
+    for index, (name, folder) in enumerate(tracker_dirs.items()):
+        folder = Path(folder)
+        color = TRACKER_COLORS[index % len(TRACKER_COLORS)]
+        path = None
+        if vot:
+            from .vot_report import _run_files, _sequence_folder
+
+            seq_dir = _sequence_folder(folder, sequence.name)
+            files = _run_files(seq_dir, sequence.name) if seq_dir else []
+            path = files[run - 1] if len(files) >= run else None
+        elif protocol == "ope":
+            spec = benchmark.sequences.get(sequence.name)
+            specs = {sequence.name: spec} if spec else {}
+            path = match_one_run_files(name, folder, specs).files.get(sequence.name)
+        else:
+            location = folder / sequence.name
+            path = location / f"{sequence.name}_{run:03d}.txt"
+        if path is None or not Path(path).is_file():
+            empty = Regions.specials(np.zeros(n, np.int64))
+            tracks.append(Track(name, empty, np.full(n, np.nan), np.zeros(n, np.int64),
+                                f"no result file for {sequence.name} (run {run})", color))
+            continue
+        try:
+            if vot:
+                regions = parse_regions(read_text(path, "result").rstrip().splitlines())
+            else:
+                regions = _regions_from_boxes(read_rows(path, 4, "box"), sequence.origin)
+        except (ValueError, DatasetError) as exc:
+            empty = Regions.specials(np.zeros(n, np.int64))
+            tracks.append(Track(name, empty, np.full(n, np.nan), np.zeros(n, np.int64), f"{path.name}: {exc}", color))
+            continue
+        if vot:
+            expected = n
+        else:
+            from .conventions import otb_convention
+            from .protocols.otb import expected_lengths
+
+            exp_def = benchmark.experiment(experiment)
+            lengths = expected_lengths(sequence, protocol, exp_def.options, otb_convention("official").ope_start)
+            expected = lengths[min(run, len(lengths)) - 1]
+        regions, problem = _place(regions, n, expected, Path(path).name, at_end=not vot)
+        if vot:
+            width, height = sequence.image_size or (10 ** 6, 10 ** 6)
+            ious = overlaps(regions, gt, bounds=(width - 1, height - 1))
+            codes = regions.codes()
+        else:
+            boxes = np.where((regions.kind == RECTANGLE)[:, None], regions.coords[:, :4], np.nan)
+            truth = sequence.to_tracker(gt)
+            ious = box_overlap(boxes, truth)
+            ious[~np.isfinite(truth).all(axis=1) | (truth[:, 2] <= 0)] = np.nan  # unlabelled frames
+            codes = np.where(regions.kind == SPECIAL, 0, -1)
+        tracks.append(Track(name, regions, np.asarray(ious, dtype=float), codes, problem, color, vot))
+    return tracks
+
+
+def _polygon(regions: Regions, i: int) -> np.ndarray | None:
+    """The corners of frame ``i``'s region, (K, 2) float, or None."""
+    kind = regions.kind[i]
+    c = regions.coords[i]
+    if kind == RECTANGLE:
+        x, y, w, h = c[:4]
+        return np.array([[x, y], [x + w, y], [x + w, y + h], [x, y + h]])
+    if kind == POLYGON:
+        k = int(regions.points[i])
+        return c[:2 * k].reshape(k, 2)
+    return None
+
+
+def _draw_region(image, corners: np.ndarray, scale: float, color, thickness: int) -> None:
+    import cv2
+
+    pts = np.round(corners * scale * 16).astype(np.int32).reshape(-1, 1, 2)  # 4 fractional bits
+    cv2.polylines(image, [pts], True, color, thickness, cv2.LINE_AA, shift=4)
+
+
+def _text(image, text: str, org, color=(235, 235, 235), scale: float = FONT_SCALE, bold: bool = False) -> None:
+    import cv2
+
+    cv2.putText(image, text, org, cv2.FONT_HERSHEY_SIMPLEX, scale, color, 2 if bold else 1, cv2.LINE_AA)
+
+
+def _overlap_strip(track: Track, width: int, height: int = 8) -> np.ndarray:
+    """Overlap over the whole sequence as a colour strip: red (0) to green (1), dark grey
+    where undefined, white ticks at failures."""
+    n = len(track.overlaps)
+    columns = np.minimum((np.arange(width) * n) // max(width, 1), n - 1)
+    ov = track.overlaps[columns]
+    strip = np.full((height, width, 3), 70, np.uint8)
+    ok = np.isfinite(ov)
+    value = np.clip(ov[ok], 0, 1)
+    strip[:, ok, 2] = (255 * (1 - value)).astype(np.uint8)  # BGR: red channel
+    strip[:, ok, 1] = (200 * value).astype(np.uint8)
+    strip[:, ok, 0] = 30
+    failures = np.flatnonzero(track.codes == FAILURE) if track.vot else []
+    for f in failures:
+        strip[:, min(int(f * width / n), width - 1)] = 255
+    return strip
+
+
+def _event(track: Track, i: int) -> tuple[str, tuple]:
+    code = track.codes[i]
+    if track.vot and code == FAILURE:
+        return "FAILURE", FAILURE_COLOR
+    if track.vot and code == INITIALIZATION:
+        return "(re)initialised", (255, 200, 90)
+    if track.regions.kind[i] == SPECIAL:
+        return ("skipped" if track.vot else "no box"), (160, 160, 160)
+    ov = track.overlaps[i]
+    if not np.isfinite(ov):
+        return "IoU -", (200, 200, 200)
+    return f"IoU {ov:.2f}", (80, 80, 255) if ov <= 0 else (235, 235, 235)
+
+
+def compose_frame(image_bgr: np.ndarray, sequence, tracks: list[Track], i: int, scale: float, strips: list,
+                  title: str) -> np.ndarray:
+    """One output frame: the image with every region drawn, and the side panel."""
+    import cv2
+
+    if scale != 1.0:
+        image_bgr = cv2.resize(image_bgr, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    h, w = image_bgr.shape[:2]
+    panel_h = max(h, LINE * (3 + 2 * len(tracks)) + 40)
+    canvas = np.zeros((panel_h, w + PANEL_WIDTH, 3), np.uint8)
+    canvas[:h, :w] = image_bgr
+    gt = sequence.groundtruth
+    if isinstance(gt, np.ndarray):
+        truth = _regions_from_boxes(gt[i:i + 1], sequence.origin)
+    else:
+        truth = gt[i]
+    corners = _polygon(truth, 0)
+    if corners is not None:
+        _draw_region(canvas, corners, scale, GT_COLOR, 2)
+    for track in tracks:
+        corners = _polygon(track.regions, i)
+        if corners is not None:
+            _draw_region(canvas, corners, scale, track.color, 2)
+        elif track.vot and track.codes[i] == FAILURE:  # mark the failure on the image too
+            cv2.rectangle(canvas, (1, 1), (w - 2, h - 2), FAILURE_COLOR, 2)
+    x0 = w + 8
+    y = LINE
+    _text(canvas, title[:30], (x0, y), (255, 255, 255))
+    y += LINE
+    _text(canvas, f"frame {sequence.first_frame + i} ({i + 1}/{len(sequence)})", (x0, y), (200, 200, 200))
+    y += LINE + 4
+    cv2.rectangle(canvas, (x0, y - 9), (x0 + 14, y + 1), GT_COLOR, -1)
+    _text(canvas, "ground truth", (x0 + 20, y))
+    strip_w = PANEL_WIDTH - 16
+    for track, strip in zip(tracks, strips):
+        y += LINE + 2
+        cv2.rectangle(canvas, (x0, y - 9), (x0 + 14, y + 1), track.color, -1)
+        event, color = _event(track, i)
+        label = track.name[:16]
+        _text(canvas, label, (x0 + 20, y))
+        label_w = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, FONT_SCALE, 1)[0][0]
+        _text(canvas, event, (x0 + 28 + label_w, y), color, bold=event == "FAILURE")
+        y += 5
+        canvas[y:y + strip.shape[0], x0:x0 + strip_w] = strip
+        marker = x0 + min(int(i * strip_w / len(sequence)), strip_w - 1)
+        canvas[y - 2:y + strip.shape[0] + 2, marker] = (255, 255, 255)
+        y += strip.shape[0] + 4
+    return canvas
+
+
+def _writer(path: Path, fps: float):
+    """Frames (BGR) -> file; returns (write(frame), close())."""
+    suffix = path.suffix.lower()
+    if suffix in (".mp4", ".avi", ".mov", ".mkv"):
+        import cv2
+
+        state = {}
+
+        def write(frame):
+            if "writer" not in state:
+                fourcc = cv2.VideoWriter_fourcc(*("mp4v" if suffix != ".avi" else "MJPG"))
+                writer = cv2.VideoWriter(str(path), fourcc, fps, (frame.shape[1], frame.shape[0]))
+                if not writer.isOpened():
+                    raise ConfigError(f"OpenCV cannot write {suffix} video here; use --out x.gif or a folder")
+                state["writer"] = writer
+            state["writer"].write(frame)
+
+        return write, lambda: state["writer"].release() if "writer" in state else None
+    if suffix == ".gif":
+        from PIL import Image
+
+        frames = []
+
+        def write(frame):
+            frames.append(Image.fromarray(frame[:, :, ::-1].copy()))
+
+        def close():
+            if frames:
+                frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(round(1000 / fps)),
+                               loop=0, optimize=False)
+
+        return write, close
+    if suffix:
+        raise ConfigError(f"unknown output type {suffix!r}: use .mp4, .avi, .gif or a folder for PNG frames")
+    import cv2
+
+    path.mkdir(parents=True, exist_ok=True)
+    count = {"n": 0}
+
+    def write(frame):
+        count["n"] += 1
+        cv2.imwrite(str(path / f"{count['n']:05d}.png"), frame)
+
+    return write, lambda: None
+
+
+def _read_bgr(path: Path) -> np.ndarray:
+    import cv2
+
+    data = np.fromfile(str(path), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    if image is None:
+        raise DatasetError("image cannot be decoded", path)
+    return image
+
+
+def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out: Path, run: int = 1,
+                  frames: tuple[int, int] | None = None, step: int = 1, scale: float = 1.0,
+                  fps: float | None = None) -> ShowResult:
+    """Render ``sequence`` (with images) and the trackers' regions to ``out``.
+
+    ``frames``: (first, last) 1-based positions within the sequence, inclusive."""
+    if not sequence.has_images:
+        raise DatasetError(f"{sequence.name}: `show` needs the images; give --root with the dataset",
+                           sequence.source)
+    tracks = load_tracks(benchmark, experiment, sequence, tracker_dirs, run)
+    n = len(sequence)
+    first, last = frames or (1, n)
+    if not (1 <= first <= last <= n):
+        raise ConfigError(f"frames {first}-{last} are outside 1-{n} for {sequence.name}")
+    out = Path(out)
+    fps = fps or (10.0 if out.suffix.lower() == ".gif" else 25.0)
+    write, close = _writer(out, fps / 1.0)
+    strips = [_overlap_strip(t, PANEL_WIDTH - 16) for t in tracks]
+    title = f"{benchmark.name} {sequence.name} {experiment}" + (f" run {run}" if run != 1 else "")
+    count = 0
+    try:
+        for i in range(first - 1, last, max(1, step)):
+            write(compose_frame(_read_bgr(sequence.frame_paths[i]), sequence, tracks, i, scale, strips, title))
+            count += 1
+    finally:
+        close()
+    return ShowResult(out, count, tracks)

@@ -1,0 +1,164 @@
+"""Plots: every OTB and VOT figure is made, legends are sorted and marked, published
+numbers are labelled as such, 30 trackers stay readable, matplotlib loads lazily."""
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from rasbench import plots
+from rasbench.publish import PublishedNumber
+from report_fixtures import many_trackers, otb_report, run_otb_trackers, run_vot_trackers, tiny_vot, vot_reports
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _pub(tracker, metric, value, experiment="ope", verified=True):
+    return PublishedNumber(tracker, "tiny", experiment, metric, value, "a paper", "secondary", verified=verified)
+
+
+@pytest.fixture
+def otb(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    folder = run_otb_trackers(bench, root, tmp_path / "res", ("ope", "tre"))
+    return bench, root, folder
+
+
+def test_otb_plot_set_has_overall_attribute_and_ranking_plots(otb, tmp_path):
+    bench, root, folder = otb
+    for exp in ("ope", "tre"):
+        report = otb_report(bench, root, folder, exp)
+        formats = ("png", "pdf", "svg") if exp == "ope" else ("png",)
+        made = plots.otb_plot_set(report, tmp_path / "plots", formats, workers=1 if exp == "ope" else 2)
+        names = [p["name"] for p in made]
+        # FM is on both sequences, SV on one: overall + per attribute, success and precision
+        assert names == [f"{exp}_success", f"{exp}_precision", f"{exp}_ranking", f"{exp}_success_SV",
+                         f"{exp}_precision_SV", f"{exp}_success_FM", f"{exp}_precision_FM"]
+        for p in made:
+            assert [f.suffix[1:] for f in p["paths"]] == list(formats)
+            assert all(f.stat().st_size > 1000 for f in p["paths"])
+        titles = {p["name"]: p["title"] for p in made}
+        assert titles[f"{exp}_success_FM"] == f"Success plots of {exp.upper()} - fast motion (2)"
+        assert titles[f"{exp}_precision_SV"] == f"Precision plots of {exp.upper()} - scale variation (1)"
+        assert titles[f"{exp}_success"] == f"Success plots of {exp.upper()} (2 sequences)"
+    png = tmp_path / "plots" / "ope_success.png"
+    with Image.open(png) as image:  # one column of a two-column paper at 200 dpi
+        assert 600 <= image.width <= 760
+    assert b"usetex" not in (tmp_path / "plots" / "ope_success.svg").read_bytes()
+
+
+def test_legend_is_sorted_by_score_and_published_rows_are_marked(otb):
+    bench, root, folder = otb
+    report = otb_report(bench, root, folder)
+    published = [_pub("Paper-A", "success_auc", 0.5), _pub("Paper-B", "precision_20", 0.9),
+                 _pub("Paper-C", "success_auc", 0.2, verified=False)]
+    fig = plots.otb_plot(report, "success", published=published, top=1)
+    legend = fig.axes[0].get_legend()
+    labels = [t.get_text() for t in legend.get_texts()]
+    scores = [float(label.rsplit("[", 1)[1].rstrip("]")) for label in labels]
+    assert scores == sorted(scores, reverse=True)
+    assert "Paper-A\u2020 [0.500]" in labels and "Paper-C\u2020 (unverified) [0.200]" in labels
+    assert not any("Paper-B" in label for label in labels)  # a precision number has no place on a success plot
+    assert "published, not re-computed" in legend.get_title().get_text()
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == len(report.trackers)  # published numbers get no curve
+    assert sorted(line.get_linewidth() for line in lines)[-1] > sorted(line.get_linewidth() for line in lines)[0]
+    # on the precision plot the published P@20 is a hollow marker at 20 px
+    fig = plots.otb_plot(report, "precision", published=published)
+    markers = [line for line in fig.axes[0].get_lines() if list(line.get_xdata()) == [20]]
+    assert len(markers) == 1 and markers[0].get_markerfacecolor() == "none"
+
+
+def test_thirty_trackers_stay_readable(otb, tmp_path):
+    bench, root, folder = otb
+    report = many_trackers(otb_report(bench, root, folder), 30)
+    published = [_pub(f"Published-{i}", "success_auc", 0.3 + 0.05 * i) for i in range(5)]
+    fig = plots.otb_plot(report, "success", published=published, top=10)
+    path = plots.save(fig, tmp_path / "many", ("png",))[0]
+    fig.canvas.draw()  # lay out at the figure's own dpi, then measure
+    renderer = fig.canvas.get_renderer()
+    legend = fig.legends[0]  # 35 entries: below the axes, not over the curves
+    assert len(legend.get_texts()) == 35
+    axes_box = fig.axes[0].get_tightbbox(renderer)
+    texts = legend.get_texts() + [legend.get_title()]
+    assert max(t.get_window_extent(renderer).y1 for t in texts) <= axes_box.y0
+    assert min(t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize"))) >= 6.5
+    with Image.open(path) as image:  # still about one column wide (3.45 in at 200 dpi)
+        assert image.width / 200 < 4.2
+    bold = [line for line in fig.axes[0].get_lines() if line.get_linewidth() > 1.2]
+    assert len(bold) == 10
+
+
+def test_vot_plot_set(tmp_path):
+    bench, root = tiny_vot(tmp_path)
+    folder = run_vot_trackers(bench, root, tmp_path / "res")
+    reports = vot_reports(bench, root, folder)
+    published = [PublishedNumber("Paper-X", "tinyvot", "baseline", "eao", 0.2, "s", "secondary"),
+                 PublishedNumber("Paper-X", "tinyvot", "baseline", "accuracy", 0.5, "s", "secondary"),
+                 PublishedNumber("Paper-X", "tinyvot", "baseline", "robustness", 2.0, "s", "secondary"),
+                 PublishedNumber("Paper-X", "tinyvot", "realtime", "eao", 0.1, "s", "UNVERIFIED", verified=False)]
+    made = plots.vot_plot_set(reports, tmp_path / "plots", ("png",), published, workers=2)
+    names = [p["name"] for p in made]
+    assert names == ["baseline_eao_curve", "baseline_eao_ranking", "baseline_ar", "baseline_tags",
+                     "realtime_eao_curve", "realtime_eao_ranking", "realtime_ar", "realtime_tags",
+                     "unsupervised_ranking", "realtime_vs_baseline"]
+    assert all(p["paths"][0].is_file() for p in made)
+    base = reports["baseline"]
+    fig = plots.eao_curve_plot(base)
+    spans = [p for p in fig.axes[0].patches]  # the EAO interval, shaded
+    assert len(spans) == 1 and spans[0].get_x() == pytest.approx(5)
+    fig = plots.ar_plot(base, published)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert any(label.startswith("Paper-X\u2020") for label in labels)
+    point = [line for line in fig.axes[0].get_lines() if line.get_markerfacecolor() == "white"][0]
+    assert point.get_xdata()[0] == pytest.approx(plots._ar_from_rate(2.0, 30))  # exp(-30 * 2 / 100)
+    fig = plots.vot_ranking(base, published)
+    ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
+    assert ticks[0] == "identity" or "Paper-X\u2020" in ticks
+    fig = plots.realtime_vs_baseline(reports["baseline"], reports["realtime"], published)
+    labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    assert "Paper-X\u2020 (unverified) [0.200 / 0.100]" in labels
+    fig = plots.tag_plot(base)
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles[0].startswith("camera motion (") and titles[-1].startswith("empty (")
+
+
+def test_table_report_does_not_import_matplotlib_or_torch(otb):
+    bench, root, folder = otb
+    code = (
+        "import sys, json\n"
+        "from click.testing import CliRunner\n"
+        "from rasbench.cli import main\n"
+        f"r = CliRunner().invoke(main, ['report', {str(bench.path)!r}, '--results', {str(folder.parent)!r}, "
+        f"'--root', {str(root)!r}, '--format', 'table'])\n"
+        "assert r.exit_code == 0, r.output\n"
+        "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('matplotlib', 'torch'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True,
+                         env={**os.environ, "PYTHONPATH": str(REPO / "tests")})
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == []
+
+
+def test_otb2015_plots_of_the_shared_raw_results(shared_data, tmp_path):
+    from rasbench.benchmarks import load_benchmark
+    from rasbench.datasets import open_dataset
+    from rasbench.report import evaluate
+    from rasbench.results import find_tracker_dirs
+
+    bench = load_benchmark("otb2015")
+    dataset = open_dataset(bench, annotations=shared_data / "otb/annotations/OTB100.json", images=False)
+    dirs = find_tracker_dirs([shared_data / "otb/results"], "otb2015", "ope")
+    report = evaluate(bench, "ope", dataset, dirs)
+    # the per-attribute sequence counts printed in the OTB-2015 paper's plots
+    assert plots.attribute_counts(report) == {"IV": 38, "OPR": 63, "SV": 64, "OCC": 49, "DEF": 44, "MB": 29,
+                                              "FM": 39, "IPR": 51, "OV": 14, "BC": 31, "LR": 9}
+    assert plots.otb_title(report, "success") == "Success plots of OPE (100 sequences)"
+    assert plots.otb_title(report, "success", "OV") == "Success plots of OPE - out of view (14)"
+    assert plots.otb_title(report, "precision", "LR") == "Precision plots of OPE - low resolution (9)"
+    fig = plots.otb_plot(report, "success", "OV")
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert labels[0] == "ATOM [0.592]" and len(labels) == 18
+    path = plots.save(fig, tmp_path / "ov", ("png",))[0]
+    assert path.stat().st_size > 10000
