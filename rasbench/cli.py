@@ -460,3 +460,55 @@ def weights_info(path):
     from rasbench_trackers.rasnet.weights import describe_checkpoint
 
     click.echo(json.dumps(describe_checkpoint(path), indent=2, default=str))
+
+
+@main.command()
+@click.option("--variant", type=click.Choice(["rasnet", "siamfc", "genatt", "dualatt", "chanatt"]), default="rasnet",
+              show_default=True)
+@click.option("--data", "data", multiple=True, required=True, metavar="KIND:PATH",
+              help="got10k:DIR, vid:DIR, synth: (generated on the fly, seeds 1-4), synth:SEEDS (7, 1-8, 1,5) "
+                   "or synth:DIR. Repeat to mix.")
+@click.option("--val-data", multiple=True, metavar="KIND:PATH", help="Validation data (default: held-out videos).")
+@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder (checkpoints, loss.csv/png).")
+@click.option("--epochs", type=int, default=50, show_default=True)
+@click.option("--pairs-per-epoch", type=int, default=60000, show_default=True)
+@click.option("--val-pairs", type=int, help="Validation pairs per epoch (default: 10% of the training pairs).")
+@click.option("--val-fraction", type=float, default=0.1, show_default=True, help="Videos held out for validation.")
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--lr", type=float, nargs=2, default=(1e-2, 1e-5), show_default=True,
+              help="Start and end of the exponentially decaying learning rate.")
+@click.option("--momentum", type=float, default=0.9, show_default=True)
+@click.option("--weight-decay", type=float, default=5e-4, show_default=True)
+@click.option("--sigma", type=float, default=100.0, show_default=True,
+              help="Temporal weighting exp(-|i-j|/sigma) (inf: off).")
+@click.option("--omega-norm", type=click.Choice(["batch", "omega"]), default="batch", show_default=True)
+@click.option("--max-gap", type=int, default=100, show_default=True, help="Largest exemplar-search frame gap.")
+@click.option("--stretch", type=float, default=0.05, show_default=True)
+@click.option("--translate", type=int, default=4, show_default=True)
+@click.option("--color-jitter", type=float, default=0.1, show_default=True)
+@click.option("--gray", type=float, default=0.0, show_default=True, help="Share of pairs turned grey.")
+@click.option("--init", "init_from", type=click.Path(exists=True, path_type=Path),
+              help="Start from a checkpoint (e.g. a converted SiamFC backbone).")
+@click.option("--device", default="auto", show_default=True)
+@click.option("--amp", type=click.Choice(["auto", "off", "bf16", "fp16"]), default="auto", show_default=True)
+@click.option("--workers", default="auto", show_default=True, help="Data-loader workers.")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--resume", is_flag=True, help="Continue the run in --out exactly where it stopped.")
+@click.option("--keep-checkpoints", type=int, help="Keep only the last N epoch checkpoints.")
+@click.option("--stop-after", type=int, help="Stop after N more epochs (continue later with --resume).")
+@click.option("--quiet", "-q", is_flag=True)
+def train(variant, data, val_data, out, epochs, pairs_per_epoch, val_pairs, val_fraction, batch_size, lr, momentum,
+          weight_decay, sigma, omega_norm, max_gap, stretch, translate, color_jitter, gray, init_from, device, amp,
+          workers, seed, resume, keep_checkpoints, stop_after, quiet):
+    """Train RASNet (or an ablation) from scratch: SGD, logistic loss with temporal weighting."""
+    from rasbench_trackers.rasnet.train import train as run_training
+
+    logging.getLogger("rasbench").setLevel(logging.INFO)
+    final = run_training(variant, list(data), out, epochs=epochs, pairs_per_epoch=pairs_per_epoch, batch_size=batch_size,
+                         lr=tuple(lr), momentum=momentum, weight_decay=weight_decay, sigma=sigma,
+                         omega_norm=omega_norm, max_gap=max_gap, val_data=list(val_data) or None,
+                         val_pairs=val_pairs, val_fraction=val_fraction, stretch=stretch, translate=translate,
+                         color_jitter=color_jitter, gray=gray, init_from=init_from, device=device, amp=amp,
+                         workers=workers, seed=seed, resume=resume, progress=not quiet,
+                         keep_checkpoints=keep_checkpoints, stop_after=stop_after)
+    click.echo(f"checkpoint: {final}")

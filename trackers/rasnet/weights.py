@@ -62,12 +62,15 @@ def file_sha256(path: str | Path) -> str:
 
 # ----------------------------------------------------------------------------- checkpoints
 
-def save_checkpoint(model: RASNet, path: str | Path, meta: Mapping[str, Any] | None = None) -> Path:
-    """Write ``model`` (any device / dtype; stored as CPU float32) with its variant and config."""
+def save_checkpoint(model: RASNet, path: str | Path, meta: Mapping[str, Any] | None = None,
+                    half: bool = False) -> Path:
+    """Write ``model`` (any device / dtype) with its variant and config, as CPU float32,
+    or float16 with ``half`` (half the size; loading casts back to float32)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {key: value.detach().cpu() for key, value in model.state_dict().items()}
-    state = {key: value.float() if value.is_floating_point() else value for key, value in state.items()}
+    store = torch.float16 if half else torch.float32
+    state = {key: value.to(store) if value.is_floating_point() else value for key, value in state.items()}
     partial = path.with_name(path.name + ".partial")  # an interrupted save never leaves a truncated checkpoint
     torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, "variant": model.variant,
                 "config": model.config(), "state_dict": state, "meta": dict(meta or {})}, partial)
