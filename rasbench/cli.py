@@ -451,6 +451,18 @@ def weights_convert(src, dst, variant, source_format, seed):
     click.echo(f"wrote {dst}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
 
 
+@weights.command("pack")
+@click.argument("src", type=click.Path(exists=True, path_type=Path))
+@click.argument("dst", type=click.Path(path_type=Path))
+@click.option("--note", help="A line stored in the checkpoint's meta (what the weights are).")
+def weights_pack(src, dst, note):
+    """Re-save a checkpoint in half precision (half the size) for shipping."""
+    from rasbench_trackers.rasnet.weights import pack
+
+    info = pack(src, dst, note)
+    click.echo(f"wrote {dst}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
+
+
 @weights.command("info")
 @click.argument("path", type=click.Path(exists=True, path_type=Path))
 def weights_info(path):

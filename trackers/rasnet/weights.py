@@ -367,3 +367,13 @@ def convert(src: str | Path, dst: str | Path, variant: str = "rasnet", source_fo
                                                           "attentions and bias at initialisation (untrained)")}
     save_checkpoint(model, dst, meta)
     return describe_checkpoint(dst)
+
+
+def pack(src: str | Path, dst: str | Path, note: str | None = None) -> dict:
+    """Re-save a checkpoint in half precision (to ship it), keeping its meta and adding ``note``."""
+    model, meta = load_checkpoint(src)
+    if note:
+        meta["note"] = note
+    meta["packed_from_sha256"] = file_sha256(Path(src))
+    save_checkpoint(model, dst, meta, half=True)
+    return {"variant": model.variant, "bytes": Path(dst).stat().st_size, "sha256": file_sha256(Path(dst))}
