@@ -75,6 +75,21 @@ def test_checkpoint_round_trip_keeps_variant_config_and_weights(tmp_path):
                                             "residual_attention": residual}
 
 
+def test_pack_halves_the_file_and_keeps_the_model(tmp_path):
+    from rasbench_trackers.rasnet.weights import pack
+
+    model = build_model("rasnet", seed=2)
+    full = save_checkpoint(model, tmp_path / "full.pt", meta={"epochs": 3})
+    info = pack(full, tmp_path / "half.pt", note="trained on synthetic data only")
+    assert info["variant"] == "rasnet" and info["bytes"] < 0.55 * full.stat().st_size
+    loaded, meta = load_checkpoint(tmp_path / "half.pt")
+    assert meta["epochs"] == 3 and meta["note"].startswith("trained") and meta["packed_from_sha256"]
+    for key, value in model.state_dict().items():
+        if value.is_floating_point():
+            assert loaded.state_dict()[key].dtype == torch.float32  # cast back on load
+            assert torch.allclose(loaded.state_dict()[key], value, rtol=1e-3, atol=1e-4), key
+
+
 def test_variant_mismatch_is_an_error(tmp_path):
     path = save_checkpoint(build_model("genatt"), tmp_path / "genatt.pt")
     with pytest.raises(WeightsError, match="holds variant 'genatt', but variant 'rasnet'"):
