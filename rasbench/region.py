@@ -866,7 +866,6 @@ def _merge_shapes(box_spans, polys, width, height):
     px, py, counts = polys
     has_poly = counts > 0
     fast = _is_fast(px, py, counts, "trax4") | ~has_poly
-    n = len(width)
     firsts, rows = box_spans[0].copy(), box_spans[1].copy()
     # compute polygon spans (fast and general frames separately) and splice them in
     pieces = {}

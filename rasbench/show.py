@@ -248,10 +248,10 @@ def compose_frame(image_bgr: np.ndarray, sequence, tracks: list[Track], i: int, 
 
 def _writer(path: Path, fps: float):
     """Frames (BGR) -> file; returns (write(frame), close())."""
+    import cv2
+
     suffix = path.suffix.lower()
     if suffix in (".mp4", ".avi", ".mov", ".mkv"):
-        import cv2
-
         state = {}
 
         def write(frame):
@@ -280,7 +280,6 @@ def _writer(path: Path, fps: float):
         return write, close
     if suffix:
         raise ConfigError(f"unknown output type {suffix!r}: use .mp4, .avi, .gif or a folder for PNG frames")
-    import cv2
 
     path.mkdir(parents=True, exist_ok=True)
     count = {"n": 0}

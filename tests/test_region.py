@@ -418,7 +418,7 @@ def test_speed_vs_vot_toolkit():
     timings = {}
     for rule in ("official", "pysot", "vot-toolkit"):
         t = time.perf_counter()
-        ours = overlaps(a, b, (639, 479), rule)
+        overlaps(a, b, (639, 479), rule)
         timings[rule] = time.perf_counter() - t
     t = time.perf_counter()
     pa = [Polygon([tuple(p) for p in q]) for q in corners]

@@ -98,8 +98,7 @@ def test_stochastic_tracker_gets_fifteen_repetitions_and_resumes(synth, tmp_path
 
 
 def test_three_identical_repetitions_stop_a_tracker_that_claims_nothing(synth, tmp_path):
-    from fake_trackers import Recorder  # no `deterministic` attribute, but it is
-
+    # Recorder has no `deterministic` attribute, but it is deterministic
     summary, _, folder = _run(synth, tmp_path, "fake_trackers:Recorder", sequences=["zoom"])
     assert summary.completed == 3
     assert len(list((folder / "recorder/baseline/zoom").glob("zoom_0??.txt"))) == 3

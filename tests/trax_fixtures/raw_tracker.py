@@ -14,7 +14,6 @@ printing junk lines to stdout and stderr that a client must ignore. On frame FAI
 
 ``startup-crash`` exits before its hello, ``startup-hang`` never says hello.
 """
-import os
 import subprocess
 import sys
 import time
