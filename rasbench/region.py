@@ -25,7 +25,6 @@ vot-toolkit in the tests.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -118,35 +117,33 @@ class Regions:
 
 
 # --------------------------------------------------------------------- text in / out
-def _classify(values: list, where: str):
-    """(kind, code, values) of one parsed line, with the VOT rules:
-    1 value = special code; 4 = rectangle; an even count >= 6 = polygon; NaN anywhere
-    = unknown (special code 0, as vot-toolkit and trax do)."""
-    n = len(values)
-    if n == 1:
-        v = values[0]
-        return SPECIAL, (UNKNOWN if math.isnan(v) else int(v)), []
-    if n == 4 or (n >= 6 and n % 2 == 0):
-        if any(math.isnan(v) for v in values):
-            return SPECIAL, UNKNOWN, []
-        return (RECTANGLE if n == 4 else POLYGON), 0, values
-    raise ValueError(f"{where}: a region needs 1, 4 or an even number >= 6 of values, got {n}")
-
-
-def _assemble(parsed) -> Regions:
-    n = len(parsed)
-    width = max([4] + [len(v) for _, _, v in parsed])
-    coords = np.full((n, width), np.nan)
-    kind = np.empty(n, np.int8)
-    code = np.zeros(n, np.int64)
-    points = np.zeros(n, np.int64)
-    for i, (k, c, v) in enumerate(parsed):
-        kind[i] = k
-        code[i] = c
-        if v:
-            coords[i, :len(v)] = v
-            if k == POLYGON:
-                points[i] = len(v) // 2
+def _region_arrays(values: np.ndarray, counts: np.ndarray, where) -> Regions:
+    """Regions from the values of all lines, flattened, and the number on each line, with
+    the VOT rules: 1 value = special code; 4 = rectangle; an even count >= 6 = polygon;
+    NaN anywhere = unknown (special code 0, as vot-toolkit and trax do). ``where(i)``
+    names line i in errors."""
+    counts = np.asarray(counts, np.int64)
+    n = len(counts)
+    single = counts == 1
+    bad = ~(single | (counts == 4) | ((counts >= 6) & (counts % 2 == 0)))
+    if bad.any():
+        i = int(np.argmax(bad))
+        raise ValueError(f"{where(i)}: a region needs 1, 4 or an even number >= 6 of values, got {counts[i]}")
+    row = np.repeat(np.arange(n), counts)
+    column = np.arange(len(values)) - np.repeat(np.cumsum(counts) - counts, counts)
+    coords = np.full((n, max(4, int(counts.max(initial=0)))), np.nan)
+    coords[row, column] = values
+    first = coords[:, 0].copy()
+    if np.any(single & np.isinf(first)):
+        i = int(np.argmax(single & np.isinf(first)))
+        raise ValueError(f"{where(i)}: {first[i]} is not a region code")
+    kind = np.where(single, SPECIAL, np.where(counts == 4, RECTANGLE, POLYGON)).astype(np.int8)
+    unknown = single & np.isnan(first)
+    unknown |= ~single & (np.bincount(row, np.isnan(values), minlength=n) > 0)
+    kind[unknown] = SPECIAL
+    code = np.where(single & ~unknown, np.nan_to_num(first), UNKNOWN).astype(np.int64)
+    coords[kind == SPECIAL] = np.nan
+    points = np.where(kind == POLYGON, counts // 2, 0)
     return Regions(kind, code, coords, points)
 
 
@@ -157,23 +154,40 @@ def parse_regions(lines: Iterable[str], separator: str | None = ",") -> Regions:
     commas when a line has one, else on whitespace. Blank lines are an error: strip
     trailing ones before calling.
     """
-    parsed = []
-    for number, line in enumerate(lines, 1):
-        text = line.strip()
-        if not text:
-            raise ValueError(f"line {number}: empty region")
-        sep = separator if separator is not None else ("," if "," in text else None)
-        try:
-            values = [float(t) for t in text.split(sep)]
-        except ValueError:
-            raise ValueError(f"line {number}: cannot parse {text!r}") from None
-        parsed.append(_classify(values, f"line {number}"))
-    return _assemble(parsed)
+    texts = [line.strip() for line in lines]
+    if not all(texts):
+        raise ValueError(f"line {texts.index('') + 1}: empty region")
+    if separator == ",":  # the common case: one split of the joined text
+        counts = [text.count(",") + 1 for text in texts]
+        tokens = ",".join(texts).split(",")
+    else:
+        split = [text.split(separator if separator is not None else ("," if "," in text else None))
+                 for text in texts]
+        counts = [len(parts) for parts in split]
+        tokens = [token for parts in split for token in parts]
+    try:
+        values = np.array(tokens, dtype=np.float64)
+    except ValueError:
+        ends = np.cumsum(counts)
+        for i, token in enumerate(tokens):
+            try:
+                float(token)
+            except ValueError:
+                number = int(np.searchsorted(ends, i, side="right")) + 1
+                raise ValueError(f"line {number}: cannot parse {texts[number - 1]!r}") from None
+        raise
+    return _region_arrays(values, np.asarray(counts), lambda i: f"line {i + 1}")
 
 
 def regions_from_values(rows: Iterable[Sequence[float]]) -> Regions:
     """Regions from lists of numbers (pysot JSON ``gt_rect`` entries, in-memory results)."""
-    return _assemble([_classify([float(v) for v in row], f"region {i}") for i, row in enumerate(rows)])
+    rows = [row if isinstance(row, (list, tuple, np.ndarray)) else list(row) for row in rows]
+    counts = np.array([len(row) for row in rows], np.int64)
+    try:
+        values = np.array([float(v) for row in rows for v in row], dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"regions: {exc}") from None
+    return _region_arrays(values, counts, lambda i: f"region {i}")
 
 
 def format_regions(regions: Regions, decimals: int | None = None) -> list[str]:
@@ -363,7 +377,7 @@ def _bounds_arrays(bounds, n):
 
 
 def overlaps(a: Regions, b: Regions, bounds=None, rule: str = "vot-matlab",
-             chunk_rows: int = 1 << 20) -> np.ndarray:
+             chunk_rows: int = 1 << 17) -> np.ndarray:
     """Per-frame rasterised IoU of two region arrays of equal length.
 
     ``bounds``: None (unbounded), ``(right, bottom)`` for every frame or an (N, 2) array:
@@ -376,6 +390,9 @@ def overlaps(a: Regions, b: Regions, bounds=None, rule: str = "vot-matlab",
     ``legacy``, ``trax3``, ``vot-py``). C rules return NaN where either region is special;
     ``vot-toolkit`` treats special frames as empty regions, as that toolkit does.
     Regions holding NaN coordinates are treated as special.
+
+    ``chunk_rows``: raster rows processed per vectorised step. Small enough that the
+    temporaries stay in the CPU cache (2**17 measured fastest, 1.6x over 2**20 on VOT2017).
     """
     if len(a) != len(b):
         raise ValueError(f"region arrays differ in length: {len(a)} != {len(b)}")
@@ -614,19 +631,6 @@ def _polygon_spans(x, y, counts, width, height, nodes, fast):
     return first, rows, lo, hi
 
 
-def _box_spans(x0, y0, x1, y1, width, height):
-    """Row spans of axis-aligned pixel boxes [x0, x1] x [y0, y1] (window coordinates)."""
-    first = np.maximum(y0, 0)
-    last = np.minimum(y1, height - 1)
-    empty = (x1 < x0) | (last < first)
-    rows = np.where(empty, 0, last - first + 1).astype(np.int64)
-    first = np.where(empty, 0, first).astype(np.int64)
-    frame, _ = _row_index(first, rows)
-    lo = np.maximum(x0, 0)[frame][:, None].astype(np.float64)
-    hi = np.minimum(x1, width - 1)[frame][:, None].astype(np.float64)
-    return first, rows, lo, hi
-
-
 def _span_counts(sa, sb, n):
     """Mask areas of both shapes and their intersection, per frame."""
     fa, ra, loa, hia = sa
@@ -810,44 +814,117 @@ def _vot_toolkit_overlaps(a, b, right, bottom, chunk_rows):
     width = (rb[:, 2] - rb[:, 0] + 1).astype(np.int64)
     height = (rb[:, 3] - rb[:, 1] + 1).astype(np.int64)
 
-    def shape_spans(kind, xs, ys, pts, box, sel, rows_only=False):
-        """Spans of one side for the frames ``sel`` (indices into todo)."""
+    def shape_parts(kind, xs, ys, pts, box, sel):
+        """One side for the frames ``sel`` (indices into todo): its rectangle as a clipped
+        pixel box (x0, y0, x1, y1; empty where x1 < x0) and its polygon in window coordinates
+        (counts 0 where the frame holds no polygon)."""
         f = todo[sel]
         w, h, b = width[sel], height[sel], rb[sel]
         # rectangles: rasterize_rectangle with numpy slice semantics (the unbounded case
         # with negative windows clips through min(bounds[2], ...) and negative stops)
-        rect = kind[f] == RECTANGLE
         x0, y0, x1, y1 = box[f].T
         outside = (x0 > b[:, 2]) | (x1 < b[:, 0]) | (y0 > b[:, 3]) | (y1 < b[:, 1])
-        left = np.maximum(0, x0 - b[:, 0])
-        top = np.maximum(0, y0 - b[:, 1])
-        rgt = np.minimum(b[:, 2], x1 - b[:, 0])
-        btm = np.minimum(b[:, 3], y1 - b[:, 1])
-        cs, ce = _slice(left, rgt + 1, w)
-        rs, re = _slice(top, btm + 1, h)
-        empty_rect = outside | ~rect
-        box_spans = _box_spans(np.where(empty_rect, 1, cs), np.where(empty_rect, 1, rs),
-                               np.where(empty_rect, 0, ce - 1), np.where(empty_rect, 0, re - 1), w, h)
-        poly = kind[f] == POLYGON
-        if not poly.any():
-            return box_spans, None
-        px = xs[f] - b[:, [0]]
-        py = ys[f] - b[:, [1]]
-        counts = np.where(poly, pts[f], 0)
-        return box_spans, (px, py, counts)
+        cs, ce = _slice(np.maximum(0, x0 - b[:, 0]), np.minimum(b[:, 2], x1 - b[:, 0]) + 1, w)
+        rs, re = _slice(np.maximum(0, y0 - b[:, 1]), np.minimum(b[:, 3], y1 - b[:, 1]) + 1, h)
+        empty = outside | (kind[f] != RECTANGLE) | (ce <= cs) | (re <= rs)
+        pixel_box = tuple(np.where(empty, fill, v).astype(np.float64)
+                          for v, fill in ((cs, 1), (rs, 1), (ce - 1, 0), (re - 1, 0)))
+        counts = np.where(kind[f] == POLYGON, pts[f], 0)
+        return pixel_box, (xs[f] - b[:, [0]], ys[f] - b[:, [1]], counts)
 
     # rows needed per frame, for chunking: the window height bounds both sides
     for s, e in _chunks(2 * height + 1, chunk_rows):
         sel = np.arange(s, e)
-        boxes_a, polys_a = shape_spans(ka, axs, ays, pa, boxa, sel)
-        boxes_b, polys_b = shape_spans(kb, bxs, bys, pb, boxb, sel)
-        spans_a = _merge_shapes(boxes_a, polys_a, width[sel], height[sel])
-        spans_b = _merge_shapes(boxes_b, polys_b, width[sel], height[sel])
-        area_a, area_b, inter = _span_counts(spans_a, spans_b, len(sel))
+        box_a, poly_a = shape_parts(ka, axs, ays, pa, boxa, sel)
+        box_b, poly_b = shape_parts(kb, bxs, bys, pb, boxb, sel)
+        area_a, area_b, inter = _shape_counts(box_a, poly_a, box_b, poly_b, width[sel], height[sel])
         union_px = area_a + area_b - inter
         with np.errstate(invalid="ignore", divide="ignore"):
             out[todo[sel]] = np.where(union_px > 0, inter / np.where(union_px > 0, union_px, 1), 0.0)
     return out
+
+
+def _shape_counts(box_a, poly_a, box_b, poly_b, width, height):
+    """Mask areas and intersection per frame when each side holds a pixel box or a polygon
+    (vot-toolkit rasteriser, trax4 nodes). Boxes are never expanded into rows: box with box
+    is a product of interval overlaps, a polygon's rows are clipped against a box."""
+    n = len(width)
+    area_a, area_b, inter = np.zeros(n), np.zeros(n), np.zeros(n)
+    is_poly_a, is_poly_b = poly_a[2] > 0, poly_b[2] > 0
+    boxes = ~is_poly_a & ~is_poly_b
+    area_a[boxes], area_b[boxes], inter[boxes] = _box_box_counts(
+        [v[boxes] for v in box_a], [v[boxes] for v in box_b])
+    for poly_side, box_side, flip in ((poly_a, box_b, False), (poly_b, box_a, True)):
+        idx = np.flatnonzero((poly_side[2] > 0) & ~(is_poly_a & is_poly_b))
+        if len(idx) == 0:
+            continue
+        spans = _trax4_spans(poly_side, idx, width, height)
+        counts = _spans_box_counts(spans, [v[idx] for v in box_side], len(idx))
+        if flip:
+            counts = (counts[1], counts[0], counts[2])
+        area_a[idx], area_b[idx], inter[idx] = counts
+    both = np.flatnonzero(is_poly_a & is_poly_b)
+    if len(both):
+        fast = _is_fast(*poly_a[:2], poly_a[2], "trax4") & _is_fast(*poly_b[:2], poly_b[2], "trax4")
+        for mode in (True, False):
+            idx = both[fast[both] == mode]
+            if len(idx):
+                area_a[idx], area_b[idx], inter[idx] = _span_counts(
+                    _trax4_spans(poly_a, idx, width, height, mode),
+                    _trax4_spans(poly_b, idx, width, height, mode), len(idx))
+    return area_a, area_b, inter
+
+
+def _trax4_spans(poly, idx, width, height, fast=None):
+    """Row spans (trax4 nodes) of the polygons ``idx``; ``fast`` None splits the frames
+    between the two-chain and the general path and splices the results in frame order."""
+    px, py, counts = (v[idx] for v in poly)
+    kk = max(1, int(counts.max()))
+    px, py = px[:, :kk], py[:, :kk]
+    if fast is not None:
+        return _polygon_spans(px, py, counts, width[idx], height[idx], "trax4", fast)
+    is_fast = _is_fast(px, py, counts, "trax4")
+    if is_fast.all() or not is_fast.any():
+        return _polygon_spans(px, py, counts, width[idx], height[idx], "trax4", bool(is_fast.all()))
+    pieces = [(sub, _polygon_spans(px[sub], py[sub], counts[sub], width[idx][sub], height[idx][sub], "trax4", mode))
+              for mode, sub in ((True, np.flatnonzero(is_fast)), (False, np.flatnonzero(~is_fast)))]
+    first = np.zeros(len(idx), np.int64)
+    rows = np.zeros(len(idx), np.int64)
+    for sub, (f, r, _, _) in pieces:
+        first[sub], rows[sub] = f, r
+    spans = max(p[1][2].shape[1] for p in pieces)
+    offset = np.cumsum(rows) - rows
+    lo, hi = np.ones((int(rows.sum()), spans)), np.zeros((int(rows.sum()), spans))
+    for sub, (f, r, plo, phi) in pieces:
+        row_frame, _ = _row_index(f, r)
+        dest = offset[sub[row_frame]] + (np.arange(len(row_frame)) - (np.cumsum(r) - r)[row_frame])
+        lo[dest, :plo.shape[1]], hi[dest, :phi.shape[1]] = plo, phi
+    return first, rows, lo, hi
+
+
+def _box_box_counts(a, b):
+    """Areas and intersection of pixel boxes (x0, y0, x1, y1 inclusive; empty if x1 < x0)."""
+    def extent(lo, hi):
+        return np.maximum(hi - lo + 1, 0)
+    area_a = extent(a[0], a[2]) * extent(a[1], a[3])
+    area_b = extent(b[0], b[2]) * extent(b[1], b[3])
+    inter = (extent(np.maximum(a[0], b[0]), np.minimum(a[2], b[2]))
+             * extent(np.maximum(a[1], b[1]), np.minimum(a[3], b[3])))
+    return area_a, area_b, inter
+
+
+def _spans_box_counts(spans, box, n):
+    """Areas of a span set and of pixel boxes, and their intersection, per frame."""
+    first, rows, lo, hi = spans
+    x0, y0, x1, y1 = box
+    frame, y = _row_index(first, rows)
+    area_spans = np.bincount(frame, np.sum(np.maximum(hi - lo + 1, 0), axis=1), minlength=n)
+    area_box = np.maximum(x1 - x0 + 1, 0) * np.maximum(y1 - y0 + 1, 0)
+    inside = (y >= y0[frame]) & (y <= y1[frame])
+    f = frame[inside]
+    clipped = np.minimum(hi[inside], x1[f, None]) - np.maximum(lo[inside], x0[f, None]) + 1
+    inter = np.bincount(f, np.sum(np.maximum(clipped, 0), axis=1), minlength=n)
+    return area_spans, area_box, inter
 
 
 def _slice(start, stop, n):
@@ -857,41 +934,3 @@ def _slice(start, stop, n):
     s = np.clip(start, 0, n)
     e = np.clip(stop, 0, n)
     return s, np.maximum(e, s)
-
-
-def _merge_shapes(box_spans, polys, width, height):
-    """One span set per frame: the polygon's where the frame holds a polygon, else the box's."""
-    if polys is None:
-        return box_spans
-    px, py, counts = polys
-    has_poly = counts > 0
-    fast = _is_fast(px, py, counts, "trax4") | ~has_poly
-    firsts, rows = box_spans[0].copy(), box_spans[1].copy()
-    # compute polygon spans (fast and general frames separately) and splice them in
-    pieces = {}
-    for mode in (True, False):
-        idx = np.flatnonzero(has_poly & (fast == mode))
-        if len(idx):
-            kk = max(1, int(counts[idx].max()))
-            pieces[mode] = (idx, _polygon_spans(px[idx, :kk], py[idx, :kk], counts[idx], width[idx],
-                                                height[idx], "trax4", mode))
-    spans = max([1] + [p[1][2].shape[1] for p in pieces.values()])
-    for idx, (f, r, _, _) in pieces.values():
-        firsts[idx], rows[idx] = f, r
-    off_new = np.cumsum(rows) - rows
-    lo = np.ones((int(rows.sum()), spans))
-    hi = np.zeros((int(rows.sum()), spans))
-    # box rows of frames without a polygon
-    box_frame, _ = _row_index(box_spans[0], box_spans[1])
-    keep = ~has_poly[box_frame]
-    off_box = np.cumsum(box_spans[1]) - box_spans[1]
-    pos = off_new[box_frame] + (np.arange(len(box_frame)) - off_box[box_frame])
-    lo[pos[keep], 0] = box_spans[2][keep, 0]
-    hi[pos[keep], 0] = box_spans[3][keep, 0]
-    for idx, (f, r, plo, phi) in pieces.values():
-        pf, _ = _row_index(f, r)
-        off_p = np.cumsum(r) - r
-        dest = off_new[idx[pf]] + (np.arange(len(pf)) - off_p[pf])
-        lo[dest, :plo.shape[1]] = plo
-        hi[dest, :phi.shape[1]] = phi
-    return firsts, rows, lo, hi

@@ -157,9 +157,14 @@ def test_parse_and_format():
     assert np.array_equal(again.kind, r.kind) and np.array_equal(again.codes(), r.codes())
     assert np.allclose(again.coords, r.coords, equal_nan=True)
     assert parse_regions(["1\t2\t3\t4"], separator=None).coords[0, :4].tolist() == [1, 2, 3, 4]
-    for bad in (["1,2"], ["1,2,3,4,5"], [""], ["a,b,c,d"]):
-        with pytest.raises(ValueError):
+    # errors name the line (1-based) of the first bad one
+    for bad, message in ((["1", "1,2"], "line 2: a region needs 1, 4"), (["1", "2", "1,2,3,4,5"], "line 3: a region"),
+                         (["1", ""], "line 2: empty region"), (["1,2,3,4", "1,2,3,4", "a,b,c,d"], "line 3: cannot parse"),
+                         (["1,2,3,4", "1,2,3,4,"], "line 2: cannot parse"), (["inf"], "line 1: inf is not a region code")):
+        with pytest.raises(ValueError, match=message):
             parse_regions(bad)
+    with pytest.raises(ValueError, match="region 1: a region needs"):
+        regions_from_values([[1, 2, 3, 4], [1, 2, 3]])
     j = regions_from_values([[1], [137.21, 458.36, 156.83, 460.78, 148.35, 529.41, 128.72, 526.99]])
     assert j.kind.tolist() == [SPECIAL, POLYGON] and j.points.tolist() == [0, 4]
     cat = Regions.concat([r[:2], j])

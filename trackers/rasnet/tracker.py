@@ -111,8 +111,9 @@ def resolve_device(spec: str | torch.device) -> torch.device:
 
 
 def no_weights_message() -> str:
-    return (f"RASNet needs weights, and none were given (no bundled file at {DEFAULT_WEIGHTS} yet). Either train "
-            f"them with `rasbench train` (coming with the training issue) or initialise the backbone from SiamFC: "
+    return (f"RASNet needs weights, and none were given; the bundled default {DEFAULT_WEIGHTS} is missing from "
+            f"this installation. Either train them with `rasbench train --variant rasnet ...` (see "
+            f"trackers/rasnet/weights/README.md) or initialise the backbone from SiamFC: "
             f"`rasbench weights convert 2016-08-17.net.mat rasnet.pt --variant rasnet` (also siamfc-pytorch / "
             f"got10k .pth files). Then run with `-p weights=rasnet.pt`. (`-p random_init=true` builds an untrained "
             f"network, for tests and speed measurements only.)")
