@@ -16,7 +16,9 @@ no images) and one ``evaluate_vot(..., convention="vot-toolkit")`` over both res
 folders, as ``rasbench report vot2017 -e baseline -c vot-toolkit`` makes it (Ocean's two
 defective files are reported, its other 58 sequences scored). Nothing is cached between
 calls, so every timed call reads and scores every file ("cold"); the first call in the
-process is reported on its own as well.
+process is reported on its own as well. rasbench rasterises the overlaps in one thread
+per CPU core (``rasbench.region.overlaps``, numpy releasing the GIL); the printout says
+how many cores there were.
 
 vot-toolkit: a workspace made in a temporary folder with the toolkit's own ``vot2017``
 stack (baseline: supervised_average_ar, cumulative_failures, supervised_eao_score
@@ -195,6 +197,7 @@ def main():
         if not v <= limit:
             raise SystemExit(f"numbers differ: {k} by {v:g} (limit {limit:g})")
     med_r, med_v = statistics.median(ras_times), statistics.median(vot_times)
+    print(f"cores: {os.cpu_count()}")
     print(f"rasbench evaluate_vot (no cache, every file parsed): first {ras_times[0]:.3f} s, "
           f"median of {args.repeat} {med_r:.3f} s")
     print(f"vot-toolkit 0.9.0 analysis (AR + failures + EAO):     first {vot_times[0]:.3f} s, "

@@ -25,6 +25,8 @@ vot-toolkit in the tests.
 """
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Iterable, Sequence
 
@@ -377,7 +379,7 @@ def _bounds_arrays(bounds, n):
 
 
 def overlaps(a: Regions, b: Regions, bounds=None, rule: str = "vot-matlab",
-             chunk_rows: int = 1 << 17) -> np.ndarray:
+             chunk_rows: int = 1 << 21, threads: int | None = None) -> np.ndarray:
     """Per-frame rasterised IoU of two region arrays of equal length.
 
     ``bounds``: None (unbounded), ``(right, bottom)`` for every frame or an (N, 2) array:
@@ -391,16 +393,29 @@ def overlaps(a: Regions, b: Regions, bounds=None, rule: str = "vot-matlab",
     ``vot-toolkit`` treats special frames as empty regions, as that toolkit does.
     Regions holding NaN coordinates are treated as special.
 
-    ``chunk_rows``: raster rows processed per vectorised step. Small enough that the
-    temporaries stay in the CPU cache (2**17 measured fastest, 1.6x over 2**20 on VOT2017).
+    ``chunk_rows``: raster rows processed per vectorised step; memory grows with it
+    (~290 MB peak at 2**21 on VOT2017, 1.3x faster than 2**20 at 160 MB).
+    ``threads``: frame ranges scored in parallel (default: one per CPU core, for arrays of
+    more than a few thousand frames). The result does not depend on it.
     """
     if len(a) != len(b):
         raise ValueError(f"region arrays differ in length: {len(a)} != {len(b)}")
     spec = overlap_rule(rule)
     right, bottom = _bounds_arrays(bounds, len(a))
-    if spec.engine == "c":
-        return _c_overlaps(a, b, right, bottom, spec, chunk_rows)
-    return _vot_toolkit_overlaps(a, b, right, bottom, chunk_rows)
+    engine = _c_overlaps if spec.engine == "c" else _vot_toolkit_overlaps
+    parts = min(threads if threads is not None else (os.cpu_count() or 1), len(a) // _FRAMES_PER_THREAD)
+    if parts <= 1:
+        return engine(a, b, right, bottom, spec, chunk_rows)
+    # numpy releases the GIL in the large array operations: frame ranges in threads,
+    # each with its share of the row budget so the memory stays the same
+    cuts = np.linspace(0, len(a), parts + 1).astype(int)
+    with ThreadPoolExecutor(parts) as pool:
+        pieces = pool.map(lambda s, e: engine(a[s:e], b[s:e], right[s:e], bottom[s:e], spec, chunk_rows // parts),
+                          cuts[:-1], cuts[1:])
+        return np.concatenate(list(pieces))
+
+
+_FRAMES_PER_THREAD = 2000  # below this a thread costs more than it saves
 
 
 # ----------------------------------------------------------------- scan-line machinery
@@ -736,7 +751,8 @@ def _c_overlaps(a, b, right, bottom, spec, chunk_rows):
         ax, ay = window_coords(va[todo], x0[todo], y0[todo])
         bx, by = window_coords(vb[todo], x0[todo], y0[todo])
     counts = _raster_counts((ax, ay, ca[todo]), (bx, by, cb[todo]), width[todo].astype(np.int64),
-                            height[todo].astype(np.int64), spec.nodes, chunk_rows)
+                            height[todo].astype(np.int64), spec.nodes, chunk_rows,
+                            a.kind[todo] == RECTANGLE, b.kind[todo] == RECTANGLE)
     area_a, area_b, inter = counts
     only = area_a + area_b - inter
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -744,32 +760,65 @@ def _c_overlaps(a, b, right, bottom, spec, chunk_rows):
     return out
 
 
-def _raster_counts(shape_a, shape_b, width, height, nodes, chunk_rows):
-    """(area_a, area_b, intersection) of two polygon sets rasterised in their windows."""
+def _rectangle_boxes(x, y, is_rect, width, height, nodes):
+    """Pixel boxes (x0, y0, x1, y1, clipped to the window) of the frames whose polygon is a
+    converted rectangle that the scan-line loop fills as exactly that box, and the mask of
+    those frames. After rounding its corners are axis-aligned; with both sides at least
+    one pixel apart the two vertical edges give nodes x_min and x_max on every row
+    y_min..y_max under the trax node rules. The legacy rule (half-open rows, float32
+    nodes) and degenerate rectangles stay with the scan-line loop."""
+    with np.errstate(invalid="ignore"):
+        x0, x1 = np.nanmin(x[:, :4], axis=1), np.nanmax(x[:, :4], axis=1)
+        y0, y1 = np.nanmin(y[:, :4], axis=1), np.nanmax(y[:, :4], axis=1)
+        usable = is_rect & (nodes != "legacy") & (x0 < x1) & (y0 < y1)
+    box = (np.maximum(x0, 0), np.maximum(y0, 0), np.minimum(x1, width - 1), np.minimum(y1, height - 1))
+    return usable, tuple(np.where(usable, v, 0.0) for v in box)
+
+
+def _raster_counts(shape_a, shape_b, width, height, nodes, chunk_rows, rect_a=None, rect_b=None):
+    """(area_a, area_b, intersection) of two polygon sets rasterised in their windows.
+    ``rect_a`` / ``rect_b`` mark frames whose polygon is a converted rectangle: those are
+    counted as boxes where the rule allows (see :func:`_rectangle_boxes`)."""
     n = len(width)
     area_a, area_b, inter = np.zeros(n), np.zeros(n), np.zeros(n)
     ax, ay, ca = shape_a
     bx, by, cb = shape_b
-    fast = _is_fast(ax, ay, ca, nodes) & _is_fast(bx, by, cb, nodes)
-    ra = _row_range(ay, ca, height, nodes)[1]
-    rb = _row_range(by, cb, height, nodes)[1]
-    for mode in (True, False):
-        idx = np.flatnonzero(fast == mode)
-        if len(idx) == 0:
-            continue
-        k = max(ax.shape[1], bx.shape[1])
-        for s, e in _chunks(ra[idx] + rb[idx] + 1, chunk_rows // (1 if mode else max(1, k // 2))):
-            sel = idx[s:e]
-            kk_a = max(1, int(ca[sel].max()))
-            kk_b = max(1, int(cb[sel].max()))
-            sa = _polygon_spans(ax[sel, :kk_a], ay[sel, :kk_a], ca[sel], width[sel], height[sel], nodes, mode)
-            sb = _polygon_spans(bx[sel, :kk_b], by[sel, :kk_b], cb[sel], width[sel], height[sel], nodes, mode)
-            area_a[sel], area_b[sel], inter[sel] = _span_counts(sa, sb, len(sel))
+    no_rect = np.zeros(n, bool)
+    box_a, pixels_a = _rectangle_boxes(ax, ay, no_rect if rect_a is None else rect_a, width, height, nodes)
+    box_b, pixels_b = _rectangle_boxes(bx, by, no_rect if rect_b is None else rect_b, width, height, nodes)
+    both = box_a & box_b
+    area_a[both], area_b[both], inter[both] = _box_box_counts([v[both] for v in pixels_a],
+                                                              [v[both] for v in pixels_b])
+    fast_a, fast_b = _is_fast(ax, ay, ca, nodes), _is_fast(bx, by, cb, nodes)
+    rows_a = _row_range(ay, ca, height, nodes)[1]
+    rows_b = _row_range(by, cb, height, nodes)[1]
+    k = max(ax.shape[1], bx.shape[1])
+
+    def batches(frames, fast, rows):
+        for mode in (True, False):
+            idx = np.flatnonzero(frames & (fast == mode))
+            for s, e in _chunks(rows[idx] + 1, chunk_rows // (1 if mode else max(1, k // 2))) if len(idx) else ():
+                yield mode, idx[s:e]
+
+    def spans(xs, ys, cs, sel, mode):
+        kk = max(1, int(cs[sel].max()))
+        return _polygon_spans(xs[sel, :kk], ys[sel, :kk], cs[sel], width[sel], height[sel], nodes, mode)
+
+    # one side a box, the other a polygon: only the polygon is scanned
+    for mode, sel in batches(~box_a & box_b, fast_a, rows_a):
+        area_a[sel], area_b[sel], inter[sel] = _spans_box_counts(spans(ax, ay, ca, sel, mode),
+                                                                 [v[sel] for v in pixels_b], len(sel))
+    for mode, sel in batches(box_a & ~box_b, fast_b, rows_b):
+        area_b[sel], area_a[sel], inter[sel] = _spans_box_counts(spans(bx, by, cb, sel, mode),
+                                                                 [v[sel] for v in pixels_a], len(sel))
+    for mode, sel in batches(~box_a & ~box_b, fast_a & fast_b, rows_a + rows_b):
+        area_a[sel], area_b[sel], inter[sel] = _span_counts(spans(ax, ay, ca, sel, mode),
+                                                            spans(bx, by, cb, sel, mode), len(sel))
     return area_a, area_b, inter
 
 
 # --------------------------------------------------------------------- vot-toolkit engine
-def _vot_toolkit_overlaps(a, b, right, bottom, chunk_rows):
+def _vot_toolkit_overlaps(a, b, right, bottom, spec, chunk_rows):
     """vot-toolkit 0.9 ``calculate_overlap`` (vot/region/raster.py), vectorised."""
     n = len(a)
     out = np.zeros(n)
@@ -914,17 +963,22 @@ def _box_box_counts(a, b):
 
 
 def _spans_box_counts(spans, box, n):
-    """Areas of a span set and of pixel boxes, and their intersection, per frame."""
+    """Areas of a span set and of pixel boxes, and their intersection, per frame. A frame's
+    rows are contiguous, and so are those inside its box: both sums are differences of
+    running totals (exact: integer counts far below 2**53)."""
     first, rows, lo, hi = spans
     x0, y0, x1, y1 = box
-    frame, y = _row_index(first, rows)
-    area_spans = np.bincount(frame, np.sum(np.maximum(hi - lo + 1, 0), axis=1), minlength=n)
+    offset = np.cumsum(rows) - rows
+    width_rows = np.sum(np.maximum(hi - lo + 1, 0), axis=1)
+    clipped = np.minimum(hi, np.repeat(x1, rows)[:, None]) - np.maximum(lo, np.repeat(x0, rows)[:, None]) + 1
+    inside = np.sum(np.maximum(clipped, 0), axis=1)
+    running_width = np.concatenate([[0.0], np.cumsum(width_rows)])
+    running_inside = np.concatenate([[0.0], np.cumsum(inside)])
+    area_spans = running_width[offset + rows] - running_width[offset]
+    start = offset + np.clip(y0 - first, 0, rows).astype(np.int64)
+    stop = np.maximum(offset + np.clip(y1 - first + 1, 0, rows).astype(np.int64), start)
     area_box = np.maximum(x1 - x0 + 1, 0) * np.maximum(y1 - y0 + 1, 0)
-    inside = (y >= y0[frame]) & (y <= y1[frame])
-    f = frame[inside]
-    clipped = np.minimum(hi[inside], x1[f, None]) - np.maximum(lo[inside], x0[f, None]) + 1
-    inter = np.bincount(f, np.sum(np.maximum(clipped, 0), axis=1), minlength=n)
-    return area_spans, area_box, inter
+    return area_spans, area_box, running_inside[stop] - running_inside[start]
 
 
 def _slice(start, stop, n):

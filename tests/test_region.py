@@ -370,6 +370,17 @@ def test_fast_and_general_paths_agree(monkeypatch):
         assert_same(overlaps(a, b, (119, 89), rule), fast[rule])
 
 
+def test_threads_and_chunks_do_not_change_the_result():
+    rows_a, rows_b = region_pairs(6, 2600)  # 5,200 frames: split across threads by default
+    a, b = regions_from_values(rows_a), regions_from_values(rows_b)
+    sizes = np.tile([[119, 89], [160, 120]], (len(a) // 2, 1))
+    for rule in ("official", "vot-toolkit"):
+        single = overlaps(a, b, sizes, rule, threads=1)
+        assert np.sum((single > 0) & (single < 1)) > 1000
+        assert_same(overlaps(a, b, sizes, rule, threads=3), single)
+        assert_same(overlaps(a, b, sizes, rule, threads=2, chunk_rows=5000), single)
+
+
 # ----------------------------------------------------------------------------- vot-toolkit
 @pytest.fixture(scope="module")
 def vot_region():
