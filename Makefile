@@ -16,7 +16,7 @@ ROOT_ARG := $(if $(ROOT),--root $(ROOT),)
 .PHONY: install demo test clean-results help vot2015 vot2016 vot2017
 
 help:
-	@echo "make demo   - create $(VENV), install rasbench, run trackers on the synthetic benchmark"
+	@echo "make demo   - create $(VENV), install rasbench, run identity, MIL and RASNet (bundled weights) on the synthetic benchmark"
 	@echo "make test   - run the test suite (installs first if needed)"
 	@echo "make vot2017 [TRACKER=rasnet] [ROOT=DIR] - VOT2017 baseline, real-time, unsupervised + report"
 	@echo "make vot2015 / vot2016 - the same for those stacks"
@@ -33,7 +33,8 @@ demo: install
 	$(BIN)/rasbench synth
 	$(BIN)/rasbench run synth --tracker identity --results $(RESULTS)
 	$(BIN)/rasbench run synth --tracker mil --results $(RESULTS)
-	$(BIN)/rasbench report synth --results $(RESULTS) --trackers identity,mil
+	$(BIN)/rasbench run synth --tracker rasnet --results $(RESULTS)
+	$(BIN)/rasbench report synth --results $(RESULTS) --trackers identity,mil,rasnet
 
 test: install
 	$(BIN)/python -m pytest

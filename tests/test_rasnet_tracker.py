@@ -54,6 +54,20 @@ def test_without_weights_it_refuses_and_says_where_weights_come_from(monkeypatch
     assert "rasbench train" in message and "rasbench weights convert" in message and "-p weights=" in message
 
 
+def test_the_bundled_weights_are_the_default_and_say_what_they_are():
+    if not tracker_module.DEFAULT_WEIGHTS.is_file():
+        pytest.skip("no bundled weights in this installation")
+    from rasbench_trackers.rasnet.weights import load_checkpoint
+    tracker = resolve(SPEC, {"device": "cpu"}).create()
+    assert tracker.weights_path == tracker_module.DEFAULT_WEIGHTS and tracker.name == "rasnet"
+    assert tracker_module.DEFAULT_WEIGHTS.stat().st_size <= 10 * 2 ** 20
+    _, info = load_checkpoint(tracker_module.DEFAULT_WEIGHTS)
+    assert "synthetic data only" in json.dumps(info)
+    # the ablations have no bundled weights: refused with directions, never the rasnet file
+    with pytest.raises(TrackerError, match="only 'rasnet' has bundled weights, not 'siamfc'"):
+        resolve("rasbench_trackers.rasnet:siamfc_tracker", {}).create()
+
+
 def test_unknown_parameters_are_an_error_listing_the_valid_ones():
     with pytest.raises(TrackerError, match="scale_stepp") as info:
         _random_tracker(scale_stepp=1.03)

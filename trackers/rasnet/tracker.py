@@ -110,13 +110,16 @@ def resolve_device(spec: str | torch.device) -> torch.device:
     return device
 
 
-def no_weights_message() -> str:
-    return (f"RASNet needs weights, and none were given; the bundled default {DEFAULT_WEIGHTS} is missing from "
-            f"this installation. Either train them with `rasbench train --variant rasnet ...` (see "
-            f"trackers/rasnet/weights/README.md) or initialise the backbone from SiamFC: "
-            f"`rasbench weights convert 2016-08-17.net.mat rasnet.pt --variant rasnet` (also siamfc-pytorch / "
-            f"got10k .pth files). Then run with `-p weights=rasnet.pt`. (`-p random_init=true` builds an untrained "
-            f"network, for tests and speed measurements only.)")
+def no_weights_message(variant: str = "rasnet") -> str:
+    if variant == "rasnet":
+        missing = f"the bundled default {DEFAULT_WEIGHTS} is missing from this installation"
+    else:
+        missing = f"only 'rasnet' has bundled weights, not {variant!r}"
+    return (f"RASNet ({variant}) needs weights, and none were given; {missing}. Either train them with "
+            f"`rasbench train --variant {variant} ...` (see trackers/rasnet/weights/README.md) or initialise "
+            f"the backbone from SiamFC: `rasbench weights convert 2016-08-17.net.mat {variant}.pt --variant "
+            f"{variant}` (also siamfc-pytorch / got10k .pth files). Then run with `-p weights={variant}.pt`. "
+            f"(`-p random_init=true` builds an untrained network, for tests and speed measurements only.)")
 
 
 class _StageClock:
@@ -174,8 +177,8 @@ class RASNetTracker:
                 raise TrackerError(str(exc)) from exc
         else:
             path = Path(weights).expanduser() if weights is not None else DEFAULT_WEIGHTS
-            if weights is None and not path.is_file():
-                raise TrackerError(no_weights_message())
+            if weights is None and (variant not in (None, "rasnet") or not path.is_file()):
+                raise TrackerError(no_weights_message(variant or "rasnet"))
             model, _ = load_checkpoint(path, variant)
             self.weights_path, self.weights_sha256 = path.resolve(), file_sha256(path)
         self.dtype = torch.float16 if self.half else torch.float32
