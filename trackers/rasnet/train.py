@@ -273,6 +273,7 @@ def plot_loss(path: Path, history: Sequence[dict], title: str) -> None:
     """Training (bold) and validation (thin) objective per epoch, as the paper's Fig. 5."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg  # lazy: only training needs matplotlib
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(6, 4), dpi=100)
     FigureCanvasAgg(figure)
@@ -283,6 +284,7 @@ def plot_loss(path: Path, history: Sequence[dict], title: str) -> None:
     if val:
         axes.plot(*zip(*val), "-", linewidth=1.0, label="validation")
     axes.set_xlabel("epoch")
+    axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("objective")
     axes.set_title(title)
     axes.grid(alpha=0.3)
