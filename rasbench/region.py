@@ -819,7 +819,8 @@ def _raster_counts(shape_a, shape_b, width, height, nodes, chunk_rows, rect_a=No
 
 # --------------------------------------------------------------------- vot-toolkit engine
 def _vot_toolkit_overlaps(a, b, right, bottom, spec, chunk_rows):
-    """vot-toolkit 0.9 ``calculate_overlap`` (vot/region/raster.py), vectorised."""
+    """vot-toolkit 0.9 ``calculate_overlap`` (vot/region/raster.py), vectorised. ``spec`` is
+    unused (one rule only); the signature matches :func:`_c_overlaps` for the dispatch."""
     n = len(a)
     out = np.zeros(n)
 
