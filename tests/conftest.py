@@ -71,6 +71,23 @@ def write_benchmark(path: Path, sequences: dict[str, dict], name: str = "tiny") 
     return path
 
 
+def invoke(*args):
+    """The rasbench CLI in-process, arguments as strings, exceptions raised."""
+    from click.testing import CliRunner
+
+    from rasbench.cli import main
+    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
+
+
+@pytest.fixture
+def otb(tiny_otb, tmp_path):
+    """``tiny_otb`` with OPE and TRE results of the report tests' trackers: (bench, root, results)."""
+    from report_fixtures import run_otb_trackers
+
+    bench, root = tiny_otb
+    return bench, root, run_otb_trackers(bench, root, tmp_path / "res", ("ope", "tre"))
+
+
 @pytest.fixture
 def tiny_otb(tmp_path):
     """Two short sequences in OTB layout and their benchmark definition.

@@ -1,4 +1,6 @@
 """Small trackers with known behaviour, importable as ``fake_trackers:Name`` in tests."""
+import time
+
 import numpy as np
 
 
@@ -167,8 +169,6 @@ class Sleeper:
         self.box = np.asarray(box, float)
 
     def update(self, image):
-        import time
-
         time.sleep(self.seconds)
         return self.box
 
@@ -199,8 +199,6 @@ class Hang:
         self.box, self.count, self.armed = np.asarray(box, float), 0, image.shape[0] == self.height
 
     def update(self, image):
-        import time
-
         self.count += 1
         while self.armed and self.count == self.at:
             time.sleep(1)
@@ -260,20 +258,10 @@ class EnvProbe:
         return self.box
 
 
-class Slow:
+class Slow(Sleeper):
     """The identity tracker at ``seconds`` per frame (for kill-and-resume tests)."""
 
     name = "slow"
-    deterministic = True
 
     def __init__(self, seconds=0.01):
-        self.seconds = seconds
-
-    def init(self, image, box):
-        self.box = np.asarray(box, float)
-
-    def update(self, image):
-        import time
-
-        time.sleep(self.seconds)
-        return self.box
+        super().__init__(seconds)

@@ -3,11 +3,8 @@ import json
 
 from click.testing import CliRunner
 
+from conftest import invoke
 from rasbench.cli import main
-
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_help_is_useful():
@@ -84,7 +81,7 @@ def test_trackers_and_conventions_lists():
 
 
 def test_datasets_reports_what_is_found_and_missing(tmp_path, monkeypatch):
-    from conftest import moving_boxes, write_otb_sequence
+    from conftest import invoke, moving_boxes, write_otb_sequence
 
     root = tmp_path / "OTB100"
     write_otb_sequence(root, "Couple", moving_boxes(140))

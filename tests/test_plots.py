@@ -11,20 +11,13 @@ from PIL import Image
 
 from rasbench import plots
 from rasbench.publish import PublishedNumber
-from report_fixtures import many_trackers, otb_report, run_otb_trackers, run_vot_trackers, tiny_vot, vot_reports
+from report_fixtures import many_trackers, otb_report, run_vot_trackers, tiny_vot, vot_reports
 
 REPO = Path(__file__).resolve().parents[1]
 
 
 def _pub(tracker, metric, value, experiment="ope", verified=True):
     return PublishedNumber(tracker, "tiny", experiment, metric, value, "a paper", "secondary", verified=verified)
-
-
-@pytest.fixture
-def otb(tiny_otb, tmp_path):
-    bench, root = tiny_otb
-    folder = run_otb_trackers(bench, root, tmp_path / "res", ("ope", "tre"))
-    return bench, root, folder
 
 
 def test_otb_plot_set_has_overall_attribute_and_ranking_plots(otb, tmp_path):

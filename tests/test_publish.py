@@ -12,28 +12,19 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 
+from conftest import invoke
 from rasbench.benchmarks import load_benchmark
 from rasbench.cli import main
 from rasbench.publish import (CACHE_FILE, PublishedNumber, ReportRequest, build_report, latex_attribute_table,
                              latex_table, load_published, select_published)
 from rasbench.report import to_dict
 from rasbench.vot_report import to_dict as vot_to_dict
-from report_fixtures import otb_report, run_otb_trackers, run_vot_trackers, tiny_vot, vot_reports
+from report_fixtures import otb_report, run_vot_trackers, tiny_vot, vot_reports
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PDFLATEX = shutil.which("pdflatex")
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-@pytest.fixture
-def otb(tiny_otb, tmp_path):
-    bench, root = tiny_otb
-    return bench, root, run_otb_trackers(bench, root, tmp_path / "res", ("ope", "tre"))
 
 
 @pytest.fixture

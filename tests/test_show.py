@@ -8,21 +8,12 @@ import pytest
 from click.testing import CliRunner
 from PIL import Image
 
+from conftest import invoke
 from rasbench.cli import main
 from rasbench.datasets import open_dataset
 from rasbench.results import find_tracker_dirs
 from rasbench.show import FAILURE_COLOR, GT_COLOR, TRACKER_COLORS, load_tracks, show_sequence
-from report_fixtures import run_otb_trackers, run_vot_trackers, tiny_vot
-
-
-def invoke(*args):
-    return CliRunner().invoke(main, [str(a) for a in args], catch_exceptions=False)
-
-
-@pytest.fixture
-def otb(tiny_otb, tmp_path):
-    bench, root = tiny_otb
-    return bench, root, run_otb_trackers(bench, root, tmp_path / "res", ("ope", "tre"))
+from report_fixtures import run_vot_trackers, tiny_vot
 
 
 def _has_color(image_bgr, color, tolerance=40) -> bool:

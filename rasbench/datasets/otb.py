@@ -8,7 +8,6 @@ All three sources give the same :class:`Sequence` objects; the annotation-only o
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from ..benchmarks import SequenceSpec
 from ..errors import DatasetError
 from .images import numbered_images
 from .sequence import Dataset, Sequence, gather
-from .textio import read_rows
+from .textio import read_pysot_json, read_rows
 
 OTB_ORIGIN = 1  # OTB ground truth is in MATLAB (1-based) pixel coordinates
 IMAGE_FOLDERS = ("img", "imgs", "jpg")
@@ -117,10 +116,7 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec]) 
     image names, so that sequence simply starts later.
     """
     json_path = Path(json_path)
-    try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read pysot dataset JSON: {exc}", json_path) from None
+    data = read_pysot_json(json_path)
     root = json_path.parent
     sequences, missing = [], {}
     for spec in specs.values():

@@ -6,6 +6,7 @@ skipping it would shift every later frame by one.
 """
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,14 @@ def read_text(path: Path, what: str) -> str:
         raise DatasetError(f"{what} file is not text ({exc.reason} at byte {exc.start})", path) from None
     except OSError as exc:
         raise DatasetError(f"cannot read {what} file: {exc.strerror}", path) from None
+
+
+def read_pysot_json(path: Path) -> dict:
+    """A pysot dataset JSON (``OTB100.json``, ``VOT2018.json``): {sequence: entry}."""
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot read pysot dataset JSON: {exc}", path) from None
 
 
 def parse_rows(text: str, columns: int | None, path, what: str = "box") -> np.ndarray:

@@ -9,7 +9,6 @@ the sequence folder itself (VOT2013-2016 bundles) or in ``color/`` (VOT2017+,
 """
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +18,7 @@ from ..errors import DatasetError
 from ..region import Regions, parse_regions, regions_from_values
 from .images import numbered_images
 from .sequence import Dataset, Sequence, gather
-from .textio import read_text
+from .textio import read_pysot_json, read_text
 
 VOT_ORIGIN = 0
 IMAGE_FOLDERS = ("color", ".")
@@ -109,10 +108,7 @@ def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], tag_names
 def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], tag_names=()) -> Dataset:
     """pysot's ``VOT2018.json`` (and its VOT2016/2019 siblings): regions, tags, image sizes."""
     json_path = Path(json_path)
-    try:
-        data = json.loads(json_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read pysot dataset JSON: {exc}", json_path) from None
+    data = read_pysot_json(json_path)
     root = json_path.parent
     sequences, missing = [], {}
     for spec in specs.values():
