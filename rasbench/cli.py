@@ -451,6 +451,25 @@ def weights_convert(src, dst, variant, source_format, seed):
     click.echo(f"wrote {dst}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
 
 
+@weights.command("download")
+@click.argument("name")
+@click.option("--url", help="A mirror of the same file (it must have the official file's git blob id).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
+def weights_download(name, url, quiet):
+    """Fetch official weights, verify them and convert them for their tracker.
+
+    \b
+    NAME is siamfc-3s: SiamFC's 2016-08-17.net.mat from the SiamFC project page, checked
+    by its git blob id, converted to <cache>/weights/siamfc-3s.pt (cache: $RASBENCH_CACHE
+    or ~/.cache/rasbench), which `rasbench run ... -t siamfc-3s` then uses.
+    """
+    from rasbench_trackers.rasnet.weights import download_official
+
+    info = download_official(name, url=url, progress=not quiet)
+    click.echo(f"{name}: {info['source']} (git blob {info['git_blob_id']})\n  converted: {info['checkpoint']}\n"
+               f"  `rasbench run BENCHMARK -t {name}` uses it from now on")
+
+
 @weights.command("pack")
 @click.argument("src", type=click.Path(exists=True, path_type=Path))
 @click.argument("dst", type=click.Path(path_type=Path))
@@ -500,7 +519,10 @@ def weights_info(path):
 @click.option("--color-jitter", type=float, default=0.1, show_default=True)
 @click.option("--gray", type=float, default=0.0, show_default=True, help="Share of pairs turned grey.")
 @click.option("--init", "init_from", type=click.Path(exists=True, path_type=Path),
-              help="Start from a checkpoint (e.g. a converted SiamFC backbone).")
+              help="Start from a checkpoint of the variant, or from SiamFC weights (2016-08-17.net.mat, a "
+                   "siamfc-pytorch .pth): their backbone, the rest initialised.")
+@click.option("--freeze-backbone", is_flag=True, help="With --init: train only the attentions and the bias "
+              "(default: end to end, as the paper).")
 @click.option("--device", default="auto", show_default=True)
 @click.option("--amp", type=click.Choice(["auto", "off", "bf16", "fp16"]), default="auto", show_default=True)
 @click.option("--workers", default="auto", show_default=True, help="Data-loader workers.")
@@ -510,9 +532,9 @@ def weights_info(path):
 @click.option("--stop-after", type=int, help="Stop after N more epochs (continue later with --resume).")
 @click.option("--quiet", "-q", is_flag=True)
 def train(variant, data, val_data, out, epochs, pairs_per_epoch, val_pairs, val_fraction, batch_size, lr, momentum,
-          weight_decay, sigma, omega_norm, max_gap, stretch, translate, color_jitter, gray, init_from, device, amp,
-          workers, seed, resume, keep_checkpoints, stop_after, quiet):
-    """Train RASNet (or an ablation) from scratch: SGD, logistic loss with temporal weighting."""
+          weight_decay, sigma, omega_norm, max_gap, stretch, translate, color_jitter, gray, init_from, freeze_backbone,
+          device, amp, workers, seed, resume, keep_checkpoints, stop_after, quiet):
+    """Train RASNet (or an ablation): SGD, logistic loss with temporal weighting; from scratch or --init."""
     from rasbench_trackers.rasnet.train import train as run_training
 
     logging.getLogger("rasbench").setLevel(logging.INFO)
@@ -520,7 +542,8 @@ def train(variant, data, val_data, out, epochs, pairs_per_epoch, val_pairs, val_
                          lr=tuple(lr), momentum=momentum, weight_decay=weight_decay, sigma=sigma,
                          omega_norm=omega_norm, max_gap=max_gap, val_data=list(val_data) or None,
                          val_pairs=val_pairs, val_fraction=val_fraction, stretch=stretch, translate=translate,
-                         color_jitter=color_jitter, gray=gray, init_from=init_from, device=device, amp=amp,
+                         color_jitter=color_jitter, gray=gray, init_from=init_from,
+                         freeze_backbone=freeze_backbone, device=device, amp=amp,
                          workers=workers, seed=seed, resume=resume, progress=not quiet,
                          keep_checkpoints=keep_checkpoints, stop_after=stop_after)
     click.echo(f"checkpoint: {final}")

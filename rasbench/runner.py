@@ -36,10 +36,11 @@ from .errors import ConfigError, ResultsError, TrackerError
 from .metrics.vot import vot_convention
 from .protocols.otb import Run, plan_runs
 from .protocols.vot import VOTRun, run_realtime, run_supervised, run_unsupervised
-from .region import RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes, overlaps, parse_regions
+from .region import (POLYGON, RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes, overlaps,
+                     parse_regions)
 from .registry import TrackerSpec, resolve
 from .results import ResultStore
-from .tracker import as_prediction, box_problem, is_deterministic, wants_paths
+from .tracker import as_prediction, box_problem, is_deterministic, takes_polygon, wants_paths
 
 log = logging.getLogger("rasbench")
 
@@ -225,14 +226,19 @@ def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, conventi
         raise ResultsError(f"{seq.name}: image size unknown, cannot bound overlaps")
     bounds = (seq.image_size[0] + conv.failure_bounds_pad, seq.image_size[1] + conv.failure_bounds_pad)
     init_boxes = bounding_boxes(gt) if conv.init_box == "bounding" else area_preserving_boxes(gt, "pysot")
+    polygon_init = takes_polygon(tracker)  # the tracker turns the polygon into its box itself
     threshold = float(options.get("failure_overlap", 0))
     read = FrameReader(seq, wants_paths(tracker))
 
     def initialize(row):
         image = read(row)
         try:
+            if polygon_init:  # the region as annotated: a polygon, or a rectangle [x, y, w, h]
+                region = gt.coords[row, :2 * gt.points[row] if gt.kind[row] == POLYGON else 4].copy()
+            else:
+                region = init_boxes[row].copy()
             t0 = time.perf_counter()
-            tracker.init(image, init_boxes[row].copy())
+            tracker.init(image, region)
             seconds = time.perf_counter() - t0
         except Exception as exc:
             raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, row + 1) from exc

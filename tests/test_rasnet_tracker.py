@@ -170,7 +170,7 @@ def _post_tracker(**hyper):
 
 
 def _respond(tracker, maps):
-    tracker.model.xcorr = lambda kernel, features: torch.as_tensor(maps, dtype=torch.float32).unsqueeze(1)
+    tracker.respond = lambda features: torch.as_tensor(maps, dtype=torch.float32).unsqueeze(1)
 
 
 def test_peak_moves_the_centre_by_the_expected_frame_pixels():
