@@ -68,9 +68,9 @@ def compare(args) -> None:
     print(f"{'target':10s} {'official AUC':>12s} " + " ".join(f"{n + ' AUC':>22s} {'IoU to official':>16s}"
                                                          for n in folders))
     for seq in args.targets:
-        cells = []
-        for name, folder in folders.items():
-            cells.append(f"{auc[name][seq]:22.3f} {mean_iou(read_boxes(folder / f'{seq}.txt'), official_boxes(args.official, seq)):16.3f}")
+        official = official_boxes(args.official, seq)
+        cells = [f"{auc[name][seq]:22.3f} {mean_iou(read_boxes(folder / f'{seq}.txt'), official):16.3f}"
+                 for name, folder in folders.items()]
         print(f"{seq:10s} {auc['official'][seq]:12.3f} " + " ".join(cells))
     print(f"{'all six':10s} {report.trackers['official'].overall.success_auc:12.3f} "
           + " ".join(f"{report.trackers[n].overall.success_auc:22.3f} {'':16s}" for n in folders))

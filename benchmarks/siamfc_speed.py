@@ -41,7 +41,8 @@ STAGES = ("crop", "backbone", "head", "post")
 
 def load_package(folder: Path, name: str):
     """Import ``folder`` (a copy of trackers/rasnet) as the package ``name``."""
-    spec = importlib.util.spec_from_file_location(name, folder / "__init__.py", submodule_search_locations=[str(folder)])
+    spec = importlib.util.spec_from_file_location(name, folder / "__init__.py",
+                                                  submodule_search_locations=[str(folder)])
     module = importlib.util.module_from_spec(spec)
     sys.modules[name] = module
     spec.loader.exec_module(module)

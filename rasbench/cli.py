@@ -532,8 +532,8 @@ def weights_info(path):
 @click.option("--stop-after", type=int, help="Stop after N more epochs (continue later with --resume).")
 @click.option("--quiet", "-q", is_flag=True)
 def train(variant, data, val_data, out, epochs, pairs_per_epoch, val_pairs, val_fraction, batch_size, lr, momentum,
-          weight_decay, sigma, omega_norm, max_gap, stretch, translate, color_jitter, gray, init_from, freeze_backbone,
-          device, amp, workers, seed, resume, keep_checkpoints, stop_after, quiet):
+          weight_decay, sigma, omega_norm, max_gap, stretch, translate, color_jitter, gray, init_from,
+          freeze_backbone, device, amp, workers, seed, resume, keep_checkpoints, stop_after, quiet):
     """Train RASNet (or an ablation): SGD, logistic loss with temporal weighting; from scratch or --init."""
     from rasbench_trackers.rasnet.train import train as run_training
 
