@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -36,7 +35,7 @@ from rasbench.datasets import open_dataset
 from rasbench.metrics.otb import overlap
 from rasbench.report import evaluate
 from rasbench.results import read_boxes
-from rasbench_trackers.rasnet import RASNetTracker
+from rasbench_trackers.rasnet import RASNetTracker, siamfc
 
 TARGETS = ("Couple", "Crossing", "Dog1", "Football1", "Jogging-1", "Jogging-2")
 CONFIGS = {  # label -> tracker parameters on top of preset=siamfc-3s
@@ -110,49 +109,102 @@ def set_state(tracker: RASNetTracker, box: np.ndarray, first: np.ndarray) -> Non
     tracker.search_side = tracker.initial_search_side * factor
 
 
-def run_target(tracker_for, seq, official: np.ndarray, steps: int) -> tuple[float, float, int]:
-    """(mean IoU of a free run to the official boxes, one-step agreement, frames)."""
-    frames = [seq.frame(k) for k in range(len(seq))]
-    first = seq.to_tracker(seq.groundtruth[0])
-    tracker = tracker_for()
+def one_steps(tracker: RASNetTracker, frames, seq, official: np.ndarray, steps: int) -> np.ndarray:
+    """Boxes (native coordinates) of ``steps`` single steps, each from the official state of the frame before."""
+    first = seq.to_tracker(official[0])
     tracker.init(frames[0], first)
-    boxes = [seq.groundtruth[0]]
-    for frame in frames[1:]:
-        boxes.append(seq.from_tracker(tracker.update(frame)["box"]))
-    free = mean_iou(np.array(boxes), official)
-    agree = 0
-    count = min(steps, len(seq) - 1)
-    tracker.init(frames[0], first)
-    for k in range(1, count + 1):
+    boxes = []
+    for k in range(1, steps + 1):
         set_state(tracker, seq.to_tracker(official[k - 1]), first)
-        box = seq.from_tracker(tracker.update(frames[k])["box"])
-        agree += bool(np.all(np.abs(box - official[k]) < 1.5e-3))
-    return free, agree / count, len(seq)
+        boxes.append(seq.from_tracker(tracker.update(frames[k])["box"]))
+    return np.array(boxes)
+
+
+def step_moves(boxes: np.ndarray, previous: np.ndarray, scale_lr: float, scale_step: float) -> tuple:
+    """(centre displacement in SiamFC's upsampled-response pixels (N, 2), scale choice (N,) in -1, 0, 1).
+
+    The unit is ``8/16 * round(s_x)/255`` frame pixels, with ``s_x`` the search side of the
+    state at ``previous`` (it scales with the box width); the scale choice is read from the
+    width ratio, ``1 + lr (q - 1)`` with ``q`` one of ``scale_step ** (-1, 0, 1)``.
+    """
+    first = previous[0]
+    context = 0.5 * (first[2] + first[3])
+    initial_side = np.sqrt((first[2] + context) * (first[3] + context)) * 255 / 127
+    sides = np.array([siamfc.matlab_round(initial_side * w / first[2]) for w in previous[:, 2]])
+    unit = 0.5 * sides / 255
+    moves = ((boxes[:, :2] + boxes[:, 2:] / 2) - (previous[:, :2] + previous[:, 2:] / 2)) / unit[:, None]
+    q = 1 + (boxes[:, 2] / previous[:, 2] - 1) / scale_lr
+    choice = np.argmin(np.abs(q[:, None] - scale_step ** np.array([-1.0, 0.0, 1.0])), axis=1) - 1
+    return moves, choice
 
 
 def ablate(args) -> None:
     torch.set_num_threads(args.threads)
     bench = load_benchmark("otb2015")
     dataset = open_dataset(bench, root=args.root, images=True, sequences=list(args.targets))
-    configs = {label: CONFIGS[label] for label in args.configs}
     started = time.perf_counter()
-    print(f"torch {torch.__version__}, {args.threads} threads, load {os.getloadavg()[0]:.1f}; "
-          f"one-step agreement over the first {args.steps} steps of each target")
-    header = f"{'configuration':20s} " + " ".join(f"{t:>17s}" for t in args.targets) + f" {'mean':>11s}"
-    print("cells: free-run mean IoU to official / one-step agreement")
-    print(header)
-    for label, params in configs.items():
-        cells, ious, agreements = [], [], []
+    print(f"torch {torch.__version__}, {args.threads} threads, load {os.getloadavg()[0]:.1f}; one step per frame "
+          f"over the first {args.steps} frames of each target, from the official state of the frame before")
+    hp = make_tracker(args.weights, {}).hyper
+    official, frames, base, rows = {}, {}, {}, []
+    for name in args.targets:
+        seq = dataset[name]
+        official[name] = official_boxes(args.official, name)
+        frames[name] = [seq.frame(k) for k in range(min(args.steps, len(seq) - 1) + 1)]
+    for label in args.configs:
+        params = CONFIGS[label]
+        steps, free = {}, {}
         for name in args.targets:
-            seq = dataset[name]
-            free, agree, _ = run_target(lambda: make_tracker(args.weights, params), seq,
-                                        official_boxes(args.official, name), args.steps)
-            cells.append(f"{free:8.3f} / {agree:6.3f}")
-            ious.append(free)
-            agreements.append(agree)
-        print(f"{label:20s} " + " ".join(f"{c:>17s}" for c in cells)
-              + f" {statistics.mean(ious):.3f}/{statistics.mean(agreements):.3f}", flush=True)
+            seq, boxes = dataset[name], official[name]
+            if args.steps:
+                steps[name] = one_steps(make_tracker(args.weights, params), frames[name], seq, boxes,
+                                        len(frames[name]) - 1)
+            if args.free:
+                free[name] = mean_iou(free_run(make_tracker(args.weights, params), seq), boxes)
+        if label == "siamfc-3s":
+            base = steps
+        rows.append((label, steps, free))
+        print(f"  {label} done ({time.perf_counter() - started:.0f} s)", flush=True)
+
+    def stats(boxes_by_target, against) -> tuple[float, ...]:
+        ours, theirs = [], []
+        for name in args.targets:
+            n = len(boxes_by_target[name])
+            previous = official[name][:n]
+            ours.append(step_moves(boxes_by_target[name], previous, hp.scale_lr, hp.scale_step))
+            theirs.append(step_moves(against[name], previous, hp.scale_lr, hp.scale_step))
+        moves = np.concatenate([m for m, _ in ours]) - np.concatenate([m for m, _ in theirs])
+        same_scale = np.concatenate([c for _, c in ours]) == np.concatenate([c for _, c in theirs])
+        exact = np.concatenate([np.all(np.abs(boxes_by_target[t] - against[t]) < 1.5e-3, axis=1)
+                                for t in args.targets])
+        return (exact.mean(), same_scale.mean(), np.all(np.abs(moves) < 0.5, axis=1).mean(),
+                np.hypot(*moves.T).mean(), *moves.mean(axis=0))
+
+    official_steps = {name: official[name][1:len(frames[name])] for name in args.targets}
+    if args.steps:
+        print("\none step from the official state, all targets together (moves in upsampled-response pixels)")
+        print(f"{'configuration':20s} {'compared with':14s} {'same box':>8s} {'same scale':>10s} "
+              f"{'same move':>9s} {'mean |d|':>8s} {'mean dx':>8s} {'mean dy':>8s}")
+        for label, steps, _ in rows:
+            against = {"official": official_steps}
+            if label.startswith("int8 noise"):
+                against["siamfc-3s"] = base
+            for what, boxes in against.items():
+                exact, scale, move, error, dx, dy = stats(steps, boxes)
+                print(f"{label:20s} {what:14s} {exact:8.3f} {scale:10.3f} {move:9.3f} {error:8.2f} {dx:+8.2f} {dy:+8.2f}")
+    if args.free:
+        print("\nfree run: mean IoU to the official boxes (all frames)")
+        print(f"{'configuration':20s} " + " ".join(f"{t:>9s}" for t in args.targets))
+        for label, _, free in rows:
+            print(f"{label:20s} " + " ".join(f"{free[t]:9.3f}" for t in args.targets))
     print(f"({time.perf_counter() - started:.0f} s, load {os.getloadavg()[0]:.1f})")
+
+
+def free_run(tracker: RASNetTracker, seq) -> np.ndarray:
+    """The tracker's boxes (native coordinates) over the whole sequence, from the ground truth of frame 1."""
+    tracker.init(seq.frame(0), seq.to_tracker(seq.groundtruth[0]))
+    boxes = [seq.groundtruth[0]] + [seq.from_tracker(tracker.update(seq.frame(k))["box"]) for k in range(1, len(seq))]
+    return np.array(boxes)
 
 
 def main() -> None:
@@ -166,6 +218,7 @@ def main() -> None:
     sub.choices["compare"].add_argument("results", nargs="+", help="result folders (<Seq>.txt files)")
     sub.choices["ablate"].add_argument("--weights", type=Path, required=True)
     sub.choices["ablate"].add_argument("--steps", type=int, default=300, help="one-step comparisons per target")
+    sub.choices["ablate"].add_argument("--free", action="store_true", help="also free runs over whole targets")
     sub.choices["ablate"].add_argument("--configs", type=lambda s: s.split(","), default=list(CONFIGS))
     sub.choices["ablate"].add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
