@@ -191,7 +191,8 @@ def ablate(args) -> None:
                 against["siamfc-3s"] = base
             for what, boxes in against.items():
                 exact, scale, move, error, dx, dy = stats(steps, boxes)
-                print(f"{label:20s} {what:14s} {exact:8.3f} {scale:10.3f} {move:9.3f} {error:8.2f} {dx:+8.2f} {dy:+8.2f}")
+                print(f"{label:20s} {what:14s} {exact:8.3f} {scale:10.3f} {move:9.3f} {error:8.2f} "
+                      f"{dx:+8.2f} {dy:+8.2f}")
     if args.free:
         print("\nfree run: mean IoU to the official boxes (all frames)")
         print(f"{'configuration':20s} " + " ".join(f"{t:>9s}" for t in args.targets))
