@@ -1367,7 +1367,9 @@ class _TraxProcess:
         message = self.receive(deadline, expecting)
         elapsed = time.perf_counter() - start
         extra = self._unrequested()
-        if extra and message.type != "quit":
+        if [m.type for m in extra] == ["quit"]:  # a good answer, then the end: the next request reports it
+            self._messages.extend(extra)
+        elif extra and message.type != "quit":
             raise _SessionFailure(f"answered {what} with {_listing([message] + extra)} (protocol error: one answer "
                                   "per request)")
         return message, elapsed

@@ -537,7 +537,7 @@ def test_libtrax_cannot_read_non_ascii(frames):
     _reference_client()
     declaration = TraxDeclaration("ref", "trax", f"{RAW.split()[0]} {FIXTURES / 'ref_tracker.py'}")
     tracker = TraxTracker(declaration, timeout=20, arg_note="caf\u00e9")
-    with pytest.raises(TrackerError, match="quit .reason: Exception when waiting for command: Protocol error"):
+    with pytest.raises(TrackerError, match="quit .*reason: Exception when waiting for command: Protocol error"):
         tracker.init(frames[0], [1, 2, 3, 4])  # libtrax cut the frame message at the 'é' ...
         tracker.update(frames[1])  # ... and took the rest for a broken message
 
@@ -703,7 +703,7 @@ def test_every_message_out_of_turn_fails_the_session(mode, fail_at, expected, tm
     with pytest.raises(TrackerError) as info:
         tracker.init(str(alpha / "1.jpg"), [1, 2, 3, 4])
         for k in range(2, 5):
-            time.sleep(0.5 if mode in ("stray", "idle-quit") else 0)  # what is unasked comes 0.3 s after an answer
+            time.sleep(0.5 if mode == "stray" else 0)  # the unasked state comes 0.3 s after an answer
             tracker.update(str(alpha / f"{k}.jpg"))
     assert expected in str(info.value)
     assert tracker._holder.process is None

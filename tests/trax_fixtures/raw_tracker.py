@@ -15,7 +15,7 @@ printing junk lines to stdout and stderr that a client must ignore. On frame FAI
 * ``stray``: answers, then sends another state 0.3 s later, unasked;
 * ``hello``: answers with a hello instead of a state;
 * ``mask``: answers with the mask region given as a third argument;
-* ``idle-quit``: answers, then sends quit 0.3 s later, unasked, and exits.
+* ``idle-quit``: answers and, in the same write, quits; then exits.
 
 ``startup-crash`` exits before its hello, ``startup-hang`` never says hello,
 ``two-hellos`` says hello twice.
@@ -88,9 +88,7 @@ for line in sys.stdin:
             send(f'@@TRAX:state "{MASK}"')
             continue
         if MODE == "idle-quit":
-            send(f'@@TRAX:state "{box}"')
-            time.sleep(0.3)
-            send('@@TRAX:quit "trax.reason=tired"')
+            send(f'@@TRAX:state "{box}"\n@@TRAX:quit "trax.reason=tired"')  # one write: they arrive together
             sys.exit(0)
         if MODE == "stray":
             send(f'@@TRAX:state "{box}"')
