@@ -8,6 +8,8 @@ and the three archive layouts (folder at the top, nested one level deeper, files
 from __future__ import annotations
 
 import hashlib
+import io
+import zipfile
 import time
 from pathlib import Path
 
@@ -634,3 +636,24 @@ def test_cli_download_options_reach_the_downloader(tmp_path, monkeypatch):
     given = calls.pop()
     assert (given["timeout"], given["min_rate"], given["deadline"], given["unpack"]) == \
         (2.5, 0.0, 600.0, UnpackLimits(max_ratio=7.0, max_bytes=3 << 29))
+
+
+@pytest.mark.parametrize("archive", ["sequences/bag.zip", "bag/color.zip"])
+def test_vot_archives_are_extracted_as_safely_as_otb_ones(tmp_path, archive):
+    import json
+
+    files = vot_server_files()
+    with zipfile.ZipFile(io.BytesIO(files[archive])) as original:
+        members = {name: original.read(name) for name in original.namelist()}
+    files[archive] = zip_with_symlink({**members, "../../../evil.txt": b"owned"}, "link", "/etc/passwd")
+    description = json.loads(files["description.json"])
+    entry = next(e for e in description["sequences"] if e["name"] == "bag")
+    item = entry["annotations"] if archive.startswith("sequences/") else entry["channels"]["color"]
+    item["checksum"] = hashlib.md5(files[archive]).hexdigest()
+    files["description.json"] = json.dumps(description).encode()
+    with ArchiveServer(files) as server:
+        report = download_benchmark(vot_benchmark(tmp_path, server), tmp_path / "vot", progress=False, backoff=0.0)
+    assert report.downloaded == ["ants"] and "unsafe member '../../../evil.txt'" in report.failed["bag"]
+    assert not list(tmp_path.rglob("evil.txt")) and not (tmp_path / "vot" / "bag").exists()
+    kept = [p.name for p in (tmp_path / "vot" / PARTIAL_DIR).glob("*")]  # the bad archive is gone, a good one stays
+    assert kept == ([] if archive.startswith("sequences/") else ["bag.annotations.zip"])
