@@ -39,7 +39,7 @@ import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from tqdm import tqdm
 
