@@ -272,7 +272,7 @@ def safe_extract(path: Path, dest: Path, limits: UnpackLimits = UnpackLimits()) 
                         while chunk := member.read(CHUNK_SIZE):
                             written += len(chunk)
                             if written > budget:
-                                raise DownloadError(_too_big(f"unpacks to more than {budget} bytes", budget,
+                                raise DownloadError(_too_big("unpacks to more bytes than it declares", budget,
                                                              limits), path)
                             out.write(chunk)
                 except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
@@ -282,8 +282,9 @@ def safe_extract(path: Path, dest: Path, limits: UnpackLimits = UnpackLimits()) 
 
 
 def _too_big(what: str, budget: int, limits: UnpackLimits) -> str:
-    return (f"refused as a possible zip bomb: it {what}, more than the limit of {budget} ({limits.max_ratio:g} x "
-            f"its size, at most {limits.max_bytes}; raise --max-unpack-ratio / --max-unpacked if it is genuine)")
+    return (f"refused as a possible zip bomb: it {what}, more than the limit of {budget} bytes "
+            f"({limits.max_ratio:g} x its size, at most {limits.max_bytes}; raise --max-unpack-ratio / "
+            "--max-unpacked if it is genuine)")
 
 
 def _member_parts(info: zipfile.ZipInfo, archive: Path) -> tuple[str, ...]:
