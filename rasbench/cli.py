@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
 import sys
 from pathlib import Path
 
 import click
 
 from . import __version__
-from .errors import RasbenchError
+from .errors import ConfigError, RasbenchError
 
 DEFAULT_RESULTS = "results"
 
@@ -36,6 +38,37 @@ def _parse_params(pairs) -> dict:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
         params[key.strip()] = yaml.safe_load(value)
     return params
+
+
+def _number(minimum: float, *, inclusive: bool = False):
+    """An option callback: a finite number above ``minimum`` (or equal, ``inclusive``); None stays None.
+
+    Raises ConfigError, so a bad value is one ``error:`` line and exit 2 like every other bad input.
+    """
+    def check(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and (number >= minimum if inclusive else number > minimum)):
+            bound = f"{'at least' if inclusive else 'more than'} {minimum:g}"
+            raise ConfigError(f"{param.opts[0]} must be a number {bound}, got {value!r}")
+        return number
+    return check
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d*)?)\s*([KMGT]?)(?:i?B)?", re.IGNORECASE)
+
+
+def _byte_size(ctx, param, value):
+    """``4G``, ``500M``, ``1048576``: a positive size in bytes (K, M, G, T are powers of 1024)."""
+    match = _SIZE.fullmatch(str(value).strip())
+    size = float(match.group(1)) * 1024 ** " KMGT".index(match.group(2).upper() or " ") if match else 0
+    if not size >= 1:
+        raise ConfigError(f"{param.opts[0]} must be a size such as 4G, 500M or 1048576 (bytes), got {value!r}")
+    return int(size)
 
 
 class _Group(click.Group):
@@ -371,14 +404,35 @@ def datasets(root):
 @click.option("--url", "url_template", help="A mirror: OTB archive URL template with {folder}; VOT: the "
               "description.json URL.")
 @click.option("--sequences", "-s", multiple=True, help="Only these sequences.")
+@click.option("--timeout", default="60", show_default=True, callback=_number(0), metavar="SECONDS",
+              help="Seconds to wait for a connection and for each read.")
+@click.option("--min-rate", default="1024", show_default=True, callback=_number(0, inclusive=True),
+              metavar="BYTES/S", help="Abandon (and retry, resuming) a transfer slower than this over 30 s; 0: off.")
+@click.option("--deadline", callback=_number(0), metavar="SECONDS",
+              help="Give up on a file not fetched within this time, retries included (default: none); the next "
+                   "run resumes it.")
+@click.option("--max-unpacked", default="4G", show_default=True, callback=_byte_size, metavar="SIZE",
+              envvar="RASBENCH_MAX_UNPACKED", show_envvar=True,
+              help="Most bytes one archive may be, and unpack to (zip bombs are refused).")
+@click.option("--max-unpack-ratio", default="100", show_default=True, callback=_number(0), metavar="N",
+              envvar="RASBENCH_MAX_UNPACK_RATIO", show_envvar=True,
+              help="An archive may unpack to at most N times its own size.")
 @click.option("--quiet", "-q", is_flag=True)
-def download(benchmark, root, url_template, sequences, quiet):
-    """Download BENCHMARK's official archives into --root (resumes, verifies, skips complete ones)."""
+def download(benchmark, root, url_template, sequences, timeout, min_rate, deadline, max_unpacked,
+             max_unpack_ratio, quiet):
+    """Download BENCHMARK's official archives into --root (resumes, verifies, skips complete ones).
+
+    Names the server sends (channels, file names in archives) must be plain file names, and
+    archives and transfers are bounded by the options below; what breaks a rule fails its
+    sequence with the reason, and the exit code is 1.
+    """
     from .benchmarks import load_benchmark
-    from .datasets.download import download_benchmark
+    from .datasets.download import UnpackLimits, download_benchmark
 
     bench = load_benchmark(benchmark)
     rep = download_benchmark(bench, root, url_template=url_template, sequences=_split(sequences) or None,
+                             timeout=timeout, min_rate=min_rate, deadline=deadline,
+                             unpack=UnpackLimits(max_ratio=max_unpack_ratio, max_bytes=max_unpacked),
                              progress=not quiet)
     click.echo(rep.summary())
     sys.exit(0 if rep.ok else 1)

@@ -35,6 +35,12 @@ reads any byte >= 0x80 as the end of its input, so a non-ASCII frame path or pro
 breaks a session with a libtrax tracker or with the VOT toolkit as client: keep data in
 ASCII paths.
 
+Two rules keep a misbehaving peer from doing harm: a mask region must fit its frame (and
+its run lengths its declared size), so no region allocates more than a frame; and the
+client fails the session on any message that arrives when no answer is due (a second
+``state`` for one frame), as the protocol cannot match answers to requests and every
+later answer would belong to the frame before.
+
 Coordinates
 -----------
 Regions cross the protocol unchanged. VOT regions are 0-based, like the boxes of the
@@ -58,6 +64,7 @@ import configparser
 import contextlib
 import json
 import logging
+import math
 import os
 import re
 import select
@@ -94,6 +101,7 @@ DEFAULT_TIMEOUT = 30.0  # seconds; the VOT toolkit's default
 TAIL_LINES = 20  # lines of a failed tracker's output quoted in the error
 REGISTRY_ENV = "RASBENCH_TRAX_REGISTRY"
 _MAX_MESSAGE_BYTES = 16 << 20  # a longer line is dropped (masks of big frames fit easily)
+MAX_MASK_PIXELS = 1 << 26  # 67 Mpx, more than any frame (8K is 33 Mpx): bounds a mask whose frame is not known
 
 
 # --------------------------------------------------------------------------------------
@@ -384,8 +392,13 @@ class Region:
         return ",".join(_number(v) for v in self.values)
 
 
-def parse_region(text: str) -> Region:
-    """Read a region argument; ValueError with the reason when it is not one."""
+def parse_region(text: str, frame_size: tuple[int, int] | None = None) -> Region:
+    """Read a region argument; ValueError with the reason when it is not one.
+
+    A mask must fit its frame, ``frame_size`` (width, height), when that is given, and
+    :data:`MAX_MASK_PIXELS` always; its run lengths must not cover more than its declared
+    size. So a region never makes the reader allocate more than its frame.
+    """
     kind = None
     body = text
     match = _URI_SCHEME.match(text)
@@ -400,7 +413,7 @@ def parse_region(text: str) -> Region:
         raise ValueError(f"region {_shorten(text, 80)!r} holds something that is not a number") from None
     n = len(numbers)
     if kind == "mask":
-        return _parse_mask(numbers, text)
+        return _parse_mask(numbers, text, frame_size)
     if kind is None:
         kind = {1: "special", 4: "rectangle"}.get(n, "polygon" if n >= 6 and n % 2 == 0 else None)
     if kind == "special" and n == 1:
@@ -412,21 +425,36 @@ def parse_region(text: str) -> Region:
     raise ValueError(f"{n} number(s) make no TraX region (4: rectangle, even >= 6: polygon, 1: special code)")
 
 
-def _parse_mask(numbers: list[float], text: str) -> Region:
-    if len(numbers) < 4 or not all(np.isfinite(v) and float(v).is_integer() and v >= 0 for v in numbers[2:]):
+def _parse_mask(numbers: list[float], text: str, frame_size: tuple[int, int] | None) -> Region:
+    if len(numbers) < 4 or not all(np.isfinite(v) and float(v).is_integer() for v in numbers) \
+            or min(numbers[2:]) < 0:
         raise ValueError(f"mask region {_shorten(text, 80)!r} needs mask:x,y,w,h followed by run lengths "
-                         "(non-negative integers)")
+                         "(integers, sizes and runs non-negative)")
     x, y, w, h = (int(v) for v in numbers[:4])
+    problem = mask_problem((x, y, w, h), frame_size)
+    covered = math.fsum(numbers[4:])
+    if problem is None and covered > w * h:
+        problem = f"its run lengths cover {covered:.0f} pixels, more than its {w}x{h}"
+    if problem:
+        raise ValueError(f"mask region {_shorten(text, 80)!r}: {problem}")
+    runs = np.array(numbers[4:], dtype=np.int64)
+    foreground = np.repeat(np.arange(runs.size) % 2 == 1, runs)  # runs alternate, background first
     flat = np.zeros(w * h, dtype=bool)
-    position, value = 0, False
-    for count in numbers[4:]:
-        if position >= flat.size:
-            break
-        if value:
-            flat[position:position + int(count)] = True
-        position += int(count)
-        value = not value
+    flat[:foreground.size] = foreground
     return Region("mask", (x, y, w, h), flat.reshape(h, w))
+
+
+def mask_problem(placement: Sequence[int], frame_size: tuple[int, int] | None) -> str | None:
+    """Why a mask of ``placement`` (x, y, w, h) cannot be in a frame of ``frame_size`` (width,
+    height; None: not known yet), or None when it can."""
+    x, y, w, h = placement
+    if w * h > MAX_MASK_PIXELS:
+        return f"{w}x{h} is more pixels than any frame has (at most {MAX_MASK_PIXELS})"
+    if frame_size is not None:
+        width, height = frame_size
+        if x < 0 or y < 0 or x + w > width or y + h > height:
+            return f"{w}x{h} at ({x}, {y}) does not fit in its {width}x{height} frame"
+    return None
 
 
 @dataclass(frozen=True)
@@ -736,8 +764,16 @@ class _ServerSession:
     def _initialize(self, image_text: str, region: Region) -> bytes:
         if region.kind == "special":
             raise _ProtocolViolation(f"cannot initialise from the special region {region.encode()}")
+        image = self._image(image_text)
+        if region.kind == "mask":  # parsed before its frame was known: only MAX_MASK_PIXELS bounded it
+            from .datasets.vot import image_size
+
+            size = image_size(Path(image)) if self.as_path else (image.shape[1], image.shape[0])
+            problem = mask_problem(region.values, size)
+            if problem:
+                raise _ProtocolViolation(f"mask region: {problem}")
         box = region.to_box()
-        self.tracker.init(self._image(image_text), box)
+        self.tracker.init(image, box)
         if region.kind == "rectangle" or (region.kind == "polygon" and self.polygons):
             answer = region
         else:
@@ -1167,6 +1203,17 @@ class _SessionFailure(Exception):
         self.closed = closed
 
 
+def _quit_failure(message: Message, when: str) -> _SessionFailure:
+    reason = message.properties.get("trax.reason")
+    return _SessionFailure(f"quit {when}" + (f" (reason: {reason})" if reason else " without giving a reason"),
+                           closed=True)
+
+
+def _listing(messages: Sequence[Message]) -> str:
+    """``2 messages (state, state)``."""
+    return f"{len(messages)} message{'s' if len(messages) > 1 else ''} ({', '.join(m.type for m in messages)})"
+
+
 class _TraxProcess:
     """One tracker process and its TraX session, seen from the client.
 
@@ -1299,14 +1346,41 @@ class _TraxProcess:
                     self._drain_log(fd)
         return self._messages.popleft()
 
-    def request(self, payload: bytes, timeout: float, expecting: str) -> tuple[Message, float]:
-        """Send ``payload``, return the answer and the seconds from the end of the write to it
-        (the VOT toolkits' TraX time)."""
+    def request(self, payload: bytes, timeout: float, what: str, expecting: str) -> tuple[Message, float]:
+        """Send ``payload`` (a ``what`` request), return its one answer and the seconds from the
+        end of the write to it (the VOT toolkits' TraX time).
+
+        The protocol has one answer per request and no way to match an answer to its
+        request, so a message that arrives while none is due (a second ``state`` for one
+        frame, say) would shift every later answer by one: it fails the session instead,
+        whether it comes with the answer or by the next request.
+        """
+        early = self._unrequested()
+        if early and early[-1].type == "quit":  # it ended the session while idle
+            raise _quit_failure(early[-1], "while no answer was due")
+        if early:
+            raise _SessionFailure(f"sent {_listing(early)} that no request asked for, before {what} was sent "
+                                  "(protocol error: one answer per request)")
         deadline = time.monotonic() + timeout
         self.send(payload, deadline)
         start = time.perf_counter()
         message = self.receive(deadline, expecting)
-        return message, time.perf_counter() - start
+        elapsed = time.perf_counter() - start
+        extra = self._unrequested()
+        if [m.type for m in extra] == ["quit"]:  # a good answer, then the end: the next request reports it
+            self._messages.extend(extra)
+        elif extra and message.type != "quit":
+            raise _SessionFailure(f"answered {what} with {_listing([message] + extra)} (protocol error: one answer "
+                                  "per request)")
+        return message, elapsed
+
+    def _unrequested(self) -> list[Message]:
+        """Take the messages that have arrived beyond those asked for (reading what is there, not waiting)."""
+        while not self._eof and select.select([self._protocol_fd], [], [], 0)[0]:
+            self._drain_protocol()
+        extra = list(self._messages)
+        self._messages.clear()
+        return extra
 
     def _drain_protocol(self) -> None:
         try:
@@ -1569,6 +1643,7 @@ class TraxTracker:
         self._finalizer = weakref.finalize(self, self._holder.close)
         self._deferred: TrackerError | None = None
         self._initialized = False
+        self._frame_size: tuple[int, int] | None = None  # (width, height) of this sequence's frames, once read
 
     def __repr__(self) -> str:
         return f"TraxTracker({self.declaration.identifier!r}, command={self.declaration.command!r})"
@@ -1606,11 +1681,12 @@ class TraxTracker:
         self._initialized = False
         self.start()
         process = self._holder.process
+        self._frame_size = None
         try:
             message, self.last_elapsed = process.request(
-                self._initialize_payload(process, path, box), self.init_timeout,
+                self._initialize_payload(process, path, box), self.init_timeout, "initialize",
                 f"answer to initialize within the initialisation timeout ({self.init_timeout:g} s)")
-            self._prediction(message, "initialize")
+            self._prediction(message, "initialize", path)
         except _SessionFailure as failure:
             raise self._failed(failure, "initialisation") from None
         except BaseException:
@@ -1626,9 +1702,9 @@ class TraxTracker:
             raise TrackerError(f"TraX tracker {self.declaration.identifier!r}: update() before a successful init()")
         try:
             message, self.last_elapsed = process.request(
-                encode_message("frame", [image_argument(path)]), self.frame_timeout,
+                encode_message("frame", [image_argument(path)]), self.frame_timeout, "a frame",
                 f"answer to a frame within the per-frame timeout ({self.frame_timeout:g} s)")
-            prediction = self._prediction(message, "frame")
+            prediction = self._prediction(message, "frame", path)
         except _SessionFailure as failure:
             raise self._failed(failure, "a frame") from None
         except BaseException:
@@ -1685,21 +1761,23 @@ class TraxTracker:
                 "frame", [image], self.properties)
         return encode_message("initialize", [image, region.encode()], self.properties)
 
-    @staticmethod
-    def _prediction(message: Message, request: str):
+    def _prediction(self, message: Message, request: str, path: str):
         from .tracker import Prediction
 
         if message.type == "quit":
-            reason = message.properties.get("trax.reason")
-            raise _SessionFailure("quit" + (f" (reason: {reason})" if reason else " without giving a reason"),
-                                  closed=True)
+            raise _quit_failure(message, f"instead of answering {request}")
         if message.type != "state":
             raise _SessionFailure(f"answered {request} with a {message.type} message (protocol error)")
         if len(message.args) != 1:
             raise _SessionFailure(f"sent a state message with {len(message.args)} arguments; one region expected "
                                   "(protocol error)")
+        text, frame_size = message.args[0], None
+        if text.startswith("mask:"):  # a mask is bounded by its frame; every frame of a sequence has one size
+            from .datasets.vot import image_size
+
+            self._frame_size = frame_size = self._frame_size or image_size(Path(path))
         try:
-            region = parse_region(message.args[0])
+            region = parse_region(text, frame_size)
         except ValueError as exc:
             raise _SessionFailure(f"sent an invalid region: {exc} (protocol error)") from None
         confidence = None

@@ -258,6 +258,29 @@ def test_regions():
             parse_region(bad)
 
 
+@pytest.mark.parametrize("text, frame_size, reason", [
+    ("mask:0,0,100000,100000,1,2", None, "100000x100000 is more pixels than any frame has"),
+    ("mask:0,0,100000,100000,1,2", (640, 480), "100000x100000 is more pixels than any frame has"),
+    ("mask:60,0,8,8,1", (64, 48), "8x8 at (60, 0) does not fit in its 64x48 frame"),
+    ("mask:-1,0,4,4,1", (64, 48), "4x4 at (-1, 0) does not fit in its 64x48 frame"),
+    ("mask:0,0,4,2,1,2,9", None, "its run lengths cover 12 pixels, more than its 4x2"),
+    ("mask:0,0,4,2,1,1e300", None, "run lengths cover"),
+    ("mask:nan,0,4,2,1", None, "needs mask:x,y,w,h"),
+])
+def test_a_mask_cannot_be_larger_than_its_frame(text, frame_size, reason):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=re.escape(reason)):
+            parse_region(text, frame_size)
+        assert tracemalloc.get_traced_memory()[1] < 1 << 20  # nothing the size of the declared mask
+    finally:
+        tracemalloc.stop()
+    fits = parse_region("mask:60,40,4,8,1,2", (64, 48))
+    assert list(fits.to_box()) == [61, 40, 2, 1] and fits.mask.shape == (8, 4)
+
+
 def test_images():
     assert parse_image("file:///data/a b.jpg") == parse_image("/data/a b.jpg")  # legacy bare path
     assert parse_image("file:/data/x.jpg").data == "/data/x.jpg"
@@ -348,6 +371,28 @@ def test_server_quits_with_a_reason_on_bad_requests(lines, reason, capsys):
     status, replies = _serve(Recorder(), lines)
     assert status == 1 and replies[-1].type == "quit" and reason in replies[-1].properties["trax.reason"]
     assert reason in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("path_tracker", [False, True])
+@pytest.mark.parametrize("region, reason", [
+    ("mask:60,0,8,8,1", "mask region: 8x8 at (60, 0) does not fit in its 64x48 frame"),
+    ("mask:0,0,100000,100000,1", "more pixels than any frame has"),
+])
+def test_server_bounds_a_mask_by_its_frame(frames, region, reason, path_tracker, capsys):
+    from fake_trackers import Recorder
+
+    sys.path.insert(0, str(FIXTURES))
+    try:
+        from fixture_trackers import PathEcho
+    finally:
+        sys.path.remove(str(FIXTURES))
+    tracker = PathEcho() if path_tracker else Recorder()
+    for lines in ([_line("initialize", region), _line("frame", frames[0])],  # version 4
+                  [_line("initialize", frames[0], region)]):  # versions 1-3
+        status, replies = _serve(tracker, lines)
+        assert status == 1 and reason in replies[-1].properties["trax.reason"]
+    status, replies = _serve(tracker, [_line("initialize", "mask:10,20,4,2,1,2"), _line("frame", frames[0])])
+    assert status == 0 and replies[1].args == ["11.0,20.0,2.0,1.0"]
 
 
 def test_server_ends_quietly_when_the_client_goes_away():
@@ -479,7 +524,7 @@ def test_wire_details_survive_both_implementations(frames):
     with TraxTracker(declaration, timeout=20, arg_note=note, arg_x="1") as tracker:
         tracker.init(frames[0], [1, 2, 3, 4])
         process = tracker._holder.process
-        message, _ = process.request(encode_message("frame", [image_argument(frames[1])]), 10, "state")
+        message, _ = process.request(encode_message("frame", [image_argument(frames[1])]), 10, "a frame", "state")
         assert message.properties["echo.path"] == frames[1]  # spaces and quotes in the path
         assert message.properties["echo.note"] == note and message.properties["echo.x"] == "1"
         assert int(message.properties["pid"]) == process.proc.pid
@@ -492,7 +537,7 @@ def test_libtrax_cannot_read_non_ascii(frames):
     _reference_client()
     declaration = TraxDeclaration("ref", "trax", f"{RAW.split()[0]} {FIXTURES / 'ref_tracker.py'}")
     tracker = TraxTracker(declaration, timeout=20, arg_note="caf\u00e9")
-    with pytest.raises(TrackerError, match="quit .reason: Exception when waiting for command: Protocol error"):
+    with pytest.raises(TrackerError, match="quit .*reason: Exception when waiting for command: Protocol error"):
         tracker.init(frames[0], [1, 2, 3, 4])  # libtrax cut the frame message at the 'é' ...
         tracker.update(frames[1])  # ... and took the rest for a broken message
 
@@ -599,7 +644,9 @@ def test_one_process_serves_every_sequence_and_restart_is_honoured(frames, tmp_p
               "-p timeout=SECONDS", "| raw_tracker: hanging, child"]),
     ("garbage", ["sent an invalid region: 3 number(s) make no TraX region (4: rectangle", "protocol error",
                  "killed by rasbench", "| progress: some text a tracker prints"]),
-    ("quit", ["quit (reason: model diverged)"]),
+    ("quit", ["quit instead of answering frame (reason: model diverged)"]),
+    ("double", ["answered a frame with 2 messages (state, state) (protocol error: one answer per request)",
+                "killed by rasbench"]),
 ])
 def test_faulty_tracker_fails_its_sequence_and_the_run_goes_on(mode, expected, tiny_otb, tmp_path, declare):
     bench, root = tiny_otb
@@ -641,6 +688,46 @@ def test_start_up_failures(command, phase, expected, frames):
     for text in expected:
         assert text in str(info.value)
     assert tracker._holder.process is None
+
+
+@pytest.mark.parametrize("mode, fail_at, expected", [
+    ("stray", 1, "sent 1 message (state) that no request asked for, before a frame was sent (protocol error"),
+    ("hello", 2, "answered frame with a hello message (protocol error)"),
+    ("two-hellos", 9, "sent 1 message (hello) that no request asked for, before initialize was sent"),
+    ("idle-quit", 1, "quit while no answer was due (reason: tired); exit status 0"),
+])
+def test_every_message_out_of_turn_fails_the_session(mode, fail_at, expected, tmp_path):
+    """One answer per request: a message at any other point would pair later answers with the wrong frames."""
+    alpha = tmp_path / "Alpha"  # raw_tracker never opens the frames
+    tracker = TraxTracker(TraxDeclaration("raw", "trax", f"{RAW} {mode} {fail_at}"), timeout=20)
+    with pytest.raises(TrackerError) as info:
+        tracker.init(str(alpha / "1.jpg"), [1, 2, 3, 4])
+        for k in range(2, 5):
+            time.sleep(0.5 if mode == "stray" else 0)  # the unasked state comes 0.3 s after an answer
+            tracker.update(str(alpha / f"{k}.jpg"))
+    assert expected in str(info.value)
+    assert tracker._holder.process is None
+
+
+@pytest.mark.parametrize("mask, expected", [
+    ("mask:0,0,100000,100000,1,2", "sent an invalid region: mask region 'mask:0,0,100000,100000,1,2': "
+                                   "100000x100000 is more pixels than any frame has"),
+    ("mask:60,0,8,8,1", "8x8 at (60, 0) does not fit in its 64x48 frame (protocol error)"),
+    ("mask:10,20,4,2,1,2", None),
+])
+def test_client_bounds_a_mask_by_its_frame(mask, expected, tmp_path):
+    alpha = tmp_path / "Alpha"
+    alpha.mkdir()
+    for k in (1, 2):
+        cv2.imwrite(str(alpha / f"{k}.jpg"), np.zeros((48, 64, 3), np.uint8))
+    with TraxTracker(TraxDeclaration("raw", "trax", f"{RAW} mask 1 {mask}"), timeout=20) as tracker:
+        tracker.init(str(alpha / "1.jpg"), [1, 2, 3, 4])
+        if expected is None:
+            assert list(tracker.update(str(alpha / "2.jpg")).box) == [11, 20, 2, 1]
+            return
+        with pytest.raises(TrackerError) as info:
+            tracker.update(str(alpha / "2.jpg"))
+    assert expected in str(info.value)
 
 
 def test_start_up_failure_in_a_run_fails_each_unit_quickly(tiny_otb, tmp_path, declare):
