@@ -141,9 +141,9 @@ def test_accuracy_robustness_hand_example():
 
 
 def test_tag_average():
-    res = {"a": V.ARResult(0.5, 2, 0.1, 10, 0, 100, *[np.zeros(0)] * 5),
-           "b": V.ARResult(0.8, 1, 0.05, 5, 0, 300, *[np.zeros(0)] * 5),
-           "c": V.ARResult(0.0, 0, 0.0, 0, 0, 0, *[np.zeros(0)] * 5)}
+    res = {"a": V.ARResult(0.5, 2, 0.1, 10, 0, 100, *[np.zeros(0)] * 7),
+           "b": V.ARResult(0.8, 1, 0.05, 5, 0, 300, *[np.zeros(0)] * 7),
+           "c": V.ARResult(0.0, 0, 0.0, 0, 0, 0, *[np.zeros(0)] * 7)}
     acc, fail, rate = V.tag_average(res)
     assert acc == pytest.approx((0.5 * 100 + 0.8 * 300) / 400) and fail == pytest.approx(1.25)
     assert V.tag_average(res, "mean")[0] == pytest.approx(1.3 / 3)
