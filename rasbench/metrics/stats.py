@@ -39,7 +39,7 @@ ALPHA = 0.05
 # Permutation statistics closer to the observed one than this, relative to the two scores,
 # count as ties: far above the rounding of the sums, far below any real difference.
 _TIE = 1e-9
-_BLOCK = 1 << 22  # elements per temporary array (32 MiB of float64)
+_BLOCK = 1 << 20  # elements per temporary array (8 MiB of float64)
 
 _NORMAL = NormalDist()
 _norm_cdf = np.vectorize(_NORMAL.cdf, otypes=[float])
@@ -132,17 +132,17 @@ class RatioTerms:
         return flat(np.where(nans, 0.0, self.num)), flat(self.den), flat(nans) if nans.any() else None
 
 
-def _ratio_scores(num_sums: np.ndarray, den_sums: np.ndarray, undefined=None) -> np.ndarray:
-    """Mean over the last axis of num_sums / den_sums (0 where the denominator is 0, columns
-    marked ``undefined`` left out)."""
+def _ratio_scores(num_sums: np.ndarray, den_sums: np.ndarray, undefined=None, axis: int = -1) -> np.ndarray:
+    """Mean over the columns ``axis`` of num_sums / den_sums (0 where the denominator is 0,
+    columns marked ``undefined`` left out)."""
     with np.errstate(invalid="ignore", divide="ignore"):
         ratio = np.where(den_sums != 0, num_sums / den_sums, 0.0)
     if undefined is None:
-        return ratio.mean(axis=-1)
-    ratio[undefined] = np.nan
-    defined = (~undefined).sum(axis=-1)
+        return ratio.mean(axis=axis)
+    ratio[np.broadcast_to(undefined, ratio.shape)] = np.nan
+    defined = (~np.broadcast_to(undefined, ratio.shape)).sum(axis=axis)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(defined > 0, np.nansum(ratio, axis=-1) / defined, np.nan)
+        return np.where(defined > 0, np.nansum(ratio, axis=axis) / defined, np.nan)
 
 
 # ============================================================================ resampling
@@ -300,31 +300,34 @@ def _swap_test(terms: RatioTerms, resampling: Resampling, first, second, observe
     """Two-sided p-values (and Monte Carlo standard errors) of the pairs (first, second)."""
     t, s, k = terms.num.shape
     num, den, undefined = terms._flat()
-    total_num = num.sum(axis=0).reshape(t, k)
-    total_den = den.sum(axis=0).reshape(t, k)
-    total_bad = None if undefined is None else undefined.sum(axis=0).reshape(t, k)
-    threshold = np.abs(observed) - _TIE * (np.abs(scores[first]) + np.abs(scores[second]))
+    total_num = num.sum(axis=0).reshape(t, k, 1)
+    total_den = den.sum(axis=0).reshape(t, k, 1)
+    # every tracker with the same denominators (a mean; frames): a swap moves numerators only
+    same_den = undefined is None and bool(np.all(den.reshape(s, t, k) == den.reshape(s, t, k)[:, :1]))
+    threshold = (np.abs(observed) - _TIE * (np.abs(scores[first]) + np.abs(scores[second])))[:, None]
     hits = np.zeros(len(first), np.int64)
     swaps = resampling.swaps
     step = max(1, _BLOCK // (max(t, len(first)) * k))
     for m in range(0, len(swaps), step):
-        u = swaps[m:m + step].astype(np.float64)
+        u = swaps[m:m + step].T.astype(np.float64)  # (S, m)
 
-        def moved(matrix):  # sums of the swapped sequences, per tracker: (m, T, K)
-            return (u @ matrix).reshape(-1, t, k)
-        un, ud = moved(num), moved(den)
-        # tracker `first` after the swap: its own sums, less the swapped sequences', plus the other's
-        num_a = total_num[first] + un[:, second] - un[:, first]
-        den_a = total_den[first] + ud[:, second] - ud[:, first]
-        num_b = total_num[first] + total_num[second] - num_a
-        den_b = total_den[first] + total_den[second] - den_a
-        bad_a = bad_b = None
-        if undefined is not None:  # the same bookkeeping for the count of NaN numerators
-            ub = moved(undefined)
-            nan_a = total_bad[first] + ub[:, second] - ub[:, first]
-            bad_a, bad_b = nan_a > 0, total_bad[first] + total_bad[second] - nan_a > 0
-        stat = _ratio_scores(num_a, den_a, bad_a) - _ratio_scores(num_b, den_b, bad_b)
-        hits += (np.abs(stat) >= threshold).sum(axis=0)
+        def shift(matrix):
+            """(pairs, K, m): what the swapped sequences move from tracker `second` to `first`."""
+            moved = (matrix.T @ u).reshape(t, k, -1)
+            return moved[second] - moved[first]
+        shift_num = shift(num)
+        if same_den:
+            stat = _ratio_scores(total_num[first] - total_num[second] + 2 * shift_num, total_den[first], axis=1)
+        else:
+            shift_den = shift(den)
+            bad_first = bad_second = None
+            if undefined is not None:  # NaN numerators move the same way
+                nans = undefined.sum(axis=0).reshape(t, k, 1)
+                shift_nan = shift(undefined)
+                bad_first, bad_second = nans[first] + shift_nan > 0, nans[second] - shift_nan > 0
+            stat = (_ratio_scores(total_num[first] + shift_num, total_den[first] + shift_den, bad_first, axis=1)
+                    - _ratio_scores(total_num[second] - shift_num, total_den[second] - shift_den, bad_second, axis=1))
+        hits += (np.abs(stat) >= threshold).sum(axis=1)
     n = len(swaps)
     if resampling.exact:
         return hits / n, np.zeros(len(first))
