@@ -323,10 +323,10 @@ class ARResult:
     robustness     100 * failure_rate: R as the VOT2016-2018 tables and pysot print it.
     ar_robustness  the AR-plot robustness exp(-S ...) of the convention.
 
-    Per sequence: ``sequence_accuracy`` (NaN without a scored frame) enters ``accuracy``
-    as a mean weighted by ``sequence_accuracy_weights`` (pooled: its scored frames; VOT-Py:
-    the sequence weights), ``sequence_failures`` (mean over runs) enters ``failures`` with
-    ``sequence_failure_weights`` (pooled: 1 / S, a sum; weighted: the sequence weights).
+    ``accuracy_terms``, ``failure_terms``: per-sequence (numerator, denominator), (S,) each,
+    whose sums' ratio is ``accuracy`` (pooled: overlap sum and count of the scored frames;
+    VOT-Py: weighted sequence accuracy and weight) and ``failures`` (pooled: the failures
+    and 1 / S, a sum; weighted: weighted failures and weight).
     """
 
     accuracy: float
@@ -340,18 +340,15 @@ class ARResult:
     sequence_lengths: np.ndarray
     run_accuracy: np.ndarray
     run_failures: np.ndarray
-    sequence_accuracy_weights: np.ndarray
-    sequence_failure_weights: np.ndarray
+    accuracy_terms: tuple
+    failure_terms: tuple
 
     def ratio_terms(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per-sequence (numerator, denominator), (S,) each, of accuracy, failures and
         robustness: each score is sum(numerator) / sum(denominator) over the sequences
         (accuracy 0 without a scored frame), so it can be recomputed on any multiset of
         sequences (:mod:`rasbench.metrics.stats`)."""
-        acc_w = self.sequence_accuracy_weights
-        fail_w = self.sequence_failure_weights
-        return {"accuracy": (np.where(acc_w > 0, self.sequence_accuracy * acc_w, 0.0), acc_w),
-                "failures": (self.sequence_failures * fail_w, fail_w),
+        return {"accuracy": self.accuracy_terms, "failures": self.failure_terms,
                 "robustness": (100.0 * self.sequence_failures, self.sequence_lengths.astype(np.float64))}
 
 
@@ -412,20 +409,23 @@ def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequenc
         pooled, pooled_seq = _pooled_frame_means(vals, layout)
         ok = ~np.isnan(pooled)
         accuracy = float(np.mean(pooled[ok])) if ok.any() else 0.0
-        seq_acc, acc_weights = _nanmean_groups(pooled, pooled_seq, n_seq)
+        seq_acc, scored = _nanmean_groups(pooled, pooled_seq, n_seq)
+        accuracy_terms = (np.bincount(pooled_seq[ok], pooled[ok], minlength=n_seq), scored.astype(np.float64))
     else:
         # VOT-Py: per-run mean of the unmasked overlaps (0 when none), mean over runs,
         # frame-weighted mean over sequences
         run_acc = np.where(run_counts > 0, run_acc, 0.0)
         seq_acc = np.bincount(seq_of_run, run_acc, minlength=n_seq) / np.maximum(runs_per_seq, 1)
-        acc_weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
-        accuracy = float(np.sum(seq_acc * acc_weights) / np.sum(acc_weights))
+        weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
+        accuracy = float(np.sum(seq_acc * weights) / np.sum(weights))
+        accuracy_terms = (seq_acc * weights, weights.astype(np.float64))
     if c.failures == "pooled":
         failures = float(seq_fail.sum())
-        fail_weights = np.full(n_seq, 1.0 / n_seq)
+        failure_terms = (seq_fail, np.full(n_seq, 1.0 / n_seq))
     else:
-        fail_weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
-        failures = float(np.sum(seq_fail * fail_weights) / np.sum(fail_weights))
+        weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
+        failures = float(np.sum(seq_fail * weights) / np.sum(weights))
+        failure_terms = (seq_fail * weights, weights.astype(np.float64))
     if c.ar_plot == "rate":
         ar = float(np.exp(-c.sensitivity * failure_rate))
     else:
@@ -435,9 +435,8 @@ def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequenc
     return ARResult(accuracy=accuracy, failures=failures, failure_rate=failure_rate,
                     robustness=100.0 * failure_rate, ar_robustness=ar, frames=frames,
                     sequence_accuracy=seq_acc, sequence_failures=seq_fail, sequence_lengths=seq_len,
-                    run_accuracy=run_acc, run_failures=run_fail,
-                    sequence_accuracy_weights=acc_weights.astype(np.float64),
-                    sequence_failure_weights=fail_weights.astype(np.float64))
+                    run_accuracy=run_acc, run_failures=run_fail, accuracy_terms=accuracy_terms,
+                    failure_terms=failure_terms)
 
 
 def tag_accuracy_robustness(overlaps, codes, layout: RunLayout, tags: dict, convention) -> dict:
