@@ -346,8 +346,9 @@ class ARResult:
     def ratio_terms(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """Per-sequence (numerator, denominator), (S,) each, of accuracy, failures and
         robustness: each score is sum(numerator) / sum(denominator) over the sequences
-        (accuracy 0 without a scored frame), so it can be recomputed on any multiset of
-        sequences (:mod:`rasbench.metrics.stats`)."""
+        (accuracy 0 without a scored frame), so it can be recomputed on any multiset of S
+        sequences, a bootstrap resample (:mod:`rasbench.metrics.stats`). Pooled failures are
+        a sum over S sequences (denominators 1 / S): score a subset of another size afresh."""
         return {"accuracy": self.accuracy_terms, "failures": self.failure_terms,
                 "robustness": (100.0 * self.sequence_failures, self.sequence_lengths.astype(np.float64))}
 
