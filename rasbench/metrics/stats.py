@@ -300,33 +300,39 @@ def _swap_test(terms: RatioTerms, resampling: Resampling, first, second, observe
     """Two-sided p-values (and Monte Carlo standard errors) of the pairs (first, second)."""
     t, s, k = terms.num.shape
     num, den, undefined = terms._flat()
-    total_num = num.sum(axis=0).reshape(t, k, 1)
-    total_den = den.sum(axis=0).reshape(t, k, 1)
     # every tracker with the same denominators (a mean; frames): a swap moves numerators only
     same_den = undefined is None and bool(np.all(den.reshape(s, t, k) == den.reshape(s, t, k)[:, :1]))
+    total_num = num.sum(axis=0).reshape(t, k, 1)
+    total_den = den.sum(axis=0).reshape(t, k, 1)
     threshold = (np.abs(observed) - _TIE * (np.abs(scores[first]) + np.abs(scores[second])))[:, None]
     hits = np.zeros(len(first), np.int64)
     swaps = resampling.swaps
-    step = max(1, _BLOCK // (max(t, len(first)) * k))
+    step = max(1, _BLOCK // ((max(t, len(first)) if same_den else t) * k))  # rows per temporary array
     for m in range(0, len(swaps), step):
-        u = swaps[m:m + step].T.astype(np.float64)  # (S, m)
+        moved = swaps[m:m + step].T.astype(np.float64)  # (S, m): 1 = the pair's terms swapped
 
-        def shift(matrix):
-            """(pairs, K, m): what the swapped sequences move from tracker `second` to `first`."""
-            moved = (matrix.T @ u).reshape(t, k, -1)
-            return moved[second] - moved[first]
-        shift_num = shift(num)
-        if same_den:
-            stat = _ratio_scores(total_num[first] - total_num[second] + 2 * shift_num, total_den[first], axis=1)
+        def sums(matrix, pattern):
+            """(T, K, m): each tracker's sums over the sequences a pattern selects."""
+            return (matrix.T @ pattern).reshape(t, k, -1)
+        if same_den:  # tracker `first` gains the other's swapped numerators and loses its own
+            shift = sums(num, moved)
+            shift = shift[second] - shift[first]
+            stat = _ratio_scores(total_num[first] - total_num[second] + 2 * shift, total_den[first], axis=1)
         else:
-            shift_den = shift(den)
-            bad_first = bad_second = None
-            if undefined is not None:  # NaN numerators move the same way
-                nans = undefined.sum(axis=0).reshape(t, k, 1)
-                shift_nan = shift(undefined)
-                bad_first, bad_second = nans[first] + shift_nan > 0, nans[second] - shift_nan > 0
-            stat = (_ratio_scores(total_num[first] + shift_num, total_den[first] + shift_den, bad_first, axis=1)
-                    - _ratio_scores(total_num[second] - shift_num, total_den[second] - shift_den, bad_second, axis=1))
+            # kept + moved sums, not totals minus the moved: a denominator of zero stays exactly
+            # zero; pair by pair on views, as gathering (pairs, K, m) copies costs more
+            kept = 1.0 - moved
+            parts = [(sums(a, kept), sums(a, moved)) for a in (num, den)]
+            if undefined is not None:
+                parts.append((sums(undefined, kept), sums(undefined, moved)))
+            stat = np.empty((len(first), moved.shape[1]))
+            for pair, (i, j) in enumerate(zip(first, second)):
+                (num_i, num_j), (den_i, den_j) = [(keep[i] + move[j], keep[j] + move[i]) for keep, move in parts[:2]]
+                bad_i = bad_j = None
+                if undefined is not None:
+                    keep, move = parts[2]
+                    bad_i, bad_j = keep[i] + move[j] > 0, keep[j] + move[i] > 0
+                stat[pair] = _ratio_scores(num_i, den_i, bad_i, axis=0) - _ratio_scores(num_j, den_j, bad_j, axis=0)
         hits += (np.abs(stat) >= threshold).sum(axis=1)
     n = len(swaps)
     if resampling.exact:
