@@ -38,6 +38,9 @@ class VOTTrackerReport:
     tags: dict = field(default_factory=dict)
     problems: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
+    # per score, (numerator, denominator) per sequence in ``sequences`` order, EAO's (S, K)
+    # over its interval: the input of rasbench.metrics.stats (not written out)
+    sequence_terms: dict = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -199,7 +202,10 @@ def _score_tracker(name, folder, benchmark, experiment, dataset, convention, int
     ov = V.analysis_overlaps(pred, gt, frame_sizes, convention, ("accuracy", "eao"))
     ar = V.accuracy_robustness(ov["accuracy"], codes, layout, convention)
     low, high = interval
-    eao, curve = V.expected_average_overlap(ov["eao"], codes, layout, convention, low, high)
+    fragments = V.eao_fragments(ov["eao"], codes, layout, convention)
+    curve = V.eao_curve(fragments, convention)
+    eao = V.eao_score(curve, low, high, convention)
+    report.sequence_terms = {**ar.ratio_terms(), "eao": V.eao_sequence_terms(fragments, layout, convention, low, high)}
     report.eao_curve = [float(v) for v in curve]
     report.scores.update(eao=eao, accuracy=ar.accuracy, robustness=ar.robustness, failures=ar.failures,
                          failure_rate=ar.failure_rate, ar_robustness=ar.ar_robustness, average_overlap=None)

@@ -16,6 +16,7 @@ import zipfile
 import numpy as np
 import pytest
 
+from rasbench.metrics import stats as S
 from rasbench.metrics import vot as V
 from rasbench.region import Regions, parse_regions, regions_from_values
 
@@ -141,9 +142,9 @@ def test_accuracy_robustness_hand_example():
 
 
 def test_tag_average():
-    res = {"a": V.ARResult(0.5, 2, 0.1, 10, 0, 100, *[np.zeros(0)] * 5),
-           "b": V.ARResult(0.8, 1, 0.05, 5, 0, 300, *[np.zeros(0)] * 5),
-           "c": V.ARResult(0.0, 0, 0.0, 0, 0, 0, *[np.zeros(0)] * 5)}
+    res = {"a": V.ARResult(0.5, 2, 0.1, 10, 0, 100, *[np.zeros(0)] * 7),
+           "b": V.ARResult(0.8, 1, 0.05, 5, 0, 300, *[np.zeros(0)] * 7),
+           "c": V.ARResult(0.0, 0, 0.0, 0, 0, 0, *[np.zeros(0)] * 7)}
     acc, fail, rate = V.tag_average(res)
     assert acc == pytest.approx((0.5 * 100 + 0.8 * 300) / 400) and fail == pytest.approx(1.25)
     assert V.tag_average(res, "mean")[0] == pytest.approx(1.3 / 3)
@@ -314,6 +315,39 @@ def test_eao_no_failure_keeps_nan():
     curve = V.eao_curve(V.eao_fragments(ov, codes, lay, "official"), "official")
     assert curve[4] == 0.5 and curve[5] == 0.0 and np.isnan(curve[6:]).all()
     assert V.eao_score(curve, 2, 12, "official") == pytest.approx((0.5 * 4 + 0.0) / 5)
+
+
+@pytest.mark.parametrize("convention", ["official", "pysot", "vot-toolkit"])
+def test_sequence_terms_reproduce_the_scores(convention):
+    """Per-sequence ratio terms (the bootstrap's input) sum to each score, and EAO terms of
+    a subset of sequences give the EAO computed on that subset alone."""
+    seqs = simulate(3, n_seq=6, runs=3, fail_rate=0.06)
+    seqs[1]["runs"] = seqs[1]["runs"][:2]   # run counts differ between sequences
+    pred, gt, sizes, lay, tags = concat(seqs)
+    codes = pred.codes()
+    ov = V.analysis_overlaps(pred, gt, sizes, convention, ("accuracy", "eao"))
+    ar = V.accuracy_robustness(ov["accuracy"], codes, lay, convention)
+    terms = ar.ratio_terms()
+    for score in ("accuracy", "failures", "robustness"):
+        num, den = terms[score]
+        assert num.sum() / den.sum() == pytest.approx(getattr(ar, score), rel=1e-12), score
+    low, high = 20, 60
+    tolerance = 1e-12 if convention == "official" else 1e-6  # pysot, VOT-Py: float32 curves
+    for tag in (None, tags["occlusion"]):
+        fragments = V.eao_fragments(ov["eao"], codes, lay, convention, tag=tag)
+        curve = V.eao_curve(fragments, convention)
+        num, den = V.eao_sequence_terms(fragments, lay, convention, low, high)
+        assert num.shape == (6, high - low + 1)
+        assert S.RatioTerms(num[None], den[None]).scores()[0] == pytest.approx(
+            V.eao_score(curve, low, high, convention), abs=tolerance)
+    if convention == "pysot":
+        return  # pysot weights every fragment by the run count of the last sequence
+    keep = [0, 2, 5]
+    sub_pred, sub_gt, sub_sizes, sub_lay, _ = concat([seqs[i] for i in keep])
+    sub_ov = V.run_overlaps(sub_pred, sub_gt, sub_sizes, convention, "eao")
+    sub_eao, _ = V.expected_average_overlap(sub_ov, sub_pred.codes(), sub_lay, convention, 5, 30)
+    num, den = V.eao_sequence_terms(V.eao_fragments(ov["eao"], codes, lay, convention), lay, convention, 5, 30)
+    assert S.RatioTerms(num[None, keep], den[None, keep]).scores()[0] == pytest.approx(sub_eao, abs=tolerance)
 
 
 # ============================================================================ vot-toolkit

@@ -322,6 +322,11 @@ class ARResult:
                    failures / total frames when every sequence has the same run count).
     robustness     100 * failure_rate: R as the VOT2016-2018 tables and pysot print it.
     ar_robustness  the AR-plot robustness exp(-S ...) of the convention.
+
+    ``accuracy_terms``, ``failure_terms``: per-sequence (numerator, denominator), (S,) each,
+    whose sums' ratio is ``accuracy`` (pooled: overlap sum and count of the scored frames;
+    VOT-Py: weighted sequence accuracy and weight) and ``failures`` (pooled: the failures
+    and 1 / S, a sum; weighted: weighted failures and weight).
     """
 
     accuracy: float
@@ -335,6 +340,17 @@ class ARResult:
     sequence_lengths: np.ndarray
     run_accuracy: np.ndarray
     run_failures: np.ndarray
+    accuracy_terms: tuple
+    failure_terms: tuple
+
+    def ratio_terms(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per-sequence (numerator, denominator), (S,) each, of accuracy, failures and
+        robustness: each score is sum(numerator) / sum(denominator) over the sequences
+        (accuracy 0 without a scored frame), so it can be recomputed on any multiset of S
+        sequences, a bootstrap resample (:mod:`rasbench.metrics.stats`). Pooled failures are
+        a sum over S sequences (denominators 1 / S): score a subset of another size afresh."""
+        return {"accuracy": self.accuracy_terms, "failures": self.failure_terms,
+                "robustness": (100.0 * self.sequence_failures, self.sequence_lengths.astype(np.float64))}
 
 
 def _pooled_frame_means(values, layout: RunLayout):
@@ -394,7 +410,8 @@ def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequenc
         pooled, pooled_seq = _pooled_frame_means(vals, layout)
         ok = ~np.isnan(pooled)
         accuracy = float(np.mean(pooled[ok])) if ok.any() else 0.0
-        seq_acc = _nanmean_groups(pooled, pooled_seq, n_seq)[0]
+        seq_acc, scored = _nanmean_groups(pooled, pooled_seq, n_seq)
+        accuracy_terms = (np.bincount(pooled_seq[ok], pooled[ok], minlength=n_seq), scored.astype(np.float64))
     else:
         # VOT-Py: per-run mean of the unmasked overlaps (0 when none), mean over runs,
         # frame-weighted mean over sequences
@@ -402,11 +419,14 @@ def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequenc
         seq_acc = np.bincount(seq_of_run, run_acc, minlength=n_seq) / np.maximum(runs_per_seq, 1)
         weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
         accuracy = float(np.sum(seq_acc * weights) / np.sum(weights))
+        accuracy_terms = (seq_acc * weights, weights.astype(np.float64))
     if c.failures == "pooled":
         failures = float(seq_fail.sum())
+        failure_terms = (seq_fail, np.full(n_seq, 1.0 / n_seq))
     else:
         weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
         failures = float(np.sum(seq_fail * weights) / np.sum(weights))
+        failure_terms = (seq_fail * weights, weights.astype(np.float64))
     if c.ar_plot == "rate":
         ar = float(np.exp(-c.sensitivity * failure_rate))
     else:
@@ -416,7 +436,8 @@ def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequenc
     return ARResult(accuracy=accuracy, failures=failures, failure_rate=failure_rate,
                     robustness=100.0 * failure_rate, ar_robustness=ar, frames=frames,
                     sequence_accuracy=seq_acc, sequence_failures=seq_fail, sequence_lengths=seq_len,
-                    run_accuracy=run_acc, run_failures=run_fail)
+                    run_accuracy=run_acc, run_failures=run_fail, accuracy_terms=accuracy_terms,
+                    failure_terms=failure_terms)
 
 
 def tag_accuracy_robustness(overlaps, codes, layout: RunLayout, tags: dict, convention) -> dict:
@@ -455,12 +476,14 @@ class EAOFragments:
     values (F, L): overlaps from each fragment's first frame (its initialisation), padded
     with zeros (failed fragments) or NaN (fragments that reach the end of the sequence);
     weights (F,); success (F,): the fragment reached the end of its run (VOT-Py mask);
-    lengths (F,): number of frames taken from the run."""
+    lengths (F,): number of frames taken from the run; runs (F,): the run it comes from
+    (non-decreasing)."""
 
     values: np.ndarray
     weights: np.ndarray
     success: np.ndarray
     lengths: np.ndarray
+    runs: np.ndarray
 
 
 def _fill(values, starts, lengths, width, pad, zero_nan, raw):
@@ -544,7 +567,7 @@ def eao_fragments(overlaps, codes, layout: RunLayout, convention, max_length: in
         frag_start, frag_len, success = frag_start[order], np.maximum(frag_len[order], 0), success[order]
         width = int(frag_len.max()) if len(frag_len) else 0
         values = _fill(ov, frag_start, frag_len, width, ~success, np.zeros(len(frag_start), bool), raw=True)
-        return EAOFragments(values, np.ones(len(frag_start)), success, frag_len)
+        return EAOFragments(values, np.ones(len(frag_start)), success, frag_len, run_key[order])
 
     skip = c.skip_initialize
     width = int(max_length) if max_length is not None else int(lengths.max())
@@ -587,18 +610,14 @@ def eao_fragments(overlaps, codes, layout: RunLayout, convention, max_length: in
     keep_frag = take > 0
     values = _fill(ov, g0[keep_frag], take[keep_frag], width, (middle & failed_run)[keep_frag],
                    failed_run[keep_frag], raw=True)
-    return EAOFragments(values, weights[keep_frag], ~(middle & failed_run)[keep_frag], take[keep_frag])
+    return EAOFragments(values, weights[keep_frag], ~(middle & failed_run)[keep_frag], take[keep_frag],
+                        pt_run[keep_frag])
 
 
-def eao_curve(fragments: EAOFragments, convention) -> np.ndarray:
-    """Expected overlap curve: ``curve[L - 1]`` for sequence length L = 1..width.
-
-    VOT-M: curve(1) = 1; for L >= 2 the fragments whose L-th element is not NaN are usable
-    and curve(L) = sum(w * mean(frag[2..L])) / sum(w) over them (0 when none is usable).
-    pysot: the same, stored in float32. VOT-Py (compute_eao_curve): float32 arrays; element
-    1 is the weighted mean of the init-frame overlaps; a failed fragment counts for every
-    length (zeros), a successful one only up to its length."""
-    c = vot_convention(convention)
+def _fragment_curve_terms(fragments: EAOFragments, c: VOTConvention) -> tuple[np.ndarray, np.ndarray]:
+    """Each fragment's share of the expected overlap curve's numerator and denominator,
+    (F, width) each: the curve at a length is the ratio of their column sums (see
+    :func:`eao_curve`; float32 for VOT-Py, as it computes them)."""
     v = fragments.values
     w = fragments.weights
     f, width = v.shape
@@ -612,26 +631,51 @@ def eao_curve(fragments: EAOFragments, convention) -> np.ndarray:
             csum = np.cumsum(v32[:, 1:].astype(np.float64), axis=1)
             sums[:, 1:] = (csum / np.arange(1, width)[None, :]).astype(np.float32)
         w32 = w.astype(np.float32)[:, None]
-        num = np.sum(w32 * sums * mask, axis=0)
-        den = np.sum(mask * w32, axis=0).tolist()
+        return w32 * sums * mask, mask * w32
+    num = np.zeros((f, width))
+    den = np.zeros((f, width))
+    if width:
+        num[:, 0] = den[:, 0] = w  # curve(1) = 1 wherever a fragment has weight
+    if width > 1:
+        usable = ~np.isnan(v[:, 1:])                      # element L present, L = 2..width
+        means = np.cumsum(v[:, 1:], axis=1) / np.arange(1, width)[None, :]
+        with np.errstate(invalid="ignore"):
+            num[:, 1:] = np.where(usable, w[:, None] * means, 0.0)
+        den[:, 1:] = np.where(usable, w[:, None], 0.0)
+    return num, den
+
+
+def eao_curve(fragments: EAOFragments, convention) -> np.ndarray:
+    """Expected overlap curve: ``curve[L - 1]`` for sequence length L = 1..width.
+
+    VOT-M: curve(1) = 1; for L >= 2 the fragments whose L-th element is not NaN are usable
+    and curve(L) = sum(w * mean(frag[2..L])) / sum(w) over them (0 when none is usable).
+    pysot: the same, stored in float32. VOT-Py (compute_eao_curve): float32 arrays; element
+    1 is the weighted mean of the init-frame overlaps; a failed fragment counts for every
+    length (zeros), a successful one only up to its length."""
+    c = vot_convention(convention)
+    num, den = _fragment_curve_terms(fragments, c)
+    if c.eao == "vot-toolkit":
         with np.errstate(invalid="ignore", divide="ignore"):
-            return num / np.array(den, dtype=np.float64)
+            return np.sum(num, axis=0) / np.sum(den, axis=0).astype(np.float64)
+    width = num.shape[1]
     curve = np.zeros(width)
     if width == 0:
         return curve
     curve[0] = 1.0
     if width > 1:
-        usable = ~np.isnan(v[:, 1:])                      # element L present, L = 2..width
-        means = np.cumsum(v[:, 1:], axis=1) / np.arange(1, width)[None, :]
-        with np.errstate(invalid="ignore"):
-            num = np.sum(np.where(usable, w[:, None] * means, 0.0), axis=0)
-            den = np.sum(np.where(usable, w[:, None], 0.0), axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            eo = num / den
-        curve[1:] = np.where(usable.any(axis=0), eo, 0.0)
+            eo = np.sum(num[:, 1:], axis=0) / np.sum(den[:, 1:], axis=0)
+        curve[1:] = np.where((~np.isnan(fragments.values[:, 1:])).any(axis=0), eo, 0.0)  # none usable: 0
     if c.eao == "pysot":
         curve = curve.astype(np.float32).astype(np.float64)
     return curve
+
+
+def _eao_lengths(low: int, high: int, c: VOTConvention) -> slice:
+    """The curve elements the EAO score averages: lengths low..high (VOT-M, pysot) or the
+    0-based ``curve[low:high + 1]`` (VOT-Py)."""
+    return slice(low, high + 1) if c.eao == "vot-toolkit" else slice(low - 1, high)
 
 
 def eao_score(curve, low: int, high: int, convention) -> float:
@@ -641,13 +685,33 @@ def eao_score(curve, low: int, high: int, convention) -> float:
     VOT-Py: ``mean(curve[low:high + 1])`` with 0-based indices, i.e. lengths low+1..high+1,
     NaN propagating."""
     c = vot_convention(convention)
-    curve = np.asarray(curve, dtype=np.float64)
+    part = np.asarray(curve, dtype=np.float64)[_eao_lengths(low, high, c)]
     if c.eao == "vot-toolkit":
-        part = curve[low:high + 1]
         return float(np.mean(part)) if len(part) else float("nan")  # interval past the curve
-    part = curve[low - 1:high]
     ok = ~np.isnan(part)
     return float(np.sum(part[ok]) / np.sum(ok)) if ok.any() else float("nan")
+
+
+def eao_sequence_terms(fragments: EAOFragments, layout: RunLayout, convention, low: int,
+                       high: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sequence numerator and denominator of the curve elements the EAO score averages.
+
+    Returns (num, den), (S, K) float64 each, K = the lengths of :func:`eao_score`'s interval
+    present in the curve: ``curve[k] = num[:, k].sum() / den[:, k].sum()`` (0 where the
+    denominator is 0, VOT-M's value for a length no fragment reaches; NaN where a sequence's
+    numerator is NaN, a length VOT-M's score skips). Summing over a subset of sequences gives
+    the curve of that subset, which is what a bootstrap over sequences needs. Equal to
+    :func:`eao_curve` up to rounding (pysot rounds its curve, VOT-Py computes it, in float32).
+    """
+    c = vot_convention(convention)
+    cols = _eao_lengths(low, high, c)
+    num, den = (t[:, cols].astype(np.float64) for t in _fragment_curve_terms(fragments, c))
+    seq = layout.sequence_of_run[fragments.runs]
+    out_num = np.zeros((layout.n_sequences, num.shape[1]))
+    out_den = np.zeros_like(out_num)
+    np.add.at(out_num, seq, num)  # not a matrix product: a NaN must stay in its own sequence
+    np.add.at(out_den, seq, den)
+    return out_num, out_den
 
 
 def expected_average_overlap(overlaps, codes, layout: RunLayout, convention, low: int, high: int,
