@@ -4,7 +4,7 @@ import json
 import numpy as np
 import pytest
 
-from conftest import moving_boxes, write_benchmark, write_otb_sequence
+from conftest import deadline, moving_boxes, write_benchmark, write_otb_sequence
 from rasbench.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.otb import load_anno_folder, load_native, load_pysot_json
@@ -155,3 +155,45 @@ def test_real_sequences_in_native_layout(shared_data):
     assert ds["Dog1"].frame(0).shape[2] == 3  # grayscale JPEG delivered as RGB
     js = json.loads((shared_data / "otb/annotations/OTB100.json").read_text())
     assert np.array_equal(ds["Jogging-2"].groundtruth, np.array(js["Jogging-2"]["gt_rect"], float))
+
+
+# --- unreadable and ambiguous frames ----------------------------------------------------
+
+
+def test_empty_jpeg_takes_the_cannot_be_decoded_path(tiny_otb, tmp_path):
+    from conftest import invoke
+    from rasbench.datasets.images import read_rgb
+
+    bench, root = tiny_otb
+    empty = root / "Alpha" / "img" / "0007.jpg"
+    empty.write_bytes(b"")
+    with pytest.raises(DatasetError, match="0007.jpg: image cannot be decoded"):
+        read_rgb(empty)
+    out = invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res", "-q")
+    assert out.exit_code == 2 and out.output.count("\n") == 1
+    assert out.output.startswith("error: ") and "0007.jpg: image cannot be decoded" in out.output
+
+
+def test_a_frame_that_is_not_a_regular_file_is_refused(tiny_otb):
+    import os
+
+    from rasbench.datasets.images import read_rgb
+
+    bench, root = tiny_otb
+    frame = root / "Alpha" / "img" / "0003.jpg"
+    frame.unlink()
+    os.mkfifo(frame)
+    with deadline(), pytest.raises(DatasetError, match="0003.jpg: image file is not a regular file"):
+        read_rgb(frame)
+
+
+def test_a_frame_in_two_formats_is_refused_naming_both(tiny_otb):
+    import shutil
+
+    bench, root = tiny_otb
+    shutil.copy(root / "Alpha" / "img" / "0006.jpg", root / "Alpha" / "img" / "0006.png")
+    with pytest.raises(DatasetError, match=r"frame 6 is both 0006.jpg and 0006.png"):
+        open_dataset(bench, root=root)
+    (root / "Alpha" / "img" / "0006.png").rename(root / "Alpha" / "img" / "00006.jpg")
+    with pytest.raises(DatasetError, match=r"frame 6 is both 00006.jpg and 0006.jpg"):
+        open_dataset(bench, root=root)

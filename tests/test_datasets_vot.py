@@ -1,10 +1,12 @@
 """VOT datasets: native folders (legacy and color/ layouts), tags, pysot JSON, errors."""
 import json
+import shutil
 
 import cv2
 import numpy as np
 import pytest
 
+from conftest import deadline
 from rasbench.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.vot import load_annotations, load_native
@@ -49,6 +51,7 @@ def test_missing_frame_and_bad_lines_are_named(tmp_path):
     (tmp_path / "s" / "color" / "00000004.jpg").unlink()
     with pytest.raises(DatasetError, match=r"s: 1 of frames 1-6 missing \(frames 4\)"):
         load_native("t", tmp_path, specs(["s"]), TAGS)
+    shutil.rmtree(tmp_path / "s" / "color")  # annotations only from here on
     (tmp_path / "s" / "groundtruth.txt").write_text("1,2,3,4\n1,2,3\n")
     with pytest.raises(DatasetError, match="line 2"):
         load_native("t", tmp_path, specs(["s"]), TAGS, images=False)
@@ -82,3 +85,42 @@ def test_vot2017_annotations(shared_data):
     real = load_native("vot2017", shared_data / "sequences/vot2017", {"bag": bench.sequences["bag"]},
                        bench.raw["tags"])
     assert real["bag"].image_size == js["bag"].image_size == (480, 360)
+
+
+def test_ground_truth_shorter_or_longer_than_the_images_names_both_counts(tmp_path):
+    write_vot_sequence(tmp_path, "s", n=9)
+    gt = tmp_path / "s" / "groundtruth.txt"
+    lines = gt.read_text().splitlines()
+    gt.write_text("\n".join(lines[:7]) + "\n")  # 7 lines for 9 images, tag file of 3 lines
+    message = r"groundtruth.txt: 7 lines for 9 images \(00000001.jpg-00000009.jpg\) in .*color"
+    with pytest.raises(DatasetError, match=message):
+        load_native("t", tmp_path, specs(["s"]), TAGS)
+    (tmp_path / "s" / "camera_motion.tag").write_text("0\n" * 9)  # a tag file as long as the images
+    with pytest.raises(DatasetError, match=message):
+        load_native("t", tmp_path, specs(["s"]), TAGS)
+    with pytest.raises(DatasetError, match=message):  # scoring needs the right length too
+        load_native("t", tmp_path, specs(["s"]), TAGS, images=False)
+    gt.write_text("\n".join(lines + ["3,4,5,6"]) + "\n")
+    with pytest.raises(DatasetError, match=r"groundtruth.txt: 10 lines for 9 images"):
+        load_native("t", tmp_path, specs(["s"]), TAGS)
+
+
+def test_a_frame_in_two_formats_is_refused(tmp_path):
+    write_vot_sequence(tmp_path, "s")
+    color = tmp_path / "s" / "color"
+    (color / "00000002.png").write_bytes((color / "00000002.jpg").read_bytes())
+    with pytest.raises(DatasetError, match="frame 2 is both 00000002.jpg and 00000002.png"):
+        load_native("t", tmp_path, specs(["s"]), TAGS)
+
+
+def test_image_size_reader_refuses_empty_and_special_files(tmp_path):
+    import os
+
+    from rasbench.datasets.vot import image_size
+
+    (tmp_path / "empty.jpg").write_bytes(b"")
+    with pytest.raises(DatasetError, match="empty.jpg: cannot read image header"):
+        image_size(tmp_path / "empty.jpg")
+    os.mkfifo(tmp_path / "fifo.jpg")
+    with deadline(), pytest.raises(DatasetError, match="fifo.jpg: image file is not a regular file"):
+        image_size(tmp_path / "fifo.jpg")
