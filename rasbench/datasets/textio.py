@@ -52,14 +52,18 @@ def read_bytes(path: Path, what: str, max_bytes: int | None = None) -> bytes:
         raise DatasetError(f"{what} file is missing", path) from None
     except OSError as exc:
         raise DatasetError(f"cannot read {what} file: {exc.strerror}", path) from None
-    with os.fdopen(fd, "rb") as f:
+    try:
         info = os.fstat(fd)  # of what was opened, not of the name (no race with a swap)
         if not stat.S_ISREG(info.st_mode):
             kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "a special file")
             raise RefusedFile(f"{what} file is not a regular file ({kind}); only regular files are read", path)
-        limit = -1 if max_bytes is None else max_bytes + 1
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
         try:
-            data = f.read(limit)
+            data = f.read(-1 if max_bytes is None else max_bytes + 1)
         except OSError as exc:
             raise DatasetError(f"cannot read {what} file: {exc.strerror}", path) from None
     if max_bytes is not None and len(data) > max_bytes:
