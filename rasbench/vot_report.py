@@ -22,6 +22,7 @@ from .datasets import Dataset
 from .datasets.textio import RefusedFile, read_rows, read_text, size_bound
 from .errors import DatasetError
 from .metrics import vot as V
+from .protocols.vot import VOTOptions
 from .region import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, parse_regions
 from .report import _fmt, _fmt_fps, _num
 from .results import unit_errors
@@ -53,7 +54,8 @@ class VOTReport:
     convention: V.VOTConvention
     dataset: Dataset
     trackers: dict
-    eao_interval: tuple | None
+    eao_interval: tuple | None  # None for the unsupervised experiment (no EAO)
+    options: VOTOptions
 
     @property
     def key(self) -> str:
@@ -189,8 +191,7 @@ def _speed(runs: dict) -> float | None:
     return float(np.mean(per_seq)) if per_seq else None
 
 
-def _score_tracker(name, folder, benchmark, experiment, dataset, convention, interval) -> VOTTrackerReport:
-    protocol = benchmark.experiment(experiment).protocol
+def _score_tracker(name, folder, protocol, options: VOTOptions, dataset, convention, interval) -> VOTTrackerReport:
     report, runs = _load_tracker(name, Path(folder), dataset, convention)
     if not runs:
         return report
@@ -218,14 +219,15 @@ def _score_tracker(name, folder, benchmark, experiment, dataset, convention, int
     if protocol == "unsupervised":
         ov = V.run_overlaps(pred, gt, frame_sizes, convention, "unsupervised")
         report.scores["average_overlap"] = V.unsupervised_average_overlap(ov, codes, layout, convention,
-                                                                          gt.kind == SPECIAL)
+                                                                          gt.kind == SPECIAL, burnin=options.burnin)
         for key in ("eao", "accuracy", "robustness", "failures"):
             report.scores[key] = None
         return report
     ov = V.analysis_overlaps(pred, gt, frame_sizes, convention, ("accuracy", "eao"))
-    ar = V.accuracy_robustness(ov["accuracy"], codes, layout, convention)
+    ar = V.accuracy_robustness(ov["accuracy"], codes, layout, convention, burnin=options.burnin)
     low, high = interval
-    eao, curve = V.expected_average_overlap(ov["eao"], codes, layout, convention, low, high)
+    eao, curve = V.expected_average_overlap(ov["eao"], codes, layout, convention, low, high,
+                                            skip_initialize=options.skip_initialize)
     report.eao_curve = [float(v) for v in curve]
     report.scores.update(eao=eao, accuracy=ar.accuracy, robustness=ar.robustness, failures=ar.failures,
                          failure_rate=ar.failure_rate, ar_robustness=ar.ar_robustness, average_overlap=None)
@@ -236,7 +238,8 @@ def _score_tracker(name, folder, benchmark, experiment, dataset, convention, int
     if tags:
         masks = {tag: np.concatenate(values) for tag, values in tags.items()}
         masks["empty"] = ~np.any(np.stack(list(masks.values())), axis=0)
-        for tag, result in V.tag_accuracy_robustness(ov["accuracy"], codes, layout, masks, convention).items():
+        for tag, result in V.tag_accuracy_robustness(ov["accuracy"], codes, layout, masks, convention,
+                                                     burnin=options.burnin).items():
             report.tags[tag] = {"accuracy": _num(result.accuracy), "robustness": _num(result.robustness),
                                 "failures": _num(result.failures), "frames": int(result.frames)}
     return report
@@ -244,15 +247,17 @@ def _score_tracker(name, folder, benchmark, experiment, dataset, convention, int
 
 def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
                  convention: str = "official") -> VOTReport:
+    """Score every tracker folder with the experiment's protocol options (burn-in, skip,
+    EAO interval: the benchmark definition's, as the run used them)."""
     conv = V.vot_convention(convention)
-    interval = benchmark.raw.get("eao_interval")
-    if interval is None:
-        low, high, _ = V.eao_interval([len(s) for s in dataset.values()])
-        interval = (low, high)
-    interval = (int(interval[0]), int(interval[1]))
-    trackers = {name: _score_tracker(name, folder, benchmark, experiment, dataset, conv, interval)
+    exp = benchmark.experiment(experiment)
+    options = VOTOptions.of(exp)
+    interval = options.eao_interval
+    if interval is None and exp.protocol != "unsupervised":
+        interval = V.eao_interval([len(s) for s in dataset.values()])[:2]
+    trackers = {name: _score_tracker(name, folder, exp.protocol, options, dataset, conv, interval)
                 for name, folder in tracker_dirs.items()}
-    return VOTReport(benchmark, experiment, conv, dataset, trackers, interval)
+    return VOTReport(benchmark, experiment, conv, dataset, trackers, interval, options)
 
 
 # ---------------------------------------------------------------------------------------
@@ -262,7 +267,7 @@ def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tra
 def to_dict(report: VOTReport) -> dict:
     out = {"benchmark": report.benchmark.name, "experiment": report.experiment,
            "convention": report.convention.name, "dataset": report.dataset.source,
-           "eao_interval": list(report.eao_interval), "trackers": {}}
+           "eao_interval": list(report.eao_interval) if report.eao_interval else None, "trackers": {}}
     for t in report.ranked():
         entry = {k: _num(t.scores.get(k)) for k in HEADLINE}
         entry.update({k: _num(v) for k, v in t.scores.items() if k not in HEADLINE and k != "runs"})
