@@ -124,3 +124,49 @@ def test_image_size_reader_refuses_empty_and_special_files(tmp_path):
     os.mkfifo(tmp_path / "fifo.jpg")
     with deadline(), pytest.raises(DatasetError, match="fifo.jpg: image file is not a regular file"):
         image_size(tmp_path / "fifo.jpg")
+
+
+# --- the wrong benchmark's annotation file ---------------------------------------------
+
+
+def _otb_style_json(path):
+    entries = {n: {"video_dir": n, "img_names": [f"{n}/img/0001.jpg"], "gt_rect": [[1, 2, 3, 4]],
+                   "init_rect": [1, 2, 3, 4], "attr": []} for n in ("Basketball", "Bolt", "Car4")}
+    path.write_text(json.dumps(entries))
+    return path
+
+
+def _vot_style_json(path):
+    entries = {n: {"video_dir": n, "img_names": [f"{n}/color/00000001.jpg"], "gt_rect": [[1, 2, 10, 2, 10, 8, 1, 8]],
+                   "init_rect": [1, 2, 9, 6], "width": 40, "height": 30} for n in ("bag", "basketball", "bolt1")}
+    path.write_text(json.dumps(entries))
+    return path
+
+
+def test_an_otb_annotation_file_for_a_vot_benchmark_is_named(tmp_path):
+    path = _otb_style_json(tmp_path / "OTB100.json")
+    with pytest.raises(DatasetError) as info:
+        open_dataset(load_benchmark("vot2017"), annotations=path, images=False)
+    assert str(info.value) == (f"{path} holds OTB-style boxes for 3 sequences, none of them vot2017's; "
+                               "is it the right file?")
+
+
+def test_a_vot_annotation_file_for_an_otb_benchmark_is_named(tmp_path):
+    path = _vot_style_json(tmp_path / "VOT2018.json")
+    with pytest.raises(DatasetError) as info:
+        open_dataset(load_benchmark("otb2015"), annotations=path, images=False)
+    assert str(info.value) == (f"{path} holds VOT-style polygons for 3 sequences, not otb2015's boxes; "
+                               "is it the right file?")
+
+
+def test_real_annotation_files_swapped(shared_data):
+    from conftest import invoke
+
+    otb = shared_data / "otb/annotations/OTB100.json"
+    vot = shared_data / "vot2017/annotations/VOT2018.json"
+    out = invoke("report", "vot2017", "--annotations", otb, "--results", shared_data / "vot2017/results")
+    assert out.exit_code == 2 and out.output == (f"error: {otb} holds OTB-style boxes for 100 sequences, none of them "
+                                                 "vot2017's; is it the right file?\n")
+    out = invoke("report", "otb2015", "--annotations", vot, "--results", shared_data / "otb/results")
+    assert out.exit_code == 2 and out.output == (f"error: {vot} holds VOT-style polygons for 60 sequences, not "
+                                                 "otb2015's boxes; is it the right file?\n")

@@ -92,6 +92,21 @@ def read_pysot_json(path: Path) -> dict:
     return data
 
 
+def pysot_json_style(data: dict) -> str:
+    """What the entries of a pysot dataset JSON hold: "VOT-style polygons" when some
+    ``gt_rect`` row has 6 or more values, else "OTB-style boxes" (by content, whatever
+    the file's name)."""
+    polygons = any(isinstance(row, (list, tuple)) and len(row) >= 6
+                   for entry in data.values() for row in entry.get("gt_rect") or ())
+    return "VOT-style polygons" if polygons else "OTB-style boxes"
+
+
+def wrong_pysot_json(path: Path, data: dict, benchmark: str) -> DatasetError:
+    """The error for a pysot JSON that holds none of ``benchmark``'s sequences."""
+    return DatasetError(f"{path} holds {pysot_json_style(data)} for {len(data)} sequences, none of them "
+                        f"{benchmark}'s; is it the right file?")
+
+
 def parse_rows(text: str, columns: int | None, path, what: str = "box") -> np.ndarray:
     """Parse ``text`` into a float array with ``columns`` values per line.
 

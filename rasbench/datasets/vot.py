@@ -18,7 +18,7 @@ from ..errors import DatasetError
 from ..region import Regions, parse_regions, regions_from_values
 from .images import numbered_images
 from .sequence import Dataset, Sequence, gather
-from .textio import read_bytes, read_pysot_json, read_text
+from .textio import read_bytes, read_pysot_json, read_text, wrong_pysot_json
 
 VOT_ORIGIN = 0
 IMAGE_FOLDERS = ("color", ".")
@@ -144,6 +144,8 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], 
         has_images = (root / img_names[0]).is_file() and (root / img_names[-1]).is_file()
         frames = [root / n for n in img_names] if has_images else None
         sequences.append(_sequence(spec.name, gt, frames, size, tags, json_path))
+    if specs and not sequences:
+        raise wrong_pysot_json(json_path, data, name)
     return Dataset(name, sequences, f"pysot JSON {json_path}", root, missing)
 
 
