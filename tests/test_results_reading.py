@@ -1,5 +1,6 @@
 """Reading result folders somebody else made: files that are not files, files without end,
 result codes the VOT toolkits never write."""
+import json
 import os
 import resource
 import subprocess
@@ -14,7 +15,6 @@ from rasbench.datasets.textio import BYTES_PER_LINE, SLACK_BYTES, read_many, rea
 from rasbench.errors import DatasetError
 from rasbench.registry import resolve
 from rasbench.report import evaluate
-from rasbench.results import find_tracker_dirs
 from rasbench.runner import run_experiment
 from rasbench.vot_report import evaluate_vot
 
@@ -51,7 +51,6 @@ def test_fifo_and_dev_zero_results_are_refused_not_read(otb_results):
     out = _cli("report", bench.path, "--results", folder.parents[2], "--root", root, "-f", "json")
     assert out.returncode == 0, out.stderr
     assert "Traceback" not in out.stderr
-    import json
     entry = json.loads(out.stdout)["trackers"]["identity"]
     assert entry["complete"] is False
     assert "not a regular file (a FIFO)" in entry["problems"]["Alpha"]
