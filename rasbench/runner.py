@@ -220,7 +220,7 @@ def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, conventi
     :class:`TrackerError` naming the frame.
     """
     conv = vot_convention(convention)
-    opts = VOTOptions.parse(protocol, options, protocol)
+    opts = VOTOptions.parse(protocol, options, f"{protocol} options")
     gt = seq.groundtruth
     if seq.image_size is None:
         raise ResultsError(f"{seq.name}: image size unknown, cannot bound overlaps")

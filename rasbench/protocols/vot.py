@@ -43,7 +43,8 @@ class VOTOptions:
     Their one source is the experiment's entry in the benchmark definition (e.g.
     ``baseline: {skip_initialize: 5, burnin: 10, ...}`` in experiments/vot2017.yaml): the
     runner and the scoring both take them from here, so a definition that changes one
-    changes the run and the scores together. An omitted key takes VOT2017's value below.
+    changes the run and the scores together. An omitted key takes the value below,
+    VOT2017's but for ``repetitions`` (the shipped definitions name 15 where VOT runs 15).
     """
 
     repetitions: int = 1            # runs per sequence (one for a deterministic tracker)
