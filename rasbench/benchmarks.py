@@ -148,10 +148,17 @@ def load_benchmark(name: str) -> BenchmarkDef:
             raise ConfigError(f"{path}: missing key {key!r}")
     table_data = _with_base(Path(data["table"])) if "table" in data else {}
     specs = _sequence_specs(data, table_data, path)
+    if "eao_interval" in data:
+        raise ConfigError(f"{path}: eao_interval is an option of the baseline and realtime experiments "
+                          f"(experiments: {{baseline: {{eao_interval: [low, high], ...}}}})")
+    from .protocols.vot import PROTOCOL_OPTIONS, VOTOptions
+
     experiments = {}
     for exp_name, exp in (data["experiments"] or {}).items():
         exp = dict(exp or {})
         protocol = exp.pop("protocol", exp_name)
+        if protocol in PROTOCOL_OPTIONS:  # checked once here, so a run cannot fail on them later
+            VOTOptions.parse(protocol, exp, f"{path}: experiment {exp_name}")
         experiments[exp_name.lower()] = ExperimentDef(exp_name.lower(), protocol, exp)
     return BenchmarkDef(
         name=data["name"],

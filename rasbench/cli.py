@@ -27,6 +27,26 @@ def _split(values) -> list[str]:
     return out
 
 
+def _sequence_selection(values):
+    """``--sequences``: names (comma-separated or repeated), ``present`` alone, or None."""
+    from .datasets import PRESENT
+
+    names = _split(values)
+    if any(n.lower() == PRESENT for n in names):
+        if len(names) > 1:
+            raise ConfigError("--sequences present stands alone (every sequence the data holds); "
+                              "give it or sequence names, not both")
+        return PRESENT
+    return names or None
+
+
+def _say_present(bench, dataset, doing: str) -> None:
+    """With ``--sequences present``: how many of the benchmark's sequences are used."""
+    total = len(dataset) + len(dataset.missing)
+    click.echo(f"{bench.name}: {len(dataset)} of {total} sequences present in {dataset.source}; {doing} those "
+               f"(--sequences present)", err=True)
+
+
 def _parse_params(pairs) -> dict:
     """``key=value`` pairs; values are parsed as YAML scalars (numbers, booleans, lists)."""
     import yaml
@@ -111,7 +131,8 @@ def main():
               "keep runs with different parameters apart.")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
               help="Tracker constructor argument (repeatable); VALUE is read as YAML (1, 0.5, true, [1, 2]).")
-@click.option("--sequences", "-s", multiple=True, help="Only these sequences (comma-separated or repeated).")
+@click.option("--sequences", "-s", multiple=True, help="Only these sequences (comma-separated or repeated), or "
+              "`present`: those the dataset folder holds.")
 @click.option("--convention", default="official", show_default=True,
               help="Decides where OPE starts (official/pysot: Tiger1 from frame 6; got10k: frame 1).")
 @click.option("--force", is_flag=True, help="Redo units that already have results.")
@@ -133,7 +154,7 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     recorded next to its results and the run goes on with the next one).
     """
     from .benchmarks import load_benchmark
-    from .datasets import open_dataset
+    from .datasets import PRESENT, open_dataset
     from .registry import resolve
     from .runner import run_experiment
 
@@ -142,10 +163,13 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     for exp in exps:
         bench.experiment(exp)
     spec = resolve(tracker, _parse_params(params))
+    selection = _sequence_selection(sequences)
     failed = False
     for exp in exps:
-        dataset = open_dataset(bench, root=root, images=True, sequences=_split(sequences) or None,
-                               progress=not quiet, experiment=exp)
+        dataset = open_dataset(bench, root=root, images=True, sequences=selection, progress=not quiet,
+                               experiment=exp)
+        if selection == PRESENT:
+            _say_present(bench, dataset, "running")
         summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
                                  convention=convention, progress=not quiet, workers=workers,
                                  devices=_split([devices]) if devices else None, frame_timeout=frame_timeout,
@@ -173,7 +197,8 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
               "baseline", help="ope, tre, sre / baseline, realtime, unsupervised; several (comma-separated or "
               "repeated) with --out.")
 @click.option("--trackers", "-t", multiple=True, help="Only these trackers, in this order (comma-separated).")
-@click.option("--sequences", "-s", multiple=True, help="Only these sequences.")
+@click.option("--sequences", "-s", multiple=True, help="Only these sequences, or `present`: those the dataset "
+              "folder (or annotation file) holds.")
 @click.option("--convention", "-c", default="official", show_default=True,
               help="official (OTB toolkit), got10k or pysot: see `rasbench conventions`.")
 @click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv", "latex", "html"]), default="table",
@@ -219,7 +244,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
       rasbench report vot2017 -e baseline,realtime -f html -o vot17/
     """
     from .benchmarks import load_benchmark
-    from .datasets import benchmark_layout, open_dataset
+    from .datasets import PRESENT, benchmark_layout, open_dataset
     from .results import find_tracker_dirs
 
     bench = load_benchmark(benchmark)
@@ -236,13 +261,16 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     if unknown:
         raise click.BadParameter(f"{', '.join(unknown)} (choose png, pdf, svg)", param_hint="--plot-format")
     paths = list(results_paths) or [Path(_results_default())]
+    selection = _sequence_selection(sequences)
     datasets, dirs = {}, {}
     by_layout: dict = {}
     for exp in exps:
         layout = benchmark_layout(bench, exp)
         if layout not in by_layout:
             by_layout[layout] = open_dataset(bench, root=root, annotations=annotations, images=False,
-                                             sequences=_split(sequences) or None, experiment=exp)
+                                             sequences=selection, experiment=exp)
+            if selection == PRESENT:
+                _say_present(bench, by_layout[layout], "scoring")
         datasets[exp] = by_layout[layout]
         dirs[exp] = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
         if not dirs[exp]:
@@ -371,7 +399,7 @@ def conventions():
 @main.command()
 @click.option("--root", type=click.Path(path_type=Path), help="Look only here.")
 def datasets(root):
-    """Show which benchmarks are found where, and what is missing."""
+    """Show which benchmarks are found where: what is present and what is missing."""
     from .benchmarks import list_benchmarks, load_benchmark
     from .datasets import data_dirs, locate
 
@@ -389,6 +417,10 @@ def datasets(root):
                 continue
             status = "complete" if not loc.missing else f"{len(loc.missing)} missing"
             click.echo(f"{name:10s} {loc.kind:22s} {loc.found:4d}/{len(bench.sequences):<4d} {status:12s} {loc.path}")
+            if loc.missing and loc.present:
+                shown = ", ".join(loc.present[:12]) + (f", ... ({len(loc.present) - 12} more)"
+                                                       if len(loc.present) > 12 else "")
+                click.echo(f"{'':12s}present: {shown}")
             absent = [seq for seq, why in loc.missing.items() if why.startswith(("folder ", "no ", "ground truth "))]
             broken = [(seq, why) for seq, why in loc.missing.items() if seq not in absent]
             for seq, why in broken:

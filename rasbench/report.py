@@ -22,7 +22,7 @@ from .conventions import OTBConvention, otb_convention
 from .datasets import Dataset
 from .metrics import otb as M
 from .cache import RunScore, RunScoreCache, file_key
-from .datasets.textio import read_many
+from .datasets.textio import RefusedFile, read_many
 from .protocols.otb import expected_lengths
 from .results import match_multi_run_folders, match_one_run_files, time_file_for, unit_errors
 
@@ -124,13 +124,16 @@ def _plan_tracker(name: str, folder: Path, exp, dataset: Dataset, lengths_by_seq
 def _score_runs(runs: list[_PlannedRun], dataset: Dataset, convention: OTBConvention) -> dict:
     """Parse and score runs: {run: RunScore or problem text}."""
     out: dict = {}
-    boxes = read_many([r.boxes for r in runs], 4, "box")
+    boxes = read_many([r.boxes for r in runs], 4, "box", lines=[r.length for r in runs])
     timed = [r for r in runs if r.times is not None]
-    times = dict(zip((r.times for r in timed), read_many([r.times for r in timed], 1, "time")))
+    times = dict(zip((r.times for r in timed), read_many([r.times for r in timed], 1, "time",
+                                                         lines=[r.length for r in timed])))
     good = []
     for run, parsed in zip(runs, boxes):
         if isinstance(parsed, Exception):
             out[run] = str(parsed)
+        elif isinstance(times.get(run.times), RefusedFile):  # unreadable times are merely unknown, these hostile
+            out[run] = str(times[run.times])
         elif len(parsed) != run.length:
             out[run] = f"{run.boxes.name} has {len(parsed)} boxes, the ground truth {run.length} frames"
         else:

@@ -24,10 +24,11 @@ import numpy as np
 
 from .benchmarks import SequenceSpec
 from .datasets.otb import normalise_name
-from .datasets.textio import format_rows, read_rows
-from .errors import ResultsError
+from .datasets.textio import format_rows, read_rows, read_text
+from .errors import DatasetError, ResultsError
 
 MANIFEST = "manifest.json"
+ERROR_RECORD_BYTES = 1 << 20  # a failure record: a message and a traceback
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -253,11 +254,16 @@ def read_times(path: Path) -> np.ndarray:
 
 
 def unit_errors(folder: Path) -> dict[str, dict]:
-    """Failure records (``*.error.json``) left by runs in a tracker folder."""
+    """Failure records (``*.error.json``) left by runs in a tracker folder; a record that
+    cannot be read (not a regular file, over 1 MiB, not a JSON object) says so."""
     records = {}
     for path in folder.rglob("*.error.json"):
+        key = str(path.relative_to(folder))
         try:
-            records[str(path.relative_to(folder))] = json.loads(path.read_text(encoding="utf-8"))
+            record = json.loads(read_text(path, "error record", max_bytes=ERROR_RECORD_BYTES))
+        except DatasetError as exc:
+            record = {"error": f"unreadable error record ({exc})"}
         except ValueError:
-            records[str(path.relative_to(folder))] = {"error": "unreadable error record"}
+            record = None
+        records[key] = record if isinstance(record, dict) else {"error": "unreadable error record"}
     return records

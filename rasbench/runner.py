@@ -35,7 +35,7 @@ from .datasets.textio import read_text
 from .errors import ConfigError, ResultsError, TrackerError
 from .metrics.vot import vot_convention
 from .protocols.otb import Run, plan_runs
-from .protocols.vot import VOTRun, run_realtime, run_supervised, run_unsupervised
+from .protocols.vot import VOTOptions, VOTRun, run_realtime, run_supervised, run_unsupervised
 from .region import RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes, overlaps, parse_regions
 from .registry import TrackerSpec, resolve
 from .results import ResultStore
@@ -220,12 +220,13 @@ def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, conventi
     :class:`TrackerError` naming the frame.
     """
     conv = vot_convention(convention)
+    opts = VOTOptions.parse(protocol, options, f"{protocol} options")
     gt = seq.groundtruth
     if seq.image_size is None:
         raise ResultsError(f"{seq.name}: image size unknown, cannot bound overlaps")
     bounds = (seq.image_size[0] + conv.failure_bounds_pad, seq.image_size[1] + conv.failure_bounds_pad)
     init_boxes = bounding_boxes(gt) if conv.init_box == "bounding" else area_preserving_boxes(gt, "pysot")
-    threshold = float(options.get("failure_overlap", 0))
+    threshold = opts.failure_overlap
     read = FrameReader(seq, wants_paths(tracker))
 
     def initialize(row):
@@ -262,10 +263,9 @@ def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, conventi
 
     try:
         if protocol == "baseline":
-            return run_supervised(len(seq), initialize, update, failed, int(options.get("skip_initialize", 5)))
+            return run_supervised(len(seq), initialize, update, failed, opts.skip_initialize)
         if protocol == "realtime":
-            return run_realtime(len(seq), initialize, update, failed, float(options.get("fps", 20)),
-                                int(options.get("grace", 3)), int(options.get("skip_initialize", 5)))
+            return run_realtime(len(seq), initialize, update, failed, opts.fps, opts.grace, opts.skip_initialize)
         return run_unsupervised(len(seq), initialize, update)
     finally:
         read.close()
@@ -482,7 +482,7 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
             vot_convention(convention)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
-    repetitions = int(exp.options.get("repetitions", 1)) if vot and not _deterministic(spec) else 1
+    repetitions = VOTOptions.of(exp).repetitions if vot and not _deterministic(spec) else 1
     store = ResultStore(results_root, benchmark.name, exp.name, multi_run=vot or exp.protocol != "ope")
     units, skipped = plan_units(benchmark, exp.name, dataset, store, tracker_name, convention, repetitions, force)
     summary = RunSummary(tracker_name, store.tracker_dir(tracker_name), skipped=skipped)

@@ -2,9 +2,11 @@
 
 Reads the VOT toolkit layout (``<tracker>/<experiment>/<seq>/<seq>_001.txt`` with the
 1/2/0 codes, ``<seq>_time.txt`` or vot-toolkit's ``<seq>_001_time.value``), ours and
-anybody's (pysot writes the same layout). Result files with the wrong number of lines
-or that do not parse are listed under the tracker's ``problems`` and left out; the
-tracker is then marked incomplete, never silently scored over other frames.
+anybody's (pysot writes the same layout). Result files with the wrong number of lines,
+that do not parse, hold a code other than 0, 1 or 2, or are refused unread (not a
+regular file, larger than :func:`~rasbench.datasets.textio.size_bound`) are listed
+under the tracker's ``problems`` and left out; the tracker is then marked incomplete,
+never silently scored over other frames.
 """
 from __future__ import annotations
 
@@ -17,10 +19,11 @@ import numpy as np
 
 from .benchmarks import BenchmarkDef
 from .datasets import Dataset
-from .datasets.textio import read_rows, read_text
+from .datasets.textio import RefusedFile, read_rows, read_text, size_bound
 from .errors import DatasetError
 from .metrics import vot as V
-from .region import SPECIAL, Regions, parse_regions
+from .protocols.vot import VOTOptions
+from .region import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, parse_regions
 from .report import _fmt, _fmt_fps, _num
 from .results import unit_errors
 
@@ -54,7 +57,8 @@ class VOTReport:
     convention: V.VOTConvention
     dataset: Dataset
     trackers: dict
-    eao_interval: tuple | None
+    eao_interval: tuple | None  # None for the unsupervised experiment (no EAO)
+    options: VOTOptions
 
     @property
     def key(self) -> str:
@@ -84,13 +88,35 @@ def _run_files(folder: Path, name: str) -> list[Path]:
     return sorted(p for p in folder.glob("*_[0-9][0-9][0-9].txt") if p.stem.lower().startswith(name.lower() + "_"))
 
 
+def read_trajectory(path: Path, length: int) -> Regions:
+    """A VOT result file of a ``length``-frame sequence: per line a region, or one of the
+    codes the toolkits write (0 = not processed, 1 = initialisation, 2 = failure).
+    Anything else on a one-value line (``5``, ``-3``, ``2.5``, ``nan``) is an error naming
+    the line: vot-toolkit would truncate ``2.5`` to a failure."""
+    lines = read_text(path, "result", size_bound(length)).rstrip().splitlines()
+    try:
+        trajectory = parse_regions(lines)
+    except ValueError as exc:  # the message starts with "line N: ..."
+        raise DatasetError(str(exc), path) from None
+    bad = [i for i in np.flatnonzero(trajectory.kind == SPECIAL)
+           if "," not in lines[i] and float(lines[i]) not in _RESULT_CODES]
+    if bad:
+        more = f" (and {len(bad) - 1} more line{'s' * (len(bad) > 2)})" if len(bad) > 1 else ""
+        raise DatasetError(f"{lines[bad[0]].strip()!r} is not a result code (0, 1 or 2; other lines hold "
+                           f"regions){more}", path, int(bad[0]) + 1)
+    return trajectory
+
+
+_RESULT_CODES = (float(UNKNOWN), float(INITIALIZATION), float(FAILURE))
+
+
 def _value_file(path: Path, length: int) -> np.ndarray:
     """A vot-toolkit per-frame property file (``<seq>_<rep>_time.value``): one value per
     line, and an *empty* line for a frame without one -- ``Trajectory.write`` writes ""
     for the frames a supervised run skips after a failure. Those read as NaN (not
     processed), as rasbench's own files write them; blank lines past ``length`` are
     trailing whitespace."""
-    lines = read_text(path, "time").splitlines()
+    lines = read_text(path, "time", size_bound(length)).splitlines()
     while len(lines) > length and not lines[-1].strip():
         lines.pop()
     try:
@@ -101,19 +127,22 @@ def _value_file(path: Path, length: int) -> np.ndarray:
 
 def _run_times(box_file: Path, column: int, length: int) -> np.ndarray | None:
     """Per-frame seconds of one run: vot-toolkit's ``.value`` file, else the run's column
-    of VOT-M's ``<seq>_time.txt`` matrix; None when absent or of another length."""
+    of VOT-M's ``<seq>_time.txt`` matrix; None when absent, unparsable or of another
+    length. A file refused unread raises :class:`RefusedFile` (a problem of the tracker)."""
     value = box_file.with_name(box_file.stem + "_time.value")
     matrix = box_file.with_name(box_file.stem.rsplit("_", 1)[0] + "_time.txt")
     try:
-        if value.is_file():
+        if value.exists():
             times = _value_file(value, length)
-        elif matrix.is_file():
-            rows = read_rows(matrix, None, "time")
+        elif matrix.exists():
+            rows = read_rows(matrix, None, "time", size_bound(length))
             if rows.shape[1] <= column:
                 return None
             times = rows[:, column]
         else:
             return None
+    except RefusedFile:
+        raise
     except DatasetError:
         return None
     if len(times) != length or not np.any(times > 0):
@@ -142,14 +171,13 @@ def _load_tracker(name: str, folder: Path, dataset: Dataset, convention: V.VOTCo
         loaded = []
         for column, path in enumerate(files):
             try:
-                traj = parse_regions(read_text(path, "result").rstrip().splitlines())
-            except (ValueError, DatasetError) as exc:
-                report.problems[seq_name] = f"{path.name}: {exc}"
+                traj = read_trajectory(path, len(seq))
+                if len(traj) != len(seq):
+                    raise DatasetError(f"{path.name} has {len(traj)} lines, the sequence {len(seq)} frames")
+                loaded.append((traj, _run_times(path, column, len(seq))))
+            except DatasetError as exc:
+                report.problems[seq_name] = str(exc)
                 break
-            if len(traj) != len(seq):
-                report.problems[seq_name] = f"{path.name} has {len(traj)} lines, the sequence {len(seq)} frames"
-                break
-            loaded.append((traj, _run_times(path, column, len(seq))))
         else:
             runs[seq_name] = loaded
     return report, runs
@@ -166,8 +194,7 @@ def _speed(runs: dict) -> float | None:
     return float(np.mean(per_seq)) if per_seq else None
 
 
-def _score_tracker(name, folder, benchmark, experiment, dataset, convention, interval) -> VOTTrackerReport:
-    protocol = benchmark.experiment(experiment).protocol
+def _score_tracker(name, folder, protocol, options: VOTOptions, dataset, convention, interval) -> VOTTrackerReport:
     report, runs = _load_tracker(name, Path(folder), dataset, convention)
     if not runs:
         return report
@@ -195,14 +222,14 @@ def _score_tracker(name, folder, benchmark, experiment, dataset, convention, int
     if protocol == "unsupervised":
         ov = V.run_overlaps(pred, gt, frame_sizes, convention, "unsupervised")
         report.scores["average_overlap"] = V.unsupervised_average_overlap(ov, codes, layout, convention,
-                                                                          gt.kind == SPECIAL)
+                                                                          gt.kind == SPECIAL, burnin=options.burnin)
         for key in ("eao", "accuracy", "robustness", "failures"):
             report.scores[key] = None
         return report
     ov = V.analysis_overlaps(pred, gt, frame_sizes, convention, ("accuracy", "eao"))
-    ar = V.accuracy_robustness(ov["accuracy"], codes, layout, convention)
+    ar = V.accuracy_robustness(ov["accuracy"], codes, layout, convention, burnin=options.burnin)
     low, high = interval
-    fragments = V.eao_fragments(ov["eao"], codes, layout, convention)
+    fragments = V.eao_fragments(ov["eao"], codes, layout, convention, skip_initialize=options.skip_initialize)
     curve = V.eao_curve(fragments, convention)
     eao = V.eao_score(curve, low, high, convention)
     report.sequence_terms = {**ar.ratio_terms(), "eao": V.eao_sequence_terms(fragments, layout, convention, low, high)}
@@ -216,7 +243,8 @@ def _score_tracker(name, folder, benchmark, experiment, dataset, convention, int
     if tags:
         masks = {tag: np.concatenate(values) for tag, values in tags.items()}
         masks["empty"] = ~np.any(np.stack(list(masks.values())), axis=0)
-        for tag, result in V.tag_accuracy_robustness(ov["accuracy"], codes, layout, masks, convention).items():
+        for tag, result in V.tag_accuracy_robustness(ov["accuracy"], codes, layout, masks, convention,
+                                                     burnin=options.burnin).items():
             report.tags[tag] = {"accuracy": _num(result.accuracy), "robustness": _num(result.robustness),
                                 "failures": _num(result.failures), "frames": int(result.frames)}
     return report
@@ -224,15 +252,17 @@ def _score_tracker(name, folder, benchmark, experiment, dataset, convention, int
 
 def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
                  convention: str = "official") -> VOTReport:
+    """Score every tracker folder with the experiment's protocol options (burn-in, skip,
+    EAO interval: the benchmark definition's, as the run used them)."""
     conv = V.vot_convention(convention)
-    interval = benchmark.raw.get("eao_interval")
-    if interval is None:
-        low, high, _ = V.eao_interval([len(s) for s in dataset.values()])
-        interval = (low, high)
-    interval = (int(interval[0]), int(interval[1]))
-    trackers = {name: _score_tracker(name, folder, benchmark, experiment, dataset, conv, interval)
+    exp = benchmark.experiment(experiment)
+    options = VOTOptions.of(exp)
+    interval = options.eao_interval
+    if interval is None and exp.protocol != "unsupervised":
+        interval = V.eao_interval([len(s) for s in dataset.values()])[:2]
+    trackers = {name: _score_tracker(name, folder, exp.protocol, options, dataset, conv, interval)
                 for name, folder in tracker_dirs.items()}
-    return VOTReport(benchmark, experiment, conv, dataset, trackers, interval)
+    return VOTReport(benchmark, experiment, conv, dataset, trackers, interval, options)
 
 
 # ---------------------------------------------------------------------------------------
@@ -242,7 +272,7 @@ def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tra
 def to_dict(report: VOTReport) -> dict:
     out = {"benchmark": report.benchmark.name, "experiment": report.experiment,
            "convention": report.convention.name, "dataset": report.dataset.source,
-           "eao_interval": list(report.eao_interval), "trackers": {}}
+           "eao_interval": list(report.eao_interval) if report.eao_interval else None, "trackers": {}}
     for t in report.ranked():
         entry = {k: _num(t.scores.get(k)) for k in HEADLINE}
         entry.update({k: _num(v) for k, v in t.scores.items() if k not in HEADLINE and k != "runs"})

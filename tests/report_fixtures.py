@@ -34,12 +34,12 @@ def tiny_vot(tmp_path: Path):
     definition = tmp_path / "tinyvot.yaml"
     definition.write_text(yaml.safe_dump({
         "name": "tinyvot", "title": "tinyvot (test benchmark)", "format": "vot",
-        "tags": ["camera_motion", "occlusion"], "eao_interval": [5, 25],
+        "tags": ["camera_motion", "occlusion"],
         "experiments": {
             "baseline": {"protocol": "baseline", "repetitions": 15, "skip_initialize": 5, "burnin": 10,
-                         "failure_overlap": 0},
+                         "failure_overlap": 0, "eao_interval": [5, 25]},
             "realtime": {"protocol": "realtime", "repetitions": 1, "skip_initialize": 5, "burnin": 10,
-                         "failure_overlap": 0, "fps": 20, "grace": 3},
+                         "failure_overlap": 0, "fps": 20, "grace": 3, "eao_interval": [5, 25]},
             "unsupervised": {"protocol": "unsupervised", "repetitions": 1}},
         "sequences": ["alpha", "beta"],
     }))

@@ -9,9 +9,10 @@ folder itself and with the benchmark's usual folder names appended (``OTB100``,
 """
 from __future__ import annotations
 
+import difflib
 import hashlib
 import os
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -19,13 +20,19 @@ import numpy as np
 from ..benchmarks import BenchmarkDef
 from ..errors import DatasetError
 from . import otb, vot
+from .otb import normalise_name
 from .sequence import Dataset, Sequence
+
+# ``open_dataset(..., sequences=PRESENT)`` (``--sequences present``): the benchmark's
+# sequences that the data holds, the others left out.
+PRESENT = "present"
 
 # Which dataset layout each protocol reads: OTB folders or VOT folders.
 PROTOCOL_LAYOUT = {"ope": "otb", "tre": "otb", "sre": "otb",
                    "baseline": "vot", "realtime": "vot", "unsupervised": "vot"}
 
-__all__ = ["Dataset", "Sequence", "open_dataset", "data_dirs", "cache_dir", "locate", "sequence_fingerprints"]
+__all__ = ["Dataset", "Sequence", "PRESENT", "open_dataset", "data_dirs", "cache_dir", "locate",
+           "sequence_fingerprints"]
 
 
 def data_dirs() -> list[Path]:
@@ -67,6 +74,7 @@ class Location:
     kind: str  # "images", "annotations"
     found: int
     missing: dict[str, str]
+    present: tuple[str, ...] = field(default=())  # the sequences found
 
 
 def _loaders(benchmark: BenchmarkDef, layout: str):
@@ -101,37 +109,35 @@ def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
     for folder in _candidates(benchmark, bases):
         if folder.is_dir() and _holds_sequences(folder, benchmark):
             ds = load_native(benchmark.name, folder, benchmark.sequences, images=True, strict=False)
-            locations.append(Location(folder, "images", len(ds), ds.missing))
+            locations.append(Location(folder, "images", len(ds), ds.missing, tuple(ds)))
         for name in benchmark.annotation_files:
             if (folder / name).exists():
                 try:
                     ds = load_annotations(benchmark.name, folder / name, benchmark.sequences)
-                    locations.append(Location(folder / name, "annotations", len(ds), ds.missing))
+                    locations.append(Location(folder / name, "annotations", len(ds), ds.missing, tuple(ds)))
                 except DatasetError as exc:
                     locations.append(Location(folder / name, "annotations (broken)", 0, {"error": str(exc)}))
     return locations
 
 
 def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotations: Path | None = None,
-                 images: bool = True, sequences: list[str] | None = None, progress: bool = False,
+                 images: bool = True, sequences: list[str] | str | None = None, progress: bool = False,
                  experiment: str | None = None) -> Dataset:
-    """Load the benchmark's sequences (all, or ``sequences``), with or without images.
+    """Load the benchmark's sequences (all, those named in ``sequences``, or with
+    ``sequences=PRESENT`` those the data holds), with or without images.
 
     ``experiment`` picks the layout where a benchmark has two (the synthetic one holds
     OTB and VOT copies). Raises :class:`DatasetError` naming what is missing and where
-    it looked.
+    it looked. With ``PRESENT`` the absent sequences stay listed in ``missing``.
     """
     specs = benchmark.sequences
     layout = benchmark_layout(benchmark, experiment)
     if benchmark.format == "synth" and layout == "vot":  # the VOT copy uses lower-case names
         specs = {n.lower(): replace(s, name=n.lower(), folder=s.folder.lower(), groundtruth="groundtruth.txt")
                  for n, s in specs.items()}
-    if sequences:
-        by_key = {n.lower(): n for n in specs}
-        unknown = [s for s in sequences if s.lower() not in by_key]
-        if unknown:
-            raise DatasetError(f"{benchmark.name} has no sequence(s) {', '.join(unknown)}")
-        specs = {by_key[s.lower()]: specs[by_key[s.lower()]] for s in sequences}
+    present_only = sequences == PRESENT
+    if sequences and not present_only:
+        specs = {name: specs[name] for name in select_sequences(benchmark.name, specs, sequences)}
     load_native, load_annotations = _loaders(benchmark, layout)
     if benchmark.format == "synth":
         from .synthetic import ensure_generated
@@ -144,39 +150,86 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
         dataset = load_annotations(benchmark.name, annotations, specs)
     else:
         dataset = _open_folders(benchmark, specs, root, images, load_native, load_annotations)
+    if present_only:
+        if not len(dataset):
+            raise DatasetError(f"{benchmark.name}: none of its {len(specs)} sequences is in {dataset.source}")
+        missing = dataset.missing
+        dataset = dataset.subset(list(dataset))
+        dataset.missing = missing
     # how to open it again (worker processes, cluster nodes)
     dataset.open_args = {"root": None if root is None else str(root),
                          "annotations": None if annotations is None else str(annotations),
-                         "images": images, "sequences": list(specs), "experiment": experiment}
-    if dataset.missing:
-        listed = "\n  ".join(f"{name}: {why}" for name, why in dataset.missing.items())
-        raise DatasetError(f"{benchmark.name}: {len(dataset.missing)} of {len(specs)} sequences missing in "
-                           f"{dataset.source}:\n  {listed}\n(run `rasbench datasets` to see what is found where; "
-                           f"`--sequences` restricts a run to what you have)")
+                         "images": images, "sequences": list(dataset if present_only else specs),
+                         "experiment": experiment}
+    if dataset.missing and not present_only:
+        names = list(dataset.missing)
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        if len(names) <= 2:
+            shown = "; ".join(f"{n}: {dataset.missing[n]}" for n in names)
+        where = f"rasbench datasets --root {root}" if root is not None else "rasbench datasets"
+        raise DatasetError(f"{benchmark.name}: {len(names)} of {len(specs)} sequences missing in {dataset.source} "
+                           f"({shown}); `--sequences present` uses the {len(dataset)} there, `{where}` lists "
+                           f"what is where")
     return dataset
+
+
+def select_sequences(benchmark_name: str, specs: dict, asked: list[str]) -> list[str]:
+    """The sequence names ``asked`` stands for, in that order.
+
+    A name matches as result files do (case, '-' / '_' / '.', the table's file names and
+    aliases: ``jogging_1``, ``Human4``). An unknown one is a :class:`DatasetError` with
+    suggestions: the sequences of a folder of that name (``Jogging`` -> Jogging-1,
+    Jogging-2) or close spellings."""
+    keys: dict[str, set] = {}
+    for name, spec in specs.items():
+        for key in {name, spec.anno, *spec.aliases}:
+            keys.setdefault(normalise_name(key), set()).add(name)
+    chosen, unknown, unhelped = [], [], False
+    for name in asked:
+        matches = keys.get(normalise_name(name), set())
+        if len(matches) == 1:
+            chosen.append(next(iter(matches)))
+            continue
+        sharing = [n for n, s in specs.items() if normalise_name(s.folder) == normalise_name(name)
+                   or normalise_name(n).startswith(normalise_name(name) + "-")]
+        if sharing:
+            unknown.append(f"no sequence {name} (its folder holds {', '.join(sharing)}: -s {','.join(sharing)})")
+            continue
+        close = difflib.get_close_matches(name.lower(), [n.lower() for n in specs], n=3, cutoff=0.75)
+        by_lower = {n.lower(): n for n in specs}
+        if close:
+            unknown.append(f"no sequence {name} (did you mean {' or '.join(by_lower[c] for c in close)}?)")
+        else:
+            unknown.append(f"no sequence {name}")
+            unhelped = True
+    if unknown:
+        listing = list(specs)
+        known = ", ".join(listing[:8]) + (f", ... ({len(listing)} in all)" if len(listing) > 8 else "")
+        raise DatasetError(f"{benchmark_name} has {', '.join(unknown)}" + (f"; it has {known}" if unhelped else ""))
+    return list(dict.fromkeys(chosen))
 
 
 def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: bool, load_native,
                   load_annotations) -> Dataset:
     bases = [Path(root)] if root is not None else data_dirs()
     looked = []
-    best = None
+    best = None  # the incomplete copy holding the most sequences
     for folder in _candidates(benchmark, bases):
         looked.append(str(folder))
         if not folder.is_dir():
             continue
+        loaders = []
         if _holds_sequences(folder, benchmark):
-            dataset = load_native(benchmark.name, folder, specs, images=images)
+            loaders.append(lambda: load_native(benchmark.name, folder, specs, images=images))
+        if not images:
+            loaders += [lambda path=folder / name: load_annotations(benchmark.name, path, specs)
+                        for name in benchmark.annotation_files if (folder / name).exists()]
+        for load in loaders:
+            dataset = load()
             if not dataset.missing:
                 return dataset
-            best = best or dataset
-        if not images:
-            for name in benchmark.annotation_files:
-                if (folder / name).exists():
-                    dataset = load_annotations(benchmark.name, folder / name, specs)
-                    if not dataset.missing:
-                        return dataset
-                    best = best or dataset
+            if best is None or len(dataset) > len(best):
+                best = dataset
     if best is not None:
         return best
     hint = f"give --root DIR, set RASBENCH_DATA, or run `rasbench download {benchmark.name} --root DIR`"

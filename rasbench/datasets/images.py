@@ -7,20 +7,24 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
+from .textio import read_bytes
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 _NUMBER = re.compile(r"(\d+)$")
 
 
 def read_rgb(path: Path) -> np.ndarray:
+    """The image at ``path`` as RGB uint8 (H, W, 3); a :class:`DatasetError` for a file
+    that is missing, not a regular file, empty or not decodable."""
     import cv2
 
-    data = np.fromfile(str(path), dtype=np.uint8) if Path(path).is_file() else None
-    if data is None:
-        raise DatasetError("image file is missing", path)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
+    data = np.frombuffer(read_bytes(path, "image"), dtype=np.uint8)
+    try:
+        image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    except cv2.error:  # OpenCV raises for some malformed buffers instead of returning None
+        image = None
     if image is None:
-        raise DatasetError("image cannot be decoded (corrupt or not an image)", path)
+        raise DatasetError("image cannot be decoded (corrupt, empty or not an image)", path)
     return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
@@ -33,12 +37,14 @@ def image_size(path: Path) -> tuple[int, int]:
 def numbered_images(folder: Path) -> dict[int, Path]:
     """Map frame number -> image file for files named by number (0001.jpg, 00000001.png).
 
-    One directory listing instead of a stat per frame; tolerates 4/5/8-digit names and
-    jpg/png mirrors.
+    One directory listing instead of a stat per frame; 4/5/8-digit names and jpg/png
+    mirrors alike. Two files for one frame (``0060.jpg`` and ``0060.png``, or
+    ``0060.jpg`` and ``00060.jpg``) are a :class:`DatasetError` naming both: which one
+    a toolkit reads would depend on the directory order.
     """
     frames: dict[int, Path] = {}
     try:
-        entries = list(Path(folder).iterdir())
+        entries = sorted(Path(folder).iterdir())
     except FileNotFoundError:
         return frames
     for entry in entries:
@@ -46,5 +52,9 @@ def numbered_images(folder: Path) -> dict[int, Path]:
             continue
         match = _NUMBER.search(entry.stem)
         if match:
-            frames.setdefault(int(match.group(1)), entry)
+            number = int(match.group(1))
+            other = frames.setdefault(number, entry)
+            if other != entry:
+                raise DatasetError(f"frame {number} is both {other.name} and {entry.name}; "
+                                   f"remove one of them", folder)
     return frames

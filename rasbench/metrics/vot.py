@@ -13,6 +13,8 @@ All runs of one sequence have the sequence's length. Array indices are 0-based; 
 reference toolkit counts frames from 1 the docstrings say so.
 
 The rules on which the reference toolkits disagree are fields of :class:`VOTConvention`;
+the protocol's numbers (burn-in, skip after a failure) are arguments, which the callers
+take from the benchmark definition (:class:`rasbench.protocols.vot.VOTOptions`);
 ``official`` is the final VOT MATLAB toolkit (toolkit-legacy, "VOT-M"), ``pysot`` is
 pysot-toolkit and ``vot-toolkit`` the Python VOT toolkit 0.9 ("VOT-Py");
 ``official-vot2015`` is VOT-M with the legacy rasterisation of its vot2013-2015 stacks.
@@ -20,7 +22,7 @@ Each rule is documented where it is implemented.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -64,13 +66,7 @@ class VOTConvention:
     init_box: str
     # False: overlaps are not bounded by the image at all (VOT-M bounded_overlap = false).
     bounded: bool = True
-    burnin: int = 10
-    skip_initialize: int = 5
     sensitivity: float = 30.0
-    # Published EAO intervals (lengths, 1-based, inclusive); the toolkits' own indexing
-    # of them is applied by eao_score.
-    eao_ranges: dict = field(default_factory=lambda: {
-        "vot2015": (108, 371), "vot2016": (108, 371), "vot2017": (100, 356), "vot2018": (100, 356)})
 
 
 VOT_CONVENTIONS: dict[str, VOTConvention] = {c.name: c for c in (
@@ -284,8 +280,9 @@ def burnin_mask(codes, layout: RunLayout, burnin: int) -> np.ndarray:
     return np.cumsum(delta[:-1]) > 0
 
 
-def accuracy_frames(overlaps, codes, layout: RunLayout, convention) -> np.ndarray:
-    """Per-frame overlaps that count for accuracy; NaN where the convention ignores a frame.
+def accuracy_frames(overlaps, codes, layout: RunLayout, convention, *, burnin: int) -> np.ndarray:
+    """Per-frame overlaps that count for accuracy; NaN where the convention ignores a frame
+    and on the ``burnin`` frames from each initialisation.
 
     VOT-M / pysot: special frames are NaN already (the MEX / vot_overlap return NaN for a
     1-value region) and the burn-in frames are set to code 0 before scoring.
@@ -294,7 +291,7 @@ def accuracy_frames(overlaps, codes, layout: RunLayout, convention) -> np.ndarra
     c = vot_convention(convention)
     codes = np.asarray(codes)
     out = np.array(overlaps, dtype=np.float64, copy=True)
-    masked = burnin_mask(codes, layout, c.burnin)
+    masked = burnin_mask(codes, layout, burnin)
     if c.accuracy_mask == "vot-toolkit":
         masked |= (codes == UNKNOWN) | (codes == FAILURE)
     else:
@@ -377,21 +374,23 @@ def _nanmean_groups(values, groups, n):
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), counts
 
 
-def accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence_weights=None) -> ARResult:
+def accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence_weights=None, *,
+                        burnin: int) -> ARResult:
     """Accuracy and robustness from per-frame overlaps bounded for accuracy
-    (``run_overlaps(..., analysis="accuracy")``) and the result codes.
+    (``run_overlaps(..., analysis="accuracy")``) and the result codes; accuracy leaves
+    out the ``burnin`` frames from each initialisation.
 
     ``sequence_weights`` (VOT-Py only): frame counts used to weight sequences; default the
     sequence lengths of ``layout`` (after a tag selection VOT-Py still weights by the full
     sequence length -- pass those to reproduce it)."""
     with np.errstate(invalid="ignore", divide="ignore"):  # a tag without frames gives NaN, quietly
-        return _accuracy_robustness(overlaps, codes, layout, convention, sequence_weights)
+        return _accuracy_robustness(overlaps, codes, layout, convention, sequence_weights, burnin)
 
 
-def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence_weights) -> ARResult:
+def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence_weights, burnin) -> ARResult:
     c = vot_convention(convention)
     codes = np.asarray(codes)
-    vals = accuracy_frames(overlaps, codes, layout, c)
+    vals = accuracy_frames(overlaps, codes, layout, c, burnin=burnin)
     n_seq = layout.n_sequences
     seq_of_run = layout.sequence_of_run
     seq_len = layout.sequence_lengths
@@ -440,13 +439,13 @@ def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequenc
                     failure_terms=failure_terms)
 
 
-def tag_accuracy_robustness(overlaps, codes, layout: RunLayout, tags: dict, convention) -> dict:
+def tag_accuracy_robustness(overlaps, codes, layout: RunLayout, tags: dict, convention, *, burnin: int) -> dict:
     """Per-tag :class:`ARResult`: frames selected by each boolean mask of ``tags`` before
     the burn-in is applied (VOT-M tag selectors; VOT-Py filter_tag)."""
     out = {}
     for name, mask in tags.items():
         sub, ov, cd = select_frames(mask, layout, overlaps, codes)
-        out[name] = accuracy_robustness(ov, cd, sub, convention)
+        out[name] = accuracy_robustness(ov, cd, sub, convention, burnin=burnin)
     return out
 
 
@@ -504,8 +503,9 @@ def _fill(values, starts, lengths, width, pad, zero_nan, raw):
 
 
 def eao_fragments(overlaps, codes, layout: RunLayout, convention, max_length: int | None = None,
-                  tag=None) -> EAOFragments:
-    """Fragments of every run (overlaps bounded for EAO, without burn-in).
+                  tag=None, *, skip_initialize: int) -> EAOFragments:
+    """Fragments of every run (overlaps bounded for EAO, without burn-in); ``skip_initialize``
+    (5 below, as in VOT) is the protocol's distance from a failure to the re-initialisation.
 
     ``vot-matlab`` (estimate_expected_overlap.m, 1-based frames): points = [1] + [f + 5 for
     each failure f with f + 5 <= N]; fragment j = o[p_j .. p_{j+1}] inclusive, NaN -> 0,
@@ -569,7 +569,7 @@ def eao_fragments(overlaps, codes, layout: RunLayout, convention, max_length: in
         values = _fill(ov, frag_start, frag_len, width, ~success, np.zeros(len(frag_start), bool), raw=True)
         return EAOFragments(values, np.ones(len(frag_start)), success, frag_len, run_key[order])
 
-    skip = c.skip_initialize
+    skip = skip_initialize
     width = int(max_length) if max_length is not None else int(lengths.max())
     if c.eao == "vot-matlab":
         keep = fail_local + skip <= lengths[fail_run] - 1     # 1-based f + 5 <= N
@@ -715,9 +715,10 @@ def eao_sequence_terms(fragments: EAOFragments, layout: RunLayout, convention, l
 
 
 def expected_average_overlap(overlaps, codes, layout: RunLayout, convention, low: int, high: int,
-                             max_length: int | None = None, tag=None) -> tuple[float, np.ndarray]:
+                             max_length: int | None = None, tag=None, *,
+                             skip_initialize: int) -> tuple[float, np.ndarray]:
     """(EAO score, curve) from overlaps bounded for EAO (``run_overlaps(..., "eao")``)."""
-    frags = eao_fragments(overlaps, codes, layout, convention, max_length, tag)
+    frags = eao_fragments(overlaps, codes, layout, convention, max_length, tag, skip_initialize=skip_initialize)
     curve = eao_curve(frags, convention)
     return eao_score(curve, low, high, convention), curve
 
@@ -774,14 +775,16 @@ def eao_interval(sequence_lengths, threshold: float = 0.5) -> tuple[int, int, in
 
 
 # ============================================================================ unsupervised
-def unsupervised_average_overlap(overlaps, codes, layout: RunLayout, convention, gt_unknown=None) -> float:
+def unsupervised_average_overlap(overlaps, codes, layout: RunLayout, convention, gt_unknown=None, *,
+                                 burnin: int) -> float:
     """Average overlap of the unsupervised (no-reset) experiment.
 
     VOT-M analyze_overlap.m: per-frame mean over runs (NaN ignored), NaN frames -- the
     init frame included -- count as 0 and stay in the denominator, mean over all frames of
-    all sequences. VOT-Py average_accuracy: frames with unknown ground truth (``gt_unknown``),
-    code 0, code 2 and the 10-frame burn-in after code 1 are dropped, per-run mean (a run
-    without frames adds 0), mean over runs, frame-weighted over sequences."""
+    all sequences (``burnin`` unused). VOT-Py average_accuracy: frames with unknown ground
+    truth (``gt_unknown``), code 0, code 2 and the ``burnin`` frames from code 1 (10 in
+    its stacks) are dropped, per-run mean (a run without frames adds 0), mean over runs,
+    frame-weighted over sequences."""
     c = vot_convention(convention)
     ov = np.asarray(overlaps, dtype=np.float64)
     codes = np.asarray(codes)
@@ -789,7 +792,7 @@ def unsupervised_average_overlap(overlaps, codes, layout: RunLayout, convention,
         vals = np.where(codes >= 0, np.nan, ov)
         pooled, _ = _pooled_frame_means(vals, layout)
         return float(np.mean(np.where(np.isnan(pooled), 0.0, pooled)))
-    masked = burnin_mask(codes, layout, c.burnin) | (codes == UNKNOWN) | (codes == FAILURE)
+    masked = burnin_mask(codes, layout, burnin) | (codes == UNKNOWN) | (codes == FAILURE)
     if gt_unknown is not None:
         masked |= np.asarray(gt_unknown, dtype=bool)
     vals = np.where(masked, np.nan, ov)
