@@ -140,7 +140,7 @@ def _is_got10k_tracker(obj: Any) -> bool:
 def wrap_foreign(tracker: Any):
     """Adapt trackers written for other toolkits to the rasbench contract."""
     if _is_got10k_tracker(tracker):
-        from .adapters.got10k import FromGot10k
+        from .adapters.from_got10k import FromGot10k
 
         return FromGot10k(tracker)
     for method in ("init", "update"):
