@@ -873,9 +873,9 @@ def test_yaml_registry(tmp_path):
 # --------------------------------------------------------------------------------------
 
 def _trax_cli(*args) -> tuple[int, str, str]:
-    """``rasbench trax ARGS`` in this process: (exit status, stdout, stdout and stderr together)."""
+    """``rasbench trax ARGS`` in this process: (exit status, stdout, stderr)."""
     result = CliRunner().invoke(rasbench_cli, ["trax", *args])
-    return result.exit_code, result.stdout, result.output
+    return result.exit_code, result.stdout, result.stderr
 
 
 def test_print_config_is_a_working_trackers_ini(tmp_path, frames, monkeypatch):
@@ -921,15 +921,15 @@ def test_print_config_variants(tmp_path, monkeypatch):
     config.read_string(text)
     assert {"rasbench_identity", "rasbench_mil"} <= set(config.sections())
     assert "env_pythonpath" not in config["rasbench_identity"]
-    status, _, output = _trax_cli()
-    assert status == 2 and "error: --tracker is required" in output
+    status, _, err = _trax_cli()
+    assert status == 2 and "error: --tracker is required" in err
     status, text, _ = _trax_cli("--help")
     assert status == 0 and "--print-config" in text
-    status, _, output = _trax_cli("-t", "identity", "-p", "novalue")
-    assert status == 2 and "KEY=VALUE" in output
-    status, _, output = _trax_cli("--print-config", "-t", "identity", "--name", "bad name")
-    assert status == 2 and "error: 'bad name' cannot name a VOT tracker" in output
-    status, _, output = _trax_cli("-t", "identity", "--trax-version", "5")
-    assert status == 2 and "5 is not a TraX version (1 to 4)" in output
+    status, _, err = _trax_cli("-t", "identity", "-p", "novalue")
+    assert status == 2 and "KEY=VALUE" in err
+    status, _, err = _trax_cli("--print-config", "-t", "identity", "--name", "bad name")
+    assert status == 2 and "error: 'bad name' cannot name a VOT tracker" in err
+    status, _, err = _trax_cli("-t", "identity", "--trax-version", "5")
+    assert status == 2 and "5 is not a TraX version (1 to 4)" in err
     with pytest.raises(ValueError, match="cannot name a VOT tracker"):
         trackers_ini_entry("identity", identifier="bad name")
