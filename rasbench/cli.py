@@ -36,7 +36,12 @@ def _parse_params(pairs) -> dict:
         key, sep, value = pair.partition("=")
         if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
-        params[key.strip()] = yaml.safe_load(value)
+        try:
+            params[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = " ".join(str(exc).split())  # YAML's multi-line message on one line
+            raise click.BadParameter(f"{pair!r}: the value is not valid YAML ({problem})",
+                                     param_hint="--param") from exc
     return params
 
 
@@ -479,7 +484,8 @@ def list_trackers():
 @click.option("--weights", metavar="PATH", help="Shorthand for -p weights=PATH (made absolute).")
 @click.option("--region", type=click.Choice(["rectangle", "polygon"]), default="rectangle", show_default=True,
               help="Regions announced: rectangle, or polygon (also reports the tracker's polygons).")
-@click.option("--trax-version", type=int, metavar="N", help="TraX version announced, 1 up to the current one (the default).")
+@click.option("--trax-version", type=int, metavar="N",
+              help="TraX version announced, 1 up to the current one (the default).")
 @click.option("--name", help="trax.name announced; with --print-config the section name.")
 @click.option("--print-config", is_flag=True, help="Print the trackers.ini section(s) instead of serving (every "
               "registered tracker without --tracker).")

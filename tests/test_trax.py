@@ -931,5 +931,11 @@ def test_print_config_variants(tmp_path, monkeypatch):
     assert status == 2 and "error: 'bad name' cannot name a VOT tracker" in err
     status, _, err = _trax_cli("-t", "identity", "--trax-version", "5")
     assert status == 2 and "5 is not a TraX version (1 to 4)" in err
+
+
+def test_a_parameter_that_is_not_yaml_is_one_error_line():
+    status, _, err = _trax_cli("--print-config", "-t", "identity", "-p", "size=[1, 2")
+    assert status == 2 and "Traceback" not in err
+    assert "Invalid value for --param: 'size=[1, 2': the value is not valid YAML (" in err
     with pytest.raises(ValueError, match="cannot name a VOT tracker"):
         trackers_ini_entry("identity", identifier="bad name")
