@@ -54,9 +54,14 @@ def _parse_params(pairs) -> dict:
     params = {}
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
-        params[key.strip()] = yaml.safe_load(value)
+        try:
+            params[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            problem = " ".join(str(exc).split())  # YAML's multi-line message on one line
+            raise click.BadParameter(f"{pair!r}: the value is not valid YAML ({problem})",
+                                     param_hint="--param") from exc
     return params
 
 
@@ -494,25 +499,58 @@ def synth(out, seed, force):
 
 @main.command("trackers")
 def list_trackers():
-    """List registered trackers and tracker families."""
-    from .registry import SCHEMES, registered_trackers
+    """List registered trackers and tracker schemes."""
+    from .registry import describe_schemes, registered_trackers
 
     for name, target in sorted(registered_trackers().items()):
         click.echo(f"{name:16s} {target}")
-    examples = {"opencv": "opencv:KCF, any cv2.Tracker<NAME>", "trax": "trax:NAME from a trackers.ini"}
-    for scheme in SCHEMES:
-        click.echo(f"{scheme + ':NAME':16s} {examples.get(scheme, 'family')}")
+    for scheme, summary in sorted(describe_schemes().items()):
+        click.echo(f"{scheme + ':NAME':16s} {summary}")
     click.echo("module:Class     any importable class or factory; file.py:Class also works")
 
 
-@main.command("trax", add_help_option=False,
-              context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def trax_command(args):
-    """Serve a tracker over TraX for the VOT toolkit, or print its trackers.ini section (--help)."""
-    from .trax import main as trax_main
+@main.command("trax")
+@click.option("--tracker", "-t", metavar="SPEC", help="Registered name, SCHEME:ARG, module:Class or file.py:Class.")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="Tracker constructor argument (value read as YAML); repeatable.")
+@click.option("--weights", metavar="PATH", help="Shorthand for -p weights=PATH (made absolute).")
+@click.option("--region", type=click.Choice(["rectangle", "polygon"]), default="rectangle", show_default=True,
+              help="Regions announced: rectangle, or polygon (also reports the tracker's polygons).")
+@click.option("--trax-version", type=int, metavar="N",
+              help="TraX version announced, 1 up to the current one (the default).")
+@click.option("--name", help="trax.name announced; with --print-config the section name.")
+@click.option("--print-config", is_flag=True, help="Print the trackers.ini section(s) instead of serving (every "
+              "registered tracker without --tracker).")
+def trax_command(tracker, params, weights, region, trax_version, name, print_config):
+    """Serve a rasbench tracker over TraX (for the VOT toolkit), or print the trackers.ini section that runs it.
 
-    sys.exit(trax_main(list(args)))
+    The server talks where libtrax trackers do: a TCP connection to 127.0.0.1 on
+    $TRAX_SOCKET, the descriptors in $TRAX_IN / $TRAX_OUT, else stdin/stdout, which then
+    carry the protocol alone (whatever the tracker prints goes to stderr). Exit status: 0
+    when the client quits, 1 after a protocol error or a tracker exception (the client gets
+    quit with the reason; the traceback goes to stderr), 2 when the tracker cannot be built
+    or an option is wrong.
+    """
+    from .trax import PROTOCOL_VERSION, run_server, trackers_ini_entry
+
+    if trax_version is None:
+        trax_version = PROTOCOL_VERSION
+    elif not 1 <= trax_version <= PROTOCOL_VERSION:
+        raise click.BadParameter(f"{trax_version} is not a TraX version (1 to {PROTOCOL_VERSION})",
+                                 param_hint="'--trax-version'")
+    tracker_params = _parse_params(params)
+    if weights:
+        tracker_params["weights"] = os.path.abspath(os.path.expanduser(weights))
+    if print_config:
+        try:
+            text = trackers_ini_entry(tracker, tracker_params, identifier=name, region=region, version=trax_version)
+        except ValueError as exc:  # a --name that cannot name a VOT tracker
+            raise ConfigError(str(exc)) from exc
+        click.echo(text, nl=False)
+        return
+    if not tracker:
+        raise ConfigError("--tracker is required (or --print-config)")
+    sys.exit(run_server(tracker, tracker_params, region=region, version=trax_version, name=name))
 
 
 @main.group()

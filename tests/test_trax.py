@@ -24,22 +24,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
-from rasbench import registry
+from rasbench.cli import main as rasbench_cli
 from rasbench.datasets import open_dataset
 from rasbench.errors import TrackerError
 from rasbench.registry import resolve
 from rasbench.results import read_boxes
 from rasbench.runner import run_experiment
 from rasbench.trax import (Hello, Message, MessageParser, Region, TraxDeclaration, TraxTracker, encode_message,
-                           find_declaration, image_argument, load_registry, main, parse_image, parse_message,
-                           parse_region, registry_files, serve, trackers_ini_entry, trax_factory)
+                           find_declaration, image_argument, load_registry, parse_image, parse_message, parse_region,
+                           registry_files, serve, trackers_ini_entry)
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "trax_fixtures"
 PY = sys.executable
 RAW = f"{shlex.quote(PY)} {shlex.quote(str(FIXTURES / 'raw_tracker.py'))}"
-OUR_SERVER = f"{shlex.quote(PY)} -m rasbench.trax"
+OUR_SERVER = f"{shlex.quote(PY)} -m rasbench trax"
 
 
 # --------------------------------------------------------------------------------------
@@ -103,9 +104,7 @@ def no_leftover_processes():
 
 @pytest.fixture
 def declare(tmp_path, monkeypatch):
-    """Write a trackers.ini, point $RASBENCH_TRAX_REGISTRY at it and register the trax scheme."""
-    monkeypatch.setitem(registry.SCHEMES, "trax", trax_factory)
-
+    """Write a trackers.ini and point $RASBENCH_TRAX_REGISTRY at it."""
     def write(text: str) -> Path:
         path = tmp_path / "registry" / "trackers.ini"
         path.parent.mkdir(exist_ok=True)
@@ -231,7 +230,7 @@ def test_overlong_lines_are_dropped_not_buffered_forever():
 
 
 def test_parse_message_signals_an_open_quote():
-    from rasbench.trax import _Incomplete
+    from rasbench.trax.wire import _Incomplete
     with pytest.raises(_Incomplete):
         parse_message('@@TRAX:frame "still open')
     assert parse_message("no prefix") is None
@@ -407,7 +406,7 @@ def test_server_ends_quietly_when_the_client_goes_away():
 
 def _start_our_server(args, *, env_extra=None, stdout=subprocess.PIPE):
     env = dict(os.environ, PYTHONPATH=str(TESTS), **(env_extra or {}))
-    proc = subprocess.Popen([PY, "-m", "rasbench.trax", *args], stdin=subprocess.PIPE, stdout=stdout,
+    proc = subprocess.Popen([PY, "-m", "rasbench", "trax", *args], stdin=subprocess.PIPE, stdout=stdout,
                             stderr=subprocess.PIPE, env=env, bufsize=0)
     watchdog = threading.Timer(30, proc.kill)  # the reference client has no timeout of its own on pipes
     watchdog.start()
@@ -483,7 +482,7 @@ def test_reference_client_over_a_socket_chatty_trackers_and_tracker_errors(spec,
 
 
 def test_server_cannot_build_the_tracker():
-    proc = subprocess.run([PY, "-m", "rasbench.trax", "--tracker", "nosuchtracker"], capture_output=True, text=True,
+    proc = subprocess.run([PY, "-m", "rasbench", "trax", "--tracker", "nosuchtracker"], capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=30)
     assert proc.returncode == 2 and "unknown tracker 'nosuchtracker'" in proc.stderr and "@@TRAX" not in proc.stdout
 
@@ -813,7 +812,6 @@ def test_registry_search_order(tmp_path, monkeypatch):
     assert [find_declaration(n).command for n in ("one", "two", "three", "four")] == ["first", "two", "cwd", "home"]
     with pytest.raises(TrackerError, match=r"no TraX tracker 'five'.*a\.ini \(one\).*RASBENCH_TRAX_REGISTRY"):
         find_declaration("five")
-    monkeypatch.setitem(registry.SCHEMES, "trax", trax_factory)
     with pytest.raises(TrackerError, match="no TraX tracker 'five'"):
         resolve("trax:five")  # an unknown name fails when the spec is resolved
     assert resolve("trax:one").default_name == "trax-one"
@@ -874,14 +872,16 @@ def test_yaml_registry(tmp_path):
 # rasbench trax --print-config
 # --------------------------------------------------------------------------------------
 
-def _cli_has_trax() -> bool:
-    from rasbench import cli
-    return "trax" in getattr(cli.main, "commands", {})
+def _trax_cli(*args) -> tuple[int, str, str]:
+    """``rasbench trax ARGS`` in this process: (exit status, stdout, stderr)."""
+    result = CliRunner().invoke(rasbench_cli, ["trax", *args])
+    return result.exit_code, result.stdout, result.stderr
 
 
-def test_print_config_is_a_working_trackers_ini(tmp_path, capsys, frames, monkeypatch):
-    assert main(["--print-config", "--tracker", "fake_trackers:Drift", "-p", "step=0.5", "--name", "drift_rb"]) == 0
-    text = capsys.readouterr().out
+def test_print_config_is_a_working_trackers_ini(tmp_path, frames, monkeypatch):
+    status, text, _ = _trax_cli("--print-config", "--tracker", "fake_trackers:Drift", "-p", "step=0.5",
+                                "--name", "drift_rb")
+    assert status == 0
     config = configparser.ConfigParser()
     config.read_string(text)
     section = config["drift_rb"]
@@ -894,35 +894,48 @@ def test_print_config_is_a_working_trackers_ini(tmp_path, capsys, frames, monkey
     vot_tracker = pytest.importorskip("vot.tracker")
     toolkit = vot_tracker.Registry([str(tmp_path)])["drift_rb"]
     assert toolkit.protocol == "trax" and shlex.split(toolkit._command) == argv
-    # And it runs: as written once `rasbench trax` is wired into the CLI, else via -m rasbench.trax.
+    # And it runs as written.
     declaration = load_registry(tmp_path / "trackers.ini")["drift_rb"]
-    if not _cli_has_trax():
-        declaration.command = declaration.command.replace(" -m rasbench trax ", " -m rasbench.trax ")
     with TraxTracker(declaration, timeout=30) as tracker:
         tracker.init(frames[0], [1, 2, 3, 4])
         assert list(tracker.update(frames[1]).box) == [1.5, 2, 3, 4]
 
 
-def test_print_config_variants(tmp_path, capsys, monkeypatch):
+def test_print_config_variants(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "model.pt").write_text("weights")
     (tmp_path / "mine.py").write_text("class T:\n    def __init__(self, **kw): pass\n"
                                       "    def init(self, i, b): pass\n    def update(self, i): return [0] * 4\n")
-    assert main(["--print-config", "-t", "mine.py:T", "--weights", "model.pt", "--region", "polygon",
-                 "-p", "cfg=model.pt", "-p", "note=100% sure", "-p", "flag=yes"]) == 0
+    status, text, _ = _trax_cli("--print-config", "-t", "mine.py:T", "--weights", "model.pt", "--region", "polygon",
+                                "-p", "cfg=model.pt", "-p", "note=100% sure", "-p", "flag=yes")
+    assert status == 0
     config = configparser.ConfigParser()
-    config.read_string(capsys.readouterr().out)
+    config.read_string(text)
     argv = shlex.split(config["rasbench_mine_py_T"]["command"])
     assert argv[5] == f"{tmp_path / 'mine.py'}:T"  # relative paths made absolute
     assert argv[6:] == ["-p", f"cfg={tmp_path / 'model.pt'}", "-p", "note=100% sure", "-p", "flag=true",
                         "-p", f"weights={tmp_path / 'model.pt'}", "--region", "polygon"]  # % read back from %%
-    assert main(["--print-config"]) == 0  # every registered tracker
+    status, text, _ = _trax_cli("--print-config")  # every registered tracker
+    assert status == 0
     config = configparser.ConfigParser()
-    config.read_string(capsys.readouterr().out)
+    config.read_string(text)
     assert {"rasbench_identity", "rasbench_mil"} <= set(config.sections())
     assert "env_pythonpath" not in config["rasbench_identity"]
-    assert main([]) == 2 and "--tracker is required" in capsys.readouterr().err
-    assert main(["--help"]) == 0 and "--print-config" in capsys.readouterr().out
-    assert main(["-t", "identity", "-p", "novalue"]) == 2 and "KEY=VALUE" in capsys.readouterr().err
+    status, _, err = _trax_cli()
+    assert status == 2 and "error: --tracker is required" in err
+    status, text, _ = _trax_cli("--help")
+    assert status == 0 and "--print-config" in text
+    status, _, err = _trax_cli("-t", "identity", "-p", "novalue")
+    assert status == 2 and "KEY=VALUE" in err
+    status, _, err = _trax_cli("--print-config", "-t", "identity", "--name", "bad name")
+    assert status == 2 and "error: 'bad name' cannot name a VOT tracker" in err
+    status, _, err = _trax_cli("-t", "identity", "--trax-version", "5")
+    assert status == 2 and "5 is not a TraX version (1 to 4)" in err
+
+
+def test_a_parameter_that_is_not_yaml_is_one_error_line():
+    status, _, err = _trax_cli("--print-config", "-t", "identity", "-p", "size=[1, 2")
+    assert status == 2 and "Traceback" not in err
+    assert "Invalid value for --param: 'size=[1, 2': the value is not valid YAML (" in err
     with pytest.raises(ValueError, match="cannot name a VOT tracker"):
         trackers_ini_entry("identity", identifier="bad name")

@@ -6,7 +6,21 @@ is ``--tracker opencv:NAME``; MIL is also registered as ``mil``.
 """
 from __future__ import annotations
 
+from typing import Callable
+
 import numpy as np
+
+
+def scheme(kind: str) -> Callable[..., "OpenCVTracker"]:
+    """opencv:KCF, any cv2.Tracker<NAME> the installed OpenCV has.
+
+    The ``opencv`` entry of the ``rasbench.schemes`` group: ``kind`` -> a factory taking
+    the tracker parameters (fields of ``cv2.Tracker<kind>_Params``).
+    """
+    def make(**params) -> OpenCVTracker:
+        return OpenCVTracker(kind, **params)
+
+    return make
 
 
 class OpenCVTracker:
