@@ -101,3 +101,94 @@ def test_vot2017_bag_with_the_shared_raw_results(shared_data, tmp_path):
     dirs = find_tracker_dirs([tmp_path / "VOT2018"], "vot2017", "baseline")
     track = load_tracks(bench, "baseline", seq, dirs)[0]
     assert track.codes[0] == 1 and np.nanmean(track.overlaps) > 0.5
+
+
+def _one_line_error(result, phrase):
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ") and phrase in lines[0], result.output
+
+
+def test_bad_option_values_are_one_clear_error(otb, tmp_path):
+    bench, root, folder = otb
+    base = ["show", str(bench.path), "Beta", "--root", str(root), "--results", str(folder.parent), "-o",
+            str(tmp_path / "x.gif")]
+    for option, value in (("--scale", "0"), ("--scale", "-1"), ("--scale", "nan"), ("--scale", "inf"),
+                          ("--scale", "1000"), ("--step", "0"), ("--step", "-2"), ("--fps", "0"), ("--fps", "-5"),
+                          ("--fps", "nan"), ("--frames", "0-5"), ("--frames", "5-3"), ("--frames", "a-b"),
+                          ("--frames", "-3"), ("--run", "0")):
+        _one_line_error(CliRunner().invoke(main, base + [option, value]), option)
+    assert not (tmp_path / "x.gif").exists()
+
+
+def test_videos_play_in_browsers_and_say_their_codec(otb, tmp_path):
+    bench, root, folder = otb
+    seq = open_dataset(bench, root=root, sequences=["Alpha"])["Alpha"]
+    dirs = find_tracker_dirs([folder], "tiny", "ope", ["brightbox", "identity"])
+    result = show_sequence(bench, "ope", seq, dirs, tmp_path / "alpha.mp4")
+    assert result.codec in ("H.264", "VP9", "VP8")
+    assert result.path.suffix == (".mp4" if result.codec == "H.264" else ".webm") and result.path.is_file()
+    video = cv2.VideoCapture(str(result.path))
+    fourcc = int(video.get(cv2.CAP_PROP_FOURCC)).to_bytes(4, "little").decode("ascii", "replace").lower()
+    frames = 0
+    while video.read()[0]:
+        frames += 1
+    video.release()
+    assert frames == 30 and fourcc in ("avc1", "h264", "vp90", "vp80", "vp09", "vp08"), fourcc
+    run = invoke("show", bench.path, "Alpha", "--root", root, "--results", folder.parent, "-o", tmp_path / "a.mp4")
+    assert run.exit_code == 0 and f"({result.codec}" in run.output, run.output
+
+
+def test_gif_has_one_palette_and_a_sane_size(otb, tmp_path):
+    bench, root, folder = otb
+    seq = open_dataset(bench, root=root, sequences=["Alpha"])["Alpha"]
+    dirs = find_tracker_dirs([folder], "tiny", "ope", ["brightbox", "identity"])
+    result = show_sequence(bench, "ope", seq, dirs, tmp_path / "alpha.gif")
+    size = (tmp_path / "alpha.gif").stat().st_size
+    with Image.open(tmp_path / "alpha.gif") as image:
+        width, height = image.size
+        palettes = set()
+        for k in range(image.n_frames):
+            image.seek(k)
+            palettes.add(bytes(image.getpalette() or b""))
+    assert result.frames == 30 and len(palettes) == 1
+    assert size < 0.08 * width * height * result.frames, size  # < 0.08 bytes a pixel
+
+
+def test_long_gifs_take_every_nth_frame(otb, tmp_path, monkeypatch):
+    from rasbench import show
+
+    bench, root, folder = otb
+    monkeypatch.setattr(show, "GIF_MAX_FRAMES", 10)
+    seq = open_dataset(bench, root=root, sequences=["Alpha"])["Alpha"]
+    dirs = find_tracker_dirs([folder], "tiny", "ope", ["identity"])
+    result = show_sequence(bench, "ope", seq, dirs, tmp_path / "alpha.gif")
+    assert (result.frames, result.step) == (10, 3)  # 30 frames, every 3rd
+    assert show_sequence(bench, "ope", seq, dirs, tmp_path / "b.gif", step=2).frames == 15  # as asked
+
+
+def test_ground_truth_stays_visible_under_a_tracker_box(otb, tmp_path):
+    bench, root, folder = otb
+    seq = open_dataset(bench, root=root, sequences=["Alpha"])["Alpha"]
+    dirs = find_tracker_dirs([folder], "tiny", "ope", ["identity"])  # frame 1: exactly the ground truth
+    show_sequence(bench, "ope", seq, dirs, tmp_path / "frames", frames=(1, 1))
+    image = cv2.imread(str(tmp_path / "frames" / "00001.png"))[:48, :64].astype(int)
+    x, y, w, h = 9, 7, 16, 12  # the 0-based ground truth of frame 1
+    ring = np.zeros(image.shape[:2], bool)
+    ring[y - 1:y + h + 2, x - 1:x + w + 2] = True
+    ring[y + 2:y + h - 2, x + 2:x + w - 2] = False
+
+    def share(color):
+        return np.mean(np.all(np.abs(image[ring] - color) < 40, axis=1))
+
+    assert share(GT_COLOR) > 0.2 and share(TRACKER_COLORS[0]) > 0.1
+
+
+def test_pillow_is_a_declared_dependency():
+    import configparser
+    import re
+    from pathlib import Path
+
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    assert re.search(r"^\s*pillow\b", config["options"]["install_requires"], re.M | re.I)
