@@ -32,8 +32,11 @@ def test_otb_sequence_to_gif_mp4_and_png_frames(otb, tmp_path):
     bright, identity = gif.tracks
     assert np.nanmin(bright.overlaps) > 0.5 and identity.overlaps[-1] < identity.overlaps[1]
     mp4 = show_sequence(bench, "ope", seq, dirs, tmp_path / "alpha.mp4", frames=(5, 24), step=2)
-    video = cv2.VideoCapture(str(tmp_path / "alpha.mp4"))
-    assert mp4.frames == 10 and int(video.get(cv2.CAP_PROP_FRAME_COUNT)) == 10
+    video = cv2.VideoCapture(str(mp4.path))  # alpha.mp4, or alpha.webm where OpenCV has no H.264
+    decoded = 0
+    while video.read()[0]:
+        decoded += 1
+    assert mp4.frames == 10 and decoded == 10
     video.release()
     frames = show_sequence(bench, "ope", seq, dirs, tmp_path / "frames", frames=(20, 20), scale=2.0)
     png = cv2.imread(str(tmp_path / "frames" / "00001.png"))
@@ -139,12 +142,15 @@ def test_videos_play_in_browsers_and_say_their_codec(otb, tmp_path):
     assert run.exit_code == 0 and f"({result.codec}" in run.output, run.output
 
 
-def test_gif_has_one_palette_and_a_sane_size(otb, tmp_path):
+def test_gif_has_one_palette_and_a_sane_size(otb, tmp_path, monkeypatch):
     bench, root, folder = otb
     seq = open_dataset(bench, root=root, sequences=["Alpha"])["Alpha"]
     dirs = find_tracker_dirs([folder], "tiny", "ope", ["brightbox", "identity"])
     result = show_sequence(bench, "ope", seq, dirs, tmp_path / "alpha.gif")
     size = (tmp_path / "alpha.gif").stat().st_size
+    from PIL import GifImagePlugin
+
+    monkeypatch.setattr(GifImagePlugin, "LOADING_STRATEGY", GifImagePlugin.LoadingStrategy.RGB_AFTER_DIFFERENT_PALETTE_ONLY)
     with Image.open(tmp_path / "alpha.gif") as image:
         width, height = image.size
         palettes = set()
