@@ -536,7 +536,8 @@ def eao_curve_plot(report, top: int = 10, styles=None):
         ax.text((low + high) / 2, 0.97, f"EAO interval\n{low}-{high}", ha="center", va="top", fontsize=6.5,
                 color="#555555")
         if handles:
-            _legend(ax, handles, labels, "upper right", _legend_title(notes), [styles[t.name].highlight for t in ranked])
+            _legend(ax, handles, labels, "upper right", _legend_title(notes),
+                    [styles[t.name].highlight for t in ranked])
     return fig
 
 

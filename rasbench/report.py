@@ -388,7 +388,8 @@ def to_table(report: Report, attributes: bool = False, color: bool = False) -> s
         header = ["tracker", "AUC", "P@20", "NP@20", "SR@0.5", "FPS", "seqs"]
         values = [([t.overall.success_auc, t.overall.precision_20, t.overall.norm_precision_20,
                     t.overall.success_rate_50] if t.overall else [None] * 4) + [t.fps] for t in order]
-        cells = [[_fmt(v) for v in row[:4]] + [_fmt_fps(row[4]), str(len(t.sequences))] for row, t in zip(values, order)]
+        cells = [[_fmt(v) for v in row[:4]] + [_fmt_fps(row[4]), str(len(t.sequences))]
+                 for row, t in zip(values, order)]
     complete = [t.complete for t in order]
     rows = [[t.name + ("" if t.complete else " *")] + row for t, row in zip(order, cells)]
     lines = text_table(title, header, rows, complete, best_cells(values, complete), color)

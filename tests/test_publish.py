@@ -583,3 +583,15 @@ def test_report_shows_progress_over_the_plots(otb, tmp_path, capsys):
     assert "plots ope" in err and "7/7" in err
     build_report(_latex_request(bench, root, folder), tmp_path / "quiet", progress=False)
     assert capsys.readouterr().err == ""
+
+
+def test_highlight_names_a_tracker_of_the_report(otb, tmp_path):
+    bench, root, folder = otb
+    args = ["report", bench.path, "--results", folder.parent, "--root", root, "-o", tmp_path / "out", "-f", "html",
+            "--plot-format", "png"]
+    _one_line_error(CliRunner().invoke(main, [str(a) for a in args + ["--highlight", "nosuch"]]), "nosuch",
+                    "brightbox, identity")
+    result = invoke(*args, "--highlight", "identity", "-q")
+    assert result.exit_code == 0 and result.output == "", result.output
+    page = (tmp_path / "out" / "report.html").read_text()
+    assert re.search(r'<tr class="highlight"><td>\d</td><td class="name">identity', page)

@@ -150,7 +150,8 @@ def test_gif_has_one_palette_and_a_sane_size(otb, tmp_path, monkeypatch):
     size = (tmp_path / "alpha.gif").stat().st_size
     from PIL import GifImagePlugin
 
-    monkeypatch.setattr(GifImagePlugin, "LOADING_STRATEGY", GifImagePlugin.LoadingStrategy.RGB_AFTER_DIFFERENT_PALETTE_ONLY)
+    monkeypatch.setattr(GifImagePlugin, "LOADING_STRATEGY",  # a frame is "P" unless its palette differs
+                        GifImagePlugin.LoadingStrategy.RGB_AFTER_DIFFERENT_PALETTE_ONLY)
     with Image.open(tmp_path / "alpha.gif") as image:
         width, height = image.size
         palettes = set()
