@@ -306,9 +306,10 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
               help="video.mp4 (H.264 where OpenCV can write it, else WebM: video.webm), video.webm, animation.gif, "
                    "or a folder for PNG frames. Default: BENCHMARK_SEQUENCE.mp4")
 @click.option("--frames", help="Only frames A-B (1-based positions in the sequence), e.g. 100-250.")
-@click.option("--step", type=int, help="Every STEP-th frame (default: 1; GIF: as few as keep it to "
-              "300 frames).")
-@click.option("--scale", type=float, default=1.0, show_default=True, help="Resize the frames (0 < SCALE <= 8).")
+@click.option("--step", type=int, help="Every STEP-th frame (default: 1; GIF: the least that keeps it within "
+              "150 frames).")
+@click.option("--scale", type=float, help="Resize the images, 0 < SCALE <= 8 (default: 1; GIF: fit them in 320 px "
+              "width).")
 @click.option("--fps", type=float, help="Frame rate of the video (default: 25; GIF: 10).")
 def show(benchmark, sequence, trackers, results_paths, root, experiment, run, out, frames, step, scale, fps):
     """Draw SEQUENCE of BENCHMARK with the ground truth (green) and each tracker's boxes.
@@ -341,7 +342,8 @@ def show(benchmark, sequence, trackers, results_paths, root, experiment, run, ou
     for track in result.tracks:
         if track.problem:
             click.secho(f"  {track.name}: {track.problem}", fg="yellow", err=True)
-    every = f" (1 in {result.step})" if result.step > 1 else ""
+    every = (f" (1 in {result.step})" if result.step > 1 else "") + (
+        f" at scale {result.scale:.3g}" if result.scale != 1 else "")
     codec = ""
     if result.codec:
         codec = f" ({result.codec}" + ("; this OpenCV cannot encode H.264, so WebM" if result.path.suffix != out.suffix

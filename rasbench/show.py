@@ -11,8 +11,9 @@ visible where a tracker's box lies on it.
 
 Output: a video browsers play -- H.264 (``avc1``) in ``.mp4`` where the installed
 OpenCV can encode it, else WebM (VP8, then VP9) beside it as ``.webm`` (the result names
-the codec) --, a GIF (Pillow; one adaptive palette for all frames, at most
-:data:`GIF_MAX_FRAMES` frames unless a step is given), or a folder of PNG frames.
+the codec) --, a GIF (Pillow; one adaptive palette for all frames; at most
+:data:`GIF_MAX_FRAMES` frames of images at most :data:`GIF_MAX_WIDTH` wide unless a step
+or scale is given), or a folder of PNG frames.
 """
 from __future__ import annotations
 
@@ -37,7 +38,13 @@ PANEL_WIDTH = 230
 FONT_SCALE = 0.42
 LINE = 17  # panel line height in pixels
 MAX_SCALE = 8.0  # a 640x480 sequence at 8x is already a 5120x3840 video
-GIF_MAX_FRAMES = 300  # a GIF takes every n-th frame to stay under this, unless --step says otherwise
+# A GIF stores every pixel of every frame (no motion compensation): unless --step and
+# --scale say otherwise it takes every n-th frame to stay within GIF_MAX_FRAMES and
+# shrinks the image to GIF_MAX_WIDTH (VOT2017 bag, 196 frames of 480x360: 98 frames at 320x240,
+# 4.9 MB; every frame at full size with a palette per frame was 24.5 MB).
+GIF_MAX_FRAMES = 150
+GIF_MAX_WIDTH = 320  # pixels of the sequence image; the side panel is added to it
+GIF_COLORS = 255  # one palette index stays free: Pillow marks unchanged pixels transparent with it
 GIF_PALETTE_SAMPLES = 8  # frames the GIF's one palette is made from
 # (fourcc, file suffix, name) tried in order for a video: what browsers play first. VP8
 # before VP9: OpenCV's libvpx VP9 encodes ~5x slower, with no speed setting exposed.
@@ -67,16 +74,18 @@ class ShowResult:
     tracks: list = field(default_factory=list)
     codec: str | None = None  # of a video: "H.264", "VP8", "VP9", "Motion JPEG"
     step: int = 1  # every step-th frame was drawn
+    scale: float = 1.0  # of the sequence's images
 
 
-def check_options(run: int = 1, step: int | None = None, scale: float = 1.0, fps: float | None = None) -> None:
+def check_options(run: int = 1, step: int | None = None, scale: float | None = None,
+                  fps: float | None = None) -> None:
     """ConfigError naming the option unless run >= 1, step >= 1, 0 < scale <= MAX_SCALE
     and 0 < fps <= 1000 (None: the default)."""
     if run < 1:
         raise ConfigError(f"--run must be 1 or more (runs are 1-based), got {run}")
     if step is not None and step < 1:
         raise ConfigError(f"--step must be 1 or more, got {step}")
-    if not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
+    if scale is not None and not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
         raise ConfigError(f"--scale must be more than 0 and at most {MAX_SCALE:g}, got {scale:g}")
     if fps is not None and not (math.isfinite(fps) and 0 < fps <= 1000):
         raise ConfigError(f"--fps must be more than 0 and at most 1000, got {fps:g}")
@@ -365,7 +374,7 @@ class _Gif:
 
         self.path, self.codec, self.fps = path, None, fps
         montage = np.concatenate([f[:, :, ::-1] for f in samples], axis=0)  # BGR -> RGB, stacked
-        self.palette = Image.fromarray(montage).quantize(255, method=Image.Quantize.MEDIANCUT,
+        self.palette = Image.fromarray(montage).quantize(GIF_COLORS, method=Image.Quantize.MEDIANCUT,
                                                          dither=Image.Dither.NONE)
         self.frames = []
 
@@ -409,13 +418,14 @@ def _read_bgr(path: Path) -> np.ndarray:
 
 
 def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out: Path, run: int = 1,
-                  frames: tuple[int, int] | None = None, step: int | None = None, scale: float = 1.0,
+                  frames: tuple[int, int] | None = None, step: int | None = None, scale: float | None = None,
                   fps: float | None = None) -> ShowResult:
     """Render ``sequence`` (with images) and the trackers' regions to ``out``.
 
     ``frames``: (first, last) 1-based positions within the sequence, inclusive; ``step``:
-    every step-th frame (None: 1, or for a GIF the least step that keeps it within
-    :data:`GIF_MAX_FRAMES`)."""
+    every step-th frame; ``scale``: of the images. None: 1, or for a GIF the least step
+    that keeps it within :data:`GIF_MAX_FRAMES` and the scale that fits the images in
+    :data:`GIF_MAX_WIDTH`."""
     check_options(run, step, scale, fps)
     out = Path(out)
     suffix = out.suffix.lower()
@@ -432,6 +442,9 @@ def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out:
         raise ConfigError(f"frames {first}-{last} are outside 1-{n} for {sequence.name}")
     if step is None:
         step = math.ceil((last - first + 1) / GIF_MAX_FRAMES) if suffix == ".gif" else 1
+    if scale is None:
+        width = sequence.image_size[0] if sequence.image_size else _read_bgr(sequence.frame_paths[0]).shape[1]
+        scale = min(1.0, GIF_MAX_WIDTH / width) if suffix == ".gif" else 1.0
     positions = range(first - 1, last, step)
     strips = [_overlap_strip(t, PANEL_WIDTH - 16) for t in tracks]
     title = f"{benchmark.name} {sequence.name} {experiment}" + (f" run {run}" if run != 1 else "")
@@ -453,4 +466,4 @@ def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out:
             count += 1
     finally:
         writer.close()
-    return ShowResult(writer.path, count, tracks, writer.codec, step)
+    return ShowResult(writer.path, count, tracks, writer.codec, step, scale)

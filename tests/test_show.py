@@ -162,16 +162,22 @@ def test_gif_has_one_palette_and_a_sane_size(otb, tmp_path, monkeypatch):
     assert size < 0.08 * width * height * result.frames, size  # < 0.08 bytes a pixel
 
 
-def test_long_gifs_take_every_nth_frame(otb, tmp_path, monkeypatch):
+def test_long_or_large_gifs_take_every_nth_frame_and_shrink(otb, tmp_path, monkeypatch):
     from rasbench import show
 
     bench, root, folder = otb
     monkeypatch.setattr(show, "GIF_MAX_FRAMES", 10)
+    monkeypatch.setattr(show, "GIF_MAX_WIDTH", 32)
     seq = open_dataset(bench, root=root, sequences=["Alpha"])["Alpha"]
     dirs = find_tracker_dirs([folder], "tiny", "ope", ["identity"])
     result = show_sequence(bench, "ope", seq, dirs, tmp_path / "alpha.gif")
-    assert (result.frames, result.step) == (10, 3)  # 30 frames, every 3rd
-    assert show_sequence(bench, "ope", seq, dirs, tmp_path / "b.gif", step=2).frames == 15  # as asked
+    assert (result.frames, result.step, result.scale) == (10, 3, 0.5)  # 30 frames, every 3rd; 64 px wide, halved
+    with Image.open(tmp_path / "alpha.gif") as image:
+        assert image.width == 32 + show.PANEL_WIDTH
+    asked = show_sequence(bench, "ope", seq, dirs, tmp_path / "b.gif", step=2, scale=1.0)
+    assert (asked.frames, asked.scale) == (15, 1.0)  # as asked
+    video = show_sequence(bench, "ope", seq, dirs, tmp_path / "frames")
+    assert (video.frames, video.step, video.scale) == (30, 1, 1.0)  # only GIFs are thinned
 
 
 def test_ground_truth_stays_visible_under_a_tracker_box(otb, tmp_path):
