@@ -159,9 +159,8 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
                    "plots and tables, marked as not re-computed.")
 @click.option("--published-file", "published_files", multiple=True, type=click.Path(exists=True, path_type=Path),
               help="Published-number YAML file(s) to use instead of the shipped ones.")
-@click.option("--top", type=click.IntRange(min=0), default=10, show_default=True,
-              help="Trackers drawn bold in the plots.")
-@click.option("--published-top", type=click.IntRange(min=0), default=5, show_default=True,
+@click.option("--top", type=int, default=10, show_default=True, help="Trackers drawn bold in the plots.")
+@click.option("--published-top", type=int, default=5, show_default=True,
               help="At most this many published numbers (the best) per plot and table.")
 @click.option("--highlight", multiple=True, metavar="NAME",
               help="Emphasise these trackers (yours) in the plots and the HTML table (comma-separated or repeated).")
@@ -214,6 +213,9 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         raise ConfigError(f"several formats ({', '.join(fmts)}) need --out DIR (one report folder holds them all)")
     if out is None and fmts == ["html"]:
         raise ConfigError("--format html writes a file: give --out DIR")
+    for option, value in (("--top", top), ("--published-top", published_top)):
+        if value < 0:
+            raise ConfigError(f"{option} must be 0 or more, got {value}")
     figure_formats = tuple(dict.fromkeys(f.lower() for f in _split(plot_formats))) or ("png", "pdf")
     unknown = [f for f in figure_formats if f not in ("png", "pdf", "svg")]
     if unknown:

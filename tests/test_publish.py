@@ -574,6 +574,9 @@ def test_both_formats_in_one_command_and_plots_rendered_once(otb, tmp_path):
     _one_line_error(bad, "pdf")
     several = CliRunner().invoke(main, [str(a) for a in args + ["-f", "table,json"]])
     _one_line_error(several, "--out")
+    for option in ("--top", "--published-top"):
+        _one_line_error(CliRunner().invoke(main, [str(a) for a in args + [option, "-1"]]), option)
+    _one_line_error(CliRunner().invoke(main, [str(a) for a in args + ["--plot-format", "gif", "-o", out]]), "gif")
 
 
 def test_report_shows_progress_over_the_plots(otb, tmp_path, capsys):
