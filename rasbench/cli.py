@@ -206,12 +206,13 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
               "folder (or annotation file) holds.")
 @click.option("--convention", "-c", default="official", show_default=True,
               help="official (OTB toolkit), got10k or pysot: see `rasbench conventions`.")
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv", "latex", "html"]), default="table",
-              show_default=True, help="latex: a booktabs table (printed, or written with --out); html: a "
-              "self-contained report (needs --out).")
+@click.option("--format", "-f", "formats", multiple=True, show_default="table",
+              help="table, json, csv, latex (a booktabs table), html (a self-contained report, needs --out); "
+                   "several (comma-separated or repeated, e.g. html,latex) with --out, sharing the plots.")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the report into this folder: the chosen format, plots, and for html everything in one "
-                   "file. Outputs whose inputs are unchanged are reused.")
+              help="Write the report into this folder: the chosen formats, plots, and for html everything in one "
+                   "file. Outputs whose inputs and files are unchanged are reused; a second report into the same "
+                   "folder waits for the first.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="With --out: success / precision plots "
               "(OTB, overall and per attribute) or EAO, AR and per-tag plots (VOT).")
 @click.option("--plot-format", "plot_formats", multiple=True, show_default="png,pdf",
@@ -224,13 +225,16 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--top", type=int, default=10, show_default=True, help="Trackers drawn bold in the plots.")
 @click.option("--published-top", type=int, default=5, show_default=True,
               help="At most this many published numbers (the best) per plot and table.")
+@click.option("--highlight", multiple=True, metavar="NAME",
+              help="Emphasise these trackers (yours) in the plots and the HTML table (comma-separated or repeated).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages (with --out).")
 @click.option("--rebuild", is_flag=True, help="With --out: rebuild every output even if its inputs are unchanged.")
 @click.option("--attributes", is_flag=True, help="Per-attribute success AUC (table/csv).")
 @click.option("--per-sequence", is_flag=True, help="Per-sequence rows (csv).")
 @click.option("--strict", is_flag=True, help="Exit with code 3 if any tracker has missing or bad result files.")
-def report(benchmark, results_paths, root, annotations, experiments, trackers, sequences, convention, fmt, out,
-           plots, plot_formats, published, published_files, top, published_top, rebuild, attributes, per_sequence,
-           strict):
+def report(benchmark, results_paths, root, annotations, experiments, trackers, sequences, convention, formats, out,
+           plots, plot_formats, published, published_files, top, published_top, highlight, quiet, rebuild, attributes,
+           per_sequence, strict):
     """Score result folders on BENCHMARK and print success / precision numbers.
 
     \b
@@ -246,7 +250,10 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     unchanged: result files, annotations, convention, rasbench version, published numbers):
       rasbench report otb2015 --results results -f html -o report/        # report/report.html
       rasbench report otb2015 -e ope,tre,sre -f latex -o paper/            # paper/ope_table.tex, plots/
+      rasbench report otb2015 -f html,latex -o both/ --highlight mine      # each plot rendered once
       rasbench report vot2017 -e baseline,realtime -f html -o vot17/
+    Published numbers appear only when the whole sequence set they were published on is
+    scored (not with -s); incomplete trackers (*) are listed below the ranked ones.
     """
     from .benchmarks import load_benchmark
     from .datasets import PRESENT, benchmark_layout, open_dataset
@@ -257,14 +264,25 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     for exp in exps:
         bench.experiment(exp)
     exps = list(dict.fromkeys(exps))
-    if out is None and len(exps) > 1:
-        raise click.UsageError("several experiments need --out DIR (one report folder holds them all)")
-    if out is None and fmt == "html":
-        raise click.UsageError("--format html writes a file: give --out DIR")
-    formats = tuple(dict.fromkeys(_split(plot_formats) or ["png", "pdf"]))
-    unknown = [f for f in formats if f not in ("png", "pdf", "svg")]
+    from .publish import OUTPUT_FORMATS
+
+    fmts = list(dict.fromkeys(f.lower() for f in _split(formats))) or ["table"]
+    unknown = [f for f in fmts if f not in OUTPUT_FORMATS]
     if unknown:
-        raise click.BadParameter(f"{', '.join(unknown)} (choose png, pdf, svg)", param_hint="--plot-format")
+        raise ConfigError(f"--format {', '.join(unknown)}: choose from {', '.join(OUTPUT_FORMATS)}")
+    if out is None and len(exps) > 1:
+        raise ConfigError("several experiments need --out DIR (one report folder holds them all)")
+    if out is None and len(fmts) > 1:
+        raise ConfigError(f"several formats ({', '.join(fmts)}) need --out DIR (one report folder holds them all)")
+    if out is None and fmts == ["html"]:
+        raise ConfigError("--format html writes a file: give --out DIR")
+    for option, value in (("--top", top), ("--published-top", published_top)):
+        if value < 0:
+            raise ConfigError(f"{option} must be 0 or more, got {value}")
+    figure_formats = tuple(dict.fromkeys(f.lower() for f in _split(plot_formats))) or ("png", "pdf")
+    unknown = [f for f in figure_formats if f not in ("png", "pdf", "svg")]
+    if unknown:
+        raise ConfigError(f"--plot-format {', '.join(unknown)}: choose from png, pdf, svg")
     paths = list(results_paths) or [Path(_results_default())]
     selection = _sequence_selection(sequences)
     datasets, dirs = {}, {}
@@ -280,6 +298,11 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         dirs[exp] = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
         if not dirs[exp]:
             raise click.ClickException(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
+    emphasised = tuple(dict.fromkeys(_split(highlight)))
+    found = {name for exp_dirs in dirs.values() for name in exp_dirs}
+    missing = [name for name in emphasised if name not in found]
+    if missing:
+        raise ConfigError(f"--highlight {', '.join(missing)}: no such tracker here (found: {', '.join(sorted(found))})")
     numbers = None
     if published:
         from .publish import load_published, published_files as shipped
@@ -289,22 +312,25 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     if out is not None:
         from .publish import ReportRequest, build_report
 
-        request = ReportRequest(bench, exps, datasets, dirs, convention, formats=(fmt,), plots=plots,
-                                plot_formats=formats, published=numbers,
+        request = ReportRequest(bench, exps, datasets, dirs, convention, formats=tuple(fmts), plots=plots,
+                                plot_formats=figure_formats, published=numbers,
                                 published_paths=tuple(chosen) if published else (), top=top,
-                                published_top=published_top)
-        result = build_report(request, out, rebuild=rebuild)
-        if fmt == "table":
+                                published_top=published_top, highlight=emphasised)
+        say = None if quiet else (lambda text: click.echo(f"report: {text}", err=True))
+        result = build_report(request, out, rebuild=rebuild, progress=not quiet and sys.stderr.isatty(), message=say)
+        if "table" in fmts:
             for exp in exps:
                 click.echo((out / f"{exp}_table.txt").read_text(encoding="utf-8"), nl=False)
-        main_file = {"html": "report.html", "latex": f"{exps[0]}_table.tex", "json": f"{exps[0]}_report.json",
-                     "csv": f"{exps[0]}_report.csv", "table": f"{exps[0]}_table.txt"}[fmt]
-        click.echo(f"report: {len(result.rebuilt)} output(s) built, {len(result.reused)} reused (inputs unchanged), "
-                   f"{len(result.files)} files in {result.seconds:.1f} s\n  {(out / main_file).resolve()}", err=True)
+        main_files = [{"html": "report.html", "latex": f"{exps[0]}_table.tex", "json": f"{exps[0]}_report.json",
+                       "csv": f"{exps[0]}_report.csv", "table": f"{exps[0]}_table.txt"}[f] for f in fmts]
+        if not quiet:
+            click.echo(f"report: {len(result.rebuilt)} output(s) built, {len(result.reused)} reused (inputs "
+                       f"unchanged), {len(result.files)} files in {result.seconds:.1f} s"
+                       + "".join(f"\n  {(out / f).resolve()}" for f in main_files), err=True)
         if strict and any(result.incomplete.values()):
             sys.exit(3)
         return
-    exp = exps[0]
+    exp, fmt = exps[0], fmts[0]
     if benchmark_layout(bench, exp) == "vot":
         from . import vot_report as formats_module
 
@@ -323,7 +349,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         if attributes:
             click.echo(latex_attribute_table(rep) or "% no attributes / tags in this report", nl=False)
         else:
-            shown = select_published(numbers, bench, [exp], list(rep.trackers))[0] if numbers is not None else []
+            shown = (select_published(numbers, bench, [exp], list(rep.trackers), sequences=list(rep.dataset))[0]
+                     if numbers is not None else [])
             click.echo(latex_table(rep, shown, published_top), nl=False)
     else:
         click.echo(formats_module.to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
@@ -344,10 +371,13 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
 @click.option("--run", type=int, default=1, show_default=True, help="Which run: VOT repetition, TRE segment or "
               "SRE perturbation (1-based).")
 @click.option("--out", "-o", type=click.Path(path_type=Path),
-              help="video.mp4, animation.gif, or a folder for PNG frames. Default: BENCHMARK_SEQUENCE.mp4")
+              help="video.mp4 (H.264 where OpenCV can write it, else WebM: video.webm), video.webm, animation.gif, "
+                   "or a folder for PNG frames. Default: BENCHMARK_SEQUENCE.mp4")
 @click.option("--frames", help="Only frames A-B (1-based positions in the sequence), e.g. 100-250.")
-@click.option("--step", type=int, default=1, show_default=True, help="Every STEP-th frame.")
-@click.option("--scale", type=float, default=1.0, show_default=True, help="Resize the frames.")
+@click.option("--step", type=int, help="Every STEP-th frame (default: 1; GIF: the least that keeps it within "
+              "150 frames).")
+@click.option("--scale", type=float, help="Resize the images, 0 < SCALE <= 8 (default: 1; GIF: fit them in 320 px "
+              "width).")
 @click.option("--fps", type=float, help="Frame rate of the video (default: 25; GIF: 10).")
 def show(benchmark, sequence, trackers, results_paths, root, experiment, run, out, frames, step, scale, fps):
     """Draw SEQUENCE of BENCHMARK with the ground truth (green) and each tracker's boxes.
@@ -362,8 +392,10 @@ def show(benchmark, sequence, trackers, results_paths, root, experiment, run, ou
     from .benchmarks import load_benchmark
     from .datasets import open_dataset
     from .results import find_tracker_dirs
-    from .show import show_sequence
+    from .show import check_options, parse_frames, show_sequence
 
+    span = parse_frames(frames) if frames else None
+    check_options(run=run, step=step, scale=scale, fps=fps)
     bench = load_benchmark(benchmark)
     exp = (experiment or next(iter(bench.experiments))).lower()
     bench.experiment(exp)
@@ -373,19 +405,18 @@ def show(benchmark, sequence, trackers, results_paths, root, experiment, run, ou
     dirs = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
     if not dirs:
         raise click.ClickException(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
-    span = None
-    if frames:
-        first, sep, last = frames.partition("-")
-        try:
-            span = (int(first), int(last) if sep else int(first))
-        except ValueError:
-            raise click.BadParameter(f"expected A-B, got {frames!r}", param_hint="--frames") from None
     out = out or Path(f"{bench.name}_{seq.name}.mp4")
     result = show_sequence(bench, exp, seq, dirs, out, run=run, frames=span, step=step, scale=scale, fps=fps)
     for track in result.tracks:
         if track.problem:
             click.secho(f"  {track.name}: {track.problem}", fg="yellow", err=True)
-    click.echo(f"{result.frames} frames -> {Path(result.path).resolve()}", err=True)
+    every = (f" (1 in {result.step})" if result.step > 1 else "") + (
+        f" at scale {result.scale:.3g}" if result.scale != 1 else "")
+    codec = ""
+    if result.codec:
+        codec = f" ({result.codec}" + ("; this OpenCV cannot encode H.264, so WebM" if result.path.suffix != out.suffix
+                                       else "") + ")"
+    click.echo(f"{result.frames} frames{every} -> {Path(result.path).resolve()}{codec}", err=True)
 
 
 @main.command()

@@ -4,17 +4,25 @@ that keeps them while their inputs are unchanged (``rasbench report --out DIR``)
 * **Published numbers** (``experiments/published/*.yaml``, package data) are other
   people's scores without raw results. They are shown beside re-computed ones as rows
   and hollow points, always marked "published, not re-computed", and never take part
-  in "best" / "second best".
+  in "best" / "second best"; only when the report scores the whole sequence set they
+  were published on (never beside a ``--sequences`` subset).
+* **Ranking**: complete trackers are ranked; incomplete ones (``*``, sequences missing)
+  follow below a rule, unranked, in every table and ranking plot.
 * **LaTeX**: plain ``.tex`` tables (booktabs; best in bold, second best underlined), to
-  be ``\\input`` into a paper; nothing is compiled here.
+  be ``\\input`` into a paper; nothing is compiled here. Names are escaped to compile
+  with plain pdflatex (OT1 fonts).
 * **HTML**: one file with the plots embedded as ``data:`` URIs, the score, per-attribute
   and per-sequence tables, and the run manifest (toolkit version, tracker parameters,
   weights hash, dataset fingerprint), readable offline and mailable.
 * **Cache**: every output is keyed by a fingerprint of what it is made from (result
   files' sizes and modification times, the annotations, the benchmark definition, the
   convention, the toolkit version, the published numbers, the output options), recorded
-  in ``DIR/.rasbench-report.json``; an output whose key and files are unchanged is
-  reused, anything else is rebuilt.
+  in ``DIR/.rasbench-report.json`` with the sha256 of each file it wrote; an output is
+  reused only when its key matches and its files still hold those bytes, anything else
+  is rebuilt. Plots are cached per format, so the HTML and LaTeX reports share them.
+* **Safety**: every file is written to a temporary name and renamed into place; a
+  report holds an exclusive lock on ``DIR`` while it writes (a second one waits); a
+  folder that cannot be written is a :class:`~rasbench.errors.ResultsError`.
 """
 from __future__ import annotations
 
@@ -27,6 +35,7 @@ import math
 import os
 import re
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
@@ -34,10 +43,13 @@ import numpy as np
 
 from . import __version__
 from .benchmarks import ATTRIBUTE_CODES, BenchmarkDef
-from .errors import ConfigError
+from .errors import ConfigError, ResultsError
+from .plots import plural
+from .report import display_order
 
 CACHE_FILE = ".rasbench-report.json"
-RENDER_VERSION = 1  # bump when an output's content changes for the same inputs
+LOCK_FILE = ".rasbench-report.lock"
+RENDER_VERSION = 2  # bump when an output's content changes for the same inputs
 DAGGER = "\u2020"
 OUTPUT_FORMATS = ("table", "json", "csv", "latex", "html")
 
@@ -116,11 +128,20 @@ def _name_keys(name: str) -> set[str]:
     return {re.sub(r"[^a-z0-9+]", "", k.lower()) for k in keys} - {""}
 
 
+def published_comparable(benchmark: BenchmarkDef, sequences) -> bool:
+    """Whether scores over ``sequences`` compare with numbers published on ``benchmark``
+    (or an alias): only when they are its whole sequence set."""
+    return set(sequences) == set(benchmark.sequences)
+
+
 def select_published(numbers: list[PublishedNumber], benchmark: BenchmarkDef, experiments,
-                     recomputed=()) -> tuple[list[PublishedNumber], list[PublishedNumber]]:
+                     recomputed=(), sequences=None) -> tuple[list[PublishedNumber], list[PublishedNumber]]:
     """(numbers to show, numbers of trackers re-computed here) for ``benchmark`` (its
     name or an alias) and ``experiments``; one number per (tracker, experiment, metric),
-    the first listed (all numbers of re-computed trackers are kept)."""
+    the first listed (all numbers of re-computed trackers are kept). ``sequences``: the
+    scored sequence names; none are selected unless they are the benchmark's whole set."""
+    if sequences is not None and not published_comparable(benchmark, sequences):
+        return [], []
     names = {benchmark.name.lower(), *(a.lower() for a in benchmark.aliases)}
     ours = set().union(*(_name_keys(n) for n in recomputed)) if recomputed else set()
     seen: dict[tuple, set] = {}
@@ -181,27 +202,47 @@ def dataset_digest(dataset) -> str:
     return h.hexdigest()[:24]
 
 
+def file_sha256(path: Path) -> str | None:
+    """The sha256 of a file's bytes; None when it cannot be read."""
+    h = hashlib.sha256()
+    try:
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+    except OSError:
+        return None
+    return h.hexdigest()
+
+
 class OutputCache:
-    """``DIR/.rasbench-report.json``: per output, the key it was made with and its files."""
+    """``DIR/.rasbench-report.json``: per output, the key it was made with and the
+    sha256 of each of its files (an output is reused only while its files hold them)."""
 
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.path = self.folder / CACHE_FILE
         try:
             self.state = json.loads(self.path.read_text(encoding="utf-8"))
-            if self.state.get("render_version") != RENDER_VERSION:
+            if not isinstance(self.state, dict) or self.state.get("render_version") != RENDER_VERSION:
                 self.state = {}
         except (OSError, ValueError):
             self.state = {}
-        self.state.setdefault("outputs", {})
+        if not isinstance(self.state.get("outputs"), dict):
+            self.state["outputs"] = {}
         self.state["render_version"] = RENDER_VERSION
 
     def fresh(self, name: str, key: str) -> bool:
         entry = self.state["outputs"].get(name)
-        return bool(entry) and entry["key"] == key and all((self.folder / f).is_file() for f in entry["files"])
+        return (isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("files"), dict)
+                and all(file_sha256(self.folder / f) == sha for f, sha in entry["files"].items()))
 
     def files(self, name: str) -> list[str]:
-        return list((self.state["outputs"].get(name) or {}).get("files", []))
+        return list((self.state["outputs"].get(name) or {}).get("files", {}))
+
+    def digest(self, name: str) -> str:
+        """One hash of an output's recorded file hashes (what it holds, for keys of
+        outputs made from it)."""
+        return _sha(sorted((self.state["outputs"].get(name) or {}).get("files", {}).items()))
 
     def info(self, name: str) -> dict:
         return dict((self.state["outputs"].get(name) or {}).get("info", {}))
@@ -214,21 +255,49 @@ class OutputCache:
                 (self.folder / stale).unlink()
             except OSError:
                 pass
-        self.state["outputs"][name] = {"key": key, "files": rel, "info": info or {}}
+        self.state["outputs"][name] = {"key": key, "files": {f: file_sha256(self.folder / f) for f in rel},
+                                       "info": info or {}}
 
     def save(self) -> None:
         write_text(self.path, json.dumps(self.state, indent=1, sort_keys=True) + "\n")
 
 
+@contextmanager
+def locked_folder(folder: Path, message=None):
+    """Hold an exclusive lock on ``folder`` (``LOCK_FILE`` in it, created if needed)
+    while the block runs. Another holder makes this wait, after saying so through
+    ``message(text)``; a folder that cannot be created or written raises ResultsError."""
+    import fcntl
+
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
+    except OSError as exc:
+        raise ResultsError(f"cannot write the report into {folder}: {exc.strerror or exc}") from None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if message is not None:
+                message(f"waiting for another report writing {folder} to finish")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
 def write_text(path: Path, text: str) -> Path:
     """Write atomically (temporary file + rename), with the umask's permissions: report
-    files are meant to be read by others."""
+    files are meant to be read by others. ResultsError when it cannot be written."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp.write_text(text, encoding="utf-8")
         os.replace(tmp, path)
+    except OSError as exc:
+        raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
     finally:
         if tmp.exists():
             tmp.unlink()
@@ -281,10 +350,11 @@ def _is_vot(report) -> bool:
 
 
 def headline_rows(report) -> list[tuple[str, bool, dict]]:
-    """[(tracker, complete, {column key: value})] in rank order, from the report's own
-    numbers (the JSON report's values, unrounded)."""
+    """[(tracker, complete, {column key: value})] in display order (complete trackers
+    ranked, then incomplete ones), from the report's own numbers (the JSON report's
+    values, unrounded)."""
     rows = []
-    for t in report.ranked():
+    for t in display_order(report):
         if _is_vot(report):
             values = {k: t.scores.get(k) for k in ("eao", "accuracy", "robustness", "failures", "average_overlap",
                                                    "fps")}
@@ -312,11 +382,17 @@ def _published_by_tracker(published, columns, rank_key: str, limit: int | None) 
 
 
 # =========================================================================== LaTeX
+# Every character LaTeX treats specially, and those the default OT1 fonts print as other
+# glyphs (< > as inverted marks, " as a closing quote): \textless / \textgreater have
+# kernel defaults in every encoding; \textquotedbl exists only in T1, so " is the
+# straight quote of the typewriter font (slot 34 in OT1 and T1 alike).
 _TEX_SPECIALS = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+                 "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+                 "<": r"\textless{}", ">": r"\textgreater{}", '"': r"\texttt{\char34}"}
 
 
 def tex_escape(text: str) -> str:
+    """``text`` as LaTeX prints it literally (plain pdflatex, any font encoding)."""
     return "".join(_TEX_SPECIALS.get(ch, ch) for ch in str(text))
 
 
@@ -346,10 +422,11 @@ def latex_table(report, published=(), published_top: int | None = 5) -> str:
     pub = _published_by_tracker(published, columns, columns[0].key, published_top)
     bench = short_title(report.benchmark)
     exp = _experiment_label(report)
-    caption = (f"{tex_escape(bench)}, {tex_escape(exp)} (convention {tex_escape(report.convention.name)}). "
+    caption = (f"{tex_escape(bench)}, {tex_escape(exp)}, {plural(len(report.dataset), 'sequence')} (convention "
+               f"{tex_escape(report.convention.name)}). "
                r"Best in \textbf{bold}, second best \underline{underlined}.")
     if any(not complete for _, complete, _ in rows):
-        caption += r" $^*$incomplete results (sequences missing; not ranked)."
+        caption += r" $^*$incomplete results (sequences missing), listed below the rule, not ranked."
     if pub:
         caption += r" $^\dagger$published, not re-computed."
     if any(not p.verified for _, _, numbers in pub for p in numbers):
@@ -362,6 +439,8 @@ def latex_table(report, published=(), published_top: int | None = 5) -> str:
         "Tracker & " + " & ".join(tex_escape(c.label) for c in columns) + r" \\", r"\midrule",
     ]
     for i, (name, complete, values) in enumerate(rows):
+        if i and not complete and rows[i - 1][1]:
+            lines.append(r"\midrule")  # the incomplete trackers, unranked
         cells = [tex_escape(name) + ("" if complete else "$^*$")]
         cells += [_tex_number(values[c.key], c.digits, marks[c.key][i]) for c in columns]
         lines.append(" & ".join(cells) + r" \\")
@@ -380,8 +459,9 @@ def latex_table(report, published=(), published_top: int | None = 5) -> str:
 
 def latex_attribute_table(report) -> str | None:
     """OTB: success AUC per attribute (sequences per attribute in the header); VOT:
-    accuracy / failures-per-100-frames per tag. None when the report has neither."""
-    ranked = report.ranked()
+    accuracy / failures-per-100-frames per tag. None when the report has neither.
+    Incomplete trackers follow the complete ones below a rule."""
+    ranked = display_order(report)
     if _is_vot(report):
         tags = _tag_order({g for t in ranked for g in t.tags})
         if not tags:
@@ -398,8 +478,9 @@ def latex_attribute_table(report) -> str | None:
                 cells.append(_tex_number(d.get("accuracy"), 3, acc_marks[g][i]) + " / "
                              + _tex_number(d.get("robustness"), 2, rob_marks[g][i]))
             body.append(cells)
-        caption = (f"{tex_escape(short_title(report.benchmark))}, {tex_escape(report.experiment)}: accuracy / "
-                   "robustness (failures per 100 frames) per tag.")
+        caption = (f"{tex_escape(short_title(report.benchmark))}, {tex_escape(report.experiment)}, "
+                   f"{plural(len(report.dataset), 'sequence')}: accuracy / robustness (failures per 100 frames) "
+                   "per tag.")
     else:
         from .plots import attribute_counts
 
@@ -412,14 +493,19 @@ def latex_attribute_table(report) -> str | None:
         marks = {c: _rank_marks(values[c], 3, False, [t.complete for t in ranked]) for c in codes}
         body = [[tex_escape(t.name) + ("" if t.complete else "$^*$")]
                 + [_tex_number(values[c][i], 3, marks[c][i]) for c in codes] for i, t in enumerate(ranked)]
-        caption = (f"{tex_escape(short_title(report.benchmark))}, {_experiment_label(report)}: success AUC per "
-                   "attribute (number of sequences).")
+        caption = (f"{tex_escape(short_title(report.benchmark))}, {_experiment_label(report)}, "
+                   f"{plural(len(report.dataset), 'sequence')}: success AUC per attribute (number of sequences).")
     caption += r" Best in \textbf{bold}, second best \underline{underlined}."
+    if not all(t.complete for t in ranked):
+        caption += r" $^*$incomplete results, below the rule, not ranked."
     label = re.sub(r"[^a-z0-9]+", "-", f"{report.benchmark.name}-{report.experiment}-attributes".lower())
     lines = [f"% rasbench {__version__}; needs \\usepackage{{booktabs}}", r"\begin{table*}[t]", r"\centering",
              r"\footnotesize", r"\setlength{\tabcolsep}{3pt}", r"\begin{tabular}{l" + "c" * (len(header) - 1) + "}",
              r"\toprule", " & ".join(header) + r" \\", r"\midrule"]
-    lines += [" & ".join(cells) + r" \\" for cells in body]
+    for i, (t, cells) in enumerate(zip(ranked, body)):
+        if i and not t.complete and ranked[i - 1].complete:
+            lines.append(r"\midrule")
+        lines.append(" & ".join(cells) + r" \\")
     lines += [r"\bottomrule", r"\end{tabular}", r"\caption{" + caption + "}", r"\label{tab:" + label + "}",
               r"\end{table*}", ""]
     return "\n".join(lines)
@@ -436,11 +522,11 @@ th,td{padding:.22em .6em;border-bottom:1px solid #e4e4e4;text-align:right;white-
 th{background:#f4f4f4;cursor:pointer;position:sticky;top:0}th:first-child,td:first-child,.name{text-align:left}
 td.best{font-weight:700}td.second{text-decoration:underline}
 tr.published td{color:#555;font-style:italic}tbody.published{border-top:2px solid #bbb}
-tr.incomplete td.name::after{content:" *";color:#b00}
+tr.incomplete td.name::after{content:" *";color:#b00}tbody.incomplete{border-top:2px solid #bbb}
+tr.highlight td{background:#fff4cc}tr.highlight td.name{font-weight:700}td.flag{color:#a00;font-weight:600}
 table.text td,table.text th{text-align:left;white-space:normal}.figs.wide img{width:100%;max-width:1100px}
 .figs{display:flex;flex-wrap:wrap;gap:14px}.figs figure{margin:0;flex:0 1 auto}
-.figs img{width:480px;max-width:100%;height:auto;border:1px solid #eee}
-.figs.small img{width:360px}
+.figs img{max-width:100%;height:auto;border:1px solid #eee}
 details{margin:.6em 0}summary{cursor:pointer;font-weight:600}
 .note{font-size:.85em;color:#555}.problem{color:#a00}code,pre{font-size:.85em}
 pre{background:#f7f7f7;padding:.6em;overflow:auto;max-height:20em}
@@ -477,9 +563,17 @@ def _num(value, digits: int = 3) -> str:
     return f"{value:.{digits}f}" if abs(value) < 1e5 else f"{value:.2e}"
 
 
-def _img(path: Path, alt: str) -> str:
-    data = base64.b64encode(Path(path).read_bytes()).decode("ascii")
-    return f'<img src="data:image/png;base64,{data}" alt="{_esc(alt)}">'
+# Plots are PNGs at 200 dpi; shown at 140 CSS px per inch (a column-wide plot ~480 px),
+# so every plot's text has the same size on the page, whatever the figure's width.
+HTML_PX_PER_PNG_PX = 140 / 200
+
+
+def _img(path: Path, alt: str, scale: float = 1.0) -> str:
+    data = Path(path).read_bytes()
+    width = int.from_bytes(data[16:20], "big")  # the PNG header's IHDR width
+    encoded = base64.b64encode(data).decode("ascii")
+    return (f'<img src="data:image/png;base64,{encoded}" width="{round(width * HTML_PX_PER_PNG_PX * scale)}" '
+            f'alt="{_esc(alt)}">')
 
 
 def _figures(plots: list[dict], names: list[str] | None = None, small: bool = False, wide: bool = False) -> str:
@@ -489,13 +583,20 @@ def _figures(plots: list[dict], names: list[str] | None = None, small: bool = Fa
     items = []
     for p in chosen:
         png = [f for f in p["paths"] if str(f).endswith(".png")]
-        if png:
-            items.append(f"<figure>{_img(png[0], p['title'])}</figure>")  # the title is in the image
+        if png:  # the title is in the image
+            items.append(f"<figure>{_img(png[0], p['title'], 0.75 if small else 1.0)}</figure>")
     cls = "figs" + (" small" if small else "") + (" wide" if wide else "")
     return f'<div class="{cls}">' + "".join(items) + "</div>" if items else ""
 
 
-def _score_table(report, published, published_top) -> str:
+def _row_class(complete: bool, highlighted: bool) -> str:
+    names = ([] if complete else ["incomplete"]) + (["highlight"] if highlighted else [])
+    return f' class="{" ".join(names)}"' if names else ""
+
+
+def _score_table(report, published, published_top, highlight=()) -> str:
+    """Complete trackers ranked (#), incomplete ones in a second body below a rule,
+    without a rank; published numbers in a third."""
     columns = columns_for(report)
     rows = headline_rows(report)
     eligible = [ok for _, ok, _ in rows]
@@ -505,14 +606,18 @@ def _score_table(report, published, published_top) -> str:
     out = ['<div class="scroll"><table class="scores"><thead><tr><th>#</th><th class="name">Tracker</th>'
            + "".join(f"<th>{_esc(c.label)}</th>" for c in columns) + f"<th>{extra}</th></tr></thead><tbody>"]
     for i, (name, complete, values) in enumerate(rows):
+        if i and not complete and rows[i - 1][1]:
+            out.append('</tbody><tbody class="incomplete">')
         t = report.trackers[name]
         count = t.scores.get("runs", 0) if _is_vot(report) else len(t.sequences)
         cells = []
         for c in columns:
             cls = {0: ' class="best"', 1: ' class="second"'}.get(marks[c.key][i], "")
             cells.append(f"<td{cls}>{_num(values[c.key], c.digits)}</td>")
-        out.append(f'<tr class="{"" if complete else "incomplete"}"><td>{i + 1}</td><td class="name">{_esc(name)}</td>'
-                   + "".join(cells) + f"<td>{count}</td></tr>")
+        out.append(f'<tr{_row_class(complete, name in highlight)}><td>{i + 1 if complete else ""}</td>'
+                   f'<td class="name">{_esc(name)}</td>' + "".join(cells) + f"<td>{count}</td></tr>")
+    if rows and not rows[0][1]:  # every tracker incomplete: the first body is empty
+        out[0] = out[0].replace("<tbody>", '<tbody class="incomplete">')
     out.append("</tbody>")
     pub = _published_by_tracker(published, columns, columns[0].key, published_top)
     if pub:
@@ -527,7 +632,8 @@ def _score_table(report, published, published_top) -> str:
     out.append("</table></div>")
     notes = []
     if any(not complete for _, complete, _ in rows):
-        notes.append("* incomplete: scored without the sequences listed under Problems; not comparable.")
+        notes.append("* incomplete: scored without the sequences listed under Problems; not comparable, not "
+                     "ranked.")
     if pub:
         notes.append(f"{DAGGER} published, not re-computed (hover for the source; all sources are listed under "
                      "Published numbers). Bold / underlined: best / second best among the re-computed trackers.")
@@ -538,7 +644,7 @@ def _score_table(report, published, published_top) -> str:
 
 
 def _attribute_table(report) -> str:
-    ranked = report.ranked()
+    ranked = display_order(report)
     if _is_vot(report):
         tags = _tag_order({g for t in ranked for g in t.tags})
         if not tags:
@@ -548,7 +654,7 @@ def _attribute_table(report) -> str:
         for t in ranked:
             cells = "".join(f"<td>{_num((t.tags.get(g) or {}).get('accuracy'))}</td>"
                             f"<td>{_num((t.tags.get(g) or {}).get('robustness'), 2)}</td>" for g in tags)
-            body.append(f"<tr><td>{_esc(t.name)}</td>{cells}</tr>")
+            body.append(f'<tr{_row_class(t.complete, False)}><td class="name">{_esc(t.name)}</td>{cells}</tr>')
         return (f'<div class="scroll"><table><thead><tr><th>Tracker</th>{head}</tr></thead><tbody>{"".join(body)}'
                 '</tbody></table></div><p class="note">A = accuracy, R = failures per 100 frames, on the frames '
                 'carrying each tag ("empty": frames with no tag).</p>')
@@ -566,14 +672,14 @@ def _attribute_table(report) -> str:
     for i, t in enumerate(ranked):
         cells = "".join(f"<td{ {0: ' class=best', 1: ' class=second'}.get(marks[c][i], '')}>{_num(values[c][i])}</td>"
                         for c in codes)
-        body.append(f"<tr><td>{_esc(t.name)}</td>{cells}</tr>")
+        body.append(f'<tr{_row_class(t.complete, False)}><td class="name">{_esc(t.name)}</td>{cells}</tr>')
     return (f'<div class="scroll"><table><thead><tr><th>Tracker</th>{head}</tr></thead><tbody>{"".join(body)}'
             '</tbody></table></div><p class="note">Success AUC per attribute; the number of sequences in '
             'brackets.</p>')
 
 
 def _sequence_table(report) -> str:
-    ranked = report.ranked()
+    ranked = display_order(report)
     names = list(report.dataset)
     if _is_vot(report):
         head = "".join(f"<th>{_esc(t.name)} A</th><th>{_esc(t.name)} F</th>" for t in ranked)
@@ -658,8 +764,32 @@ def _manifest_section(request, inputs: dict[str, dict]) -> str:
             "in its manifest.json (ground truth and image files it was run on).</p>")
 
 
-def _published_section(shown: list, matched: list, reports: dict) -> str:
-    parts = []
+def printed_unit(p: PublishedNumber) -> float:
+    """One unit of the last digit the source printed, on rasbench's scale: 0.01 for
+    "= 0.52", 0.0001 for the jwlim toolkit's "= 46.17" (percent, value 0.4617). Taken
+    from ``as_published``; from the value itself when that holds no number."""
+    numbers = re.findall(r"\d+(?:\.\d+)?", p.as_published)
+    text = numbers[-1] if numbers else repr(float(p.value))
+    printed = float(text)
+    decimals = len(text.split(".")[1]) if "." in text else 0
+    scale = p.value / printed if printed and p.value else 1.0  # 0.01 for a percentage
+    return 10.0 ** -decimals * scale
+
+
+def beyond_rounding(p: PublishedNumber, recomputed: float) -> bool:
+    """Whether ``recomputed`` differs from the published number by more than its
+    rounding can explain: half a unit of the last printed digit (plus float slack)."""
+    return abs(recomputed - p.value) > printed_unit(p) / 2 + 1e-9
+
+
+def _published_section(shown: list, matched: list, reports: dict, withheld: dict) -> str:
+    """Published numbers: those of trackers re-computed here beside ours with the
+    difference (flagged beyond rounding), then every other number shown. ``withheld``:
+    {experiment: scored sequence count} where a subset hides them."""
+    parts = [f'<p class="note">{_esc(_experiment_label(reports[exp]))}: published numbers are for all '
+             f"{len(reports[exp].benchmark.sequences)} sequences of {_esc(short_title(reports[exp].benchmark))}; "
+             f"this report scores {plural(count, 'sequence')}, so none are shown.</p>"
+             for exp, count in withheld.items()]
     if matched:
         rows = []
         for p in matched:
@@ -667,14 +797,22 @@ def _published_section(shown: list, matched: list, reports: dict) -> str:
             for t in report.trackers.values() if report is not None else ():
                 if _name_keys(t.name) & _name_keys(p.tracker):
                     ours = _tracker_value(report, t, p.metric)
+                    diff, flag = "-", ""
+                    if _finite(ours):
+                        diff = f"{ours - p.value:+.{max(3, _digits(printed_unit(p)))}f}"
+                        if beyond_rounding(p, ours):
+                            flag = " beyond rounding"
                     rows.append(f"<tr><td>{_esc(t.name)}</td><td>{_esc(p.label)}</td><td>{_esc(p.experiment)}</td>"
                                 f"<td>{_esc(p.metric)}</td><td>{_num(p.value)}</td><td>{_num(ours)}</td>"
+                                f'<td{" class=flag" if flag else ""}>{diff}{flag}</td>'
                                 f"<td>{_esc(p.source)}</td><td>{_esc(p.status)}</td></tr>")
         if rows:
             head = "".join(f"<th>{h}</th>" for h in ("Tracker", "Published as", "Experiment", "Metric", "Published",
-                                                     "Re-computed", "Source", "Status"))
+                                                     "Re-computed", "Difference", "Source", "Status"))
             parts.append("<h3>Published numbers of trackers re-computed here</h3><table class=text><thead><tr>"
-                         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+                         f"{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"
+                         '<p class="note">Difference = re-computed - published; "beyond rounding": more than half a '
+                         "unit of the last digit the source printed (0.005 for 0.52).</p>")
     if shown:
         rows = "".join(f"<tr><td>{_esc(p.tracker)}</td><td>{_esc(p.experiment)}</td><td>{_esc(p.metric)}</td>"
                        f"<td>{_num(p.value)}</td><td>{_esc(p.as_published)}</td><td>{_esc(p.source)}</td>"
@@ -686,6 +824,11 @@ def _published_section(shown: list, matched: list, reports: dict) -> str:
     return "".join(parts) or "<p>No published numbers for this benchmark.</p>"
 
 
+def _digits(unit: float) -> int:
+    """Decimals that show one ``unit``."""
+    return max(0, math.ceil(-math.log10(unit) - 1e-9))
+
+
 def _tracker_value(report, t, metric: str):
     if _is_vot(report):
         return t.scores.get(metric)
@@ -693,8 +836,9 @@ def _tracker_value(report, t, metric: str):
 
 
 def html_report(request, reports: dict, plots: dict[str, list[dict]], inputs: dict, shown: list,
-                matched: list) -> str:
-    """The whole report as one HTML document (images inline)."""
+                matched: list, withheld: dict | None = None) -> str:
+    """The whole report as one HTML document (images inline). ``withheld``: {experiment:
+    scored sequences} whose published numbers a sequence subset hides."""
     title = f"{short_title(request.benchmark)} - {', '.join(_experiment_label(r) for r in reports.values())}"
     nav = "".join(f'<a href="#{_esc(e)}">{_esc(_experiment_label(reports[e]))}</a>' for e in reports)
     nav += '<a href="#published">Published numbers</a><a href="#manifest">Run manifest</a>'
@@ -705,8 +849,10 @@ def html_report(request, reports: dict, plots: dict[str, list[dict]], inputs: di
         figs = plots.get(exp, [])
         label = _experiment_label(report)
         body.append(f'<section id="{_esc(exp)}"><h2>{_esc(label)}</h2>')
-        body.append(f'<p class="meta">{len(report.dataset)} sequences, {len(report.trackers)} trackers</p>')
-        body.append(_score_table(report, [p for p in shown if p.experiment == exp], request.published_top))
+        body.append(f'<p class="meta">{plural(len(report.dataset), "sequence")} of '
+                    f'{len(request.benchmark.sequences)}, {plural(len(report.trackers), "tracker")}</p>')
+        body.append(_score_table(report, [p for p in shown if p.experiment == exp], request.published_top,
+                                 request.highlight))
         if _is_vot(report):
             overall = [f"{exp}_eao_curve", f"{exp}_eao_ranking", f"{exp}_ar", f"{exp}_ranking"]
             body.append(_figures(figs, overall))
@@ -721,11 +867,11 @@ def html_report(request, reports: dict, plots: dict[str, list[dict]], inputs: di
             if codes:
                 body.append("<details><summary>Precision plots per attribute</summary>"
                             + _figures(figs, [f"{exp}_precision_{c}" for c in codes], small=True) + "</details>")
-        body.append(f"<h3>Per sequence</h3><details><summary>{len(report.dataset)} sequences</summary>"
+        body.append(f"<h3>Per sequence</h3><details><summary>{plural(len(report.dataset), 'sequence')}</summary>"
                     f"{_sequence_table(report)}</details>")
         body.append(f"<h3>Problems</h3>{_problems(report)}</section>")
-    body.append(f'<section id="published"><h2>Published numbers</h2>{_published_section(shown, matched, reports)}'
-                "</section>")
+    body.append('<section id="published"><h2>Published numbers</h2>'
+                f"{_published_section(shown, matched, reports, withheld or {})}</section>")
     body.append(f'<section id="manifest"><h2>Run manifest</h2>{_manifest_section(request, inputs)}</section>')
     return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><meta name="viewport" '
             f'content="width=device-width, initial-scale=1"><title>{_esc(title)}</title><style>{_CSS}</style>'
@@ -750,6 +896,7 @@ class ReportRequest:
     published_paths: tuple = ()
     top: int = 10
     published_top: int = 5
+    highlight: tuple = ()  # tracker names drawn emphasised
 
 
 @dataclass
@@ -795,16 +942,29 @@ def _input_fingerprints(request: ReportRequest) -> dict[str, dict]:
     return out
 
 
-def build_report(request: ReportRequest, out: Path, rebuild: bool = False) -> BuildResult:
-    """Write the requested outputs into ``out``, reusing those whose inputs are unchanged.
+def build_report(request: ReportRequest, out: Path, rebuild: bool = False, progress: bool = False,
+                 message=None) -> BuildResult:
+    """Write the requested outputs into ``out``, reusing those whose inputs and files are
+    unchanged.
 
     Files: ``<exp>_table.txt``, ``<exp>_report.json``, ``<exp>_report.csv`` (+
     ``_sequences.csv``, ``_attributes.csv``), ``<exp>_table.tex`` (+ ``_attributes.tex``),
-    ``report.html`` and ``plots/<exp>_<plot>.<format>``.
+    ``report.html`` and ``plots/<exp>_<plot>.<format>``. ``progress``: a bar per plot
+    set on stderr; ``message(text)`` is told when another report holds ``out`` (this
+    one waits for it). A folder that cannot be written raises ResultsError.
     """
     started = time.perf_counter()
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    with locked_folder(out, message):
+        for folder in (out, out / "plots"):  # left by a report that was killed while writing
+            for leftover in folder.glob(".*.tmp"):
+                leftover.unlink()
+        result = _build(request, out, rebuild, progress)
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> BuildResult:
     cache = OutputCache(out)
     result = BuildResult()
     inputs = _input_fingerprints(request)
@@ -816,9 +976,15 @@ def build_report(request: ReportRequest, out: Path, rebuild: bool = False) -> Bu
         return reports[exp]
 
     recomputed = sorted({n for dirs in request.tracker_dirs.values() for n in dirs})
-    shown, matched = (select_published(request.published, request.benchmark, request.experiments, recomputed)
-                      if request.published is not None else ([], []))
-    options = {"top": request.top, "published_top": request.published_top}
+    shown, matched, withheld = [], [], {}
+    for exp in request.experiments if request.published is not None else ():
+        exp_shown, exp_matched = select_published(request.published, request.benchmark, [exp], recomputed)
+        if published_comparable(request.benchmark, request.datasets[exp]):
+            shown += exp_shown
+            matched += exp_matched
+        elif exp_shown or exp_matched:
+            withheld[exp] = len(request.datasets[exp])
+    options = {"top": request.top, "published_top": request.published_top, "highlight": sorted(request.highlight)}
 
     def step(name: str, key_parts, render):
         key = _sha(key_parts, name, options)
@@ -830,10 +996,35 @@ def build_report(request: ReportRequest, out: Path, rebuild: bool = False) -> Bu
             return cache.info(name)
         files, info = render()
         cache.record(name, key, files, info)
+        cache.save()  # a report killed later keeps what it finished
         if counted:
             result.rebuilt.append(name)
         result.files += files
         return info
+
+    def plot_steps(prefix: str, key_parts, render) -> list[dict]:
+        """Plots are cached per format (``prefix:png``, ``prefix:pdf``): only formats
+        not already there are rendered, each figure once for all of them."""
+        keys = {fmt: _sha(key_parts, f"{prefix}:{fmt}", options) for fmt in plot_formats}
+        missing = tuple(f for f in plot_formats if rebuild or not cache.fresh(f"{prefix}:{f}", keys[f]))
+        made = render(missing) if missing else []
+        merged: dict[str, dict] = {}
+        for fmt in plot_formats:
+            name = f"{prefix}:{fmt}"
+            if fmt in missing:
+                info = [dict(p, paths=[f for f in p["paths"] if f.suffix == f".{fmt}"]) for p in made]
+                files = [f for p in info for f in p["paths"]]
+                cache.record(name, keys[fmt], files, {"plots": _plot_info(info, out)})
+                cache.save()
+                result.rebuilt.append(name)
+                result.files += files
+            else:
+                result.reused.append(name)
+                result.files += [out / f for f in cache.files(name)]
+            for p in cache.info(name).get("plots", []):
+                entry = merged.setdefault(p["name"], {"name": p["name"], "title": p["title"], "paths": []})
+                entry["paths"] += [out / f for f in p["paths"]]
+        return list(merged.values())
 
     def write(name: str, text: str) -> Path:
         return write_text(out / name, text)
@@ -874,38 +1065,40 @@ def build_report(request: ReportRequest, out: Path, rebuild: bool = False) -> Bu
                 return files, {}
             step(f"latex:{exp}", key, latex)
         if request.plots:
-            def render_plots(exp=exp, vot=vot, pub=exp_published):
+            def render_plots(formats, exp=exp, vot=vot, pub=exp_published):
                 from . import plots as P
 
                 rep = report_for(exp)
+                bar = f"plots {exp}" if progress else None
                 if vot:
-                    made = P.vot_plot_set({exp: rep}, out / "plots", plot_formats, pub, request.top,
-                                          request.published_top)
-                else:
-                    made = P.otb_plot_set(rep, out / "plots", plot_formats, pub, request.top, request.published_top)
-                return [f for p in made for f in p["paths"]], {"plots": _plot_info(made, out)}
-            info = step(f"plots:{exp}", [key, plot_formats], render_plots)
-            plot_sets[exp] = _plot_paths(info.get("plots", []), out)
-    if request.plots and "baseline" in request.experiments and "realtime" in request.experiments \
-            and _layout(request.benchmark, "realtime") == "vot":
-        def cross():
+                    return P.vot_plot_set({exp: rep}, out / "plots", formats, pub, request.top, request.published_top,
+                                          highlight=request.highlight, progress=bar)
+                return P.otb_plot_set(rep, out / "plots", formats, pub, request.top, request.published_top,
+                                      highlight=request.highlight, progress=bar)
+            plot_sets[exp] = plot_steps(f"plots:{exp}", key, render_plots)
+    cross = request.plots and "baseline" in request.experiments and "realtime" in request.experiments \
+        and _layout(request.benchmark, "realtime") == "vot"
+    if cross:
+        def render_cross(formats):
             from . import plots as P
 
-            fig = P.realtime_vs_baseline(report_for("baseline"), report_for("realtime"), shown)
-            paths = P.save(fig, out / "plots" / "realtime_vs_baseline", plot_formats)
-            made = [{"name": "realtime_vs_baseline", "title": "Real-time vs baseline EAO", "paths": paths}]
-            return paths, {"plots": _plot_info(made, out)}
-        info = step("plots:realtime_vs_baseline", [inputs["baseline"]["key"], inputs["realtime"]["key"],
-                                                   plot_formats], cross)
-        plot_sets["_cross"] = _plot_paths(info.get("plots", []), out)
+            reps = {exp: report_for(exp) for exp in ("baseline", "realtime")}
+            styles = P.tracker_styles([t.name for t in reps["baseline"].ranked()], request.highlight)
+            fig = P.realtime_vs_baseline(reps["baseline"], reps["realtime"], shown, styles)
+            paths = P.save(fig, out / "plots" / "realtime_vs_baseline", formats)
+            return [{"name": "realtime_vs_baseline", "title": "Real-time vs baseline EAO", "paths": paths}]
+        plot_sets["_cross"] = plot_steps("plots:realtime_vs_baseline",
+                                         [inputs["baseline"]["key"], inputs["realtime"]["key"]], render_cross)
     if "html" in want:
         def render_html():
             reps = {exp: report_for(exp) for exp in request.experiments}
-            text = html_report(request, reps, plot_sets, inputs, shown, matched)
+            text = html_report(request, reps, plot_sets, inputs, shown, matched, withheld)
             return [write("report.html", text)], {}
-        step("html", [[inputs[e]["key"] for e in request.experiments], request.plots, plot_formats], render_html)
-    cache.save()
-    result.seconds = time.perf_counter() - started
+        # the page embeds the PNGs: keyed by their recorded content
+        pngs = [cache.digest(f"plots:{name}:png") for name in [*request.experiments] + (["realtime_vs_baseline"]
+                                                                                        if cross else [])]
+        step("html", [[inputs[e]["key"] for e in request.experiments], request.plots, pngs if request.plots else []],
+             render_html)
     return result
 
 
@@ -913,6 +1106,3 @@ def _plot_info(made: list[dict], out: Path) -> list[dict]:
     return [{"name": p["name"], "title": p["title"], "paths": [Path(f).relative_to(out).as_posix() for f in p["paths"]]}
             for p in made]
 
-
-def _plot_paths(info: list[dict], out: Path) -> list[dict]:
-    return [{"name": p["name"], "title": p["title"], "paths": [out / f for f in p["paths"]]} for p in info]

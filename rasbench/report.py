@@ -234,6 +234,13 @@ def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker
 # Output formats
 
 
+def display_order(report) -> list:
+    """An OTB or VOT report's trackers as tables and plots list them: the complete ones
+    in rank order, then the incomplete ones (unranked, below a rule), best first."""
+    ranked = report.ranked()
+    return [t for t in ranked if t.complete] + [t for t in ranked if not t.complete]
+
+
 def _num(value) -> float | None:
     return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
@@ -319,51 +326,74 @@ def _fmt_fps(value) -> str:
     return "-" if value is None else f"{value:.1f}" if value < 1e4 else f"{value:.1e}"
 
 
-def to_table(report: Report, attributes: bool = False, color: bool = False) -> str:
-    """Terminal table, best value per column in bold (when ``color``)."""
-    ranked = report.ranked()
-    title = (f"{report.benchmark.title} - {report.experiment.upper()} - convention {report.convention.name} - "
-             f"{len(report.dataset)} sequences")
-    if attributes:
-        codes = [c for c in ATTRIBUTE_CODES if any(c in t.attributes for t in ranked)]
-        header = ["tracker"] + [f"{c}({max(t.attributes[c].sequences for t in ranked if c in t.attributes)})"
-                                for c in codes]
-        rows = [[t.name] + [t.attributes[c].success_auc if c in t.attributes else None for c in codes]
-                for t in ranked]
-        title += " - success AUC per attribute (sequences)"
-    else:
-        header = ["tracker", "AUC", "P@20", "NP@20", "SR@0.5", "FPS", "seqs"]
-        rows = [[t.name + ("" if t.complete else " *")] +
-                ([t.overall.success_auc, t.overall.precision_20, t.overall.norm_precision_20,
-                  t.overall.success_rate_50] if t.overall else [None] * 4) + [t.fps, len(t.sequences)]
-                for t in ranked]
-    best = {}
-    for col in range(1, len(header)):
-        values = [r[col] for r in rows if isinstance(r[col], float) and not math.isnan(r[col])]
-        if values and header[col] not in ("seqs",):
-            best[col] = max(values)
-    cells = [[r[0]] + [(_fmt_fps(v) if header[c] == "FPS" else str(v) if header[c] == "seqs" else _fmt(v))
-                       for c, v in enumerate(r) if c > 0] for r in rows]
-    widths = [max(len(header[c]), *(len(row[c]) for row in cells)) for c in range(len(header))] if cells else \
-        [len(h) for h in header]
-    lines = [title, "  ".join(h.ljust(widths[0]) if c == 0 else h.rjust(widths[c]) for c, h in enumerate(header))]
-    lines.append("  ".join("-" * w for w in widths))
-    for r, row in zip(rows, cells):
+def best_cells(values: list[list], complete: list[bool], lower_is_better=()) -> set[tuple[int, int]]:
+    """(row, column) of each column's best value among the complete rows (every row
+    that ties with it); ``lower_is_better``: those columns' best is their minimum."""
+    best = set()
+    for c in range(len(values[0]) if values else 0):
+        column = [(i, row[c]) for i, row in enumerate(values) if complete[i] and _num(row[c]) is not None]
+        if column:
+            target = (min if c in lower_is_better else max)(v for _, v in column)
+            best |= {(i, c) for i, v in column if v == target}
+    return best
+
+
+def text_table(title: str, header: list[str], rows: list[list[str]], complete: list[bool], bold=frozenset(),
+               color: bool = False) -> list[str]:
+    """The lines of a terminal table: ``rows`` of cells (name first), those of
+    incomplete trackers after the complete ones, below a rule; ``bold``: (row, value
+    column) cells printed bold when ``color``."""
+    widths = [max([len(h)] + [len(r[c]) for r in rows]) for c, h in enumerate(header)]
+    rule = "  ".join("-" * w for w in widths)
+    lines = [title, "  ".join(h.ljust(widths[0]) if c == 0 else h.rjust(widths[c]) for c, h in enumerate(header)),
+             rule]
+    for i, row in enumerate(rows):
+        if i and not complete[i] and complete[i - 1]:
+            lines.append(rule)  # incomplete trackers: not ranked
         out = []
         for c, text in enumerate(row):
             text = text.ljust(widths[c]) if c == 0 else text.rjust(widths[c])
-            if color and c in best and r[c] == best[c]:
+            if color and (i, c - 1) in bold:
                 text = f"\033[1m{text}\033[0m"
             out.append(text)
         lines.append("  ".join(out))
-    incomplete = [t for t in ranked if not t.complete]
-    if incomplete:
-        lines.append("")
-        lines.append("* incomplete: scored without the sequences listed below (numbers are not comparable)")
-        for t in incomplete:
-            shown = list(t.problems.items())
-            for seq, why in shown[:8]:
-                lines.append(f"  {t.name} / {seq}: {why}")
-            if len(shown) > 8:
-                lines.append(f"  {t.name}: ... and {len(shown) - 8} more")
-    return "\n".join(lines)
+    return lines
+
+
+def incomplete_notes(trackers) -> list[str]:
+    """Why each incomplete tracker is incomplete (the first 8 problems of each)."""
+    incomplete = [t for t in trackers if not t.complete]
+    if not incomplete:
+        return []
+    lines = ["", "* incomplete: scored without the sequences listed below (numbers are not comparable, not ranked)"]
+    for t in incomplete:
+        problems = list(t.problems.items())
+        lines += [f"  {t.name} / {seq}: {why}" for seq, why in problems[:8]]
+        if len(problems) > 8:
+            lines.append(f"  {t.name}: ... and {len(problems) - 8} more")
+    return lines
+
+
+def to_table(report: Report, attributes: bool = False, color: bool = False) -> str:
+    """Terminal table: complete trackers ranked, incomplete ones (``*``) below a rule;
+    the best value per column among the complete trackers in bold (when ``color``)."""
+    order = display_order(report)
+    title = (f"{report.benchmark.title} - {report.experiment.upper()} - convention {report.convention.name} - "
+             f"{len(report.dataset)} sequences")
+    if attributes:
+        codes = [c for c in ATTRIBUTE_CODES if any(c in t.attributes for t in order)]
+        header = ["tracker"] + [f"{c}({max(t.attributes[c].sequences for t in order if c in t.attributes)})"
+                                for c in codes]
+        values = [[t.attributes[c].success_auc if c in t.attributes else None for c in codes] for t in order]
+        cells = [[_fmt(v) for v in row] for row in values]
+        title += " - success AUC per attribute (sequences)"
+    else:
+        header = ["tracker", "AUC", "P@20", "NP@20", "SR@0.5", "FPS", "seqs"]
+        values = [([t.overall.success_auc, t.overall.precision_20, t.overall.norm_precision_20,
+                    t.overall.success_rate_50] if t.overall else [None] * 4) + [t.fps] for t in order]
+        cells = [[_fmt(v) for v in row[:4]] + [_fmt_fps(row[4]), str(len(t.sequences))]
+                 for row, t in zip(values, order)]
+    complete = [t.complete for t in order]
+    rows = [[t.name + ("" if t.complete else " *")] + row for t, row in zip(order, cells)]
+    lines = text_table(title, header, rows, complete, best_cells(values, complete), color)
+    return "\n".join(lines + incomplete_notes(order))

@@ -6,11 +6,20 @@ and each tracker with its overlap on that frame, or, for VOT results, the run's 
 (initialisation, failure, frames skipped until the reset), and per tracker a strip of
 the overlap over the whole sequence with the current frame marked. Regions are drawn
 exactly as stored: OTB boxes (1-based) are shifted to pixels, VOT rectangles and rotated
-polygons are drawn as polygons. Output: an MP4 (OpenCV, ``mp4v``), a GIF (Pillow) or a
-folder of PNG frames.
+polygons are drawn as polygons; the ground truth is drawn last, dashed, so it stays
+visible where a tracker's box lies on it.
+
+Output: a video browsers play -- H.264 (``avc1``) in ``.mp4`` where the installed
+OpenCV can encode it, else WebM (VP8, then VP9) beside it as ``.webm`` (the result names
+the codec) --, a GIF (Pillow; one adaptive palette for all frames; at most
+:data:`GIF_MAX_FRAMES` frames of images at most :data:`GIF_MAX_WIDTH` wide unless a step
+or scale is given), or a folder of PNG frames.
 """
 from __future__ import annotations
 
+import math
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +37,20 @@ TRACKER_COLORS = ((255, 140, 30), (20, 220, 250), (220, 70, 220), (240, 240, 80)
 PANEL_WIDTH = 230
 FONT_SCALE = 0.42
 LINE = 17  # panel line height in pixels
+MAX_SCALE = 8.0  # a 640x480 sequence at 8x is already a 5120x3840 video
+# A GIF stores every pixel of every frame (no motion compensation): unless --step and
+# --scale say otherwise it takes every n-th frame to stay within GIF_MAX_FRAMES and
+# shrinks the image to GIF_MAX_WIDTH (VOT2017 bag, 196 frames of 480x360: 98 frames at 320x240,
+# 4.9 MB; every frame at full size with a palette per frame was 24.5 MB).
+GIF_MAX_FRAMES = 150
+GIF_MAX_WIDTH = 320  # pixels of the sequence image; the side panel is added to it
+GIF_COLORS = 255  # one palette index stays free: Pillow marks unchanged pixels transparent with it
+GIF_PALETTE_SAMPLES = 8  # frames the GIF's one palette is made from
+# (fourcc, file suffix, name) tried in order for a video: what browsers play first. VP8
+# before VP9: OpenCV's libvpx VP9 encodes ~5x slower, with no speed setting exposed.
+VIDEO_CODECS = {".mp4": (("avc1", ".mp4", "H.264"), ("VP80", ".webm", "VP8"), ("VP90", ".webm", "VP9")),
+                ".webm": (("VP80", ".webm", "VP8"), ("VP90", ".webm", "VP9")),
+                ".avi": (("MJPG", ".avi", "Motion JPEG"),)}
 
 
 @dataclass
@@ -46,9 +69,38 @@ class Track:
 
 @dataclass
 class ShowResult:
-    path: Path
+    path: Path  # as written: a .webm beside an asked-for .mp4 where H.264 is not available
     frames: int
     tracks: list = field(default_factory=list)
+    codec: str | None = None  # of a video: "H.264", "VP8", "VP9", "Motion JPEG"
+    step: int = 1  # every step-th frame was drawn
+    scale: float = 1.0  # of the sequence's images
+
+
+def check_options(run: int = 1, step: int | None = None, scale: float | None = None,
+                  fps: float | None = None) -> None:
+    """ConfigError naming the option unless run >= 1, step >= 1, 0 < scale <= MAX_SCALE
+    and 0 < fps <= 1000 (None: the default)."""
+    if run < 1:
+        raise ConfigError(f"--run must be 1 or more (runs are 1-based), got {run}")
+    if step is not None and step < 1:
+        raise ConfigError(f"--step must be 1 or more, got {step}")
+    if scale is not None and not (math.isfinite(scale) and 0 < scale <= MAX_SCALE):
+        raise ConfigError(f"--scale must be more than 0 and at most {MAX_SCALE:g}, got {scale:g}")
+    if fps is not None and not (math.isfinite(fps) and 0 < fps <= 1000):
+        raise ConfigError(f"--fps must be more than 0 and at most 1000, got {fps:g}")
+
+
+def parse_frames(text: str) -> tuple[int, int]:
+    """``"A-B"`` or ``"A"`` (1-based positions, A <= B) as (A, B); ConfigError otherwise."""
+    first, sep, last = text.strip().partition("-")
+    try:
+        span = (int(first), int(last) if sep else int(first))
+    except ValueError:
+        span = None
+    if span is None or not 1 <= span[0] <= span[1]:
+        raise ConfigError(f"--frames expects A-B with 1 <= A <= B (1-based frame positions), got {text!r}")
+    return span
 
 
 def _regions_from_boxes(boxes: np.ndarray, origin: int) -> Regions:
@@ -196,9 +248,26 @@ def _event(track: Track, i: int) -> tuple[str, tuple]:
     return f"IoU {ov:.2f}", (80, 80, 255) if ov <= 0 else (235, 235, 235)
 
 
+def _draw_dashed(image, corners: np.ndarray, scale: float, color, thickness: int, dash: float = 5.0,
+                 gap: float = 5.0) -> None:
+    """A closed polygon as dashes (pixels of the output image), the gaps showing what
+    lies under it."""
+    import cv2
+
+    points = corners * scale
+    for start, end in zip(points, np.roll(points, -1, axis=0)):
+        length = float(np.hypot(*(end - start)))
+        for offset in np.arange(0.0, length, dash + gap):
+            a = start + (end - start) * (offset / length)
+            b = start + (end - start) * (min(offset + dash, length) / length)
+            cv2.line(image, tuple(np.round(a * 16).astype(int)), tuple(np.round(b * 16).astype(int)), color,
+                     thickness, cv2.LINE_AA, shift=4)
+
+
 def compose_frame(image_bgr: np.ndarray, sequence, tracks: list[Track], i: int, scale: float, strips: list,
                   title: str) -> np.ndarray:
-    """One output frame: the image with every region drawn, and the side panel."""
+    """One output frame: the image with every region drawn (the ground truth last,
+    dashed), and the side panel."""
     import cv2
 
     if scale != 1.0:
@@ -207,27 +276,25 @@ def compose_frame(image_bgr: np.ndarray, sequence, tracks: list[Track], i: int, 
     panel_h = max(h, LINE * (3 + 2 * len(tracks)) + 40)
     canvas = np.zeros((panel_h, w + PANEL_WIDTH, 3), np.uint8)
     canvas[:h, :w] = image_bgr
-    gt = sequence.groundtruth
-    if isinstance(gt, np.ndarray):
-        truth = _regions_from_boxes(gt[i:i + 1], sequence.origin)
-    else:
-        truth = gt[i]
-    corners = _polygon(truth, 0)
-    if corners is not None:
-        _draw_region(canvas, corners, scale, GT_COLOR, 2)
     for track in tracks:
         corners = _polygon(track.regions, i)
         if corners is not None:
             _draw_region(canvas, corners, scale, track.color, 2)
         elif track.vot and track.codes[i] == FAILURE:  # mark the failure on the image too
             cv2.rectangle(canvas, (1, 1), (w - 2, h - 2), FAILURE_COLOR, 2)
+    gt = sequence.groundtruth
+    truth = _regions_from_boxes(gt[i:i + 1], sequence.origin) if isinstance(gt, np.ndarray) else gt[i]
+    corners = _polygon(truth, 0)
+    if corners is not None:
+        _draw_dashed(canvas, corners, scale, GT_COLOR, 2)
     x0 = w + 8
     y = LINE
     _text(canvas, title[:30], (x0, y), (255, 255, 255))
     y += LINE
     _text(canvas, f"frame {sequence.first_frame + i} ({i + 1}/{len(sequence)})", (x0, y), (200, 200, 200))
     y += LINE + 4
-    cv2.rectangle(canvas, (x0, y - 9), (x0 + 14, y + 1), GT_COLOR, -1)
+    for dx in (0, 9):  # a dashed swatch, as drawn
+        cv2.rectangle(canvas, (x0 + dx, y - 9), (x0 + dx + 5, y + 1), GT_COLOR, -1)
     _text(canvas, "ground truth", (x0 + 20, y))
     strip_w = PANEL_WIDTH - 16
     for track, strip in zip(tracks, strips):
@@ -246,49 +313,98 @@ def compose_frame(image_bgr: np.ndarray, sequence, tracks: list[Track], i: int, 
     return canvas
 
 
-def _writer(path: Path, fps: float):
-    """Frames (BGR) -> file; returns (write(frame), close())."""
-    import cv2
+@contextmanager
+def _native_stderr_silenced():
+    """FFmpeg and OpenCV print every encoder they fail to open straight to file
+    descriptor 2; the result line says which codec was used instead."""
+    import sys
 
-    suffix = path.suffix.lower()
-    if suffix in (".mp4", ".avi", ".mov", ".mkv"):
-        state = {}
+    sys.stderr.flush()
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
 
-        def write(frame):
-            if "writer" not in state:
-                fourcc = cv2.VideoWriter_fourcc(*("mp4v" if suffix != ".avi" else "MJPG"))
-                writer = cv2.VideoWriter(str(path), fourcc, fps, (frame.shape[1], frame.shape[0]))
-                if not writer.isOpened():
-                    raise ConfigError(f"OpenCV cannot write {suffix} video here; use --out x.gif or a folder")
-                state["writer"] = writer
-            state["writer"].write(frame)
 
-        return write, lambda: state["writer"].release() if "writer" in state else None
-    if suffix == ".gif":
+class _Video:
+    """Frames (BGR) -> a video file; the codec is chosen when the first frame gives the
+    size: the first of ``VIDEO_CODECS[suffix]`` the installed OpenCV can open."""
+
+    def __init__(self, path: Path, fps: float):
+        self.asked, self.fps = path, fps
+        self.path, self.codec, self.writer = path, None, None
+
+    def write(self, frame: np.ndarray) -> None:
+        if self.writer is None:
+            self._open(frame.shape[1], frame.shape[0])
+        self.writer.write(frame)
+
+    def _open(self, width: int, height: int) -> None:
+        import cv2
+
+        for fourcc, suffix, name in VIDEO_CODECS[self.asked.suffix.lower()]:
+            path = self.asked.with_suffix(suffix)
+            with _native_stderr_silenced():
+                writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*fourcc), self.fps, (width, height))
+            if writer.isOpened():
+                self.path, self.codec, self.writer = path, name, writer
+                return
+        names = ", ".join(name for _, _, name in VIDEO_CODECS[self.asked.suffix.lower()])
+        raise ConfigError(f"this OpenCV cannot write {self.asked.suffix} video ({names}); use --out x.gif or a "
+                          "folder for PNG frames")
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.release()
+
+
+class _Gif:
+    """Frames (BGR) -> an animated GIF with one global adaptive palette (made from
+    sample frames given up front) and no dithering, so a frame differs from the one
+    before only where the picture does: Pillow then stores just the changed rectangle,
+    unchanged pixels in it as transparent (the palette leaves one index free for that)."""
+
+    def __init__(self, path: Path, fps: float, samples: list[np.ndarray]):
         from PIL import Image
 
-        frames = []
+        self.path, self.codec, self.fps = path, None, fps
+        montage = np.concatenate([f[:, :, ::-1] for f in samples], axis=0)  # BGR -> RGB, stacked
+        self.palette = Image.fromarray(montage).quantize(GIF_COLORS, method=Image.Quantize.MEDIANCUT,
+                                                         dither=Image.Dither.NONE)
+        self.frames = []
 
-        def write(frame):
-            frames.append(Image.fromarray(frame[:, :, ::-1].copy()))
+    def write(self, frame: np.ndarray) -> None:
+        from PIL import Image
 
-        def close():
-            if frames:
-                frames[0].save(path, save_all=True, append_images=frames[1:], duration=int(round(1000 / fps)),
-                               loop=0, optimize=False)
+        rgb = Image.fromarray(np.ascontiguousarray(frame[:, :, ::-1]))
+        self.frames.append(rgb.quantize(palette=self.palette, dither=Image.Dither.NONE))
 
-        return write, close
-    if suffix:
-        raise ConfigError(f"unknown output type {suffix!r}: use .mp4, .avi, .gif or a folder for PNG frames")
+    def close(self) -> None:
+        if self.frames:
+            self.frames[0].save(self.path, save_all=True, append_images=self.frames[1:], loop=0, optimize=True,
+                                duration=int(round(1000 / self.fps)), palette=self.palette.getpalette())
 
-    path.mkdir(parents=True, exist_ok=True)
-    count = {"n": 0}
 
-    def write(frame):
-        count["n"] += 1
-        cv2.imwrite(str(path / f"{count['n']:05d}.png"), frame)
+class _Frames:
+    """Frames (BGR) -> numbered PNG files in a folder."""
 
-    return write, lambda: None
+    def __init__(self, path: Path):
+        path.mkdir(parents=True, exist_ok=True)
+        self.path, self.codec, self.count = path, None, 0
+
+    def write(self, frame: np.ndarray) -> None:
+        import cv2
+
+        self.count += 1
+        cv2.imwrite(str(self.path / f"{self.count:05d}.png"), frame)
+
+    def close(self) -> None:
+        pass
 
 
 def _read_bgr(path: Path) -> np.ndarray:
@@ -302,11 +418,20 @@ def _read_bgr(path: Path) -> np.ndarray:
 
 
 def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out: Path, run: int = 1,
-                  frames: tuple[int, int] | None = None, step: int = 1, scale: float = 1.0,
+                  frames: tuple[int, int] | None = None, step: int | None = None, scale: float | None = None,
                   fps: float | None = None) -> ShowResult:
     """Render ``sequence`` (with images) and the trackers' regions to ``out``.
 
-    ``frames``: (first, last) 1-based positions within the sequence, inclusive."""
+    ``frames``: (first, last) 1-based positions within the sequence, inclusive; ``step``:
+    every step-th frame; ``scale``: of the images. None: 1, or for a GIF the least step
+    that keeps it within :data:`GIF_MAX_FRAMES` and the scale that fits the images in
+    :data:`GIF_MAX_WIDTH`."""
+    check_options(run, step, scale, fps)
+    out = Path(out)
+    suffix = out.suffix.lower()
+    if suffix and suffix not in VIDEO_CODECS and suffix != ".gif":
+        raise ConfigError(f"unknown output type {out.suffix!r}: use .mp4, .webm, .avi, .gif or a folder for PNG "
+                          "frames")
     if not sequence.has_images:
         raise DatasetError(f"{sequence.name}: `show` needs the images; give --root with the dataset",
                            sequence.source)
@@ -315,16 +440,30 @@ def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out:
     first, last = frames or (1, n)
     if not (1 <= first <= last <= n):
         raise ConfigError(f"frames {first}-{last} are outside 1-{n} for {sequence.name}")
-    out = Path(out)
-    fps = fps or (10.0 if out.suffix.lower() == ".gif" else 25.0)
-    write, close = _writer(out, fps / 1.0)
+    if step is None:
+        step = math.ceil((last - first + 1) / GIF_MAX_FRAMES) if suffix == ".gif" else 1
+    if scale is None:
+        width = sequence.image_size[0] if sequence.image_size else _read_bgr(sequence.frame_paths[0]).shape[1]
+        scale = min(1.0, GIF_MAX_WIDTH / width) if suffix == ".gif" else 1.0
+    positions = range(first - 1, last, step)
     strips = [_overlap_strip(t, PANEL_WIDTH - 16) for t in tracks]
     title = f"{benchmark.name} {sequence.name} {experiment}" + (f" run {run}" if run != 1 else "")
+
+    def frame(i: int) -> np.ndarray:
+        return compose_frame(_read_bgr(sequence.frame_paths[i]), sequence, tracks, i, scale, strips, title)
+
+    if suffix == ".gif":
+        sample = positions[::max(1, math.ceil(len(positions) / GIF_PALETTE_SAMPLES))]
+        writer = _Gif(out, fps or 10.0, [frame(i) for i in sample])
+    elif suffix:
+        writer = _Video(out, fps or 25.0)
+    else:
+        writer = _Frames(out)
     count = 0
     try:
-        for i in range(first - 1, last, max(1, step)):
-            write(compose_frame(_read_bgr(sequence.frame_paths[i]), sequence, tracks, i, scale, strips, title))
+        for i in positions:
+            writer.write(frame(i))
             count += 1
     finally:
-        close()
-    return ShowResult(out, count, tracks)
+        writer.close()
+    return ShowResult(writer.path, count, tracks, writer.codec, step, scale)

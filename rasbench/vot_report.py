@@ -24,7 +24,7 @@ from .errors import DatasetError
 from .metrics import vot as V
 from .protocols.vot import VOTOptions
 from .region import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, parse_regions
-from .report import _fmt, _fmt_fps, _num
+from .report import _fmt, _fmt_fps, _num, best_cells, display_order, incomplete_notes, text_table
 from .results import unit_errors
 
 # Scores shown in tables and the JSON "trackers" entries, in this order.
@@ -318,56 +318,37 @@ def to_csv(report: VOTReport, per_sequence: bool = False, attributes: bool = Fal
 
 
 def to_table(report: VOTReport, attributes: bool = False, color: bool = False) -> str:
-    ranked = report.ranked()
+    """Terminal table: complete trackers ranked by EAO (AO), incomplete ones (``*``)
+    below a rule; the best value per column among the complete trackers in bold (when
+    ``color``). ``attributes``: accuracy / robustness per tag, as precise as the
+    headline columns."""
+    order = display_order(report)
     unsupervised = report.experiment_protocol == "unsupervised"
     title = (f"{report.benchmark.title} - {report.experiment} - convention {report.convention.name} - "
              f"{len(report.dataset)} sequences" + ("" if unsupervised else
                                                    f" - EAO over lengths {report.eao_interval[0]}-"
                                                    f"{report.eao_interval[1]}"))
+    complete = [t.complete for t in order]
     if attributes:
-        tags = sorted({tag for t in ranked for tag in t.tags})
+        tags = sorted({tag for t in order for tag in t.tags})
         header = ["tracker"] + [f"{tag} A/R" for tag in tags]
-        rows = [[t.name] + [f"{_fmt(t.tags[g]['accuracy'])}/{_fmt(t.tags[g]['robustness'], 1)}"
-                            if g in t.tags else "-" for g in tags] for t in ranked]
-        best = {}
+        cells = [[f"{_fmt(t.tags[g]['accuracy'])}/{_fmt(t.tags[g]['robustness'], 2)}" if g in t.tags else "-"
+                  for g in tags] for t in order]
+        bold = set()
     else:
         keys = ["average_overlap"] if unsupervised else ["eao", "accuracy", "robustness", "failures"]
         header = ["tracker"] + [{"eao": "EAO", "accuracy": "A", "robustness": "R", "failures": "fail",
                                  "average_overlap": "AO"}[k] for k in keys] + ["FPS", "runs"]
-        values = [[t.scores.get(k) for k in keys] for t in ranked]
-        rows = []
-        for t, vals in zip(ranked, values):
-            cells = [t.name + ("" if t.complete else " *")]
-            for k, v in zip(keys, vals):
-                cells.append(_fmt(v, 1) if k == "failures" else _fmt(v, 2) if k == "robustness" else _fmt(v))
-            rows.append(cells + [_fmt_fps(t.scores.get("fps")), str(t.scores.get("runs", 0))])
-        best = {}
-        for c, k in enumerate(keys, start=1):
-            col = [v[c - 1] for v in values if v[c - 1] is not None]
-            if col:  # lower is better for robustness and failures
-                best[c] = min(col) if k in ("robustness", "failures") else max(col)
-        best = {c: [i for i, v in enumerate(values) if v[c - 1] == b] for c, b in best.items()}
-    widths = [max(len(header[c]), *(len(r[c]) for r in rows)) if rows else len(header[c]) for c in range(len(header))]
-    lines = [title, "  ".join(h.ljust(widths[0]) if c == 0 else h.rjust(widths[c]) for c, h in enumerate(header)),
-             "  ".join("-" * w for w in widths)]
-    for i, row in enumerate(rows):
-        out = []
-        for c, text in enumerate(row):
-            text = text.ljust(widths[c]) if c == 0 else text.rjust(widths[c])
-            if color and i in best.get(c, []):
-                text = f"\033[1m{text}\033[0m"
-            out.append(text)
-        lines.append("  ".join(out))
+        values = [[t.scores.get(k) for k in keys] for t in order]
+        digits = {"failures": 1, "robustness": 2}
+        cells = [[_fmt(v, digits.get(k, 3)) for k, v in zip(keys, row)]
+                 + [_fmt_fps(t.scores.get("fps")), str(t.scores.get("runs", 0))] for t, row in zip(order, values)]
+        lower = {c for c, k in enumerate(keys) if k in ("robustness", "failures")}
+        bold = best_cells(values, complete, lower)
+    rows = [[t.name + ("" if t.complete else " *")] + row for t, row in zip(order, cells)]
+    lines = text_table(title, header, rows, complete, bold, color)
     if not unsupervised and not attributes:
         fail = ("fail = failures per sequence (mean over runs), frame-weighted mean over sequences (vot-toolkit)"
                 if report.convention.failures == "weighted" else "fail = failures (mean over runs, summed)")
         lines.append(f"R = 100 x failures / frames (VOT2016-2018 tables); {fail}")
-    incomplete = [t for t in ranked if not t.complete]
-    if incomplete:
-        lines += ["", "* incomplete: scored without the sequences listed below (numbers are not comparable)"]
-        for t in incomplete:
-            for seq, why in list(t.problems.items())[:8]:
-                lines.append(f"  {t.name} / {seq}: {why}")
-            if len(t.problems) > 8:
-                lines.append(f"  {t.name}: ... and {len(t.problems) - 8} more")
-    return "\n".join(lines)
+    return "\n".join(lines + incomplete_notes(order))
