@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import logging
 import os
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -36,6 +38,20 @@ def _parse_params(pairs) -> dict:
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
         params[key.strip()] = yaml.safe_load(value)
     return params
+
+
+@contextmanager
+def _sigterm_interrupts():
+    """SIGTERM stops a run as Ctrl-C does: workers are ended, finished units are kept."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 class _Group(click.Group):
@@ -80,7 +96,9 @@ def main():
               help="Tracker constructor argument (repeatable); VALUE is read as YAML (1, 0.5, true, [1, 2]).")
 @click.option("--sequences", "-s", multiple=True, help="Only these sequences (comma-separated or repeated).")
 @click.option("--convention", default="official", show_default=True,
-              help="Decides where OPE starts (official/pysot: Tiger1 from frame 6; got10k: frame 1).")
+              help="How the OTB reference toolkits run trackers: where OPE starts (official/pysot: Tiger1 from "
+                   "frame 6; got10k: frame 1) and the boxes handed over (official: 0-based; got10k: OTB's "
+                   "1-based numbers; pysot: those moved by half a pixel). VOT: see `rasbench conventions`.")
 @click.option("--force", is_flag=True, help="Redo units that already have results.")
 @click.option("--workers", "-j", type=int, default=1, show_default=True,
               help="Worker processes (each loads the dataset and the tracker once).")
@@ -102,29 +120,31 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     from .benchmarks import load_benchmark
     from .datasets import open_dataset
     from .registry import resolve
-    from .runner import run_experiment
+    from .runner import check_frame_timeout, run_experiment
 
+    check_frame_timeout(frame_timeout, "--frame-timeout")
     bench = load_benchmark(benchmark)
     exps = _split(experiments)
     for exp in exps:
         bench.experiment(exp)
     spec = resolve(tracker, _parse_params(params))
     failed = False
-    for exp in exps:
-        dataset = open_dataset(bench, root=root, images=True, sequences=_split(sequences) or None,
-                               progress=not quiet, experiment=exp)
-        summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
-                                 convention=convention, progress=not quiet, workers=workers,
-                                 devices=_split([devices]) if devices else None, frame_timeout=frame_timeout,
-                                 executor=executor, address=address)
-        fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
-        click.echo(f"{summary.tracker} {bench.name}/{exp}: {summary.completed} unit(s) run, {summary.skipped} "
-                   f"already done, {len(summary.failures)} failed"
-                   + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
-                   + f"\n  results: {summary.folder.resolve()}", err=True)
-        for failure in summary.failures:
-            click.secho(f"  failed: {failure.message}", fg="red", err=True)
-        failed |= not summary.ok
+    with _sigterm_interrupts():
+        for exp in exps:
+            dataset = open_dataset(bench, root=root, images=True, sequences=_split(sequences) or None,
+                                   progress=not quiet, experiment=exp)
+            summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
+                                     convention=convention, progress=not quiet, workers=workers,
+                                     devices=_split([devices]) if devices else None, frame_timeout=frame_timeout,
+                                     executor=executor, address=address)
+            fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
+            click.echo(f"{summary.tracker} {bench.name}/{exp}: {summary.completed} unit(s) run, {summary.skipped} "
+                       f"already done, {len(summary.failures)} failed"
+                       + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
+                       + f"\n  results: {summary.folder.resolve()}", err=True)
+            for failure in summary.failures:
+                click.secho(f"  failed: {failure.message}", fg="red", err=True)
+            failed |= not summary.ok
     sys.exit(1 if failed else 0)
 
 

@@ -22,7 +22,7 @@ from .errors import DatasetError
 from .metrics import vot as V
 from .region import SPECIAL, Regions, parse_regions
 from .report import _fmt, _fmt_fps, _num
-from .results import unit_errors
+from .results import run_convention_notes, unit_errors
 
 # Scores shown in tables and the JSON "trackers" entries, in this order.
 HEADLINE = ("eao", "accuracy", "robustness", "failures", "average_overlap", "fps")
@@ -226,6 +226,8 @@ def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tra
     interval = (int(interval[0]), int(interval[1]))
     trackers = {name: _score_tracker(name, folder, benchmark, experiment, dataset, conv, interval)
                 for name, folder in tracker_dirs.items()}
+    for name, folder in tracker_dirs.items():
+        trackers[name].notes += run_convention_notes(name, folder, conv.name)
     return VOTReport(benchmark, experiment, conv, dataset, trackers, interval)
 
 
@@ -248,6 +250,8 @@ def to_dict(report: VOTReport) -> dict:
             entry["tags"] = t.tags
         if t.problems:
             entry["problems"] = dict(t.problems)
+        if t.notes:
+            entry["notes"] = list(t.notes)
         out["trackers"][t.name] = entry
     return out
 

@@ -92,6 +92,23 @@ class Drift:
         return self.box
 
 
+class EdgeWalker:
+    """Steps right while the pixel left of its box (middle row) is bright. Which pixel that
+    is depends on the origin of the box it was handed, so its whole trajectory does."""
+
+    name = "edgewalker"
+    deterministic = True
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float).copy()
+
+    def update(self, image):
+        x, y, w, h = self.box
+        if image[int(y + h / 2), int(x) - 1].astype(int).sum() > 300:
+            self.box[0] += 1
+        return self.box.copy()
+
+
 class NotABox:
     name = "notabox"
 

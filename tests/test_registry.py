@@ -48,7 +48,7 @@ def test_opencv_family():
     mil.init(frame, [40.0, 30.0, 30.0, 30.0])
     box = mil.update(frame)
     assert len(box) == 4 and np.all(np.isfinite(box))
-    with pytest.raises(ValueError, match="available"):
+    with pytest.raises(TrackerError, match="cannot create tracker 'opencv:NoSuchTracker'.*ValueError.*available"):
         resolve("opencv:NoSuchTracker").create()
 
 
