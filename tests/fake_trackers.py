@@ -275,6 +275,27 @@ class EnvProbe:
         return self.box
 
 
+class FileLimit:
+    """In worker processes, limits the size of any file written to ``size`` bytes
+    (RLIMIT_FSIZE): the results folder fills up after the manifest is written."""
+
+    name = "filelimit"
+    deterministic = True
+
+    def __init__(self, size=64):
+        import multiprocessing
+        import resource
+
+        if multiprocessing.parent_process() is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    def init(self, image, box):
+        self.box = box
+
+    def update(self, image):
+        return self.box
+
+
 class Slow(Sleeper):
     """The identity tracker at ``seconds`` per frame (for kill-and-resume tests)."""
 
