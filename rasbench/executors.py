@@ -315,6 +315,8 @@ class RayExecutor:
                     actor, unit, _ = running.pop(ref)
                     try:
                         outcome = ray.get(ref)
+                    except ResultsWriteError as exc:  # Ray re-raises the task's error type; the run stops
+                        raise ResultsWriteError(str(getattr(exc, "cause", exc))) from None
                     except Exception as exc:  # the actor died: replace it
                         outcome = _failed(unit, f"sequence {unit.sequence}: Ray worker lost ({exc})")
                         actors[actors.index(actor)] = actor_class.remote(job)
