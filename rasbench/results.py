@@ -161,19 +161,23 @@ class ResultStore:
 
     @contextmanager
     def manifest_lock(self, tracker: str):
-        """Hold the tracker's experiment folder exclusively (``flock`` on the folder itself,
-        so nothing is left behind): a manifest check and its write become one step that
-        concurrent runs take in turn."""
+        """Hold the tracker's experiment folder exclusively (``flock`` of its ``.manifest.lock``,
+        which also works on NFS), so that a manifest check and its write are one step that
+        concurrent runs take in turn. A file system without locks only costs that guard."""
         import fcntl
 
-        folder = self.tracker_dir(tracker)
+        path = self.tracker_dir(tracker) / ".manifest.lock"
         try:
-            folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(folder, os.O_RDONLY)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as exc:
-            raise ResultsWriteError(f"cannot create the results folder {folder}: {exc.strerror or exc}") from None
+            raise ResultsWriteError(f"cannot write {path}: {exc.strerror or exc}") from None
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                log.warning("cannot lock %s (%s): concurrent runs into this folder are not detected",
+                            path, exc.strerror or exc)
             yield
         finally:
             os.close(fd)  # releases the lock
