@@ -50,12 +50,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def json_text(data) -> str:
+def _json_text(data) -> str:
     return json.dumps(data, indent=2, sort_keys=True) + "\n"
-
-
-def write_json(path: Path, data) -> None:
-    atomic_write_text(path, json_text(data))
 
 
 @dataclass(frozen=True)
@@ -134,7 +130,7 @@ class ResultStore:
         _write(folder / f"{sequence}_time.txt", text)
 
     def write_error(self, tracker: str, sequence: str, run: int, record: dict) -> None:
-        _write(self.unit_files(tracker, sequence, run).error, json_text(record))
+        _write(self.unit_files(tracker, sequence, run).error, _json_text(record))
 
     def read_manifest(self, tracker: str) -> dict | None:
         """The folder's manifest, None when it has none; a malformed one is an error."""
@@ -157,7 +153,7 @@ class ResultStore:
         return manifest
 
     def write_manifest(self, tracker: str, manifest: dict) -> None:
-        _write(self.tracker_dir(tracker) / MANIFEST, json_text(manifest))
+        _write(self.tracker_dir(tracker) / MANIFEST, _json_text(manifest))
 
     @contextmanager
     def manifest_lock(self, tracker: str):
