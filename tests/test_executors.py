@@ -55,6 +55,7 @@ def test_hung_tracker_is_abandoned_and_the_run_goes_on(tiny_otb, tmp_path):
     assert "sequence Alpha, frame 4: worker lost" in record["error"]
 
 
+@pytest.mark.slow  # generates the synthetic benchmark when the session has not yet
 def test_hung_vot_repetition_records_its_run_and_frame(tmp_path):
     bench = load_benchmark("synth")
     dataset = open_dataset(bench, sequences=["zoom"], experiment="baseline")  # the session's synth cache
