@@ -17,6 +17,7 @@ from pathlib import Path
 import yaml
 
 from .errors import ConfigError
+from .paths import path_component
 
 ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC", "LR")
 
@@ -146,6 +147,7 @@ def load_benchmark(name: str) -> BenchmarkDef:
     for key in ("name", "format", "sequences", "experiments"):
         if key not in data:
             raise ConfigError(f"{path}: missing key {key!r}")
+    path_component(data["name"], f"{path}: benchmark name")  # it names the results folder
     table_data = _with_base(Path(data["table"])) if "table" in data else {}
     specs = _sequence_specs(data, table_data, path)
     if "eao_interval" in data:
@@ -155,6 +157,7 @@ def load_benchmark(name: str) -> BenchmarkDef:
 
     experiments = {}
     for exp_name, exp in (data["experiments"] or {}).items():
+        path_component(exp_name, f"{path}: experiment name")
         exp = dict(exp or {})
         protocol = exp.pop("protocol", exp_name)
         if protocol in PROTOCOL_OPTIONS:  # checked once here, so a run cannot fail on them later
@@ -181,6 +184,10 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
     table = table_data.get("sequences") or {}
     specs: dict[str, SequenceSpec] = {}
     for entry in data["sequences"]:
+        name = entry.get("name") if isinstance(entry, dict) else entry
+        if not isinstance(entry, (str, dict)) or name is None:
+            raise ConfigError(f"{path}: a sequence entry must be a name or a mapping with 'name', got {entry!r}")
+        path_component(name, f"{path}: sequence name")  # it names result files and folders
         if isinstance(entry, str) and data["format"] == "vot" and entry not in table:
             specs[entry] = SequenceSpec(name=entry, folder=entry, groundtruth="groundtruth.txt", first=1, last=None,
                                         anno=entry)
@@ -188,12 +195,10 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
         if isinstance(entry, str):
             if entry not in table:
                 raise ConfigError(f"{path}: sequence {entry!r} is not in the sequence table")
-            row, name = dict(table[entry]), entry
-        elif isinstance(entry, dict) and "name" in entry:
-            row, name = dict(entry), entry["name"]
-            row.setdefault("frames", [1, row.get("length", 0)])
+            row = dict(table[entry])
         else:
-            raise ConfigError(f"{path}: a sequence entry must be a name or a mapping with 'name', got {entry!r}")
+            row = dict(entry)
+            row.setdefault("frames", [1, row.get("length", 0)])
         first, last = (int(v) for v in row["frames"])
         if last < first:
             raise ConfigError(f"{path}: sequence {name} has frames [{first}, {last}]")

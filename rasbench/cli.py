@@ -5,7 +5,9 @@ import logging
 import math
 import os
 import re
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -96,6 +98,20 @@ def _byte_size(ctx, param, value):
     return int(size)
 
 
+@contextmanager
+def _sigterm_interrupts():
+    """SIGTERM stops a run as Ctrl-C does: workers are ended, finished units are kept."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 class _Group(click.Group):
     """Turns toolkit errors into one clear line (and exit code 2) instead of a traceback."""
 
@@ -139,7 +155,9 @@ def main():
 @click.option("--sequences", "-s", multiple=True, help="Only these sequences (comma-separated or repeated), or "
               "`present`: those the dataset folder holds.")
 @click.option("--convention", default="official", show_default=True,
-              help="Decides where OPE starts (official/pysot: Tiger1 from frame 6; got10k: frame 1).")
+              help="How the OTB reference toolkits run trackers: where OPE starts (official/pysot: Tiger1 from "
+                   "frame 6; got10k: frame 1) and the boxes handed over (official: 0-based; got10k: OTB's "
+                   "1-based numbers; pysot: those moved by half a pixel). VOT: see `rasbench conventions`.")
 @click.option("--force", is_flag=True, help="Redo units that already have results.")
 @click.option("--workers", "-j", type=int, default=1, show_default=True,
               help="Worker processes (each loads the dataset and the tracker once).")
@@ -161,8 +179,9 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     from .benchmarks import load_benchmark
     from .datasets import PRESENT, open_dataset
     from .registry import resolve
-    from .runner import run_experiment
+    from .runner import check_frame_timeout, run_experiment
 
+    check_frame_timeout(frame_timeout, "--frame-timeout")
     bench = load_benchmark(benchmark)
     exps = _split(experiments)
     for exp in exps:
@@ -170,23 +189,24 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     spec = resolve(tracker, _parse_params(params))
     selection = _sequence_selection(sequences)
     failed = False
-    for exp in exps:
-        dataset = open_dataset(bench, root=root, images=True, sequences=selection, progress=not quiet,
-                               experiment=exp)
-        if selection == PRESENT:
-            _say_present(bench, dataset, "running")
-        summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
-                                 convention=convention, progress=not quiet, workers=workers,
-                                 devices=_split([devices]) if devices else None, frame_timeout=frame_timeout,
-                                 executor=executor, address=address)
-        fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
-        click.echo(f"{summary.tracker} {bench.name}/{exp}: {summary.completed} unit(s) run, {summary.skipped} "
-                   f"already done, {len(summary.failures)} failed"
-                   + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
-                   + f"\n  results: {summary.folder.resolve()}", err=True)
-        for failure in summary.failures:
-            click.secho(f"  failed: {failure.message}", fg="red", err=True)
-        failed |= not summary.ok
+    with _sigterm_interrupts():
+        for exp in exps:
+            dataset = open_dataset(bench, root=root, images=True, sequences=selection, progress=not quiet,
+                                   experiment=exp)
+            if selection == PRESENT:
+                _say_present(bench, dataset, "running")
+            summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
+                                     convention=convention, progress=not quiet, workers=workers,
+                                     devices=_split([devices]) if devices else None, frame_timeout=frame_timeout,
+                                     executor=executor, address=address)
+            fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
+            click.echo(f"{summary.tracker} {bench.name}/{exp}: {summary.completed} unit(s) run, {summary.skipped} "
+                       f"already done, {len(summary.failures)} failed"
+                       + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
+                       + f"\n  results: {summary.folder.resolve()}", err=True)
+            for failure in summary.failures:
+                click.secho(f"  failed: {failure.message}", fg="red", err=True)
+            failed |= not summary.ok
     sys.exit(1 if failed else 0)
 
 

@@ -40,6 +40,14 @@ class OTBConvention:
     # sequences; "got10k" = mean of 1/t over frames with t > 0 (first included), mean
     # over sequences that have times.
     speed: str
+    # Boxes handed to trackers when running, and how their output is written:
+    # "zero_based" = shifted to 0-based pixel coordinates (rasbench's tracker contract),
+    # the output shifted back; "as_annotated" = the annotation's numbers (OTB's are 1-based)
+    # and the output written unchanged (got10k 0.1.3 ExperimentOTB, pytracking); "pysot" =
+    # as pysot's tools/test.py: [cx - (w-1)/2, cy - (h-1)/2, w, h] with cx = x + w/2, half a
+    # pixel right of and below the annotation, the output written unchanged. The run's
+    # first line is the box handed over, in the annotation's coordinates.
+    tracker_boxes: str
 
 
 # Success thresholds 0:0.05:1, tested with IoU > t. numpy's linspace(0, 1, 21) (got10k)
@@ -56,26 +64,27 @@ OTB_CONVENTIONS: dict[str, OTBConvention] = {
         OTBConvention(
             name="official",
             summary="OTB MATLAB toolkit: first frame := GT, invalid GT = -1, result repair, "
-                    "all-zero sequences dropped, Tiger1 from frame 6",
+                    "all-zero sequences dropped, Tiger1 from frame 6; runs hand trackers 0-based boxes",
             overlap="otb", invalid_groundtruth="otb", first_frame_from_groundtruth=True,
             repair_results=True, drop_empty_sequences=True, ope_start="first_tre_start",
-            speed="update_frames",
+            speed="update_frames", tracker_boxes="zero_based",
         ),
         OTBConvention(
             name="got10k",
             summary="got10k 0.1.3 ExperimentOTB: first frame := GT, eps-IoU clipped to [0,1], "
-                    "no invalid-GT rule, no repair, Tiger1 from frame 1",
+                    "no invalid-GT rule, no repair, Tiger1 from frame 1; runs hand trackers OTB's 1-based boxes",
             overlap="got10k", invalid_groundtruth="none", first_frame_from_groundtruth=True,
             repair_results=False, drop_empty_sequences=False, ope_start="first_frame",
-            speed="got10k",
+            speed="got10k", tracker_boxes="as_annotated",
         ),
         OTBConvention(
             name="pysot",
             summary="pysot-toolkit OPEBenchmark: first line scored as written, invalid GT = -1 "
-                    "(precision: GT centre > 0), no repair, Tiger1 from frame 6 (as its OTB100.json)",
+                    "(precision: GT centre > 0), no repair, Tiger1 from frame 6 (as its OTB100.json); "
+                    "runs hand trackers OTB's boxes moved by half a pixel, as pysot's test.py",
             overlap="pysot", invalid_groundtruth="pysot", first_frame_from_groundtruth=False,
             repair_results=False, drop_empty_sequences=False, ope_start="first_tre_start",
-            speed="update_frames",
+            speed="update_frames", tracker_boxes="pysot",
         ),
     )
 }

@@ -45,3 +45,8 @@ class TrackerError(RasbenchError):
 
 class ResultsError(RasbenchError):
     """A results folder or result file cannot be used as asked."""
+
+
+class ResultsWriteError(ResultsError):
+    """The results folder cannot be written (disk full, read-only, not a folder): a run stops,
+    since nothing it does could be recorded."""

@@ -14,16 +14,20 @@ Objects that subclass ``got10k.trackers.Tracker`` are wrapped so they run unchan
 """
 from __future__ import annotations
 
+import functools
+import hashlib
 import importlib
+import importlib.metadata
 import importlib.util
 import inspect
+import json
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import TrackerError
+from .errors import RasbenchError, TrackerError
 
 ENTRY_POINT_GROUP = "rasbench.trackers"
 SCHEME_GROUP = "rasbench.schemes"  # NAME = module:function; function(ARG) -> a factory taking the parameters
@@ -37,13 +41,61 @@ class TrackerSpec:
     factory: Callable[..., Any]
     default_name: str
     params: dict = field(default_factory=dict)
+    external: bool = False  # the tracker is another program (trax:): its code is not ours to fingerprint
 
     def create(self):
+        """A new tracker; any error of its constructor is a :class:`TrackerError` with its message."""
         try:
             tracker = self.factory(**self.params)
-        except TypeError as exc:
-            raise TrackerError(f"cannot create tracker {self.spec!r} with parameters {self.params}: {exc}") from exc
+        except RasbenchError:
+            raise
+        except Exception as exc:
+            raise TrackerError(f"cannot create tracker {self.spec!r} with parameters {self.params}: "
+                               f"{type(exc).__name__}: {exc}") from exc
         return wrap_foreign(tracker)
+
+    @functools.cached_property
+    def code(self) -> str | None:
+        """What identifies the tracker's code (:func:`code_fingerprint`); None for external programs."""
+        return None if self.external else code_fingerprint(self.factory)
+
+
+def code_fingerprint(factory: Callable[..., Any]) -> str:
+    """What identifies the code behind a tracker class or factory, for result manifests.
+
+    * a module of a regularly installed distribution: ``"<distribution> <version>"``;
+    * anything else (a ``file.py:Class`` file, a module on ``sys.path``, an editable
+      install, rasbench's own trackers, whose version does not change while their code
+      does): ``"sha256:<16 hex digits>"`` of the source, the module's file, or every
+      ``.py`` file of its folder when the module is part of a package (a tracker's model
+      and helpers usually live beside it).
+    """
+    target = inspect.unwrap(getattr(factory, "func", factory))  # functools.partial -> its function
+    module = inspect.getmodule(target)
+    source = getattr(module, "__file__", None)
+    if source is None:  # defined interactively or in a built-in module: nothing to hash
+        return "unknown"
+    dist = _regular_distribution(module.__name__.partition(".")[0])
+    if dist is not None:
+        return f"{dist.metadata['Name']} {dist.version}"
+    source = Path(source)
+    files = sorted(source.parent.glob("*.py")) if module.__spec__ and module.__spec__.parent else [source]
+    digest = hashlib.sha256()
+    for path in files:
+        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return f"sha256:{digest.hexdigest()[:16]}"
+
+
+def _regular_distribution(top_module: str) -> importlib.metadata.Distribution | None:
+    """The installed distribution providing ``top_module``, unless it is rasbench itself or
+    an editable install (Python 3.9 cannot tell: None, so the source is hashed)."""
+    mapping = getattr(importlib.metadata, "packages_distributions", dict)()
+    for name in mapping.get(top_module, []):
+        dist = importlib.metadata.distribution(name)
+        direct_url = json.loads(dist.read_text("direct_url.json") or "{}")
+        if dist.metadata["Name"].lower() != "rasbench" and not direct_url.get("dir_info", {}).get("editable"):
+            return dist
+    return None
 
 
 def registered_trackers() -> dict[str, str]:
@@ -85,7 +137,9 @@ def resolve(spec: str, params: dict | None = None) -> TrackerSpec:
             make_factory = schemes[scheme].load()
         except Exception as exc:  # the scheme's module failing to import
             raise TrackerError(f"tracker scheme {scheme!r} ({schemes[scheme].value}) failed to load: {exc}") from exc
-        return TrackerSpec(spec, make_factory(arg), f"{scheme}-{arg}".lower(), params)
+        factory = make_factory(arg)
+        return TrackerSpec(spec, factory, f"{scheme}-{arg}".lower(), params,
+                           external=bool(getattr(factory, "external", False)))
     if sep:
         factory = _load_object(scheme, arg, spec)
         name = getattr(factory, "name", None)

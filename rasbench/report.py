@@ -24,7 +24,8 @@ from .metrics import otb as M
 from .cache import RunScore, RunScoreCache, file_key
 from .datasets.textio import RefusedFile, read_many
 from .protocols.otb import expected_lengths
-from .results import match_multi_run_folders, match_one_run_files, time_file_for, unit_errors
+from .results import (match_multi_run_folders, match_one_run_files, run_convention_notes, time_file_for,
+                      unit_errors)
 
 
 @dataclass
@@ -226,6 +227,7 @@ def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker
     trackers = {}
     for name, folder in tracker_dirs.items():
         report, runs = _plan_tracker(name, folder, exp, dataset, lengths, benchmark)
+        report.notes += run_convention_notes(name, folder, conv.name)
         trackers[name] = _score(report, runs, dataset, conv, gt_hashes, scores, scope)
     return Report(benchmark, experiment, conv, dataset, trackers)
 

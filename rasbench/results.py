@@ -15,8 +15,10 @@ is written last, so a box file's presence means its unit finished.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,8 +27,10 @@ import numpy as np
 from .benchmarks import SequenceSpec
 from .datasets.otb import normalise_name
 from .datasets.textio import format_rows, read_rows, read_text
-from .errors import DatasetError, ResultsError
+from .errors import DatasetError, ResultsError, ResultsWriteError
+from .paths import path_component
 
+log = logging.getLogger("rasbench")
 MANIFEST = "manifest.json"
 ERROR_RECORD_BYTES = 1 << 20  # a failure record: a message and a traceback
 
@@ -47,8 +51,8 @@ def atomic_write_text(path: Path, text: str) -> None:
         raise
 
 
-def write_json(path: Path, data) -> None:
-    atomic_write_text(path, json.dumps(data, indent=2, sort_keys=True) + "\n")
+def _json_text(data) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 @dataclass(frozen=True)
@@ -62,19 +66,25 @@ class UnitFiles:
 
 
 class ResultStore:
-    """Read/write access to the ``<root>/<benchmark>/<tracker>/<experiment>`` folders."""
+    """Read/write access to the ``<root>/<benchmark>/<tracker>/<experiment>`` folders.
+
+    Every name that becomes a path component is checked here once more (the last line of
+    defence behind the checks where names enter), and every failed write (disk full, a
+    read-only folder, ``root`` a file) is a :class:`ResultsWriteError` naming the path.
+    """
 
     def __init__(self, root: Path, benchmark: str, experiment: str, multi_run: bool):
-        self.folder = Path(root) / benchmark
-        self.experiment = experiment
+        self.folder = Path(root) / path_component(benchmark, "benchmark name", ResultsError)
+        self.experiment = path_component(experiment, "experiment name", ResultsError)
         self.multi_run = multi_run
 
     def tracker_dir(self, tracker: str) -> Path:
         """The experiment folder of ``tracker`` (manifest, results, error records)."""
-        return self.folder / tracker / self.experiment
+        return self.folder / path_component(tracker, "tracker name", ResultsError) / self.experiment
 
     def unit_files(self, tracker: str, sequence: str, run: int = 1, vot: bool = False) -> UnitFiles:
         base = self.tracker_dir(tracker)
+        path_component(sequence, "sequence name", ResultsError)
         if vot:  # VOT toolkit layout; per-repetition times as vot-toolkit's .value files
             stem = f"{sequence}_{run:03d}"
             return UnitFiles(base / sequence / f"{stem}.txt", base / sequence / f"{stem}_time.value")
@@ -88,10 +98,9 @@ class ResultStore:
 
     def write_unit(self, tracker: str, sequence: str, run: int, boxes: np.ndarray, times: np.ndarray) -> UnitFiles:
         files = self.unit_files(tracker, sequence, run)
-        atomic_write_text(files.times, format_rows(np.asarray(times)[:, None], fmt="%.8f"))
-        atomic_write_text(files.boxes, format_rows(boxes))
-        if files.error.exists():
-            files.error.unlink()
+        _write(files.times, format_rows(np.asarray(times)[:, None], fmt="%.8f"))
+        _write(files.boxes, format_rows(boxes))
+        _remove(files.error)
         return files
 
     def write_vot_unit(self, tracker: str, sequence: str, run: int, entries: list, times) -> UnitFiles:
@@ -106,10 +115,9 @@ class ResultStore:
         parts = [Regions.specials([e]) if isinstance(e, int) else e for e in entries]
         lines = format_regions(Regions.concat(parts))
         times = np.asarray(times, dtype=np.float64)
-        atomic_write_text(files.times, "".join("NaN\n" if np.isnan(t) else f"{t:.8f}\n" for t in times))
-        atomic_write_text(files.boxes, "".join(line + "\n" for line in lines))
-        if files.error.exists():
-            files.error.unlink()
+        _write(files.times, "".join("NaN\n" if np.isnan(t) else f"{t:.8f}\n" for t in times))
+        _write(files.boxes, "".join(line + "\n" for line in lines))
+        _remove(files.error)
         self._write_time_matrix(files.boxes.parent, sequence, len(times))
         return files
 
@@ -120,22 +128,94 @@ class ResultStore:
             columns.append(values if len(values) == length else np.full(length, np.nan))
         matrix = np.column_stack(columns)
         text = "".join(",".join("NaN" if np.isnan(v) else f"{v:.8f}" for v in row) + "\n" for row in matrix)
-        atomic_write_text(folder / f"{sequence}_time.txt", text)
+        _write(folder / f"{sequence}_time.txt", text)
 
     def write_error(self, tracker: str, sequence: str, run: int, record: dict) -> None:
-        write_json(self.unit_files(tracker, sequence, run).error, record)
+        _write(self.unit_files(tracker, sequence, run).error, _json_text(record))
 
     def read_manifest(self, tracker: str) -> dict | None:
+        """The folder's manifest, None when it has none; a malformed one is an error."""
         path = self.tracker_dir(tracker) / MANIFEST
         if not path.is_file():
             return None
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
-        except ValueError as exc:
-            raise ResultsError(f"{path} is not valid JSON ({exc}); delete it or rerun with --force") from None
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ResultsError(f"{path} cannot be read ({exc}); delete it or rerun with --force") from None
+        problem = None
+        if not isinstance(manifest, dict):
+            problem = f"it holds a JSON {type(manifest).__name__}, not an object"
+        elif not isinstance(manifest.get("sequences", {}), dict):
+            problem = "its 'sequences' is not an object of data fingerprints"
+        elif not isinstance(manifest.get("parameters", {}), dict):
+            problem = "its 'parameters' is not an object"
+        if problem:
+            raise ResultsError(f"{path} is not a rasbench manifest: {problem}; delete it or rerun with --force")
+        return manifest
 
     def write_manifest(self, tracker: str, manifest: dict) -> None:
-        write_json(self.tracker_dir(tracker) / MANIFEST, manifest)
+        _write(self.tracker_dir(tracker) / MANIFEST, _json_text(manifest))
+
+    @contextmanager
+    def manifest_lock(self, tracker: str):
+        """Hold the tracker's experiment folder exclusively (``flock`` of its ``.manifest.lock``,
+        which also works on NFS), so that a manifest check and its write are one step that
+        concurrent runs take in turn. A file system without locks only costs that guard."""
+        import fcntl
+
+        path = self.tracker_dir(tracker) / ".manifest.lock"
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:
+            raise ResultsWriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+            except OSError as exc:
+                log.warning("cannot lock %s (%s): concurrent runs into this folder are not detected",
+                            path, exc.strerror or exc)
+            yield
+        finally:
+            os.close(fd)  # releases the lock
+
+
+def run_convention_notes(tracker: str, folder: Path, convention: str) -> list[str]:
+    """A note (also logged as a warning) for a report scored under ``convention`` when the
+    results in ``folder`` were run under another one, as their ``manifest.json`` says: the
+    conventions run trackers differently (where OPE starts, the boxes handed over), not
+    only score them differently. Empty when they agree or nothing says (no manifest, not a
+    regular file, unreadable)."""
+    path = Path(folder) / MANIFEST
+    try:
+        if not path.is_file() or path.stat().st_size > 1 << 20:
+            return []
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    ran = manifest.get("convention") if isinstance(manifest, dict) else None
+    if not isinstance(ran, str) or ran.lower() == convention.lower():
+        return []
+    note = (f"run with convention {ran}, scored with {convention}: the toolkits run trackers differently; "
+            f"rerun with --convention {convention} to compare like with like")
+    log.warning("%s: %s", tracker, note)
+    return [note]
+
+
+def _write(path: Path, text: str) -> None:
+    try:
+        atomic_write_text(path, text)
+    except OSError as exc:
+        raise ResultsWriteError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _remove(path: Path) -> None:
+    try:
+        path.unlink()
+    except FileNotFoundError:
+        pass
+    except OSError as exc:
+        raise ResultsWriteError(f"cannot remove {path}: {exc.strerror or exc}") from None
 
 
 # ---------------------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import math
 import platform
 import time
 import traceback
@@ -28,23 +29,28 @@ import numpy as np
 
 from . import __version__
 from .benchmarks import BenchmarkDef, load_benchmark
-from .conventions import otb_convention
+from .conventions import OTBConvention, otb_convention
 from .datasets import PROTOCOL_LAYOUT, Dataset, open_dataset, sequence_fingerprints
 from .datasets.sequence import Sequence
 from .datasets.textio import read_text
-from .errors import ConfigError, ResultsError, TrackerError
+from .errors import ConfigError, ResultsError, ResultsWriteError, TrackerError
 from .metrics.vot import vot_convention
+from .paths import path_component
 from .protocols.otb import Run, plan_runs
 from .protocols.vot import VOTOptions, VOTRun, run_realtime, run_supervised, run_unsupervised
 from .region import RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes, overlaps, parse_regions
 from .registry import TrackerSpec, resolve
-from .results import ResultStore
+from .results import MANIFEST, ResultStore
 from .tracker import as_prediction, box_problem, is_deterministic, wants_paths
 
 log = logging.getLogger("rasbench")
 
-# Manifest fields that must agree before new units are added to an existing folder.
-_IDENTITY_FIELDS = ("tracker_spec", "parameters", "convention")
+# Manifest fields that must agree before a folder's results are credited to a run
+# (besides the data fingerprints of the sequences both cover).
+_IDENTITY_FIELDS = ("tracker_spec", "parameters", "tracker_code", "convention")
+
+# Called with (run number, frame number) just before the tracker is handed each frame.
+OnFrame = Callable[[int, int], None]
 
 
 @dataclass
@@ -165,12 +171,29 @@ def _frame_label(seq: Sequence, row: int) -> int:
     return seq.first_frame + row
 
 
-def track_run(tracker, seq: Sequence, run: Run, progress: Callable[[int], None] | None = None):
+def _handed_box(seq: Sequence, box: np.ndarray, conv: OTBConvention) -> np.ndarray:
+    """The initial box as the convention hands it to trackers (see ``tracker_boxes``)."""
+    if conv.tracker_boxes == "zero_based":
+        return seq.to_tracker(box)
+    handed = np.array(box, dtype=np.float64, copy=True)
+    if conv.tracker_boxes == "pysot":  # get_axis_aligned_bbox's centre, then cx - (w - 1) / 2
+        handed[:2] = handed[:2] + handed[2:] / 2 - (handed[2:] - 1) / 2
+    return handed
+
+
+def _native_box(seq: Sequence, box: np.ndarray, conv: OTBConvention) -> np.ndarray:
+    """A box from the tracker in the annotation's coordinates, as the convention writes it."""
+    return seq.from_tracker(box) if conv.tracker_boxes == "zero_based" else np.array(box, dtype=np.float64)
+
+
+def track_run(tracker, seq: Sequence, run: Run, conv: OTBConvention,
+              on_frame: Callable[[int], None] | None = None):
     """Run ``tracker`` over ``seq`` from ``run.start``; returns (boxes, times, warnings).
 
-    Boxes come back in the sequence's native coordinates; the first row is the box the
-    tracker was initialised with. Tracker exceptions propagate as :class:`TrackerError`
-    naming the frame.
+    Boxes are handed over and come back as ``conv.tracker_boxes`` says, and are returned
+    in the sequence's native coordinates; the first row is the box handed to the
+    tracker. ``on_frame(frame)`` is called with each frame's number before the tracker
+    sees it. Tracker exceptions propagate as :class:`TrackerError` naming the frame.
     """
     n = len(seq) - run.start
     boxes = np.empty((n, 4), dtype=np.float64)
@@ -182,24 +205,26 @@ def track_run(tracker, seq: Sequence, run: Run, progress: Callable[[int], None] 
         for k in range(n):
             row = run.start + k
             image = read(row)
+            if on_frame:
+                on_frame(_frame_label(seq, row))
             try:
                 if k == 0:
+                    handed = _handed_box(seq, init_box, conv)
                     t0 = time.perf_counter()
-                    tracker.init(image, seq.to_tracker(init_box))
+                    tracker.init(image, handed.copy())
                     times[0] = time.perf_counter() - t0
-                    boxes[0] = init_box
+                    # the handed box in native coordinates (init_box exactly, when shifted)
+                    boxes[0] = init_box if conv.tracker_boxes == "zero_based" else handed
                 else:
                     t0 = time.perf_counter()
                     output = tracker.update(image)
                     times[k] = time.perf_counter() - t0
                     prediction = as_prediction(output)
-                    boxes[k] = seq.from_tracker(prediction.box)
+                    boxes[k] = _native_box(seq, prediction.box, conv)
                     if box_problem(prediction.box):
                         bad_frames.append(_frame_label(seq, row))
             except Exception as exc:
                 raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, _frame_label(seq, row)) from exc
-            if progress:
-                progress(1)
     finally:
         read.close()
     warnings = []
@@ -211,12 +236,13 @@ def track_run(tracker, seq: Sequence, run: Run, progress: Callable[[int], None] 
 
 
 def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, convention: str,
-                  progress: Callable[[int], None] | None = None) -> VOTRun:
+                  on_frame: Callable[[int], None] | None = None) -> VOTRun:
     """One VOT run (baseline, realtime or unsupervised) of ``tracker`` on ``seq``.
 
     Failures are zero bounded overlap with the ground truth, computed with the
     convention's rule; a box that is NaN/inf or has a non-positive size counts as a
-    failure too (it cannot overlap anything). Tracker exceptions become
+    failure too (it cannot overlap anything). ``on_frame(frame)`` is called with each
+    frame's number (1-based) before the tracker sees it. Tracker exceptions become
     :class:`TrackerError` naming the frame.
     """
     conv = vot_convention(convention)
@@ -231,18 +257,20 @@ def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, conventi
 
     def initialize(row):
         image = read(row)
+        if on_frame:
+            on_frame(row + 1)
         try:
             t0 = time.perf_counter()
             tracker.init(image, init_boxes[row].copy())
             seconds = time.perf_counter() - t0
         except Exception as exc:
             raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, row + 1) from exc
-        if progress:
-            progress(1)
         return Regions.rectangles(init_boxes[row]), seconds
 
     def update(row):
         image = read(row)
+        if on_frame:
+            on_frame(row + 1)
         try:
             t0 = time.perf_counter()
             output = tracker.update(image)
@@ -250,8 +278,6 @@ def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, conventi
             prediction = as_prediction(output)
         except Exception as exc:
             raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, row + 1) from exc
-        if progress:
-            progress(1)
         if prediction.polygon is not None:
             return Regions.polygons(prediction.polygon[None]), seconds
         return Regions.rectangles(prediction.box), seconds
@@ -322,8 +348,13 @@ class UnitRunner:
         })
         self.tracker = self.spec.create()  # a tracker that raised may be in any state
 
-    def run(self, unit: Unit, progress: Callable[[int], None] | None = None) -> Outcome:
+    def run(self, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
+        """Execute ``unit``; ``on_frame(run, frame)`` before the tracker sees each frame."""
         seq = self.dataset[unit.sequence]
+
+        def frames_of(run: int):
+            return None if on_frame is None else lambda frame: on_frame(run, frame)
+
         outcome = Outcome()
         name = self.job.tracker_name
         if self.vot:
@@ -333,7 +364,7 @@ class UnitRunner:
                     break  # three identical runs: the tracker is deterministic here
                 try:
                     result = track_vot_run(self.tracker, seq, self.experiment.protocol, self.experiment.options,
-                                           self.job.convention, progress)
+                                           self.job.convention, frames_of(rep))
                 except TrackerError as exc:
                     self._record(outcome, seq, rep, exc)
                     break  # later repetitions would only repeat the failure
@@ -349,7 +380,7 @@ class UnitRunner:
         for number in unit.runs:
             run = runs[number]
             try:
-                boxes, times, warnings = track_run(self.tracker, seq, run, progress)
+                boxes, times, warnings = track_run(self.tracker, seq, run, conv, frames_of(number))
             except TrackerError as exc:
                 self._record(outcome, seq, number, exc)
                 continue
@@ -393,6 +424,12 @@ def plan_units(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, store
 # --------------------------------------------------------------------------- manifest
 
 
+def manifest_identity(spec: TrackerSpec, convention: str, fingerprints: dict[str, str]) -> dict:
+    """The manifest fields that a folder's results must agree with to be credited to a run."""
+    return {"tracker_spec": spec.spec, "parameters": spec.params, "tracker_code": spec.code,
+            "convention": convention, "sequences": fingerprints}
+
+
 def build_manifest(spec: TrackerSpec, tracker, benchmark: BenchmarkDef, experiment: str,
                    convention: str, fingerprints: dict[str, str]) -> dict:
     import cv2
@@ -401,17 +438,17 @@ def build_manifest(spec: TrackerSpec, tracker, benchmark: BenchmarkDef, experime
     describe = getattr(tracker, "describe", None)
     if callable(describe):
         info = describe() or {}
+    vot = PROTOCOL_LAYOUT[benchmark.experiment(experiment).protocol] == "vot"
     return {
+        **manifest_identity(spec, convention, fingerprints),  # sequences: per-sequence data fingerprint
         "tracker": spec.default_name,
-        "tracker_spec": spec.spec,
-        "parameters": spec.params,
         "deterministic": is_deterministic(tracker),
         "tracker_info": info,
         "weights_sha256": info.get("weights_sha256"),
         "benchmark": benchmark.name,
         "experiment": experiment,
-        "convention": convention,
-        "sequences": fingerprints,  # per-sequence data fingerprint
+        # VOT regions are handed over as annotated (0-based already)
+        "tracker_boxes": "as_annotated" if vot else otb_convention(convention).tracker_boxes,
         "rasbench_version": __version__,
         "python": platform.python_version(),
         "numpy": np.__version__,
@@ -421,9 +458,16 @@ def build_manifest(spec: TrackerSpec, tracker, benchmark: BenchmarkDef, experime
 
 
 def _check_manifest(existing: dict | None, current: dict, folder: Path) -> None:
+    """Refuse a folder whose results were made by another tracker, code, parameters,
+    convention or data. A manifest written before tracker code was recorded is accepted
+    with a warning (the run then records it)."""
     if not existing:
         return
-    changed = [f for f in _IDENTITY_FIELDS if existing.get(f) != current.get(f)]
+    fields = [f for f in _IDENTITY_FIELDS if f in existing or f != "tracker_code"]
+    if "tracker_code" not in existing:
+        log.warning("%s was made before rasbench recorded tracker code; assuming the tracker's code is "
+                    "unchanged (use --force to redo the results)", folder / MANIFEST)
+    changed = [f for f in fields if existing.get(f) != current.get(f)]
     old_data = existing.get("sequences") or {}
     changed += [f"data of {name}" for name, fp in current["sequences"].items() if old_data.get(name, fp) != fp]
     if changed:
@@ -433,18 +477,20 @@ def _check_manifest(existing: dict | None, current: dict, folder: Path) -> None:
                            f"all, or --name to keep both")
 
 
-def _write_manifest(store: ResultStore, spec: TrackerSpec, tracker, benchmark: BenchmarkDef, experiment: str,
-                    convention: str, dataset: Dataset, tracker_name: str, force: bool) -> None:
-    manifest = build_manifest(spec, tracker, benchmark, experiment, convention, sequence_fingerprints(dataset))
-    existing = store.read_manifest(tracker_name)
-    if not force:
-        _check_manifest(existing, manifest, store.tracker_dir(tracker_name))
-        manifest["sequences"] = {**(existing or {}).get("sequences", {}), **manifest["sequences"]}
-    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
-    manifest["created"] = (existing or {}).get("created", now) if not force else now
-    manifest["updated"] = now
-    manifest["tracker"] = tracker_name
-    store.write_manifest(tracker_name, manifest)
+def _settle_manifest(store: ResultStore, tracker_name: str, current: dict, force: bool, write: bool) -> None:
+    """Check the folder's manifest against ``current`` and, with ``write``, record
+    ``current`` (a full manifest) in it. Both happen under the folder's lock, so of two
+    runs started together with different settings the second sees the first's manifest
+    and is refused."""
+    with store.manifest_lock(tracker_name):
+        existing = None if force else store.read_manifest(tracker_name)
+        _check_manifest(existing, current, store.tracker_dir(tracker_name))
+        if not write:
+            return
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+        manifest = {**current, "tracker": tracker_name, "created": (existing or {}).get("created", now),
+                    "updated": now, "sequences": {**(existing or {}).get("sequences", {}), **current["sequences"]}}
+        store.write_manifest(tracker_name, manifest)
 
 
 def _deterministic(spec: TrackerSpec) -> bool:
@@ -461,6 +507,14 @@ def _deterministic(spec: TrackerSpec) -> bool:
 # --------------------------------------------------------------------------- entry point
 
 
+def check_frame_timeout(value, what: str = "frame_timeout") -> None:
+    """``value`` must be None or a positive, finite number of seconds."""
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{what} must be a positive number of seconds, got {value!r}")
+
+
 def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, spec: TrackerSpec,
                    results_root: Path, *, name: str | None = None, force: bool = False,
                    convention: str = "official", progress: bool = True, workers: int = 1,
@@ -470,23 +524,34 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
 
     ``workers`` > 1, ``devices`` (one worker per GPU, set through CUDA_VISIBLE_DEVICES) or
     ``frame_timeout`` (seconds a frame may take before its unit is abandoned) run units in
-    worker processes; ``executor="ray"`` on a Ray cluster at ``address``.
+    worker processes; ``executor="ray"`` on a Ray cluster at ``address``. A folder whose
+    results were made differently (see :func:`manifest_identity`) is refused, whether or
+    not work remains; a results folder that cannot be written stops the run
+    (:class:`~rasbench.errors.ResultsWriteError`).
     """
     from .executors import make_executor
 
+    check_frame_timeout(frame_timeout)
     exp = benchmark.experiment(experiment)
-    tracker_name = name or spec.default_name
+    if name is not None:
+        tracker_name = path_component(name, "results folder name (--name)")
+    else:
+        tracker_name = path_component(spec.default_name, f"tracker {spec.spec!r}: its name")
     vot = PROTOCOL_LAYOUT[exp.protocol] == "vot"
     if vot:
         try:
             vot_convention(convention)
         except ValueError as exc:
             raise ConfigError(str(exc)) from None
+    if Path(results_root).exists() and not Path(results_root).is_dir():
+        raise ResultsWriteError(f"results folder {results_root} is a file")
     repetitions = VOTOptions.of(exp).repetitions if vot and not _deterministic(spec) else 1
     store = ResultStore(results_root, benchmark.name, exp.name, multi_run=vot or exp.protocol != "ope")
     units, skipped = plan_units(benchmark, exp.name, dataset, store, tracker_name, convention, repetitions, force)
     summary = RunSummary(tracker_name, store.tracker_dir(tracker_name), skipped=skipped)
-    if not units:
+    fingerprints = sequence_fingerprints(dataset)
+    if not units:  # nothing to run, but the results stand for this run only if they were made the same way
+        _settle_manifest(store, tracker_name, manifest_identity(spec, convention, fingerprints), force, write=False)
         return summary
     job = Job(str(benchmark.path), exp.name, dict(dataset.open_args or {}), spec.spec, dict(spec.params),
               str(results_root), tracker_name, convention, repetitions)
@@ -499,7 +564,8 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
         if dataset.open_args is None:
             raise ConfigError("parallel runs need a dataset opened with open_dataset (workers reopen it)")
         tracker = spec.create()
-    _write_manifest(store, spec, tracker, benchmark, exp.name, convention, dataset, tracker_name, force)
+    manifest = build_manifest(spec, tracker, benchmark, exp.name, convention, fingerprints)
+    _settle_manifest(store, tracker_name, manifest, force, write=True)
     pool = make_executor(executor if not run_here else "local", workers=workers, devices=devices,
                          frame_timeout=frame_timeout, address=address)
     from tqdm import tqdm

@@ -25,7 +25,7 @@ from .metrics import vot as V
 from .protocols.vot import VOTOptions
 from .region import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, parse_regions
 from .report import _fmt, _fmt_fps, _num, best_cells, display_order, incomplete_notes, text_table
-from .results import unit_errors
+from .results import run_convention_notes, unit_errors
 
 # Scores shown in tables and the JSON "trackers" entries, in this order.
 HEADLINE = ("eao", "accuracy", "robustness", "failures", "average_overlap", "fps")
@@ -262,6 +262,8 @@ def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tra
         interval = V.eao_interval([len(s) for s in dataset.values()])[:2]
     trackers = {name: _score_tracker(name, folder, exp.protocol, options, dataset, conv, interval)
                 for name, folder in tracker_dirs.items()}
+    for name, folder in tracker_dirs.items():
+        trackers[name].notes += run_convention_notes(name, folder, conv.name)
     return VOTReport(benchmark, experiment, conv, dataset, trackers, interval, options)
 
 
@@ -284,6 +286,8 @@ def to_dict(report: VOTReport) -> dict:
             entry["tags"] = t.tags
         if t.problems:
             entry["problems"] = dict(t.problems)
+        if t.notes:
+            entry["notes"] = list(t.notes)
         out["trackers"][t.name] = entry
     return out
 

@@ -92,6 +92,23 @@ class Drift:
         return self.box
 
 
+class EdgeWalker:
+    """Steps right while the pixel left of its box (middle row) is bright. Which pixel that
+    is depends on the origin of the box it was handed, so its whole trajectory does."""
+
+    name = "edgewalker"
+    deterministic = True
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float).copy()
+
+    def update(self, image):
+        x, y, w, h = self.box
+        if image[int(y + h / 2), int(x) - 1].astype(int).sum() > 300:
+            self.box[0] += 1
+        return self.box.copy()
+
+
 class NotABox:
     name = "notabox"
 
@@ -252,6 +269,27 @@ class EnvProbe:
 
         with open(self.log, "a") as f:
             f.write(os.environ.get("CUDA_VISIBLE_DEVICES", "-") + "\n")
+        self.box = box
+
+    def update(self, image):
+        return self.box
+
+
+class FileLimit:
+    """In worker processes, limits the size of any file written to ``size`` bytes
+    (RLIMIT_FSIZE): the results folder fills up after the manifest is written."""
+
+    name = "filelimit"
+    deterministic = True
+
+    def __init__(self, size=64):
+        import multiprocessing
+        import resource
+
+        if multiprocessing.parent_process() is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    def init(self, image, box):
         self.box = box
 
     def update(self, image):

@@ -153,7 +153,7 @@ def test_interrupted_run_leaves_no_partial_file_and_resumes(tiny_otb, tmp_path):
         _run(bench, root, tmp_path / "res", "fake_trackers:Interrupted")
     folder = tmp_path / "res/tiny/interrupted/ope"
     assert (folder / "Alpha.txt").is_file() and not (folder / "Beta.txt").exists()
-    assert not [p for p in folder.rglob("*") if p.name.startswith(".")]  # no temporary leftovers
+    assert not [p for p in folder.rglob("*") if p.suffix == ".tmp"]  # no temporary leftovers
     resumed = _run(bench, root, tmp_path / "res", "fake_trackers:Interrupted")
     assert (resumed.completed, resumed.skipped) == (1, 1) and (folder / "Beta.txt").is_file()
 

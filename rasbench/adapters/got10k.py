@@ -4,9 +4,10 @@ The other direction, a got10k tracker inside rasbench, is :mod:`rasbench.adapter
 (a module of its own: the registry uses it, and :func:`to_got10k` uses the registry).
 
 Boxes pass through unchanged: got10k hands trackers the dataset's own coordinates
-(OTB's 1-based values), while rasbench converts OTB ground truth to 0-based before a
-tracker sees it, so a tracker's numbers can differ by that one pixel between the two
-toolkits near image borders.
+(OTB's 1-based values), while rasbench's default run convention converts OTB ground
+truth to 0-based before a tracker sees it; ``rasbench run --convention got10k`` hands
+trackers got10k's numbers, so a wrapped got10k tracker follows the same trajectory as
+in got10k.
 """
 from __future__ import annotations
 

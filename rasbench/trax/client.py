@@ -678,4 +678,5 @@ def scheme(name: str) -> Callable[..., TraxTracker]:
         return TraxTracker(declaration, **params)
 
     make.name = f"trax-{name}".lower()
+    make.external = True  # another program: its code is not ours to fingerprint
     return make
