@@ -12,15 +12,9 @@ from pathlib import Path
 
 import click
 
-from . import __version__
+from ._version import __version__
 from .errors import ConfigError, RasbenchError
-
-DEFAULT_RESULTS = "results"
-
-
-def _results_default() -> str:
-    return os.environ.get("RASBENCH_RESULTS", DEFAULT_RESULTS)
-
+from .paths import default_results
 
 def _split(values) -> list[str]:
     out = []
@@ -146,7 +140,7 @@ def main():
               help="ope, tre, sre (repeat or comma-separate for several).")
 @click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (default: search $RASBENCH_DATA; "
               "synth: the cache).")
-@click.option("--results", type=click.Path(path_type=Path), default=_results_default, show_default="results "
+@click.option("--results", type=click.Path(path_type=Path), default=default_results, show_default="results "
               "or $RASBENCH_RESULTS", help="Results root; files go to RESULTS/BENCHMARK/NAME/EXPERIMENT/.")
 @click.option("--name", help="Results folder name for this tracker (default: the tracker's name). Use it to "
               "keep runs with different parameters apart.")
@@ -303,7 +297,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     unknown = [f for f in figure_formats if f not in ("png", "pdf", "svg")]
     if unknown:
         raise ConfigError(f"--plot-format {', '.join(unknown)}: choose from png, pdf, svg")
-    paths = list(results_paths) or [Path(_results_default())]
+    paths = list(results_paths) or [Path(default_results())]
     selection = _sequence_selection(sequences)
     datasets, dirs = {}, {}
     by_layout: dict = {}
@@ -421,7 +415,7 @@ def show(benchmark, sequence, trackers, results_paths, root, experiment, run, ou
     bench.experiment(exp)
     dataset = open_dataset(bench, root=root, images=True, sequences=[sequence], experiment=exp)
     seq = next(iter(dataset.values()))
-    paths = list(results_paths) or [Path(_results_default())]
+    paths = list(results_paths) or [Path(default_results())]
     dirs = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
     if not dirs:
         raise click.ClickException(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
@@ -457,7 +451,8 @@ def conventions():
 def datasets(root):
     """Show which benchmarks are found where: what is present and what is missing."""
     from .benchmarks import list_benchmarks, load_benchmark
-    from .datasets import data_dirs, locate
+    from .datasets import locate
+    from .paths import data_dirs
 
     click.echo("searched: " + (str(root) if root else ", ".join(str(d) for d in data_dirs())
                                + "  (set RASBENCH_DATA to add folders)"))

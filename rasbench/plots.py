@@ -30,6 +30,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .paths import atomic_write_bytes
+
 COLUMN_WIDTH = 3.45  # inches: one column of a two-column (IEEE / CVF) paper
 PAGE_WIDTH = 7.0  # both columns
 DAGGER = "\u2020"
@@ -131,12 +133,12 @@ def _published_label(p, digits: int = 3) -> str:
 def save(fig, stem: Path, formats=("png", "pdf")) -> list[Path]:
     """Write ``fig`` as ``stem.<format>`` for each format; returns the paths.
 
-    Each file is written to a temporary name beside it and renamed into place, so a
+    Each file is written atomically (:func:`~rasbench.paths.atomic_write_bytes`): a
     killed or failing save leaves the previous file (or none), never a partial one; a
-    file that cannot be written raises :class:`~rasbench.errors.ResultsError`."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    file that cannot be written raises :class:`~rasbench.errors.ResultsWriteError`."""
+    import io
 
-    from .errors import ResultsError
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(fig)  # Agg for PNG; PDF / SVG pick their own canvas from the format
     stem = Path(stem)
@@ -145,21 +147,12 @@ def save(fig, stem: Path, formats=("png", "pdf")) -> list[Path]:
         for fmt in formats:
             if fmt not in FORMATS:
                 raise ValueError(f"unknown plot format {fmt!r}; choose from {', '.join(FORMATS)}")
-            path = stem.with_name(f"{stem.name}.{fmt}")
-            tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
             # fixed metadata: the same figure gives the same bytes (caches, diffs)
             metadata = {"Software": None} if fmt == "png" else {"Creator": None, "CreationDate": None} \
                 if fmt == "pdf" else {"Date": None, "Creator": None}
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                fig.savefig(tmp, format=fmt, bbox_inches="tight", metadata=metadata)
-                os.replace(tmp, path)
-            except OSError as exc:
-                raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
-            finally:
-                if tmp.exists():
-                    tmp.unlink()
-            paths.append(path)
+            buffer = io.BytesIO()
+            fig.savefig(buffer, format=fmt, bbox_inches="tight", metadata=metadata)
+            paths.append(atomic_write_bytes(stem.with_name(f"{stem.name}.{fmt}"), buffer.getvalue()))
     return paths
 
 

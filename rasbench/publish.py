@@ -27,23 +27,20 @@ that keeps them while their inputs are unchanged (``rasbench report --out DIR``)
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import importlib
 import json
 import math
-import os
 import re
 import time
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
-from . import __version__
+from ._version import __version__
 from .benchmarks import ATTRIBUTE_CODES, BenchmarkDef
-from .errors import ConfigError, ResultsError
+from .errors import ConfigError
+from .fingerprint import dataset_digest, file_sha256, folder_digest, parts_digest
+from .paths import atomic_write_text, file_lock
 from .plots import plural
 from .report import display_order
 
@@ -164,56 +161,6 @@ def select_published(numbers: list[PublishedNumber], benchmark: BenchmarkDef, ex
 
 
 # =========================================================================== fingerprints / cache
-def _sha(*parts) -> str:
-    h = hashlib.sha256()
-    for part in parts:
-        h.update(part if isinstance(part, bytes) else json.dumps(part, sort_keys=True, default=str).encode())
-    return h.hexdigest()[:24]
-
-
-def folder_digest(folder: Path) -> str:
-    """Every file below ``folder`` by relative path, size and modification time (what
-    the run-score cache keys on too; hashing a million boxes would cost seconds)."""
-    rows = []
-    for root, dirs, files in os.walk(folder):
-        dirs.sort()
-        for name in sorted(files):
-            path = os.path.join(root, name)
-            try:
-                st = os.stat(path)
-            except OSError:
-                continue
-            rows.append((os.path.relpath(path, folder), st.st_size, st.st_mtime_ns))
-    return _sha(rows)
-
-
-def dataset_digest(dataset) -> str:
-    """Ground truth, frame numbers, attributes, tags and image sizes of every sequence."""
-    h = hashlib.sha256()
-    for name, seq in dataset.items():
-        gt = seq.groundtruth
-        arrays = (gt,) if isinstance(gt, np.ndarray) else (gt.kind, gt.code, gt.coords)
-        h.update(name.encode())
-        for array in arrays:
-            h.update(np.ascontiguousarray(array).tobytes())
-        for tag in sorted(seq.tags):
-            h.update(tag.encode() + np.packbits(np.asarray(seq.tags[tag], bool)).tobytes())
-        h.update(json.dumps([seq.first_frame, list(seq.attributes), seq.image_size]).encode())
-    return h.hexdigest()[:24]
-
-
-def file_sha256(path: Path) -> str | None:
-    """The sha256 of a file's bytes; None when it cannot be read."""
-    h = hashlib.sha256()
-    try:
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-    except OSError:
-        return None
-    return h.hexdigest()
-
-
 class OutputCache:
     """``DIR/.rasbench-report.json``: per output, the key it was made with and the
     sha256 of each of its files (an output is reused only while its files hold them)."""
@@ -242,7 +189,7 @@ class OutputCache:
     def digest(self, name: str) -> str:
         """One hash of an output's recorded file hashes (what it holds, for keys of
         outputs made from it)."""
-        return _sha(sorted((self.state["outputs"].get(name) or {}).get("files", {}).items()))
+        return parts_digest(sorted((self.state["outputs"].get(name) or {}).get("files", {}).items()))
 
     def info(self, name: str) -> dict:
         return dict((self.state["outputs"].get(name) or {}).get("info", {}))
@@ -259,49 +206,15 @@ class OutputCache:
                                        "info": info or {}}
 
     def save(self) -> None:
-        write_text(self.path, json.dumps(self.state, indent=1, sort_keys=True) + "\n")
+        atomic_write_text(self.path, json.dumps(self.state, indent=1, sort_keys=True) + "\n")
 
 
-@contextmanager
 def locked_folder(folder: Path, message=None):
     """Hold an exclusive lock on ``folder`` (``LOCK_FILE`` in it, created if needed)
     while the block runs. Another holder makes this wait, after saying so through
-    ``message(text)``; a folder that cannot be created or written raises ResultsError."""
-    import fcntl
-
-    folder = Path(folder)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(folder / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o666)
-    except OSError as exc:
-        raise ResultsError(f"cannot write the report into {folder}: {exc.strerror or exc}") from None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if message is not None:
-                message(f"waiting for another report writing {folder} to finish")
-            fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
-    finally:
-        os.close(fd)  # releases the lock
-
-
-def write_text(path: Path, text: str) -> Path:
-    """Write atomically (temporary file + rename), with the umask's permissions: report
-    files are meant to be read by others. ResultsError when it cannot be written."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp.write_text(text, encoding="utf-8")
-        os.replace(tmp, path)
-    except OSError as exc:
-        raise ResultsError(f"cannot write {path}: {exc.strerror or exc}") from None
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
+    ``message(text)``; a folder that cannot be created or written raises ResultsWriteError."""
+    waiting = None if message is None else (lambda: message(f"waiting for another report writing {folder} to finish"))
+    return file_lock(Path(folder) / LOCK_FILE, waiting)
 
 
 # =========================================================================== formatting helpers
@@ -729,7 +642,7 @@ def tracker_manifest(folder: Path) -> dict:
         return {"origin": "rasbench run", "tracker_spec": manifest.get("tracker_spec"),
                 "parameters": manifest.get("parameters"), "weights_sha256": manifest.get("weights_sha256"),
                 "rasbench_version": manifest.get("rasbench_version"), "convention": manifest.get("convention"),
-                "data_fingerprint": _sha(sorted(fingerprints.items())) if fingerprints else None,
+                "data_fingerprint": parts_digest(sorted(fingerprints.items())) if fingerprints else None,
                 "sequences_recorded": len(fingerprints), "updated": manifest.get("updated"),
                 "host": manifest.get("host")}
     return {"origin": "imported raw results (no rasbench manifest)"}
@@ -757,7 +670,7 @@ def _manifest_section(request, inputs: dict[str, dict]) -> str:
     published = ", ".join(str(p) for p in request.published_paths) if request.published is not None else "off"
     return (f"<ul><li>rasbench {__version__} (report format {RENDER_VERSION}); convention "
             f"<code>{_esc(request.convention)}</code></li><li>benchmark definition: "
-            f"{_esc(request.benchmark.path)} (fingerprint <code>{_esc(_sha(request.benchmark.raw))}</code>)</li>"
+            f"{_esc(request.benchmark.path)} (fingerprint <code>{_esc(parts_digest(request.benchmark.raw))}</code>)</li>"
             f"{datasets}<li>published numbers: {_esc(published)}</li></ul>"
             f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{"".join(rows)}</tbody></table></div>'
             '<p class="note">Data fingerprint (run): the hash of the per-sequence data fingerprints the run recorded '
@@ -928,8 +841,8 @@ def evaluate_experiment(request: ReportRequest, experiment: str):
 
 
 def _input_fingerprints(request: ReportRequest) -> dict[str, dict]:
-    bench = _sha(request.benchmark.raw)
-    published = _sha([asdict(p) for p in request.published]) if request.published is not None else "off"
+    bench = parts_digest(request.benchmark.raw)
+    published = parts_digest([asdict(p) for p in request.published]) if request.published is not None else "off"
     out = {}
     for exp in request.experiments:
         dirs = request.tracker_dirs[exp]
@@ -937,7 +850,7 @@ def _input_fingerprints(request: ReportRequest) -> dict[str, dict]:
                  "render": RENDER_VERSION, "dataset": dataset_digest(request.datasets[exp]),
                  "results": {name: [str(folder), folder_digest(folder)] for name, folder in dirs.items()},
                  "order": list(dirs), "published": published}
-        parts["key"] = _sha(parts)
+        parts["key"] = parts_digest(parts)
         out[exp] = parts
     return out
 
@@ -987,7 +900,7 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
     options = {"top": request.top, "published_top": request.published_top, "highlight": sorted(request.highlight)}
 
     def step(name: str, key_parts, render):
-        key = _sha(key_parts, name, options)
+        key = parts_digest(key_parts, name, options)
         counted = not name.startswith("status:")  # bookkeeping, not an output
         if not rebuild and cache.fresh(name, key):
             if counted:
@@ -1005,7 +918,7 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
     def plot_steps(prefix: str, key_parts, render) -> list[dict]:
         """Plots are cached per format (``prefix:png``, ``prefix:pdf``): only formats
         not already there are rendered, each figure once for all of them."""
-        keys = {fmt: _sha(key_parts, f"{prefix}:{fmt}", options) for fmt in plot_formats}
+        keys = {fmt: parts_digest(key_parts, f"{prefix}:{fmt}", options) for fmt in plot_formats}
         missing = tuple(f for f in plot_formats if rebuild or not cache.fresh(f"{prefix}:{f}", keys[f]))
         made = render(missing) if missing else []
         merged: dict[str, dict] = {}
@@ -1027,7 +940,7 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
         return list(merged.values())
 
     def write(name: str, text: str) -> Path:
-        return write_text(out / name, text)
+        return atomic_write_text(out / name, text)
 
     want = set(request.formats)
     plot_formats = tuple(dict.fromkeys(request.plot_formats + (("png",) if "html" in want else ())))

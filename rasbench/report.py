@@ -8,7 +8,6 @@ silently scored over a different set of frames.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import math
@@ -18,14 +17,14 @@ from pathlib import Path
 import numpy as np
 
 from .benchmarks import ATTRIBUTE_CODES, BenchmarkDef
+from .cache import RunScore, RunScoreCache
 from .conventions import OTBConvention, otb_convention
 from .datasets import Dataset
-from .metrics import otb as M
-from .cache import RunScore, RunScoreCache, file_key
 from .datasets.textio import RefusedFile, read_many
+from .fingerprint import file_key, rows_digest
+from .metrics import otb as M
 from .protocols.otb import expected_lengths
-from .results import (match_multi_run_folders, match_one_run_files, run_convention_notes, time_file_for,
-                      unit_errors)
+from .results import match_multi_run_folders, match_one_run_files, run_convention_notes, time_file_for, unit_errors
 
 
 @dataclass
@@ -220,8 +219,7 @@ def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker
     gt_hashes = {}
     for name, seq in dataset.items():
         for length in set(lengths[name]):
-            rows = np.ascontiguousarray(seq.groundtruth[len(seq) - length:], dtype=np.float64)
-            gt_hashes[(name, length)] = hashlib.sha1(rows.tobytes()).hexdigest()[:16]
+            gt_hashes[(name, length)] = rows_digest(seq.groundtruth[len(seq) - length:])
     scores = RunScoreCache(enabled=cache)
     scope = f"{benchmark.name}/{exp.name}/{conv.name}"
     trackers = {}

@@ -16,9 +16,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import tempfile
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,31 +25,11 @@ from .benchmarks import SequenceSpec
 from .datasets.otb import normalise_name
 from .datasets.textio import format_rows, read_rows, read_text
 from .errors import DatasetError, ResultsError, ResultsWriteError
-from .paths import path_component
+from .paths import atomic_write_json, atomic_write_text, file_lock, path_component
 
 log = logging.getLogger("rasbench")
 MANIFEST = "manifest.json"
 ERROR_RECORD_BYTES = 1 << 20  # a failure record: a message and a traceback
-
-
-def atomic_write_text(path: Path, text: str) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _json_text(data) -> str:
-    return json.dumps(data, indent=2, sort_keys=True) + "\n"
 
 
 @dataclass(frozen=True)
@@ -98,8 +75,8 @@ class ResultStore:
 
     def write_unit(self, tracker: str, sequence: str, run: int, boxes: np.ndarray, times: np.ndarray) -> UnitFiles:
         files = self.unit_files(tracker, sequence, run)
-        _write(files.times, format_rows(np.asarray(times)[:, None], fmt="%.8f"))
-        _write(files.boxes, format_rows(boxes))
+        atomic_write_text(files.times, format_rows(np.asarray(times)[:, None], fmt="%.8f"))
+        atomic_write_text(files.boxes, format_rows(boxes))
         _remove(files.error)
         return files
 
@@ -115,8 +92,8 @@ class ResultStore:
         parts = [Regions.specials([e]) if isinstance(e, int) else e for e in entries]
         lines = format_regions(Regions.concat(parts))
         times = np.asarray(times, dtype=np.float64)
-        _write(files.times, "".join("NaN\n" if np.isnan(t) else f"{t:.8f}\n" for t in times))
-        _write(files.boxes, "".join(line + "\n" for line in lines))
+        atomic_write_text(files.times, "".join("NaN\n" if np.isnan(t) else f"{t:.8f}\n" for t in times))
+        atomic_write_text(files.boxes, "".join(line + "\n" for line in lines))
         _remove(files.error)
         self._write_time_matrix(files.boxes.parent, sequence, len(times))
         return files
@@ -128,10 +105,10 @@ class ResultStore:
             columns.append(values if len(values) == length else np.full(length, np.nan))
         matrix = np.column_stack(columns)
         text = "".join(",".join("NaN" if np.isnan(v) else f"{v:.8f}" for v in row) + "\n" for row in matrix)
-        _write(folder / f"{sequence}_time.txt", text)
+        atomic_write_text(folder / f"{sequence}_time.txt", text)
 
     def write_error(self, tracker: str, sequence: str, run: int, record: dict) -> None:
-        _write(self.unit_files(tracker, sequence, run).error, _json_text(record))
+        atomic_write_json(self.unit_files(tracker, sequence, run).error, record)
 
     def read_manifest(self, tracker: str) -> dict | None:
         """The folder's manifest, None when it has none; a malformed one is an error."""
@@ -154,30 +131,12 @@ class ResultStore:
         return manifest
 
     def write_manifest(self, tracker: str, manifest: dict) -> None:
-        _write(self.tracker_dir(tracker) / MANIFEST, _json_text(manifest))
+        atomic_write_json(self.tracker_dir(tracker) / MANIFEST, manifest)
 
-    @contextmanager
     def manifest_lock(self, tracker: str):
-        """Hold the tracker's experiment folder exclusively (``flock`` of its ``.manifest.lock``,
-        which also works on NFS), so that a manifest check and its write are one step that
-        concurrent runs take in turn. A file system without locks only costs that guard."""
-        import fcntl
-
-        path = self.tracker_dir(tracker) / ".manifest.lock"
-        try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as exc:
-            raise ResultsWriteError(f"cannot write {path}: {exc.strerror or exc}") from None
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            except OSError as exc:
-                log.warning("cannot lock %s (%s): concurrent runs into this folder are not detected",
-                            path, exc.strerror or exc)
-            yield
-        finally:
-            os.close(fd)  # releases the lock
+        """Hold the tracker's experiment folder exclusively (its ``.manifest.lock``), so that
+        a manifest check and its write are one step that concurrent runs take in turn."""
+        return file_lock(self.tracker_dir(tracker) / ".manifest.lock")
 
 
 def run_convention_notes(tracker: str, folder: Path, convention: str) -> list[str]:
@@ -200,13 +159,6 @@ def run_convention_notes(tracker: str, folder: Path, convention: str) -> list[st
             f"rerun with --convention {convention} to compare like with like")
     log.warning("%s: %s", tracker, note)
     return [note]
-
-
-def _write(path: Path, text: str) -> None:
-    try:
-        atomic_write_text(path, text)
-    except OSError as exc:
-        raise ResultsWriteError(f"cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _remove(path: Path) -> None:

@@ -27,13 +27,14 @@ from typing import Callable
 
 import numpy as np
 
-from . import __version__
+from ._version import __version__
 from .benchmarks import BenchmarkDef, load_benchmark
 from .conventions import OTBConvention, otb_convention
-from .datasets import PROTOCOL_LAYOUT, Dataset, open_dataset, sequence_fingerprints
+from .datasets import PROTOCOL_LAYOUT, Dataset, open_dataset
 from .datasets.sequence import Sequence
 from .datasets.textio import read_text
 from .errors import ConfigError, ResultsError, ResultsWriteError, TrackerError
+from .fingerprint import sequence_fingerprints
 from .metrics.vot import vot_convention
 from .paths import path_component
 from .protocols.otb import Run, plan_runs

@@ -355,11 +355,10 @@ def test_plots_are_written_atomically(tmp_path, monkeypatch):
     path = plots.save(fig, tmp_path / "p", ("png",))[0]
     before = path.read_bytes()
 
-    def disk_full(self, fname, **kwargs):
-        Path(fname).write_bytes(b"\x89PNG half")
+    def disk_full(fd):  # the half-written temporary file is there when the disk fills up
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Figure, "savefig", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(ResultsError, match="No space left on device"):
         plots.save(fig, tmp_path / "p", ("png",))
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["p.png"]

@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -195,19 +196,17 @@ def test_malformed_manifest_is_named(tiny_otb, tmp_path, content, problem):
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
 def test_unwritable_results_stop_the_run_with_one_line(tiny_otb, tmp_path, monkeypatch, code):
-    from rasbench import results
-
     bench, root = tiny_otb
-    real = results.atomic_write_text
+    real = os.replace
     written = []
 
-    def failing(path, text):
-        if path.name != "manifest.json":  # the disk fills up after the manifest
+    def failing(src, dst):
+        if Path(dst).name != "manifest.json":  # the disk fills up after the manifest
             raise OSError(code, "simulated")
-        written.append(path)
-        real(path, text)
+        written.append(dst)
+        real(src, dst)
 
-    monkeypatch.setattr(results, "atomic_write_text", failing)
+    monkeypatch.setattr(os, "replace", failing)
     result = invoke("run", bench.path, "-t", "identity", "-e", "tre", "--root", root,
                     "--results", tmp_path / "res", "-q")
     _one_error_line(result, "cannot write", "Alpha", "simulated")

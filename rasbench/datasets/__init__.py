@@ -10,15 +10,12 @@ folder itself and with the benchmark's usual folder names appended (``OTB100``,
 from __future__ import annotations
 
 import difflib
-import hashlib
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-import numpy as np
-
 from ..benchmarks import BenchmarkDef
 from ..errors import DatasetError
+from ..paths import cache_dir, data_dirs
 from . import otb, vot
 from .otb import normalise_name
 from .sequence import Dataset, Sequence
@@ -31,23 +28,7 @@ PRESENT = "present"
 PROTOCOL_LAYOUT = {"ope": "otb", "tre": "otb", "sre": "otb",
                    "baseline": "vot", "realtime": "vot", "unsupervised": "vot"}
 
-__all__ = ["Dataset", "Sequence", "PRESENT", "open_dataset", "data_dirs", "cache_dir", "locate",
-           "sequence_fingerprints"]
-
-
-def data_dirs() -> list[Path]:
-    dirs = [Path(p).expanduser() for p in os.environ.get("RASBENCH_DATA", "").split(os.pathsep) if p]
-    home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    dirs.append(Path(home) / "rasbench")
-    return dirs
-
-
-def cache_dir() -> Path:
-    explicit = os.environ.get("RASBENCH_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(home) / "rasbench"
+__all__ = ["Dataset", "Sequence", "PRESENT", "open_dataset", "locate", "select_sequences"]
 
 
 def synth_root(benchmark: BenchmarkDef, root: Path | None = None) -> Path:
@@ -236,21 +217,3 @@ def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: boo
     if not images:
         hint += f", or give --annotations ({' or '.join(benchmark.annotation_files)})"
     raise DatasetError(f"{benchmark.title} not found; looked in:\n  " + "\n  ".join(looked) + f"\n{hint}")
-
-
-def sequence_fingerprints(dataset: Dataset) -> dict[str, str]:
-    """A short hash per sequence of what a run depends on: ground truth, frame numbers,
-    image files (by name and size; hashing 59k JPEGs would take minutes)."""
-    out = {}
-    for name, seq in dataset.items():
-        h = hashlib.sha256()
-        gt = seq.groundtruth
-        arrays = (gt,) if isinstance(gt, np.ndarray) else (gt.kind, gt.code, gt.coords)
-        for array in arrays:
-            h.update(np.ascontiguousarray(array).tobytes())
-        h.update(str(seq.first_frame).encode())
-        for path in seq.frame_paths or ():
-            h.update(path.name.encode())
-            h.update(str(path.stat().st_size).encode())
-        out[name] = h.hexdigest()[:16]
-    return out

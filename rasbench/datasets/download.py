@@ -23,7 +23,6 @@ know nothing about OTB, so other downloaders (VOT's per-sequence archives) can r
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.client
 import logging
@@ -45,7 +44,7 @@ from tqdm import tqdm
 
 from ..benchmarks import BenchmarkDef, SequenceSpec
 from ..errors import ConfigError, DatasetError, RasbenchError
-from ..paths import path_component
+from ..paths import file_lock, path_component
 from .images import IMAGE_SUFFIXES
 from .otb import load_native, normalise_name
 
@@ -392,42 +391,14 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
     return report
 
 
-@contextlib.contextmanager
 def _install_lock(partial: Path, name: str):
-    """Hold ``<partial>/<name>.lock`` (``flock``) while ``name`` is fetched and installed.
+    """Hold ``<partial>/<name>.lock`` while ``name`` is fetched and installed: a second
+    download of ``name`` into the same root waits here. The lock file is removed on
+    release, so ``.download/`` can go once empty."""
+    def waiting():
+        log.warning("%s is being installed by another download into %s; waiting for it", name, partial.parent)
 
-    A second download of ``name`` into the same root waits here. The lock file is
-    removed on release (so ``.download/`` can go once empty); a waiter that then holds a
-    lock on the removed file notices and locks the path afresh.
-    """
-    import fcntl
-
-    path = partial / f"{name}.lock"
-    while True:
-        partial.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except FileNotFoundError:  # .download/ was removed by another download between the two calls
-            continue
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                log.warning("%s is being installed by another download into %s; waiting for it", name,
-                            partial.parent)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            with contextlib.suppress(FileNotFoundError):
-                if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                    break
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)
-    try:
-        yield
-    finally:
-        path.unlink(missing_ok=True)  # before unlocking: a waiter then sees its file is gone
-        os.close(fd)
+    return file_lock(partial / f"{name}.lock", waiting, remove=True, error=DatasetError)
 
 
 def _select_folders(benchmark: BenchmarkDef, names) -> dict[str, dict[str, SequenceSpec]]:

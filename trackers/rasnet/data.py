@@ -371,7 +371,7 @@ def _snippet_stamp(folder: Path) -> list[int]:
 
 def _vid_index(annotations: Path, processes: int) -> dict[str, dict]:
     """Parsed snippets by relative path, reusing the cache for snippets whose stamp is unchanged."""
-    from rasbench.datasets import cache_dir
+    from rasbench.paths import cache_dir
 
     cache = cache_dir() / "train-index" / f"vid-{sha1(str(annotations.resolve()).encode()).hexdigest()[:16]}.json"
     try:
