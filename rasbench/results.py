@@ -86,7 +86,7 @@ class ResultStore:
         Also rewrites ``<seq>_time.txt``, the VOT MATLAB toolkit's times matrix (rows =
         frames, columns = repetitions, NaN where a frame was not processed).
         """
-        from .region import Regions, format_regions
+        from .geometry.regions import Regions, format_regions
 
         files = self.unit_files(tracker, sequence, run, vot=True)
         parts = [Regions.specials([e]) if isinstance(e, int) else e for e in entries]

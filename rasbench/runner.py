@@ -39,7 +39,9 @@ from .metrics.vot import vot_convention
 from .paths import path_component
 from .protocols.otb import Run, plan_runs
 from .protocols.vot import VOTOptions, VOTRun, run_realtime, run_supervised, run_unsupervised
-from .region import RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes, overlaps, parse_regions
+from .geometry.boxes import area_preserving_boxes, bounding_boxes
+from .geometry.raster import overlaps
+from .geometry.regions import RECTANGLE, SPECIAL, Regions, parse_regions
 from .registry import TrackerSpec, resolve
 from .results import MANIFEST, ResultStore
 from .tracker import as_prediction, box_problem, is_deterministic, wants_paths

@@ -26,7 +26,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, DatasetError
-from .region import FAILURE, INITIALIZATION, POLYGON, RECTANGLE, SPECIAL, Regions, overlaps, parse_regions
+from .geometry.raster import overlaps
+from .geometry.regions import FAILURE, INITIALIZATION, POLYGON, RECTANGLE, SPECIAL, Regions, parse_regions
 
 GT_COLOR = (60, 220, 60)  # BGR
 FAILURE_COLOR = (40, 40, 255)
@@ -127,7 +128,7 @@ def load_tracks(benchmark, experiment: str, sequence, tracker_dirs: dict, run: i
     variant) or ``<Seq>/<Seq>_<run>.txt`` (TRE, SRE), VOT ``<seq>/<seq>_<run>.txt``."""
     from .datasets import benchmark_layout
     from .datasets.textio import read_rows, read_text
-    from .metrics.otb import overlap as box_overlap
+    from .geometry.boxes import overlap as box_overlap
     from .results import match_one_run_files
 
     vot = benchmark_layout(benchmark, experiment) == "vot"

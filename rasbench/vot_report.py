@@ -23,7 +23,7 @@ from .datasets.textio import RefusedFile, read_rows, read_text, size_bound
 from .errors import DatasetError
 from .metrics import vot as V
 from .protocols.vot import VOTOptions
-from .region import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, parse_regions
+from .geometry.regions import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, parse_regions
 from .report import _fmt, _fmt_fps, _num, best_cells, display_order, incomplete_notes, text_table
 from .results import run_convention_notes, unit_errors
 

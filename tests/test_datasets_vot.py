@@ -11,7 +11,7 @@ from rasbench.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.vot import load_annotations, load_native
 from rasbench.errors import DatasetError
-from rasbench.region import POLYGON, RECTANGLE
+from rasbench.geometry import POLYGON, RECTANGLE
 
 TAGS = ("occlusion", "camera_motion")
 

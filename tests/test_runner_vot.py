@@ -8,7 +8,7 @@ from rasbench.datasets import open_dataset
 from rasbench.datasets.textio import read_rows, read_text
 from rasbench.errors import ConfigError
 from rasbench.protocols.vot import run_realtime
-from rasbench.region import parse_regions
+from rasbench.geometry import parse_regions
 from rasbench.registry import resolve
 from rasbench.runner import run_experiment
 
@@ -62,7 +62,7 @@ def test_failing_tracker_resets_five_frames_after_each_failure(synth, tmp_path):
 def test_initialisation_box_is_the_min_max_box_of_the_polygon(synth, tmp_path):
     from fake_trackers import Recorder
 
-    from rasbench.region import bounding_boxes
+    from rasbench.geometry import bounding_boxes
 
     Recorder.init_boxes.clear()
     _, dataset, _ = _run(synth, tmp_path, "fake_trackers:Recorder", experiment="unsupervised", sequences=["spin"])

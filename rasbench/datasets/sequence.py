@@ -16,7 +16,7 @@ class Sequence:
     """One annotated target in one video.
 
     ``groundtruth`` holds one row per frame in the benchmark's native coordinates: an
-    (N, 4) box array for OTB, a :class:`~rasbench.region.Regions` for VOT (rotated boxes,
+    (N, 4) box array for OTB, a :class:`~rasbench.geometry.regions.Regions` for VOT (rotated boxes,
     special frames). ``origin`` is the
     coordinate of the top-left pixel in that convention (1 for OTB, 0 for VOT), so a
     box is shifted by ``-origin`` before a tracker sees it (see :mod:`rasbench.tracker`).

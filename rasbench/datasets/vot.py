@@ -15,7 +15,7 @@ import numpy as np
 
 from ..benchmarks import SequenceSpec
 from ..errors import DatasetError
-from ..region import Regions, parse_regions, regions_from_values
+from ..geometry.regions import Regions, parse_regions, regions_from_values
 from .images import numbered_images
 from .sequence import Dataset, Sequence, gather
 from .textio import read_bytes, read_pysot_json, read_text, wrong_pysot_json

@@ -26,7 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..region import FAILURE, INITIALIZATION, RECTANGLE, UNKNOWN, Regions, overlaps as region_overlaps
+from ..geometry.raster import overlaps as region_overlaps
+from ..geometry.regions import FAILURE, INITIALIZATION, RECTANGLE, UNKNOWN, Regions
 
 
 # ============================================================================ conventions
@@ -34,9 +35,9 @@ from ..region import FAILURE, INITIALIZATION, RECTANGLE, UNKNOWN, Regions, overl
 class VOTConvention:
     name: str
     summary: str
-    # region.overlaps rule (rasteriser, rectangle corners, rounding, degenerate cases).
+    # geometry.raster.overlaps rule (rasteriser, rectangle corners, rounding, degenerate cases).
     overlap: str
-    # Raster bounds as (W + pad, H + pad) in region.overlaps' (right, bottom) sense:
+    # Raster bounds as (W + pad, H + pad) in geometry.raster.overlaps' (right, bottom) sense:
     # pad 0 = one pixel row/column beyond the image, -1 = the image itself.
     accuracy_bounds_pad: int      # AR accuracy
     eao_bounds_pad: int           # EAO overlaps
