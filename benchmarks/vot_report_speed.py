@@ -131,7 +131,7 @@ def main():
         from vot.utilities import ThreadPoolExecutor
         from vot.workspace import Workspace
 
-        from rasbench.benchmarks import load_benchmark
+        from rasbench.config.benchmarks import load_benchmark
         from rasbench.datasets import open_dataset
         from rasbench.vot_report import evaluate_vot
 

@@ -170,7 +170,7 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     completes only what is missing. The exit code is 1 when a unit failed (its error is
     recorded next to its results and the run goes on with the next one).
     """
-    from .benchmarks import load_benchmark
+    from .config.benchmarks import load_benchmark
     from .datasets import PRESENT, open_dataset
     from .registry import resolve
     from .runner import check_frame_timeout, run_experiment
@@ -269,8 +269,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     Published numbers appear only when the whole sequence set they were published on is
     scored (not with -s); incomplete trackers (*) are listed below the ranked ones.
     """
-    from .benchmarks import load_benchmark
-    from .datasets import PRESENT, benchmark_layout, open_dataset
+    from .config.benchmarks import load_benchmark
+    from .datasets import PRESENT, open_dataset
     from .results import find_tracker_dirs
 
     bench = load_benchmark(benchmark)
@@ -302,7 +302,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     datasets, dirs = {}, {}
     by_layout: dict = {}
     for exp in exps:
-        layout = benchmark_layout(bench, exp)
+        layout = bench.dataset_layout(exp)
         if layout not in by_layout:
             by_layout[layout] = open_dataset(bench, root=root, annotations=annotations, images=False,
                                              sequences=selection, experiment=exp)
@@ -345,7 +345,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
             sys.exit(3)
         return
     exp, fmt = exps[0], fmts[0]
-    if benchmark_layout(bench, exp) == "vot":
+    if bench.experiment(exp).family == "vot":
         from . import vot_report as formats_module
 
         rep = formats_module.evaluate_vot(bench, exp, datasets[exp], dirs[exp], convention)
@@ -403,7 +403,7 @@ def show(benchmark, sequence, trackers, results_paths, root, experiment, run, ou
       rasbench show otb2015 Skiing -t SiamFC,KCF --root ~/data/OTB100 -o skiing.mp4
       rasbench show vot2017 bag -e baseline -t mytracker --frames 1-120 -o bag.gif
     """
-    from .benchmarks import load_benchmark
+    from .config.benchmarks import load_benchmark
     from .datasets import open_dataset
     from .results import find_tracker_dirs
     from .show import check_options, parse_frames, show_sequence
@@ -436,7 +436,7 @@ def show(benchmark, sequence, trackers, results_paths, root, experiment, run, ou
 @main.command()
 def conventions():
     """List the named scoring conventions and what each one does."""
-    from .conventions import OTB_CONVENTIONS
+    from .config.conventions import OTB_CONVENTIONS
     from .metrics.vot import VOT_CONVENTIONS
 
     for title, table in (("OTB (ope, tre, sre)", OTB_CONVENTIONS), ("VOT (baseline, realtime, unsupervised)",
@@ -450,7 +450,7 @@ def conventions():
 @click.option("--root", type=click.Path(path_type=Path), help="Look only here.")
 def datasets(root):
     """Show which benchmarks are found where: what is present and what is missing."""
-    from .benchmarks import list_benchmarks, load_benchmark
+    from .config.benchmarks import list_benchmarks, load_benchmark
     from .datasets import locate
     from .paths import data_dirs
 
@@ -509,7 +509,7 @@ def download(benchmark, root, url_template, sequences, timeout, min_rate, deadli
     archives and transfers are bounded by the options below; what breaks a rule fails its
     sequence with the reason, and the exit code is 1.
     """
-    from .benchmarks import load_benchmark
+    from .config.benchmarks import load_benchmark
     from .datasets.download import UnpackLimits, download_benchmark
 
     bench = load_benchmark(benchmark)
@@ -527,7 +527,7 @@ def download(benchmark, root, url_template, sequences, timeout, min_rate, deadli
 @click.option("--force", is_flag=True, help="Regenerate even if present.")
 def synth(out, seed, force):
     """Generate the synthetic benchmark in OTB and VOT layouts."""
-    from .benchmarks import load_benchmark
+    from .config.benchmarks import load_benchmark
     from .datasets import synth_root
     from .datasets.synthetic import ensure_generated, generate
 

@@ -55,14 +55,13 @@ def _failed(unit: Unit, message: str, run: int | None = None, frame: int | None 
 def _record_lost_unit(job: Job, unit: Unit, message: str, run: int | None = None, frame: int | None = None) -> None:
     """An error record for a unit whose worker was lost, where the worker would have put it:
     under the run it was on, with the frame it was on (None before its first frame)."""
-    from .benchmarks import load_benchmark
-    from .datasets import PROTOCOL_LAYOUT
+    from .config.benchmarks import load_benchmark
     from .results import ResultStore
 
     benchmark = load_benchmark(job.benchmark)
     protocol = benchmark.experiment(job.experiment).protocol
     store = ResultStore(job.results_root, benchmark.name, job.experiment,
-                        multi_run=PROTOCOL_LAYOUT[protocol] == "vot" or protocol != "ope")
+                        multi_run=protocol != "ope")
     run = run or unit.runs[0]
     store.write_error(job.tracker_name, unit.sequence, run,
                       {"sequence": unit.sequence, "run": run, "frame": frame, "error": message})

@@ -225,7 +225,7 @@ def _otb_series(report, kind: str, attribute: str | None):
 
 def attribute_counts(report) -> dict[str, int]:
     """Sequences per attribute in the report's dataset (the title's count)."""
-    from .benchmarks import ATTRIBUTE_CODES
+    from .config.benchmarks import ATTRIBUTE_CODES
 
     counts = {c: sum(c in s.attributes for s in report.dataset.values()) for c in ATTRIBUTE_CODES}
     return {c: n for c, n in counts.items() if n}
@@ -262,7 +262,7 @@ def otb_plot(report, kind: str = SUCCESS, attribute: str | None = None, publishe
     20 px, the legend row showing the same glyph."""
     from matplotlib.lines import Line2D
 
-    from .conventions import PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
+    from .config.conventions import PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
 
     series = _otb_series(report, kind, attribute)
     styles = styles or tracker_styles([t.name for t, _, _ in series])

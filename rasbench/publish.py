@@ -37,7 +37,7 @@ from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 from ._version import __version__
-from .benchmarks import ATTRIBUTE_CODES, BenchmarkDef
+from .config.benchmarks import ATTRIBUTE_CODES, BenchmarkDef
 from .errors import ConfigError
 from .fingerprint import dataset_digest, file_sha256, folder_digest, parts_digest
 from .paths import atomic_write_text, file_lock
@@ -84,7 +84,7 @@ class PublishedNumber:
 def published_files() -> list[Path]:
     """``published/*.yaml`` of every benchmark-definition folder ($RASBENCH_EXPERIMENTS
     first, then the shipped one)."""
-    from .benchmarks import definitions_dirs
+    from .config.benchmarks import definitions_dirs
 
     files = []
     for directory in definitions_dirs():
@@ -822,9 +822,7 @@ class BuildResult:
 
 
 def _layout(benchmark: BenchmarkDef, experiment: str) -> str:
-    from .datasets import benchmark_layout
-
-    return benchmark_layout(benchmark, experiment)
+    return benchmark.dataset_layout(experiment)
 
 
 def evaluate_experiment(request: ReportRequest, experiment: str):

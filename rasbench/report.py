@@ -16,9 +16,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .benchmarks import ATTRIBUTE_CODES, BenchmarkDef
+from .config.benchmarks import ATTRIBUTE_CODES, BenchmarkDef
 from .cache import RunScore, RunScoreCache
-from .conventions import OTBConvention, otb_convention
+from .config.conventions import OTBConvention, otb_convention
 from .datasets import Dataset
 from .datasets.textio import RefusedFile, read_many
 from .fingerprint import file_key, rows_digest
@@ -215,7 +215,7 @@ def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker
     """Score every tracker folder (run scores are cached, see :mod:`rasbench.cache`)."""
     conv = otb_convention(convention)
     exp = benchmark.experiment(experiment)
-    lengths = {name: expected_lengths(seq, exp.protocol, exp.options, conv.ope_start) for name, seq in dataset.items()}
+    lengths = {name: expected_lengths(seq, exp.settings, conv.ope_start) for name, seq in dataset.items()}
     gt_hashes = {}
     for name, seq in dataset.items():
         for length in set(lengths[name]):

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .benchmarks import SequenceSpec
+from .config.benchmarks import SequenceSpec
 from .datasets.otb import normalise_name
 from .datasets.textio import format_rows, read_rows, read_text
 from .errors import DatasetError, ResultsError, ResultsWriteError

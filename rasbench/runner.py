@@ -28,9 +28,9 @@ from typing import Callable
 import numpy as np
 
 from ._version import __version__
-from .benchmarks import BenchmarkDef, load_benchmark
-from .conventions import OTBConvention, otb_convention
-from .datasets import PROTOCOL_LAYOUT, Dataset, open_dataset
+from .config.benchmarks import BenchmarkDef, load_benchmark
+from .config.conventions import OTBConvention, otb_convention
+from .datasets import Dataset, open_dataset
 from .datasets.sequence import Sequence
 from .datasets.textio import read_text
 from .errors import ConfigError, ResultsError, ResultsWriteError, TrackerError
@@ -38,7 +38,7 @@ from .fingerprint import sequence_fingerprints
 from .metrics.vot import vot_convention
 from .paths import path_component
 from .protocols.otb import Run, plan_runs
-from .protocols.vot import VOTOptions, VOTRun, run_realtime, run_supervised, run_unsupervised
+from .protocols.vot import VOTRun, run_realtime, run_supervised, run_unsupervised
 from .geometry.boxes import area_preserving_boxes, bounding_boxes
 from .geometry.raster import overlaps
 from .geometry.regions import RECTANGLE, SPECIAL, Regions, parse_regions
@@ -238,7 +238,7 @@ def track_run(tracker, seq: Sequence, run: Run, conv: OTBConvention,
     return boxes, times, warnings
 
 
-def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, convention: str,
+def track_vot_run(tracker, seq: Sequence, opts, convention: str,
                   on_frame: Callable[[int], None] | None = None) -> VOTRun:
     """One VOT run (baseline, realtime or unsupervised) of ``tracker`` on ``seq``.
 
@@ -249,13 +249,11 @@ def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, conventi
     :class:`TrackerError` naming the frame.
     """
     conv = vot_convention(convention)
-    opts = VOTOptions.parse(protocol, options, f"{protocol} options")
     gt = seq.groundtruth
     if seq.image_size is None:
         raise ResultsError(f"{seq.name}: image size unknown, cannot bound overlaps")
     bounds = (seq.image_size[0] + conv.failure_bounds_pad, seq.image_size[1] + conv.failure_bounds_pad)
     init_boxes = bounding_boxes(gt) if conv.init_box == "bounding" else area_preserving_boxes(gt, "pysot")
-    threshold = opts.failure_overlap
     read = FrameReader(seq, wants_paths(tracker))
 
     def initialize(row):
@@ -288,12 +286,12 @@ def track_vot_run(tracker, seq: Sequence, protocol: str, options: dict, conventi
     def failed(row, region):
         if region.kind[0] == RECTANGLE and box_problem(region.coords[0, :4]):
             return True
-        return not overlaps(region, gt[row], bounds, conv.overlap)[0] > threshold
+        return not overlaps(region, gt[row], bounds, conv.overlap)[0] > opts.failure_overlap
 
     try:
-        if protocol == "baseline":
+        if opts.protocol == "baseline":
             return run_supervised(len(seq), initialize, update, failed, opts.skip_initialize)
-        if protocol == "realtime":
+        if opts.protocol == "realtime":
             return run_realtime(len(seq), initialize, update, failed, opts.fps, opts.grace, opts.skip_initialize)
         return run_unsupervised(len(seq), initialize, update)
     finally:
@@ -337,7 +335,7 @@ class UnitRunner:
             dataset = open_dataset(self.benchmark, root=None if root is None else Path(root),
                                    annotations=None if annotations is None else Path(annotations), **args)
         self.dataset = dataset
-        self.vot = PROTOCOL_LAYOUT[self.experiment.protocol] == "vot"
+        self.vot = self.experiment.family == "vot"
         self.store = ResultStore(job.results_root, self.benchmark.name, self.experiment.name,
                                  multi_run=self.vot or self.experiment.protocol != "ope")
         self.spec = spec or resolve(job.tracker, job.params)
@@ -366,8 +364,8 @@ class UnitRunner:
                                                    for r in (1, 2, 3)]):
                     break  # three identical runs: the tracker is deterministic here
                 try:
-                    result = track_vot_run(self.tracker, seq, self.experiment.protocol, self.experiment.options,
-                                           self.job.convention, frames_of(rep))
+                    result = track_vot_run(self.tracker, seq, self.experiment.settings, self.job.convention,
+                                           frames_of(rep))
                 except TrackerError as exc:
                     self._record(outcome, seq, rep, exc)
                     break  # later repetitions would only repeat the failure
@@ -378,7 +376,7 @@ class UnitRunner:
             return outcome
         conv = otb_convention(self.job.convention)
         image_size = _image_size(seq) if self.experiment.protocol == "sre" else None
-        runs = {r.number: r for r in plan_runs(seq, self.experiment.protocol, self.experiment.options,
+        runs = {r.number: r for r in plan_runs(seq, self.experiment.settings,
                                                conv.ope_start, image_size)}
         for number in unit.runs:
             run = runs[number]
@@ -408,7 +406,7 @@ def plan_units(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, store
     exp = benchmark.experiment(experiment)
     units, skipped = [], 0
     for seq in dataset.values():
-        if PROTOCOL_LAYOUT[exp.protocol] == "vot":
+        if exp.family == "vot":
             pending = tuple(r for r in range(1, repetitions + 1)
                             if force or not store.is_done(tracker_name, seq.name, r, vot=True))
             skipped += repetitions - len(pending)
@@ -416,7 +414,7 @@ def plan_units(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, store
                 units.append(Unit(seq.name, pending, len(seq) * len(pending)))
             continue
         image_size = _image_size(seq) if exp.protocol == "sre" else None
-        for run in plan_runs(seq, exp.protocol, exp.options, otb_convention(convention).ope_start, image_size):
+        for run in plan_runs(seq, exp.settings, otb_convention(convention).ope_start, image_size):
             if not force and store.is_done(tracker_name, seq.name, run.number):
                 skipped += 1
             else:
@@ -441,7 +439,7 @@ def build_manifest(spec: TrackerSpec, tracker, benchmark: BenchmarkDef, experime
     describe = getattr(tracker, "describe", None)
     if callable(describe):
         info = describe() or {}
-    vot = PROTOCOL_LAYOUT[benchmark.experiment(experiment).protocol] == "vot"
+    vot = benchmark.experiment(experiment).family == "vot"
     return {
         **manifest_identity(spec, convention, fingerprints),  # sequences: per-sequence data fingerprint
         "tracker": spec.default_name,
@@ -540,7 +538,7 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
         tracker_name = path_component(name, "results folder name (--name)")
     else:
         tracker_name = path_component(spec.default_name, f"tracker {spec.spec!r}: its name")
-    vot = PROTOCOL_LAYOUT[exp.protocol] == "vot"
+    vot = exp.family == "vot"
     if vot:
         try:
             vot_convention(convention)
@@ -548,7 +546,7 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
             raise ConfigError(str(exc)) from None
     if Path(results_root).exists() and not Path(results_root).is_dir():
         raise ResultsWriteError(f"results folder {results_root} is a file")
-    repetitions = VOTOptions.of(exp).repetitions if vot and not _deterministic(spec) else 1
+    repetitions = exp.settings.repetitions if vot and not _deterministic(spec) else 1
     store = ResultStore(results_root, benchmark.name, exp.name, multi_run=vot or exp.protocol != "ope")
     units, skipped = plan_units(benchmark, exp.name, dataset, store, tracker_name, convention, repetitions, force)
     summary = RunSummary(tracker_name, store.tracker_dir(tracker_name), skipped=skipped)

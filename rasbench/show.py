@@ -126,12 +126,11 @@ def _place(regions: Regions, length: int, expected: int, what: str, at_end: bool
 def load_tracks(benchmark, experiment: str, sequence, tracker_dirs: dict, run: int = 1) -> list[Track]:
     """Each tracker's run ``run`` on ``sequence``: OTB ``<Seq>.txt`` (OPE, any naming
     variant) or ``<Seq>/<Seq>_<run>.txt`` (TRE, SRE), VOT ``<seq>/<seq>_<run>.txt``."""
-    from .datasets import benchmark_layout
     from .datasets.textio import read_rows, read_text
     from .geometry.boxes import overlap as box_overlap
     from .results import match_one_run_files
 
-    vot = benchmark_layout(benchmark, experiment) == "vot"
+    vot = benchmark.experiment(experiment).family == "vot"
     protocol = benchmark.experiment(experiment).protocol
     n = len(sequence)
     gt = sequence.groundtruth
@@ -170,11 +169,11 @@ def load_tracks(benchmark, experiment: str, sequence, tracker_dirs: dict, run: i
         if vot:
             expected = n
         else:
-            from .conventions import otb_convention
+            from .config.conventions import otb_convention
             from .protocols.otb import expected_lengths
 
             exp_def = benchmark.experiment(experiment)
-            lengths = expected_lengths(sequence, protocol, exp_def.options, otb_convention("official").ope_start)
+            lengths = expected_lengths(sequence, exp_def.settings, otb_convention("official").ope_start)
             expected = lengths[min(run, len(lengths)) - 1]
         regions, problem = _place(regions, n, expected, Path(path).name, at_end=not vot)
         if vot:

@@ -17,12 +17,11 @@ from pathlib import Path
 
 import numpy as np
 
-from .benchmarks import BenchmarkDef
+from .config.benchmarks import BenchmarkDef
 from .datasets import Dataset
 from .datasets.textio import RefusedFile, read_rows, read_text, size_bound
 from .errors import DatasetError
 from .metrics import vot as V
-from .protocols.vot import VOTOptions
 from .geometry.regions import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, parse_regions
 from .report import _fmt, _fmt_fps, _num, best_cells, display_order, incomplete_notes, text_table
 from .results import run_convention_notes, unit_errors
@@ -58,7 +57,7 @@ class VOTReport:
     dataset: Dataset
     trackers: dict
     eao_interval: tuple | None  # None for the unsupervised experiment (no EAO)
-    options: VOTOptions
+    options: object  # the experiment's typed protocol options
 
     @property
     def key(self) -> str:
@@ -194,7 +193,7 @@ def _speed(runs: dict) -> float | None:
     return float(np.mean(per_seq)) if per_seq else None
 
 
-def _score_tracker(name, folder, protocol, options: VOTOptions, dataset, convention, interval) -> VOTTrackerReport:
+def _score_tracker(name, folder, protocol, options, dataset, convention, interval) -> VOTTrackerReport:
     report, runs = _load_tracker(name, Path(folder), dataset, convention)
     if not runs:
         return report
@@ -256,7 +255,7 @@ def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tra
     EAO interval: the benchmark definition's, as the run used them)."""
     conv = V.vot_convention(convention)
     exp = benchmark.experiment(experiment)
-    options = VOTOptions.of(exp)
+    options = exp.settings
     interval = options.eao_interval
     if interval is None and exp.protocol != "unsupervised":
         interval = V.eao_interval([len(s) for s in dataset.values()])[:2]

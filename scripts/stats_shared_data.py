@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.metrics import stats as S
 from rasbench.report import evaluate

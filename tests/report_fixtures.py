@@ -16,7 +16,7 @@ def tiny_vot(tmp_path: Path):
     """Two VOT-layout sequences (rectangles, two tags) with images, and their benchmark.
 
     Returns (benchmark definition, dataset root)."""
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     root = tmp_path / "votdata"
     for name, n, size in (("alpha", 40, (64, 48)), ("beta", 30, (72, 56))):

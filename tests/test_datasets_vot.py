@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from conftest import deadline
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.vot import load_annotations, load_native
 from rasbench.errors import DatasetError
@@ -28,7 +28,7 @@ def write_vot_sequence(root, name, n=6, legacy=False, size=(40, 30)):
 
 
 def specs(names):
-    from rasbench.benchmarks import SequenceSpec
+    from rasbench.config.benchmarks import SequenceSpec
 
     return {n: SequenceSpec(n, n, "groundtruth.txt", 1, None, n) for n in names}
 

@@ -12,7 +12,7 @@ import numpy as np
 import psutil
 import pytest
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.registry import resolve
 from rasbench.report import evaluate

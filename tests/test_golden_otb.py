@@ -13,8 +13,8 @@ import json
 import numpy as np
 import pytest
 
-from rasbench.benchmarks import load_benchmark
-from rasbench.conventions import otb_convention
+from rasbench.config.benchmarks import load_benchmark
+from rasbench.config.conventions import otb_convention
 from rasbench.datasets import open_dataset
 from rasbench.metrics import otb as M
 from rasbench.report import evaluate

@@ -10,7 +10,7 @@ import zipfile
 
 import pytest
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.results import find_tracker_dirs
 from rasbench.vot_report import evaluate_vot, to_dict

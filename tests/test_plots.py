@@ -136,7 +136,7 @@ def test_table_report_does_not_import_matplotlib_or_torch(otb):
 
 
 def test_otb2015_plots_of_the_shared_raw_results(shared_data, tmp_path):
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
     from rasbench.report import evaluate
     from rasbench.results import find_tracker_dirs

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from conftest import invoke
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.cli import main
 from rasbench.publish import (CACHE_FILE, PublishedNumber, ReportRequest, build_report, latex_attribute_table,
                              latex_table, load_published, select_published)

@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import invoke, write_benchmark, write_otb_sequence
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import Dataset, open_dataset
 from rasbench.errors import ConfigError, ResultsError, TrackerError
 from rasbench.registry import resolve

@@ -3,7 +3,7 @@ the real-time clock with a tracker of known latency, repetitions."""
 import numpy as np
 import pytest
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.textio import read_rows, read_text
 from rasbench.errors import ConfigError

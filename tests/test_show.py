@@ -51,7 +51,7 @@ def test_tre_run_is_aligned_to_the_end_of_the_sequence(otb, tmp_path):
     dirs = find_tracker_dirs([folder], "tiny", "tre", ["identity"])
     from rasbench.protocols.otb import expected_lengths
 
-    lengths = expected_lengths(seq, "tre", bench.experiment("tre").options, "first_tre_start")
+    lengths = expected_lengths(seq, bench.experiment("tre").settings, "first_tre_start")
     last = lengths[-1]
     tracks = load_tracks(bench, "tre", seq, dirs, run=len(lengths))  # the last segment starts late
     drawn = np.flatnonzero(tracks[0].regions.kind != 0)
@@ -89,7 +89,7 @@ def test_show_command(otb, tmp_path):
 
 
 def test_vot2017_bag_with_the_shared_raw_results(shared_data, tmp_path):
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     with zipfile.ZipFile(shared_data / "vot2017/results/DaSiamRPN_vot2018_rerun_HonglinChu.zip") as z:
         z.extractall(tmp_path)

@@ -568,7 +568,7 @@ def tiny_vot(tmp_path):
     """Two short VOT-layout sequences (polygon ground truth, color/ frames) and their benchmark."""
     import yaml
 
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     data = tmp_path / "vot"
     for name, n, (x0, y0), (dx, dy) in (("alpha", 30, (5, 5), (1, 0.5)), ("beta", 25, (40, 20), (-0.5, 0.3))):

@@ -47,7 +47,7 @@ pytest.importorskip("vot.analysis")
 
 from click.testing import CliRunner  # noqa: E402
 
-from rasbench.benchmarks import load_benchmark  # noqa: E402
+from rasbench.config.benchmarks import load_benchmark  # noqa: E402
 from rasbench.cli import main as rasbench_cli  # noqa: E402
 from rasbench.geometry import parse_regions  # noqa: E402
 

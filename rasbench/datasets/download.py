@@ -42,7 +42,7 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..benchmarks import BenchmarkDef, SequenceSpec
+from ..config.benchmarks import BenchmarkDef, SequenceSpec
 from ..errors import ConfigError, DatasetError, RasbenchError
 from ..paths import file_lock, path_component
 from .images import IMAGE_SUFFIXES
@@ -354,12 +354,17 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
     """
     fetch_options = dict(retries=retries, timeout=timeout, min_rate=min_rate, deadline=deadline,
                          max_bytes=unpack.max_bytes, backoff=backoff, progress=progress)
-    if benchmark.format == "vot":
-        return download_vot(benchmark, root, description_url=url_template, sequences=sequences, unpack=unpack,
-                            **fetch_options)
-    if benchmark.format != "otb":
+    downloader = DOWNLOADERS.get(benchmark.format)
+    if downloader is None:
         raise ConfigError(f"{benchmark.name}: {benchmark.format!r} benchmarks are not downloaded "
                           f"(the synthetic one is generated: `rasbench synth`)")
+    return downloader(benchmark, root, url_template, sequences, unpack, checksums, **fetch_options)
+
+
+def download_otb(benchmark: BenchmarkDef, root, url_template: str | None, sequences, unpack: UnpackLimits,
+                 checksums: dict[str, str] | None, **fetch_options) -> DownloadReport:
+    """The OTB layout: one archive per sequence folder from the definition's URL template,
+    checked against its sha256 where the definition (or ``checksums``) knows it."""
     template = url_template or benchmark.download.get("url")
     if not template or "{folder}" not in template:
         raise ConfigError(f"{benchmark.name}: no download URL template with '{{folder}}' "
@@ -566,6 +571,17 @@ def download_vot(benchmark: BenchmarkDef, root, *, description_url: str | None =
         (root / "list.txt").write_text("".join(f"{n}\n" for n in benchmark.sequences))
     _remove_if_empty(root / PARTIAL_DIR)
     return report
+
+
+def _download_vot_layout(benchmark: BenchmarkDef, root, url_template: str | None, sequences, unpack: UnpackLimits,
+                         checksums: dict[str, str] | None, **fetch_options) -> DownloadReport:
+    """The VOT layout: ``url_template`` is the description.json URL; its checksums are the server's."""
+    return download_vot(benchmark, root, description_url=url_template, sequences=sequences, unpack=unpack,
+                        **fetch_options)
+
+
+# How each dataset layout (a definition's ``format``) is downloaded.
+DOWNLOADERS = {"otb": download_otb, "vot": _download_vot_layout}
 
 
 def _vot_complete(root: Path, spec: SequenceSpec, tags) -> bool:

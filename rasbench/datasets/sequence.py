@@ -1,9 +1,9 @@
 """Sequences and datasets, independent of the benchmark they come from."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import numpy as np
 
@@ -95,7 +95,7 @@ class Dataset(Mapping[str, Sequence]):
     def has_images(self) -> bool:
         return all(s.has_images for s in self._sequences.values())
 
-    def subset(self, names) -> "Dataset":
+    def subset(self, names) -> Dataset:
         unknown = [n for n in names if n not in self._sequences]
         if unknown:
             raise DatasetError(f"unknown sequence(s) {', '.join(unknown)} in {self.name}; "

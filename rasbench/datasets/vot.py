@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..benchmarks import SequenceSpec
+from ..config.benchmarks import SequenceSpec
 from ..errors import DatasetError
 from ..geometry.regions import Regions, parse_regions, regions_from_values
 from .images import numbered_images

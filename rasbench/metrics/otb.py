@@ -4,7 +4,7 @@ Everything works on many runs at once: predictions and ground truth of all runs 
 concatenated into (N, 4) arrays and ``starts`` marks where each run begins, so a whole
 benchmark is scored with a handful of numpy calls. Boxes are [x, y, w, h] in the
 benchmark's native coordinates. The rules that differ between toolkits come from an
-:class:`~rasbench.conventions.OTBConvention`.
+:class:`~rasbench.config.conventions.OTBConvention`.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..conventions import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, OTBConvention
+from ..config.conventions import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, OTBConvention
 from ..geometry.boxes import centres, distance, overlap
 
 SUCCESS_RATE_INDEX = 10  # threshold 0.5

@@ -14,7 +14,7 @@ reference toolkit counts frames from 1 the docstrings say so.
 
 The rules on which the reference toolkits disagree are fields of :class:`VOTConvention`;
 the protocol's numbers (burn-in, skip after a failure) are arguments, which the callers
-take from the benchmark definition (:class:`rasbench.protocols.vot.VOTOptions`);
+take from the benchmark definition (:mod:`rasbench.config.families`);
 ``official`` is the final VOT MATLAB toolkit (toolkit-legacy, "VOT-M"), ``pysot`` is
 pysot-toolkit and ``vot-toolkit`` the Python VOT toolkit 0.9 ("VOT-Py");
 ``official-vot2015`` is VOT-M with the legacy rasterisation of its vot2013-2015 stacks.

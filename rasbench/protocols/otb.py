@@ -127,33 +127,29 @@ def perturb_box(box, kind: str, image_width: int, image_height: int) -> tuple[fl
     return (x, y, w, h)
 
 
-def plan_runs(seq: Sequence, protocol: str, options: dict, ope_rule: str, image_size=None) -> list[Run]:
-    """The runs of ``protocol`` (ope/tre/sre) on ``seq``.
+def plan_runs(seq: Sequence, settings, ope_rule: str, image_size=None) -> list[Run]:
+    """The runs of an OTB experiment (``settings``: its OPE, TRE or SRE options) on ``seq``.
 
     ``image_size`` (width, height) is needed for SRE clamping.
     """
     gt = seq.groundtruth
-    if protocol == "ope":
+    if settings.protocol == "ope":
         start = ope_start(seq, ope_rule)
         return [Run(1, start, tuple(gt[start]), "ope")]
-    if protocol == "tre":
-        starts = tre_starts(seq, int(options.get("segments", 20)), int(options.get("min_segment_length", 20)))
+    if settings.protocol == "tre":
+        starts = tre_starts(seq, settings.segments, settings.min_segment_length)
         return [Run(i + 1, s, tuple(gt[s]), f"segment {i + 1} (frame {seq.first_frame + s})")
                 for i, s in enumerate(starts)]
-    if protocol == "sre":
-        if image_size is None:
-            raise ConfigError("SRE needs the image size to clamp perturbed boxes")
-        start = ope_start(seq, ope_rule)
-        kinds = options.get("perturbations") or []
-        return [Run(i + 1, start, perturb_box(gt[start], k, *image_size), k) for i, k in enumerate(kinds)]
-    raise ConfigError(f"unknown OTB protocol {protocol!r}")
-
-
-def expected_lengths(seq: Sequence, protocol: str, options: dict, ope_rule: str) -> list[int]:
-    """Result-file lengths of each run, without needing images (for scoring)."""
-    if protocol == "tre":
-        return [len(seq) - s for s in tre_starts(seq, int(options.get("segments", 20)),
-                                                  int(options.get("min_segment_length", 20)))]
+    if image_size is None:
+        raise ConfigError("SRE needs the image size to clamp perturbed boxes")
     start = ope_start(seq, ope_rule)
-    count = 1 if protocol == "ope" else len(options.get("perturbations") or [])
+    return [Run(i + 1, start, perturb_box(gt[start], k, *image_size), k) for i, k in enumerate(settings.perturbations)]
+
+
+def expected_lengths(seq: Sequence, settings, ope_rule: str) -> list[int]:
+    """Result-file lengths of each run, without needing images (for scoring)."""
+    if settings.protocol == "tre":
+        return [len(seq) - s for s in tre_starts(seq, settings.segments, settings.min_segment_length)]
+    start = ope_start(seq, ope_rule)
+    count = 1 if settings.protocol == "ope" else len(settings.perturbations)
     return [len(seq) - start] * count

@@ -14,89 +14,18 @@ A trajectory holds one entry per frame: a region, or one of the VOT toolkit's co
 ``INIT`` (1, the tracker was initialised there), ``FAILURE`` (2) or ``SKIP`` (0, not
 processed), exactly what the result files store.
 
-The numbers these loops and the scoring share (skip, burn-in, EAO interval, ...) are
-:class:`VOTOptions`, read from the experiment's entry in the benchmark definition.
+The numbers these loops and the scoring share (skip, burn-in, EAO interval, ...) are the
+experiment's typed options (:mod:`rasbench.config.families`), read from its entry in the
+benchmark definition.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from numbers import Integral, Real
 from typing import Any, Callable
 
-from ..errors import ConfigError
 
 SKIP, INIT, FAILURE = 0, 1, 2
-
-# The options each VOT protocol takes in a benchmark definition's experiment entry.
-PROTOCOL_OPTIONS = {
-    "baseline": ("repetitions", "skip_initialize", "burnin", "failure_overlap", "eao_interval"),
-    "realtime": ("repetitions", "skip_initialize", "burnin", "failure_overlap", "eao_interval", "fps", "grace"),
-    "unsupervised": ("repetitions", "burnin"),
-}
-
-
-@dataclass(frozen=True)
-class VOTOptions:
-    """The protocol options of one VOT experiment.
-
-    Their one source is the experiment's entry in the benchmark definition (e.g.
-    ``baseline: {skip_initialize: 5, burnin: 10, ...}`` in experiments/vot2017.yaml): the
-    runner and the scoring both take them from here, so a definition that changes one
-    changes the run and the scores together. An omitted key takes the value below,
-    VOT2017's but for ``repetitions`` (the shipped definitions name 15 where VOT runs 15).
-    """
-
-    repetitions: int = 1            # runs per sequence (one for a deterministic tracker)
-    skip_initialize: int = 5        # a failure on frame f re-initialises on frame f + skip_initialize
-    burnin: int = 10                # frames from each initialisation that accuracy leaves out
-    failure_overlap: float = 0.0    # a frame whose bounded overlap is at most this is a failure
-    fps: float = 20.0               # realtime: the rate frames arrive at
-    grace: int = 3                  # realtime: responses after a (re)initialisation that cost one interval
-    eao_interval: tuple[int, int] | None = None  # EAO over sequence lengths low..high (1-based);
-    # None: VOT-M's rule on the dataset's sequence lengths (metrics.vot.eao_interval)
-
-    @classmethod
-    def of(cls, experiment) -> "VOTOptions":
-        """The options of a :class:`~rasbench.benchmarks.ExperimentDef` (already checked
-        when its benchmark was loaded)."""
-        return cls.parse(experiment.protocol, experiment.options, f"experiment {experiment.name}")
-
-    @classmethod
-    def parse(cls, protocol: str, options: dict, where: str) -> "VOTOptions":
-        """Check and convert an experiment entry's options; :class:`ConfigError` naming
-        ``where`` and the option for an unknown key or a value out of range."""
-        allowed = PROTOCOL_OPTIONS[protocol]
-        unknown = [key for key in options if key not in allowed]
-        if unknown:
-            raise ConfigError(f"{where}: unknown {protocol} option(s) {', '.join(map(str, unknown))}; "
-                              f"it takes {', '.join(allowed)}")
-        return cls(**{key: _option(key, value, where) for key, value in options.items()})
-
-
-def _option(key: str, value, where: str):
-    def need(ok: bool, what: str):
-        if not ok:
-            raise ConfigError(f"{where}: {key} must be {what}, got {value!r}")
-
-    whole = isinstance(value, Integral) and not isinstance(value, bool)
-    if key in ("repetitions", "skip_initialize"):
-        need(whole and value >= 1, "an integer >= 1")
-    elif key in ("burnin", "grace"):
-        need(whole and value >= 0, "an integer >= 0")
-    elif key == "failure_overlap":
-        need(isinstance(value, Real) and not isinstance(value, bool) and 0 <= value < 1, "a number in [0, 1)")
-        return float(value)
-    elif key == "fps":
-        need(isinstance(value, Real) and not isinstance(value, bool) and 0 < value < math.inf, "a number > 0")
-        return float(value)
-    else:  # eao_interval
-        need(isinstance(value, (list, tuple)) and len(value) == 2
-             and all(isinstance(v, Integral) and not isinstance(v, bool) for v in value)
-             and 1 <= value[0] <= value[1], "[low, high] with 1 <= low <= high (sequence lengths)")
-        return (int(value[0]), int(value[1]))
-    return int(value)
-
 
 @dataclass
 class VOTRun:

@@ -441,7 +441,7 @@ def vid_videos(root, processes: int = 1) -> list[Video]:
 # ----------------------------------------------------------------------------- synthetic
 
 def _synth_benchmark():
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     return load_benchmark("synth")
 
