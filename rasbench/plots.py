@@ -196,7 +196,7 @@ def otb_plot(report, kind: str = SUCCESS, attribute: str | None = None, publishe
     report, overall or for one attribute; legend sorted by score, the ``top`` trackers
     drawn bold. ``published`` numbers (overall plots only) become dashed legend rows and,
     on precision plots, hollow markers at 20 px."""
-    from .conventions import PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
+    from .conventions import PRECISION_THRESHOLDS
     from matplotlib.lines import Line2D
 
     series = _otb_series(report, kind, attribute)
@@ -210,7 +210,7 @@ def otb_plot(report, kind: str = SUCCESS, attribute: str | None = None, publishe
     with _style():
         fig = _mpl()(layout="constrained", figsize=(COLUMN_WIDTH, _height_for(len(entries), titled=bool(notes))))
         ax = fig.add_subplot()
-        x = SUCCESS_THRESHOLDS if kind == SUCCESS else PRECISION_THRESHOLDS
+        x = report.convention.success_thresholds if kind == SUCCESS else PRECISION_THRESHOLDS
         handles, labels = [], []
         rank = 0
         for score, source, item in entries:
