@@ -82,7 +82,7 @@ OTB_CONVENTIONS: dict[str, OTBConvention] = {
         OTBConvention(
             name="official",
             summary="OTB MATLAB toolkit: first frame := GT, invalid GT = -1, result repair, "
-                    "all-zero sequences dropped, Tiger1 from frame 6",
+                    "all-zero sequences dropped, Tiger1 from frame 6, MATLAB's 0:0.05:1 thresholds",
             overlap="otb", invalid_groundtruth="otb", first_frame_from_groundtruth=True,
             repair_results=True, drop_empty_sequences=True, ope_start="first_tre_start",
             speed="update_frames",
