@@ -29,7 +29,7 @@ import numpy as np
 from . import __version__
 
 log = logging.getLogger("rasbench")
-FORMAT_VERSION = 1  # bump when the metric code changes what a run's counts are
+FORMAT_VERSION = 2  # bump when the metric code changes what a run's counts are (2: MATLAB thresholds)
 
 
 @dataclass

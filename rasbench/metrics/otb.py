@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..conventions import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, OTBConvention
+from ..conventions import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, OTBConvention
 
 SUCCESS_RATE_INDEX = 10  # threshold 0.5
 PRECISION_INDEX = 20  # 20 px, and 0.20 for the normalised curve
@@ -166,10 +166,10 @@ class Curves:
 
 
 def run_curve_counts(measures: FrameMeasures, convention: OTBConvention):
-    """Success / precision / normalised-precision hit counts per run."""
+    """Success (at the convention's thresholds) / precision / normalised-precision hit counts per run."""
     starts = measures.starts
     return (
-        run_counts(measures.overlap, SUCCESS_THRESHOLDS, starts, above=True),
+        run_counts(measures.overlap, np.array(convention.success_thresholds), starts, above=True),
         run_counts(measures.centre_error, PRECISION_THRESHOLDS, starts, above=False),
         run_counts(measures.norm_centre_error, NORM_PRECISION_THRESHOLDS, starts, above=False),
     )
