@@ -540,7 +540,9 @@ def synth(out, seed, force):
         generate(bench, folder, seed=seed, progress=True)
     else:
         ensure_generated(bench, folder, seed=seed, progress=True)
-    click.echo(f"synthetic benchmark: {folder.resolve()} (otb/ and vot/ layouts)")
+    checked = seed in (None, bench.generator.get("seed")) and "digest" in bench.generator
+    click.echo(f"synthetic benchmark: {folder.resolve()} (otb/ and vot/ layouts"
+               + (f"; every frame as pinned in {bench.generator['digests']})" if checked else ")"))
 
 
 @main.command("trackers")

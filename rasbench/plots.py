@@ -262,7 +262,7 @@ def otb_plot(report, kind: str = SUCCESS, attribute: str | None = None, publishe
     20 px, the legend row showing the same glyph."""
     from matplotlib.lines import Line2D
 
-    from .config.conventions import PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS
+    from .config.conventions import PRECISION_THRESHOLDS
 
     series = _otb_series(report, kind, attribute)
     styles = styles or tracker_styles([t.name for t, _, _ in series])
@@ -276,7 +276,7 @@ def otb_plot(report, kind: str = SUCCESS, attribute: str | None = None, publishe
     with _style():
         fig = _mpl()(layout="constrained", figsize=(COLUMN_WIDTH, _height_for(len(entries), titled=bool(notes))))
         ax = fig.add_subplot()
-        x = SUCCESS_THRESHOLDS if kind == SUCCESS else PRECISION_THRESHOLDS
+        x = report.convention.success_thresholds if kind == SUCCESS else PRECISION_THRESHOLDS
         handles, labels, emphasised = [], [], []
         rank = 0
         for _, score, source, item in entries:

@@ -6,6 +6,7 @@
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -48,13 +49,38 @@ class OTBConvention:
     # pixel right of and below the annotation, the output written unchanged. The run's
     # first line is the box handed over, in the annotation's coordinates.
     tracker_boxes: str
+    # The 21 success thresholds 0:0.05:1 as the toolkit computes them (tested with
+    # IoU > t): the last bit decides an IoU equal to a threshold, e.g. 0.65 from boxes
+    # 292,120,60,102 vs 284,127,60,107.
+    success_thresholds: tuple[float, ...]
 
 
-# Success thresholds 0:0.05:1, tested with IoU > t. numpy's linspace(0, 1, 21) (got10k)
-# and arange(0, 1.05, 0.05) (pysot) give the same doubles; MATLAB's colon operator may
-# differ from them in the last bit of a few values, which only matters for an IoU that
-# equals a threshold to the last bit (documented, not emulated).
-SUCCESS_THRESHOLDS = np.linspace(0, 1, 21)
+def matlab_colon(start: float, step: float, stop: float) -> np.ndarray:
+    """MATLAB's ``start:step:stop`` (step > 0) bit for bit.
+
+    MathWorks Technical Solution 1-4FLI96 ("How does the COLON operator work?") documents
+    the rule: the first half of the elements is ``start + k*step``, the second half
+    ``stop - k*step`` counted from the end, so the vector is symmetric about its midpoint;
+    an even count of steps puts ``(start + stop) / 2`` in the middle. The number of steps
+    is the rounded quotient when ``stop`` lies on the grid (to 2 eps), else its floor
+    (then the last element is ``start + n*step``).
+    """
+    if not step > 0:
+        raise ValueError(f"matlab_colon needs a positive step, got {step!r}")
+    quotient = (stop - start) / step
+    steps = round(quotient)
+    if abs(steps * step - (stop - start)) > 2 * np.finfo(float).eps * max(abs(start), abs(stop)):
+        steps = math.floor(quotient)
+        stop = start + steps * step
+    if steps < 0:
+        return np.empty(0)
+    k = np.arange(steps + 1, dtype=np.float64)
+    values = np.where(2 * k < steps, start + k * step, stop - (steps - k) * step)
+    if steps % 2 == 0:
+        values[steps // 2] = (start + stop) / 2
+    return values
+
+
 PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64)  # pixels; score at index 20
 NORM_PRECISION_THRESHOLDS = np.arange(0, 51, dtype=np.float64) / 100  # score at index 20 (0.20)
 
@@ -64,10 +90,14 @@ OTB_CONVENTIONS: dict[str, OTBConvention] = {
         OTBConvention(
             name="official",
             summary="OTB MATLAB toolkit: first frame := GT, invalid GT = -1, result repair, "
-                    "all-zero sequences dropped, Tiger1 from frame 6; runs hand trackers 0-based boxes",
+                    "all-zero sequences dropped, Tiger1 from frame 6, MATLAB's 0:0.05:1 thresholds; runs hand "
+                    "trackers 0-based boxes",
             overlap="otb", invalid_groundtruth="otb", first_frame_from_groundtruth=True,
             repair_results=True, drop_empty_sequences=True, ope_start="first_tre_start",
             speed="update_frames", tracker_boxes="zero_based",
+            # perfPlot.m / genPerfMat.m: thresholdSetOverlap = 0:0.05:1, which differs from
+            # numpy's grid in the last bit at 0.6, 0.65, 0.7, 0.85 and 0.95
+            success_thresholds=tuple(matlab_colon(0.0, 0.05, 1.0).tolist()),
         ),
         OTBConvention(
             name="got10k",
@@ -75,7 +105,7 @@ OTB_CONVENTIONS: dict[str, OTBConvention] = {
                     "no invalid-GT rule, no repair, Tiger1 from frame 1; runs hand trackers OTB's 1-based boxes",
             overlap="got10k", invalid_groundtruth="none", first_frame_from_groundtruth=True,
             repair_results=False, drop_empty_sequences=False, ope_start="first_frame",
-            speed="got10k", tracker_boxes="as_annotated",
+            speed="got10k", tracker_boxes="as_annotated", success_thresholds=tuple(np.linspace(0, 1, 21).tolist()),
         ),
         OTBConvention(
             name="pysot",
@@ -85,6 +115,8 @@ OTB_CONVENTIONS: dict[str, OTBConvention] = {
             overlap="pysot", invalid_groundtruth="pysot", first_frame_from_groundtruth=False,
             repair_results=False, drop_empty_sequences=False, ope_start="first_tre_start",
             speed="update_frames", tracker_boxes="pysot",
+            # arange(0, 1.05, 0.05): the same doubles as got10k's linspace (both i * 0.05)
+            success_thresholds=tuple(np.arange(0, 1.05, 0.05).tolist()),
         ),
     )
 }

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config.conventions import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, OTBConvention
+from ..config.conventions import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, OTBConvention
 from ..geometry.boxes import centres, distance, overlap
 
 SUCCESS_RATE_INDEX = 10  # threshold 0.5
@@ -115,10 +115,10 @@ class Curves:
 
 
 def run_curve_counts(measures: FrameMeasures, convention: OTBConvention):
-    """Success / precision / normalised-precision hit counts per run."""
+    """Success (at the convention's thresholds) / precision / normalised-precision hit counts per run."""
     starts = measures.starts
     return (
-        run_counts(measures.overlap, SUCCESS_THRESHOLDS, starts, above=True),
+        run_counts(measures.overlap, np.array(convention.success_thresholds), starts, above=True),
         run_counts(measures.centre_error, PRECISION_THRESHOLDS, starts, above=False),
         run_counts(measures.norm_centre_error, NORM_PRECISION_THRESHOLDS, starts, above=False),
     )
