@@ -71,7 +71,7 @@ def main():
     from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
     from rasbench.report import evaluate
-    from rasbench.results import find_tracker_dirs
+    from rasbench.results.discovery import find_tracker_dirs
 
     bench = load_benchmark("otb2015")
     trackers = sorted(p.name for p in results_dir.iterdir() if p.is_dir())

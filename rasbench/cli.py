@@ -271,7 +271,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     """
     from .config.benchmarks import load_benchmark
     from .datasets import PRESENT, open_dataset
-    from .results import find_tracker_dirs
+    from .results.discovery import find_tracker_dirs
 
     bench = load_benchmark(benchmark)
     exps = [e.lower() for e in _split(experiments)] or [next(iter(bench.experiments))]
@@ -405,7 +405,7 @@ def show(benchmark, sequence, trackers, results_paths, root, experiment, run, ou
     """
     from .config.benchmarks import load_benchmark
     from .datasets import open_dataset
-    from .results import find_tracker_dirs
+    from .results.discovery import find_tracker_dirs
     from .show import check_options, parse_frames, show_sequence
 
     span = parse_frames(frames) if frames else None

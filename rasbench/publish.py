@@ -41,6 +41,7 @@ from .config.benchmarks import ATTRIBUTE_CODES, BenchmarkDef
 from .errors import ConfigError
 from .fingerprint import dataset_digest, file_sha256, folder_digest, parts_digest
 from .paths import atomic_write_text, file_lock
+from .results.manifest import describe_origin
 from .plots import plural
 from .report import display_order
 
@@ -628,26 +629,6 @@ def _problems(report) -> str:
     return "<ul>" + "".join(items) + "</ul>" if items else "<p>None: every tracker has every sequence.</p>"
 
 
-def tracker_manifest(folder: Path) -> dict:
-    """What is known about how a result folder was made: rasbench's ``manifest.json``
-    (tracker spec, parameters, weights hash, data fingerprints, versions), else that
-    it was imported."""
-    path = Path(folder) / "manifest.json"
-    if path.is_file():
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except ValueError:
-            return {"origin": "rasbench run (manifest.json unreadable)"}
-        fingerprints = manifest.get("sequences") or {}
-        return {"origin": "rasbench run", "tracker_spec": manifest.get("tracker_spec"),
-                "parameters": manifest.get("parameters"), "weights_sha256": manifest.get("weights_sha256"),
-                "rasbench_version": manifest.get("rasbench_version"), "convention": manifest.get("convention"),
-                "data_fingerprint": parts_digest(sorted(fingerprints.items())) if fingerprints else None,
-                "sequences_recorded": len(fingerprints), "updated": manifest.get("updated"),
-                "host": manifest.get("host")}
-    return {"origin": "imported raw results (no rasbench manifest)"}
-
-
 def _manifest_section(request, inputs: dict[str, dict]) -> str:
     rows = []
     seen = set()
@@ -656,7 +637,7 @@ def _manifest_section(request, inputs: dict[str, dict]) -> str:
             if (name, exp) in seen:
                 continue
             seen.add((name, exp))
-            m = tracker_manifest(folder)
+            m = describe_origin(folder)
             params = json.dumps(m.get("parameters"), sort_keys=True) if m.get("parameters") else ""
             rows.append("<tr>" + "".join(f"<td>{_esc(v)}</td>" for v in (
                 name, exp, m["origin"], m.get("tracker_spec") or "", params, m.get("weights_sha256") or "",

@@ -20,11 +20,12 @@ from .config.benchmarks import ATTRIBUTE_CODES, BenchmarkDef
 from .cache import RunScore, RunScoreCache
 from .config.conventions import OTBConvention, otb_convention
 from .datasets import Dataset
-from .datasets.textio import RefusedFile, read_many
+from .datasets.textio import RefusedFile
 from .fingerprint import file_key, rows_digest
 from .metrics import otb as M
 from .protocols.otb import expected_lengths
-from .results import match_multi_run_folders, match_one_run_files, run_convention_notes, time_file_for, unit_errors
+from .results.manifest import run_convention_notes
+from .results.otb import OTBLayout, RunFiles, read_runs
 
 
 @dataclass
@@ -84,50 +85,19 @@ class Report:
         return sorted(self.trackers.values(), key=key)
 
 
-@dataclass(frozen=True)
-class _PlannedRun:
-    sequence: str
-    boxes: Path
-    times: Path | None
-    length: int
-
-
 def _plan_tracker(name: str, folder: Path, exp, dataset: Dataset, lengths_by_sequence: dict[str, list[int]],
-                  benchmark: BenchmarkDef) -> tuple[TrackerReport, list[_PlannedRun]]:
+                  benchmark: BenchmarkDef) -> tuple[TrackerReport, list[RunFiles]]:
     """Which files a tracker's score needs; sequences without them become problems."""
     specs = {s: benchmark.sequences[s] for s in dataset}
-    one_run = exp.protocol == "ope"
-    matched = (match_one_run_files if one_run else match_multi_run_folders)(name, Path(folder), specs)
-    report = TrackerReport(name, Path(folder), None, None, notes=list(matched.notes))
-    errors = unit_errors(Path(folder))
-    present = {p for p in Path(folder).rglob("*.txt")}  # one walk instead of a stat per file
-    planned: list[_PlannedRun] = []
-    for seq_name in dataset:
-        location = matched.files.get(seq_name)
-        if location is None:
-            failed = [r.get("error") for k, r in errors.items() if Path(k).name.startswith(seq_name)]
-            report.problems[seq_name] = f"failed: {failed[0]}" if failed else "no result file"
-            continue
-        runs = []
-        for number, length in enumerate(lengths_by_sequence[seq_name], start=1):
-            box_path = location if one_run else location / f"{seq_name}_{number:03d}.txt"
-            if box_path not in present:
-                report.problems[seq_name] = f"missing {box_path.name}"
-                break
-            times = time_file_for(box_path, present) if one_run else box_path.with_name(f"{box_path.stem}_time.txt")
-            runs.append(_PlannedRun(seq_name, box_path, times if times in present else None, length))
-        else:
-            planned += runs
-    return report, planned
+    scan = OTBLayout(exp).scan(Path(folder), specs, lengths_by_sequence)
+    report = TrackerReport(name, Path(folder), None, None, problems=dict(scan.problems), notes=list(scan.notes))
+    return report, scan.runs
 
 
-def _score_runs(runs: list[_PlannedRun], dataset: Dataset, convention: OTBConvention) -> dict:
+def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConvention) -> dict:
     """Parse and score runs: {run: RunScore or problem text}."""
     out: dict = {}
-    boxes = read_many([r.boxes for r in runs], 4, "box", lines=[r.length for r in runs])
-    timed = [r for r in runs if r.times is not None]
-    times = dict(zip((r.times for r in timed), read_many([r.times for r in timed], 1, "time",
-                                                         lines=[r.length for r in timed])))
+    boxes, times = read_runs(runs)
     good = []
     for run, parsed in zip(runs, boxes):
         if isinstance(parsed, Exception):
@@ -153,7 +123,7 @@ def _score_runs(runs: list[_PlannedRun], dataset: Dataset, convention: OTBConven
     return out
 
 
-def _score(report: TrackerReport, runs: list[_PlannedRun], dataset: Dataset, convention: OTBConvention,
+def _score(report: TrackerReport, runs: list[RunFiles], dataset: Dataset, convention: OTBConvention,
            gt_hashes: dict, cache: RunScoreCache, scope: str) -> TrackerReport:
     """Score a tracker's planned runs, reusing cached run scores whose inputs are unchanged."""
     cached = cache.load(report.folder, scope)
@@ -215,7 +185,7 @@ def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker
     """Score every tracker folder (run scores are cached, see :mod:`rasbench.cache`)."""
     conv = otb_convention(convention)
     exp = benchmark.experiment(experiment)
-    lengths = {name: expected_lengths(seq, exp.settings, conv.ope_start) for name, seq in dataset.items()}
+    lengths = {name: expected_lengths(seq, exp.settings, conv.run.start) for name, seq in dataset.items()}
     gt_hashes = {}
     for name, seq in dataset.items():
         for length in set(lengths[name]):

@@ -27,7 +27,7 @@ import numpy as np
 
 from .errors import ConfigError, DatasetError
 from .geometry.raster import overlaps
-from .geometry.regions import FAILURE, INITIALIZATION, POLYGON, RECTANGLE, SPECIAL, Regions, parse_regions
+from .geometry.regions import FAILURE, INITIALIZATION, POLYGON, RECTANGLE, SPECIAL, Regions
 
 GT_COLOR = (60, 220, 60)  # BGR
 FAILURE_COLOR = (40, 40, 255)
@@ -126,32 +126,25 @@ def _place(regions: Regions, length: int, expected: int, what: str, at_end: bool
 def load_tracks(benchmark, experiment: str, sequence, tracker_dirs: dict, run: int = 1) -> list[Track]:
     """Each tracker's run ``run`` on ``sequence``: OTB ``<Seq>.txt`` (OPE, any naming
     variant) or ``<Seq>/<Seq>_<run>.txt`` (TRE, SRE), VOT ``<seq>/<seq>_<run>.txt``."""
-    from .datasets.textio import read_rows, read_text
     from .geometry.boxes import overlap as box_overlap
-    from .results import match_one_run_files
+    from .results import LAYOUTS
+    from .results.otb import read_boxes
+    from .results.vot import read_trajectory
 
-    vot = benchmark.experiment(experiment).family == "vot"
-    protocol = benchmark.experiment(experiment).protocol
+    exp_def = benchmark.experiment(experiment)
+    vot = exp_def.family == "vot"
+    layout = LAYOUTS[exp_def.family](exp_def)
     n = len(sequence)
     gt = sequence.groundtruth
     tracks = []
     for index, (name, folder) in enumerate(tracker_dirs.items()):
         folder = Path(folder)
         color = TRACKER_COLORS[index % len(TRACKER_COLORS)]
-        path = None
         if vot:
-            from .vot_report import _run_files, _sequence_folder
-
-            seq_dir = _sequence_folder(folder, sequence.name)
-            files = _run_files(seq_dir, sequence.name) if seq_dir else []
-            path = files[run - 1] if len(files) >= run else None
-        elif protocol == "ope":
-            spec = benchmark.sequences.get(sequence.name)
-            specs = {sequence.name: spec} if spec else {}
-            path = match_one_run_files(name, folder, specs).files.get(sequence.name)
+            path = layout.run_path(folder, sequence.name, run)
         else:
-            location = folder / sequence.name
-            path = location / f"{sequence.name}_{run:03d}.txt"
+            spec = benchmark.sequences.get(sequence.name)
+            path = layout.run_path(folder, spec, run) if spec else None
         if path is None or not Path(path).is_file():
             empty = Regions.specials(np.zeros(n, np.int64))
             tracks.append(Track(name, empty, np.full(n, np.nan), np.zeros(n, np.int64),
@@ -159,9 +152,9 @@ def load_tracks(benchmark, experiment: str, sequence, tracker_dirs: dict, run: i
             continue
         try:
             if vot:
-                regions = parse_regions(read_text(path, "result").rstrip().splitlines())
+                regions = read_trajectory(path, n)
             else:
-                regions = _regions_from_boxes(read_rows(path, 4, "box"), sequence.origin)
+                regions = _regions_from_boxes(read_boxes(path), sequence.origin)
         except (ValueError, DatasetError) as exc:
             empty = Regions.specials(np.zeros(n, np.int64))
             tracks.append(Track(name, empty, np.full(n, np.nan), np.zeros(n, np.int64), f"{path.name}: {exc}", color))
@@ -172,8 +165,7 @@ def load_tracks(benchmark, experiment: str, sequence, tracker_dirs: dict, run: i
             from .config.conventions import otb_convention
             from .protocols.otb import expected_lengths
 
-            exp_def = benchmark.experiment(experiment)
-            lengths = expected_lengths(sequence, exp_def.settings, otb_convention("official").ope_start)
+            lengths = expected_lengths(sequence, exp_def.settings, otb_convention("official").run.start)
             expected = lengths[min(run, len(lengths)) - 1]
         regions, problem = _place(regions, n, expected, Path(path).name, at_end=not vot)
         if vot:

@@ -19,12 +19,13 @@ import numpy as np
 
 from .config.benchmarks import BenchmarkDef
 from .datasets import Dataset
-from .datasets.textio import RefusedFile, read_rows, read_text, size_bound
 from .errors import DatasetError
 from .metrics import vot as V
-from .geometry.regions import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, parse_regions
+from .config.conventions import VOTConvention
+from .geometry.regions import SPECIAL, Regions
 from .report import _fmt, _fmt_fps, _num, best_cells, display_order, incomplete_notes, text_table
-from .results import run_convention_notes, unit_errors
+from .results.manifest import run_convention_notes
+from .results.vot import VOTLayout, read_run
 
 # Scores shown in tables and the JSON "trackers" entries, in this order.
 HEADLINE = ("eao", "accuracy", "robustness", "failures", "average_overlap", "fps")
@@ -53,7 +54,7 @@ class VOTTrackerReport:
 class VOTReport:
     benchmark: BenchmarkDef
     experiment: str
-    convention: V.VOTConvention
+    convention: VOTConvention
     dataset: Dataset
     trackers: dict
     eao_interval: tuple | None  # None for the unsupervised experiment (no EAO)
@@ -74,111 +75,20 @@ class VOTReport:
         return sorted(self.trackers.values(), key=order)
 
 
-def _sequence_folder(tracker_dir: Path, name: str) -> Path | None:
-    if (tracker_dir / name).is_dir():
-        return tracker_dir / name
-    for child in tracker_dir.iterdir() if tracker_dir.is_dir() else ():
-        if child.is_dir() and child.name.lower() == name.lower():
-            return child
-    return None
-
-
-def _run_files(folder: Path, name: str) -> list[Path]:
-    return sorted(p for p in folder.glob("*_[0-9][0-9][0-9].txt") if p.stem.lower().startswith(name.lower() + "_"))
-
-
-def read_trajectory(path: Path, length: int) -> Regions:
-    """A VOT result file of a ``length``-frame sequence: per line a region, or one of the
-    codes the toolkits write (0 = not processed, 1 = initialisation, 2 = failure).
-    Anything else on a one-value line (``5``, ``-3``, ``2.5``, ``nan``) is an error naming
-    the line: vot-toolkit would truncate ``2.5`` to a failure."""
-    lines = read_text(path, "result", size_bound(length)).rstrip().splitlines()
-    try:
-        trajectory = parse_regions(lines)
-    except ValueError as exc:  # the message starts with "line N: ..."
-        raise DatasetError(str(exc), path) from None
-    bad = [i for i in np.flatnonzero(trajectory.kind == SPECIAL)
-           if "," not in lines[i] and float(lines[i]) not in _RESULT_CODES]
-    if bad:
-        more = f" (and {len(bad) - 1} more line{'s' * (len(bad) > 2)})" if len(bad) > 1 else ""
-        raise DatasetError(f"{lines[bad[0]].strip()!r} is not a result code (0, 1 or 2; other lines hold "
-                           f"regions){more}", path, int(bad[0]) + 1)
-    return trajectory
-
-
-_RESULT_CODES = (float(UNKNOWN), float(INITIALIZATION), float(FAILURE))
-
-
-def _value_file(path: Path, length: int) -> np.ndarray:
-    """A vot-toolkit per-frame property file (``<seq>_<rep>_time.value``): one value per
-    line, and an *empty* line for a frame without one -- ``Trajectory.write`` writes ""
-    for the frames a supervised run skips after a failure. Those read as NaN (not
-    processed), as rasbench's own files write them; blank lines past ``length`` are
-    trailing whitespace."""
-    lines = read_text(path, "time", size_bound(length)).splitlines()
-    while len(lines) > length and not lines[-1].strip():
-        lines.pop()
-    try:
-        return np.array([float(line) if line.strip() else np.nan for line in lines], dtype=np.float64)
-    except ValueError as exc:
-        raise DatasetError(f"not a number ({exc})", path) from None
-
-
-def _run_times(box_file: Path, column: int, length: int) -> np.ndarray | None:
-    """Per-frame seconds of one run: vot-toolkit's ``.value`` file, else the run's column
-    of VOT-M's ``<seq>_time.txt`` matrix; None when absent, unparsable or of another
-    length. A file refused unread raises :class:`RefusedFile` (a problem of the tracker)."""
-    value = box_file.with_name(box_file.stem + "_time.value")
-    matrix = box_file.with_name(box_file.stem.rsplit("_", 1)[0] + "_time.txt")
-    try:
-        if value.exists():
-            times = _value_file(value, length)
-        elif matrix.exists():
-            rows = read_rows(matrix, None, "time", size_bound(length))
-            if rows.shape[1] <= column:
-                return None
-            times = rows[:, column]
-        else:
-            return None
-    except RefusedFile:
-        raise
-    except DatasetError:
-        return None
-    if len(times) != length or not np.any(times > 0):
-        return None  # VOT-M pre-fills columns of runs not made with zeros
-    return times
-
-
-def _load_tracker(name: str, folder: Path, dataset: Dataset, convention: V.VOTConvention):
+def _load_tracker(name: str, folder: Path, experiment, dataset: Dataset, convention: VOTConvention):
     """Parsed runs per sequence: {seq: [(Regions, times or None), ...]}, plus the report."""
     report = VOTTrackerReport(name, folder)
-    errors = unit_errors(folder)
     runs: dict[str, list] = {}
-    for seq_name, seq in dataset.items():
-        seq_dir = _sequence_folder(folder, seq_name)
-        files = _run_files(seq_dir, seq_name) if seq_dir else []
-        if not files and seq_dir and any(seq_dir.glob("*.bin")):
-            report.problems[seq_name] = ("binary vot-toolkit results only; rerun the toolkit with "
-                                         "VOT_RESULTS_BINARY=0 to get text files")
-            continue
-        if not files:
-            failed = [r.get("error") for k, r in errors.items() if Path(k).name.startswith(seq_name + "_")]
-            report.problems[seq_name] = f"failed: {failed[0]}" if failed else "no result files"
+    for seq_name, files in VOTLayout(experiment).scan(folder, list(dataset)).items():
+        if isinstance(files, str):
+            report.problems[seq_name] = files
             continue
         if convention.name == "pysot" and len(files) != 15:
             files = files[:1]  # pysot's loader: all 15 repetitions, else a single file
-        loaded = []
-        for column, path in enumerate(files):
-            try:
-                traj = read_trajectory(path, len(seq))
-                if len(traj) != len(seq):
-                    raise DatasetError(f"{path.name} has {len(traj)} lines, the sequence {len(seq)} frames")
-                loaded.append((traj, _run_times(path, column, len(seq))))
-            except DatasetError as exc:
-                report.problems[seq_name] = str(exc)
-                break
-        else:
-            runs[seq_name] = loaded
+        try:
+            runs[seq_name] = [read_run(path, column, len(dataset[seq_name])) for column, path in enumerate(files)]
+        except DatasetError as exc:
+            report.problems[seq_name] = str(exc)
     return report, runs
 
 
@@ -193,8 +103,9 @@ def _speed(runs: dict) -> float | None:
     return float(np.mean(per_seq)) if per_seq else None
 
 
-def _score_tracker(name, folder, protocol, options, dataset, convention, interval) -> VOTTrackerReport:
-    report, runs = _load_tracker(name, Path(folder), dataset, convention)
+def _score_tracker(name, folder, experiment, options, dataset, convention, interval) -> VOTTrackerReport:
+    protocol = experiment.protocol
+    report, runs = _load_tracker(name, Path(folder), experiment, dataset, convention)
     if not runs:
         return report
     names = list(runs)
@@ -259,7 +170,7 @@ def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tra
     interval = options.eao_interval
     if interval is None and exp.protocol != "unsupervised":
         interval = V.eao_interval([len(s) for s in dataset.values()])[:2]
-    trackers = {name: _score_tracker(name, folder, exp.protocol, options, dataset, conv, interval)
+    trackers = {name: _score_tracker(name, folder, exp, options, dataset, conv, interval)
                 for name, folder in tracker_dirs.items()}
     for name, folder in tracker_dirs.items():
         trackers[name].notes += run_convention_notes(name, folder, conv.name)

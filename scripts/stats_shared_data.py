@@ -28,7 +28,7 @@ from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.metrics import stats as S
 from rasbench.report import evaluate
-from rasbench.results import find_tracker_dirs
+from rasbench.results.discovery import find_tracker_dirs
 from rasbench.vot_report import evaluate_vot
 
 REPO = Path(__file__).resolve().parents[1]

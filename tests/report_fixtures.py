@@ -61,7 +61,7 @@ def run_vot_trackers(bench, root, results: Path, experiments=("baseline", "realt
 
 def vot_reports(bench, root, folder: Path, experiments=("baseline", "realtime", "unsupervised")) -> dict:
     from rasbench.datasets import open_dataset
-    from rasbench.results import find_tracker_dirs
+    from rasbench.results.discovery import find_tracker_dirs
     from rasbench.vot_report import evaluate_vot
 
     dataset = open_dataset(bench, root=root, images=False, experiment="baseline")
@@ -83,7 +83,7 @@ def run_otb_trackers(bench, root, results: Path, experiments=("ope",)):
 def otb_report(bench, root, folder: Path, experiment: str = "ope"):
     from rasbench.datasets import open_dataset
     from rasbench.report import evaluate
-    from rasbench.results import find_tracker_dirs
+    from rasbench.results.discovery import find_tracker_dirs
 
     dataset = open_dataset(bench, root=root, images=False)
     return evaluate(bench, experiment, dataset, find_tracker_dirs([folder], bench.name, experiment))

@@ -116,7 +116,7 @@ def test_a_frame_in_two_formats_is_refused(tmp_path):
 def test_image_size_reader_refuses_empty_and_special_files(tmp_path):
     import os
 
-    from rasbench.datasets.vot import image_size
+    from rasbench.datasets.images import image_size
 
     (tmp_path / "empty.jpg").write_bytes(b"")
     with pytest.raises(DatasetError, match="empty.jpg: cannot read image header"):

@@ -21,7 +21,7 @@ from rasbench.config.conventions import otb_convention
 from rasbench.datasets import open_dataset
 from rasbench.metrics import otb as M
 from rasbench.report import evaluate
-from rasbench.results import find_tracker_dirs
+from rasbench.results.discovery import find_tracker_dirs
 
 
 def _published(shared_data, benchmark, metric):

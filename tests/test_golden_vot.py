@@ -12,7 +12,7 @@ import pytest
 
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
-from rasbench.results import find_tracker_dirs
+from rasbench.results.discovery import find_tracker_dirs
 from rasbench.vot_report import evaluate_vot, to_dict
 
 

@@ -139,7 +139,7 @@ def test_otb2015_plots_of_the_shared_raw_results(shared_data, tmp_path):
     from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
     from rasbench.report import evaluate
-    from rasbench.results import find_tracker_dirs
+    from rasbench.results.discovery import find_tracker_dirs
 
     bench = load_benchmark("otb2015")
     dataset = open_dataset(bench, annotations=shared_data / "otb/annotations/OTB100.json", images=False)

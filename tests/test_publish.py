@@ -36,7 +36,7 @@ def vot(tmp_path):
 
 def _request(bench, root, folder, experiments, **kwargs):
     from rasbench.datasets import open_dataset
-    from rasbench.results import find_tracker_dirs
+    from rasbench.results.discovery import find_tracker_dirs
 
     datasets = {e: open_dataset(bench, root=root, images=False, experiment=e) for e in experiments}
     dirs = {e: find_tracker_dirs([folder], bench.name, e) for e in experiments}
@@ -458,7 +458,7 @@ def test_published_numbers_only_beside_the_sequence_set_they_were_published_on(o
     from rasbench import plots
     from rasbench.datasets import open_dataset
     from rasbench.report import evaluate
-    from rasbench.results import find_tracker_dirs
+    from rasbench.results.discovery import find_tracker_dirs
 
     one = evaluate(bench, "ope", open_dataset(bench, root=root, images=False, sequences=["Alpha"]),
                    find_tracker_dirs([folder], "tiny", "ope"))

@@ -9,7 +9,7 @@ from rasbench.cache import RunScoreCache
 from rasbench.datasets import open_dataset
 from rasbench.registry import resolve
 from rasbench.report import evaluate, to_dict
-from rasbench.results import find_tracker_dirs
+from rasbench.results.discovery import find_tracker_dirs
 from rasbench.runner import run_experiment
 
 

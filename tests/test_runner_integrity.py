@@ -13,14 +13,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from conftest import invoke, write_benchmark, write_otb_sequence
+
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import Dataset, open_dataset
 from rasbench.errors import ConfigError, ResultsError, TrackerError
 from rasbench.registry import resolve
 from rasbench.report import evaluate, to_dict
-from rasbench.results import ResultStore, find_tracker_dirs, read_boxes
+from rasbench.results.discovery import find_tracker_dirs
+from rasbench.results.otb import read_boxes
+from rasbench.results.store import ResultStore
 from rasbench.runner import run_experiment
 
 
@@ -111,11 +113,11 @@ def test_result_store_refuses_names_from_anywhere_else(tiny_otb, tmp_path):
     with pytest.raises(ResultsError, match="sequence name '../../../../SEQ' cannot name a file or folder"):
         run_experiment(bench, "ope", smuggled, resolve("identity"), tmp_path / "a/b/c/res", progress=False)
     assert _everything_under(tmp_path) == before
-    store = ResultStore(tmp_path, "tiny", "ope", multi_run=False)
+    store = ResultStore(tmp_path, "tiny", bench.experiment("ope"))
     with pytest.raises(ResultsError, match="tracker name"):
         store.tracker_dir("../t")
     with pytest.raises(ResultsError, match="benchmark name"):
-        ResultStore(tmp_path, "/etc", "ope", multi_run=False)
+        ResultStore(tmp_path, "/etc", bench.experiment("ope"))
 
 
 # --------------------------------------------------------------------------- the manifest guard (12.6)

@@ -132,7 +132,7 @@ def test_skip_and_burnin_of_the_definition_drive_the_run_and_the_scores(tmp_path
     """skip_initialize 3 and burnin 5 in the YAML: the run re-initialises 3 frames after a
     failure, the scoring leaves 5 frames per initialisation out of accuracy and starts EAO
     fragments 3 frames after each failure; every number computed by hand."""
-    from rasbench.results import find_tracker_dirs
+    from rasbench.results.discovery import find_tracker_dirs
     from rasbench.vot_report import evaluate_vot
 
     definition, root = _skip_benchmark(tmp_path, repetitions=15, skip_initialize=3, burnin=5, failure_overlap=0,

@@ -11,7 +11,7 @@ from PIL import Image
 from conftest import invoke
 from rasbench.cli import main
 from rasbench.datasets import open_dataset
-from rasbench.results import find_tracker_dirs
+from rasbench.results.discovery import find_tracker_dirs
 from rasbench.show import FAILURE_COLOR, GT_COLOR, TRACKER_COLORS, load_tracks, show_sequence
 from report_fixtures import run_vot_trackers, tiny_vot
 

@@ -30,7 +30,7 @@ from rasbench.cli import main as rasbench_cli
 from rasbench.datasets import open_dataset
 from rasbench.errors import TrackerError
 from rasbench.registry import resolve
-from rasbench.results import read_boxes
+from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
 from rasbench.trax import (Hello, Message, MessageParser, Region, TraxDeclaration, TraxTracker, encode_message,
                            find_declaration, image_argument, load_registry, parse_image, parse_message, parse_region,

@@ -16,9 +16,9 @@ import numpy as np
 from ..config.benchmarks import SequenceSpec
 from ..errors import DatasetError
 from ..geometry.regions import Regions, parse_regions, regions_from_values
-from .images import numbered_images
+from .images import image_size, numbered_images
 from .sequence import Dataset, Sequence, gather
-from .textio import read_bytes, read_pysot_json, read_text, wrong_pysot_json
+from .textio import read_pysot_json, read_text, wrong_pysot_json
 
 VOT_ORIGIN = 0
 IMAGE_FOLDERS = ("color", ".")
@@ -50,20 +50,6 @@ def _read_tags(seq_dir: Path, names, length: int) -> dict[str, np.ndarray]:
         else:
             tags[name] = np.zeros(length, bool)
     return tags
-
-
-def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the image header, without decoding the pixels."""
-    import io
-
-    from PIL import Image
-
-    data = read_bytes(path, "image")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read image header: {exc}", path) from None
 
 
 def _frames(name: str, seq_dir: Path, gt_path: Path, length: int) -> list[Path] | None:
