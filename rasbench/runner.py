@@ -29,7 +29,7 @@ import numpy as np
 
 from . import __version__
 from .benchmarks import BenchmarkDef, load_benchmark
-from .conventions import OTBConvention, otb_convention
+from .conventions import OTBConvention, check_convention, otb_convention
 from .datasets import PROTOCOL_LAYOUT, Dataset, open_dataset, sequence_fingerprints
 from .datasets.sequence import Sequence
 from .datasets.textio import read_text
@@ -538,11 +538,7 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
     else:
         tracker_name = path_component(spec.default_name, f"tracker {spec.spec!r}: its name")
     vot = PROTOCOL_LAYOUT[exp.protocol] == "vot"
-    if vot:
-        try:
-            vot_convention(convention)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+    convention = check_convention(convention, PROTOCOL_LAYOUT[exp.protocol])
     if Path(results_root).exists() and not Path(results_root).is_dir():
         raise ResultsWriteError(f"results folder {results_root} is a file")
     repetitions = VOTOptions.of(exp).repetitions if vot and not _deterministic(spec) else 1

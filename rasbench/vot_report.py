@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .benchmarks import BenchmarkDef
+from .conventions import check_convention
 from .datasets import Dataset
 from .datasets.textio import RefusedFile, read_rows, read_text, size_bound
 from .errors import DatasetError
@@ -254,7 +255,7 @@ def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tra
                  convention: str = "official") -> VOTReport:
     """Score every tracker folder with the experiment's protocol options (burn-in, skip,
     EAO interval: the benchmark definition's, as the run used them)."""
-    conv = V.vot_convention(convention)
+    conv = V.vot_convention(check_convention(convention, "vot"))
     exp = benchmark.experiment(experiment)
     options = VOTOptions.of(exp)
     interval = options.eao_interval

@@ -22,7 +22,7 @@ def test_run_then_report_json_contract(tiny_otb, tmp_path):
     run = invoke("run", bench_file, "--tracker", "identity", "--root", root, "--results", results, "-q")
     assert run.exit_code == 0, run.output
     again = invoke("run", bench_file, "--tracker", "identity", "--root", root, "--results", results, "-q")
-    assert "0 unit(s) run, 2 already done" in again.output
+    assert "0 units run, 2 already done" in again.output
     out = invoke("report", bench_file, "--results", results, "--root", root, "--format", "json")
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)
