@@ -18,7 +18,7 @@ import yaml
 
 from .errors import ConfigError
 from .paths import path_component
-from .text import yaml_problem
+from .text import plural, yaml_problem
 
 ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC", "LR")
 
@@ -215,7 +215,7 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
             raise ConfigError(f"{path}: sequence {name} has frames [{first}, {last}]")
         unknown = [a for a in row.get("attributes", []) if a not in ATTRIBUTE_CODES]
         if unknown:
-            raise ConfigError(f"{path}: sequence {name} has unknown attribute(s) {unknown}")
+            raise ConfigError(f"{path}: sequence {name} has {plural(len(unknown), 'unknown attribute')} {', '.join(map(str, unknown))}")
         specs[name] = SequenceSpec(
             name=name,
             folder=row.get("folder", name),

@@ -150,14 +150,12 @@ def _one_line_errors():
         _fail(message + (f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""))
 
 
-def _help_lists() -> dict[str, str]:
-    """The lists help texts name, from the benchmark definitions and convention tables."""
-    from .benchmarks import describe_benchmarks, list_benchmarks, load_benchmark
-    from .conventions import OTB_CONVENTIONS
+def _experiment_families() -> dict[str, list[str]]:
+    """The experiments the benchmark definitions name, by family: {"otb": [...], "vot": [...]}."""
+    from .benchmarks import list_benchmarks, load_benchmark
     from .datasets import PROTOCOL_LAYOUT
-    from .metrics.vot import VOT_CONVENTIONS
 
-    experiments: dict[str, dict] = {"otb": {}, "vot": {}}
+    families: dict[str, dict] = {"otb": {}, "vot": {}}
     for name in list_benchmarks():
         try:
             bench = load_benchmark(name)
@@ -165,12 +163,22 @@ def _help_lists() -> dict[str, str]:
             continue
         for exp in bench.experiments.values():
             if exp.protocol in PROTOCOL_LAYOUT:
-                experiments[PROTOCOL_LAYOUT[exp.protocol]][exp.name] = None
+                families[PROTOCOL_LAYOUT[exp.protocol]][exp.name] = None
+    return {family: list(names) for family, names in families.items()}
+
+
+def _help_lists() -> dict[str, str]:
+    """The lists help texts name, from the benchmark definitions and convention tables."""
+    from .benchmarks import describe_benchmarks
+    from .conventions import OTB_CONVENTIONS
+    from .metrics.vot import VOT_CONVENTIONS
+
+    experiments = _experiment_families()
     return {
         "benchmarks": ", ".join(describe_benchmarks()) + " or a YAML file",
         "experiments": f"{', '.join(experiments['otb'])} (OTB family); {', '.join(experiments['vot'])} (VOT family)",
-        "conventions": f"{', '.join(OTB_CONVENTIONS)} (OTB experiments); {', '.join(VOT_CONVENTIONS)} (VOT "
-                       f"experiments)",
+        "conventions": f"OTB experiments: {', '.join(OTB_CONVENTIONS)}; VOT experiments: "
+                       f"{', '.join(VOT_CONVENTIONS)}",
     }
 
 
@@ -241,10 +249,10 @@ def main():
 @click.option("--sequences", "-s", multiple=True, help="Only these sequences (comma-separated or repeated), or "
               "`present`: those the dataset folder holds.")
 @click.option("--convention", default="official", show_default=True,
-              help="How the OTB reference toolkits run trackers: where OPE starts (official/pysot: Tiger1 from "
+              help="{conventions} (`rasbench conventions` says what each does). For OTB experiments it also "
+                   "sets how the reference toolkits run trackers: where OPE starts (official/pysot: Tiger1 from "
                    "frame 6; got10k: frame 1) and the boxes handed over (official: 0-based; got10k: OTB's "
-                   "1-based numbers; pysot: those moved by half a pixel). Conventions: {conventions}; see "
-                   "`rasbench conventions`.")
+                   "1-based numbers; pysot: those moved by half a pixel).")
 @click.option("--force", is_flag=True, help="Redo units that already have results.")
 @click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (each loads the dataset and the tracker once).")
@@ -258,7 +266,9 @@ def main():
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(benchmark, tracker, experiments, root, results, name, params, sequences, convention, force, workers,
         devices, frame_timeout, executor, address, quiet):
-    """Run a tracker on BENCHMARK: {benchmarks}.
+    """Run a tracker on BENCHMARK.
+
+    BENCHMARK: {benchmarks}.
 
     Finished units are skipped, so rerunning the same command after an interruption
     completes only what is missing. The exit code is 1 when a unit failed (its error is
@@ -319,7 +329,7 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--sequences", "-s", multiple=True, help="Only these sequences, or `present`: those the dataset "
               "folder (or annotation file) holds.")
 @click.option("--convention", "-c", default="official", show_default=True,
-              help="How to score: {conventions}; see `rasbench conventions`.")
+              help="How to score. {conventions} (`rasbench conventions` says what each does).")
 @click.option("--format", "-f", "formats", multiple=True, show_default="table",
               help="table, json, csv, latex (a booktabs table), html (a self-contained report, needs --out); "
                    "several (comma-separated or repeated, e.g. html,latex) with --out, sharing the plots.")
@@ -351,6 +361,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
            plots, plot_formats, published, published_files, top, published_top, highlight, quiet, rebuild, attributes,
            per_sequence, strict):
     """Score result folders on BENCHMARK and print success / precision numbers.
+
+    BENCHMARK: {benchmarks}.
 
     \b
     JSON (--format json) prints one object:
@@ -497,6 +509,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
 def show(benchmark, sequence, trackers, results_paths, root, experiments, run, out, frames, step, scale, fps):
     """Draw SEQUENCE of BENCHMARK with the ground truth (green) and each tracker's boxes.
 
+    BENCHMARK: {benchmarks}.
+
     \b
     The side panel gives each tracker's overlap on the frame, or for VOT runs the events
     (initialisation, FAILURE, skipped frames), and a strip of its overlap over the whole
@@ -542,9 +556,9 @@ def conventions():
     from .conventions import OTB_CONVENTIONS
     from .metrics.vot import VOT_CONVENTIONS
 
-    for title, table in (("OTB (ope, tre, sre)", OTB_CONVENTIONS), ("VOT (baseline, realtime, unsupervised)",
-                                                                   VOT_CONVENTIONS)):
-        click.echo(title)
+    experiments = _experiment_families()
+    for family, table in (("otb", OTB_CONVENTIONS), ("vot", VOT_CONVENTIONS)):
+        click.echo(f"{family.upper()} ({', '.join(experiments[family])})")
         for conv in table.values():
             click.echo(f"  {conv.name:17s} {conv.summary}")
 

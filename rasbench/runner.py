@@ -41,6 +41,7 @@ from .protocols.vot import VOTOptions, VOTRun, run_realtime, run_supervised, run
 from .region import RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes, overlaps, parse_regions
 from .registry import TrackerSpec, resolve
 from .results import MANIFEST, ResultStore
+from .text import plural
 from .tracker import as_prediction, box_problem, is_deterministic, wants_paths
 
 log = logging.getLogger("rasbench")
@@ -230,8 +231,8 @@ def track_run(tracker, seq: Sequence, run: Run, conv: OTBConvention,
     warnings = []
     if bad_frames:
         shown = ", ".join(map(str, bad_frames[:10])) + (" ..." if len(bad_frames) > 10 else "")
-        warnings.append(f"{seq.name} run {run.number}: NaN/inf or non-positive size at {len(bad_frames)} "
-                        f"frame(s) ({shown}); stored as returned, the benchmark's rule applies")
+        warnings.append(f"{seq.name} run {run.number}: NaN/inf or non-positive size at "
+                        f"{plural(len(bad_frames), 'frame')} ({shown}); stored as returned, the benchmark's rule applies")
     return boxes, times, warnings
 
 

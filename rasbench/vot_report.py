@@ -27,6 +27,7 @@ from .protocols.vot import VOTOptions
 from .region import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, parse_regions
 from .report import _fmt, _fmt_fps, _num, best_cells, display_order, incomplete_notes, text_table
 from .results import run_convention_notes, unit_errors
+from .text import plural
 
 # Scores shown in tables and the JSON "trackers" entries, in this order.
 HEADLINE = ("eao", "accuracy", "robustness", "failures", "average_overlap", "fps")
@@ -174,7 +175,7 @@ def _load_tracker(name: str, folder: Path, dataset: Dataset, convention: V.VOTCo
             try:
                 traj = read_trajectory(path, len(seq))
                 if len(traj) != len(seq):
-                    raise DatasetError(f"{path.name} has {len(traj)} lines, the sequence {len(seq)} frames")
+                    raise DatasetError(f"{path.name} has {plural(len(traj), 'line')}, the sequence {plural(len(seq), 'frame')}")
                 loaded.append((traj, _run_times(path, column, len(seq))))
             except DatasetError as exc:
                 report.problems[seq_name] = str(exc)
@@ -330,7 +331,7 @@ def to_table(report: VOTReport, attributes: bool = False, color: bool = False) -
     order = display_order(report)
     unsupervised = report.experiment_protocol == "unsupervised"
     title = (f"{report.benchmark.title} - {report.experiment} - convention {report.convention.name} - "
-             f"{len(report.dataset)} sequences" + ("" if unsupervised else
+             f"{plural(len(report.dataset), 'sequence')}" + ("" if unsupervised else
                                                    f" - EAO over lengths {report.eao_interval[0]}-"
                                                    f"{report.eao_interval[1]}"))
     complete = [t.complete for t in order]
