@@ -194,11 +194,14 @@ class _Command(click.Command):
                 text = text.replace("{" + key + "}", value)
             return text
 
-        self.help = fill(self.help or "")
-        for param in self.params:
-            if getattr(param, "help", None):
-                param.help = fill(param.help)
-        super().format_help(ctx, formatter)
+        texts = [(item, item.help) for item in (self, *self.params) if getattr(item, "help", None)]
+        try:
+            for item, text in texts:
+                item.help = fill(text)
+            super().format_help(ctx, formatter)
+        finally:  # the templates stay, for the next help (in-process callers, tests)
+            for item, text in texts:
+                item.help = text
 
 
 class _Group(click.Group):

@@ -6,6 +6,7 @@ below, ``{out}`` for the test's own empty folder), and what the error line must 
 """
 from __future__ import annotations
 
+import importlib.util
 import os
 import shlex
 import shutil
@@ -330,3 +331,42 @@ def test_the_installed_command_gives_one_error_line(sandbox, args, expected):
                           timeout=120, cwd=REPO)
     assert done.returncode == 2, done.stderr
     assert done.stderr.splitlines() == [done.stderr.strip()] and done.stderr.startswith(expected), done.stderr
+
+
+# --- optional dependencies: a missing one names the extra that installs it ---------------------
+
+def _without(monkeypatch, module: str) -> None:
+    """Make ``import module`` fail as if it were not installed (without torch, RASNet's modules
+    are imported afresh, and fail; the loaded ones are back after the test)."""
+    monkeypatch.setitem(sys.modules, module, None)
+    if module == "torch":
+        for name in [n for n in sys.modules if n.startswith("rasbench_trackers.rasnet")]:
+            monkeypatch.delitem(sys.modules, name)
+
+
+@pytest.mark.parametrize("module, line, expected", [
+    pytest.param("torch", "run synth -t rasnet", "tracker 'rasnet' needs torch", id="run -t rasnet"),
+    pytest.param("torch", "trax --print-config -t rasnet-siamfc", "tracker 'rasnet-siamfc' needs torch",
+                 id="trax --print-config"),
+    pytest.param("torch", "weights info {file}", "rasbench weights info needs torch", id="weights info"),
+    pytest.param("torch", "train --data synth: --out {out}/t", "rasbench train needs torch", id="train"),
+    pytest.param("ray", "run {bench} -t identity --root {root} --results {out} --executor ray -q",
+                 "--executor ray needs ray", id="--executor ray"),
+    pytest.param("scipy.io", "weights convert {file} {out}/c.pt --format matconvnet",
+                 "reading MatConvNet .mat files needs scipy", id="weights convert .mat",
+                 marks=pytest.mark.skipif(importlib.util.find_spec("torch") is None, reason="needs torch")),
+])
+def test_a_missing_optional_dependency_names_its_extra(sandbox, tmp_path, monkeypatch, module, line, expected):
+    _without(monkeypatch, module)
+    extra = {"torch": "torch", "ray": "ray", "scipy.io": "matconvnet"}[module]
+    result = _invoke(line, sandbox, tmp_path)
+    _assert_one_error_line(result, f'{expected}, which is not installed: pip install "rasbench[{extra}]"')
+
+
+def test_the_got10k_adapter_names_its_extra(monkeypatch):
+    from rasbench.adapters.got10k import to_got10k
+    from rasbench.errors import ConfigError
+
+    _without(monkeypatch, "got10k.trackers")
+    with pytest.raises(ConfigError, match=r'needs got10k, which is not installed: pip install "rasbench\[got10k\]"'):
+        to_got10k("identity")
