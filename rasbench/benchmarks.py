@@ -215,7 +215,8 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
             raise ConfigError(f"{path}: sequence {name} has frames [{first}, {last}]")
         unknown = [a for a in row.get("attributes", []) if a not in ATTRIBUTE_CODES]
         if unknown:
-            raise ConfigError(f"{path}: sequence {name} has {plural(len(unknown), 'unknown attribute')} {', '.join(map(str, unknown))}")
+            raise ConfigError(f"{path}: sequence {name} has {plural(len(unknown), 'unknown attribute')} "
+                              f"{', '.join(map(str, unknown))}")
         specs[name] = SequenceSpec(
             name=name,
             folder=row.get("folder", name),

@@ -137,7 +137,8 @@ def _score_runs(runs: list[_PlannedRun], dataset: Dataset, convention: OTBConven
         elif isinstance(times.get(run.times), RefusedFile):  # unreadable times are merely unknown, these hostile
             out[run] = str(times[run.times])
         elif len(parsed) != run.length:
-            out[run] = f"{run.boxes.name} has {plural(len(parsed), 'box', 'boxes')}, the ground truth {plural(run.length, 'frame')}"
+            out[run] = (f"{run.boxes.name} has {plural(len(parsed), 'box', 'boxes')}, the ground truth "
+                        f"{plural(run.length, 'frame')}")
         else:
             good.append((run, parsed))
     if not good:

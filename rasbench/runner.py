@@ -232,7 +232,8 @@ def track_run(tracker, seq: Sequence, run: Run, conv: OTBConvention,
     if bad_frames:
         shown = ", ".join(map(str, bad_frames[:10])) + (" ..." if len(bad_frames) > 10 else "")
         warnings.append(f"{seq.name} run {run.number}: NaN/inf or non-positive size at "
-                        f"{plural(len(bad_frames), 'frame')} ({shown}); stored as returned, the benchmark's rule applies")
+                        f"{plural(len(bad_frames), 'frame')} ({shown}); stored as returned, the benchmark's rule "
+                        f"applies")
     return boxes, times, warnings
 
 

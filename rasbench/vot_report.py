@@ -175,7 +175,8 @@ def _load_tracker(name: str, folder: Path, dataset: Dataset, convention: V.VOTCo
             try:
                 traj = read_trajectory(path, len(seq))
                 if len(traj) != len(seq):
-                    raise DatasetError(f"{path.name} has {plural(len(traj), 'line')}, the sequence {plural(len(seq), 'frame')}")
+                    raise DatasetError(f"{path.name} has {plural(len(traj), 'line')}, the sequence "
+                                       f"{plural(len(seq), 'frame')}")
                 loaded.append((traj, _run_times(path, column, len(seq))))
             except DatasetError as exc:
                 report.problems[seq_name] = str(exc)

@@ -92,7 +92,8 @@ CASES = [
     ("run: -p without =", "run {bench} -t identity -p novalue", "expected KEY=VALUE, got 'novalue'"),
     ("run: -p not YAML", "run {bench} -t identity -p x=[1", "not valid YAML (line 1, column 3"),
     ("run: --root missing", "run {bench} -t identity --root {missing}", "the dataset folder does not exist"),
-    ("run: --root a file", "run {bench} -t identity --root {file}", "the dataset folder is a file"),
+    ("run: --root a file", "run {bench} -t identity --root {file}",
+     "the dataset folder is a file (an annotation file goes to --annotations)"),
     ("run: --results a file", "run {bench} -t identity --root {root} --results {file} -q",
      "results folder {file} is a file"),
     ("run: --name with path parts", "run {bench} -t identity --root {root} --name ../x",
@@ -192,7 +193,8 @@ CASES = [
      "the dataset folder does not exist"),
     # datasets
     ("datasets: --root missing", "datasets --root {missing}", "the dataset folder does not exist"),
-    ("datasets: --root a file", "datasets --root {file}", "the dataset folder is a file"),
+    ("datasets: --root a file", "datasets --root {file}",
+     "the dataset folder is a file (an annotation file goes to --annotations)"),
     ("datasets: extra argument", "datasets extra", "unexpected extra argument (extra)"),
     # download: every one refused before the network is touched
     ("download: unknown benchmark", "download nosuch --root {out}", "unknown benchmark 'nosuch'"),

@@ -63,8 +63,10 @@ def _search_bases(root: Path | None) -> list[Path]:
     """Where to look: ``root`` alone when given (it must be a folder), else :func:`data_dirs`."""
     if root is None:
         return data_dirs()
+    if Path(root).is_file():
+        raise DatasetError("the dataset folder is a file (an annotation file goes to --annotations)", root)
     if not Path(root).is_dir():
-        raise DatasetError("the dataset folder " + ("is a file" if Path(root).exists() else "does not exist"), root)
+        raise DatasetError("the dataset folder does not exist", root)
     return [Path(root)]
 
 
@@ -176,8 +178,8 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
         if len(names) <= 2:
             shown = "; ".join(f"{n}: {dataset.missing[n]}" for n in names)
         where = f"rasbench datasets --root {root}" if root is not None else "rasbench datasets"
-        raise DatasetError(f"{benchmark.name}: {len(names)} of {plural(len(specs), 'sequence')} missing in {dataset.source} "
-                           f"({shown}); `--sequences present` uses the {len(dataset)} there, `{where}` lists "
+        raise DatasetError(f"{benchmark.name}: {len(names)} of {plural(len(specs), 'sequence')} missing in "
+                           f"{dataset.source} ({shown}); `--sequences present` uses the {len(dataset)} there, `{where}` lists "
                            f"what is where")
     return dataset
 

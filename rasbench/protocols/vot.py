@@ -70,7 +70,8 @@ class VOTOptions:
         allowed = PROTOCOL_OPTIONS[protocol]
         unknown = [key for key in options if key not in allowed]
         if unknown:
-            raise ConfigError(f"{where}: {plural(len(unknown), f'unknown {protocol} option')} {', '.join(map(str, unknown))}; "
+            raise ConfigError(f"{where}: {plural(len(unknown), f'unknown {protocol} option')} "
+                              f"{', '.join(map(str, unknown))}; "
                               f"it takes {', '.join(allowed)}")
         return cls(**{key: _option(key, value, where) for key, value in options.items()})
 
