@@ -123,7 +123,20 @@ OTB_CONVENTIONS: dict[str, OTBConvention] = {
 
 
 def otb_convention(name: str) -> OTBConvention:
-    try:
-        return OTB_CONVENTIONS[name.lower()]
-    except KeyError:
-        raise ConfigError(f"unknown convention {name!r}; choose from {', '.join(OTB_CONVENTIONS)}") from None
+    return OTB_CONVENTIONS[check_convention(name, "otb")]
+
+
+def check_convention(name: str, layout: str) -> str:
+    """``name`` lower-cased if it is a convention of the ``layout``'s family (``"otb"``:
+    :data:`OTB_CONVENTIONS`, ``"vot"``: ``metrics.vot.VOT_CONVENTIONS``); else a
+    :class:`ConfigError` listing that family's conventions."""
+    from .metrics.vot import VOT_CONVENTIONS
+
+    tables = {"otb": OTB_CONVENTIONS, "vot": VOT_CONVENTIONS}
+    key = name.lower()
+    if key in tables[layout]:
+        return key
+    other = "vot" if layout == "otb" else "otb"
+    problem = (f"convention {name!r} is for {other.upper()} experiments" if key in tables[other]
+               else f"unknown convention {name!r}")
+    raise ConfigError(f"{problem}; {layout.upper()} experiments take {', '.join(tables[layout])}")

@@ -25,7 +25,7 @@ import time
 import traceback
 from typing import Callable
 
-from .errors import ConfigError, RasbenchError, ResultsWriteError
+from .errors import ConfigError, RasbenchError, ResultsWriteError, optional_dependency
 from .runner import Job, Outcome, Unit, UnitFailure, UnitRunner
 
 # A worker reports progress at most this often (seconds), so fast trackers are not slowed.
@@ -293,10 +293,8 @@ class RayExecutor:
 
     def run(self, job: Job, units: list[Unit], runner: UnitRunner | None, progress: Progress,
             finished: Finished) -> None:
-        try:
+        with optional_dependency("--executor ray"):
             import ray
-        except ImportError:
-            raise ConfigError("the Ray executor needs `pip install rasbench[ray]`") from None
         started_here = not ray.is_initialized()
         if started_here:
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)

@@ -29,7 +29,7 @@ import numpy as np
 
 from . import __version__
 from .benchmarks import BenchmarkDef, load_benchmark
-from .conventions import OTBConvention, otb_convention
+from .conventions import OTBConvention, check_convention, otb_convention
 from .datasets import PROTOCOL_LAYOUT, Dataset, open_dataset, sequence_fingerprints
 from .datasets.sequence import Sequence
 from .datasets.textio import read_text
@@ -41,6 +41,7 @@ from .protocols.vot import VOTOptions, VOTRun, run_realtime, run_supervised, run
 from .region import RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes, overlaps, parse_regions
 from .registry import TrackerSpec, resolve
 from .results import MANIFEST, ResultStore
+from .text import plural
 from .tracker import as_prediction, box_problem, is_deterministic, wants_paths
 
 log = logging.getLogger("rasbench")
@@ -230,8 +231,9 @@ def track_run(tracker, seq: Sequence, run: Run, conv: OTBConvention,
     warnings = []
     if bad_frames:
         shown = ", ".join(map(str, bad_frames[:10])) + (" ..." if len(bad_frames) > 10 else "")
-        warnings.append(f"{seq.name} run {run.number}: NaN/inf or non-positive size at {len(bad_frames)} "
-                        f"frame(s) ({shown}); stored as returned, the benchmark's rule applies")
+        warnings.append(f"{seq.name} run {run.number}: NaN/inf or non-positive size at "
+                        f"{plural(len(bad_frames), 'frame')} ({shown}); stored as returned, the benchmark's rule "
+                        f"applies")
     return boxes, times, warnings
 
 
@@ -538,11 +540,7 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
     else:
         tracker_name = path_component(spec.default_name, f"tracker {spec.spec!r}: its name")
     vot = PROTOCOL_LAYOUT[exp.protocol] == "vot"
-    if vot:
-        try:
-            vot_convention(convention)
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
+    convention = check_convention(convention, PROTOCOL_LAYOUT[exp.protocol])
     if Path(results_root).exists() and not Path(results_root).is_dir():
         raise ResultsWriteError(f"results folder {results_root} is a file")
     repetitions = VOTOptions.of(exp).repetitions if vot and not _deterministic(spec) else 1

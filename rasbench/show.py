@@ -27,6 +27,7 @@ import numpy as np
 
 from .errors import ConfigError, DatasetError
 from .region import FAILURE, INITIALIZATION, POLYGON, RECTANGLE, SPECIAL, Regions, overlaps, parse_regions
+from .text import plural
 
 GT_COLOR = (60, 220, 60)  # BGR
 FAILURE_COLOR = (40, 40, 255)
@@ -120,6 +121,20 @@ def _place(regions: Regions, length: int, expected: int, what: str, at_end: bool
         regions = regions[len(regions) - length:] if at_end else regions[:length]
     pad = Regions.specials(np.zeros(length - len(regions), np.int64))
     return Regions.concat([pad, regions] if at_end else [regions, pad]), note
+
+
+def run_count(benchmark, experiment: str, sequence) -> int:
+    """How many runs ``experiment`` makes of ``sequence``: 1 (OPE), its TRE segments, the SRE
+    perturbations, or the VOT repetitions (at most: a deterministic tracker makes one)."""
+    from .conventions import otb_convention
+    from .datasets import benchmark_layout
+    from .protocols.otb import expected_lengths
+    from .protocols.vot import VOTOptions
+
+    exp = benchmark.experiment(experiment)
+    if benchmark_layout(benchmark, experiment) == "vot":
+        return VOTOptions.of(exp).repetitions
+    return len(expected_lengths(sequence, exp.protocol, exp.options, otb_convention("official").ope_start))
 
 
 def load_tracks(benchmark, experiment: str, sequence, tracker_dirs: dict, run: int = 1) -> list[Track]:
@@ -435,6 +450,9 @@ def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out:
     if not sequence.has_images:
         raise DatasetError(f"{sequence.name}: `show` needs the images; give --root with the dataset",
                            sequence.source)
+    runs = run_count(benchmark, experiment, sequence)
+    if run > runs:
+        raise ConfigError(f"--run {run}: {experiment} makes {plural(runs, 'run')} of {sequence.name}")
     tracks = load_tracks(benchmark, experiment, sequence, tracker_dirs, run)
     n = len(sequence)
     first, last = frames or (1, n)

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from .benchmarks import BenchmarkDef
+from .conventions import check_convention
 from .datasets import Dataset
 from .datasets.textio import RefusedFile, read_rows, read_text, size_bound
 from .errors import DatasetError
@@ -26,6 +27,7 @@ from .protocols.vot import VOTOptions
 from .region import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, parse_regions
 from .report import _fmt, _fmt_fps, _num, best_cells, display_order, incomplete_notes, text_table
 from .results import run_convention_notes, unit_errors
+from .text import plural
 
 # Scores shown in tables and the JSON "trackers" entries, in this order.
 HEADLINE = ("eao", "accuracy", "robustness", "failures", "average_overlap", "fps")
@@ -173,7 +175,8 @@ def _load_tracker(name: str, folder: Path, dataset: Dataset, convention: V.VOTCo
             try:
                 traj = read_trajectory(path, len(seq))
                 if len(traj) != len(seq):
-                    raise DatasetError(f"{path.name} has {len(traj)} lines, the sequence {len(seq)} frames")
+                    raise DatasetError(f"{path.name} has {plural(len(traj), 'line')}, the sequence "
+                                       f"{plural(len(seq), 'frame')}")
                 loaded.append((traj, _run_times(path, column, len(seq))))
             except DatasetError as exc:
                 report.problems[seq_name] = str(exc)
@@ -254,7 +257,7 @@ def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tra
                  convention: str = "official") -> VOTReport:
     """Score every tracker folder with the experiment's protocol options (burn-in, skip,
     EAO interval: the benchmark definition's, as the run used them)."""
-    conv = V.vot_convention(convention)
+    conv = V.vot_convention(check_convention(convention, "vot"))
     exp = benchmark.experiment(experiment)
     options = VOTOptions.of(exp)
     interval = options.eao_interval
@@ -329,7 +332,7 @@ def to_table(report: VOTReport, attributes: bool = False, color: bool = False) -
     order = display_order(report)
     unsupervised = report.experiment_protocol == "unsupervised"
     title = (f"{report.benchmark.title} - {report.experiment} - convention {report.convention.name} - "
-             f"{len(report.dataset)} sequences" + ("" if unsupervised else
+             f"{plural(len(report.dataset), 'sequence')}" + ("" if unsupervised else
                                                    f" - EAO over lengths {report.eao_interval[0]}-"
                                                    f"{report.eao_interval[1]}"))
     complete = [t.complete for t in order]

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..datasets.sequence import Sequence
 from ..errors import ConfigError, DatasetError
+from ..text import plural
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,8 @@ def tre_starts(seq: Sequence, segments: int = 20, min_segment_length: int = 20) 
     n = len(seq)
     long_enough = np.flatnonzero(n - idx >= min_segment_length)
     if len(idx) == 0 or len(long_enough) == 0:
-        raise DatasetError(f"{seq.name}: no TRE start leaves {min_segment_length} frames "
-                           f"({n} frames, {len(idx)} usable starts)", seq.source)
+        raise DatasetError(f"{seq.name}: no TRE start leaves {plural(min_segment_length, 'frame')} "
+                           f"({plural(n, 'frame')}, {plural(len(idx), 'usable start')})", seq.source)
     e = int(long_enough[-1]) + 1  # 1-based position in idx
     m = segments - 1
     positions = [1 + (k * e) // m for k in range(segments) if m + k * e <= m * e] + [e]

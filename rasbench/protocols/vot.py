@@ -25,6 +25,7 @@ from numbers import Integral, Real
 from typing import Any, Callable
 
 from ..errors import ConfigError
+from ..text import plural
 
 SKIP, INIT, FAILURE = 0, 1, 2
 
@@ -69,7 +70,8 @@ class VOTOptions:
         allowed = PROTOCOL_OPTIONS[protocol]
         unknown = [key for key in options if key not in allowed]
         if unknown:
-            raise ConfigError(f"{where}: unknown {protocol} option(s) {', '.join(map(str, unknown))}; "
+            raise ConfigError(f"{where}: {plural(len(unknown), f'unknown {protocol} option')} "
+                              f"{', '.join(map(str, unknown))}; "
                               f"it takes {', '.join(allowed)}")
         return cls(**{key: _option(key, value, where) for key, value in options.items()})
 
