@@ -1,4 +1,8 @@
-"""Command-line interface: ``rasbench run | report | show | datasets | download | synth | trackers``."""
+"""Command-line interface: ``rasbench run | report | show | datasets | download | synth | trackers | ...``.
+
+Every bad input ends a command the same way: one line ``error: ...`` on stderr and exit
+code 2 (:class:`_Group`), whether a toolkit check or click's own parsing found it.
+"""
 from __future__ import annotations
 
 import logging
@@ -9,12 +13,14 @@ import signal
 import sys
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from ._version import __version__
-from .errors import ConfigError, RasbenchError
+from .errors import ConfigError, RasbenchError, ResultsError, optional_dependency
 from .paths import default_results
+from .text import one_line, plural, yaml_problem
 
 def _split(values) -> list[str]:
     out = []
@@ -36,11 +42,20 @@ def _sequence_selection(values):
     return names or None
 
 
+def _experiments(bench, values) -> list[str]:
+    """``--experiment`` values (comma-separated or repeated), each one BENCHMARK defines;
+    none: the benchmark's first."""
+    names = list(dict.fromkeys(e.lower() for e in _split(values))) or [next(iter(bench.experiments))]
+    for name in names:
+        bench.experiment(name)
+    return names
+
+
 def _say_present(bench, dataset, doing: str) -> None:
     """With ``--sequences present``: how many of the benchmark's sequences are used."""
     total = len(dataset) + len(dataset.missing)
-    click.echo(f"{bench.name}: {len(dataset)} of {total} sequences present in {dataset.source}; {doing} those "
-               f"(--sequences present)", err=True)
+    click.echo(f"{bench.name}: {len(dataset)} of {plural(total, 'sequence')} present in {dataset.source}; {doing} "
+               f"those (--sequences present)", err=True)
 
 
 def _parse_params(pairs) -> dict:
@@ -55,8 +70,7 @@ def _parse_params(pairs) -> dict:
         try:
             params[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as exc:
-            problem = " ".join(str(exc).split())  # YAML's multi-line message on one line
-            raise click.BadParameter(f"{pair!r}: the value is not valid YAML ({problem})",
+            raise click.BadParameter(f"{pair!r}: the value is not valid YAML ({yaml_problem(exc)})",
                                      param_hint="--param") from exc
     return params
 
@@ -106,15 +120,97 @@ def _sigterm_interrupts():
         signal.signal(signal.SIGTERM, previous)
 
 
+def _fail(message: str) -> NoReturn:
+    """How a bad input ends a command: one line ``error: MESSAGE`` on stderr, exit code 2."""
+    click.secho(f"error: {one_line(message)}", fg="red", err=True)
+    sys.exit(2)
+
+
+@contextmanager
+def _one_line_errors():
+    """Toolkit errors, and click's usage errors (an unknown command or option, a value that
+    is not a number or not one of the choices, a missing argument), end the command in
+    :func:`_fail` instead of a traceback or click's usage block."""
+    try:
+        yield
+    except RasbenchError as exc:
+        _fail(str(exc))
+    except click.exceptions.NoArgsIsHelpError:
+        raise  # `rasbench` or `rasbench weights` alone: the help page
+    except click.UsageError as exc:
+        message = exc.format_message().rstrip(".")
+        if message[1:2].islower():  # "Missing argument" -> "missing argument", "TraX" stays
+            message = message[0].lower() + message[1:]
+        _fail(message + (f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""))
+
+
+def _experiment_families() -> dict[str, list[str]]:
+    """The experiments the benchmark definitions name, by family: {"otb": [...], "vot": [...]}."""
+    from .config.benchmarks import list_benchmarks, load_benchmark
+    from .config.conventions import CONVENTIONS
+
+    families: dict[str, dict] = {family: {} for family in CONVENTIONS}
+    for name in list_benchmarks():
+        try:
+            bench = load_benchmark(name)
+        except RasbenchError:  # a broken user definition; using it says what is wrong
+            continue
+        for exp in bench.experiments.values():
+            families[exp.family][exp.name] = None
+    return {family: list(names) for family, names in families.items()}
+
+
+def _help_lists() -> dict[str, str]:
+    """The lists help texts name, from the benchmark definitions and convention tables."""
+    from .config.benchmarks import describe_benchmarks
+    from .config.conventions import CONVENTIONS
+
+    experiments = _experiment_families()
+    return {
+        "benchmarks": ", ".join(describe_benchmarks()) + " or a YAML file",
+        "experiments": "; ".join(f"{', '.join(names)} ({family.upper()} family)"
+                                 for family, names in experiments.items()),
+        "conventions": "; ".join(f"{family.upper()} experiments: {', '.join(table)}"
+                                 for family, table in CONVENTIONS.items()),
+    }
+
+
+class _Command(click.Command):
+    """A command whose help may name {benchmarks}, {experiments} and {conventions}: they are
+    filled in when the help is shown, so they list what is installed and cost nothing else."""
+
+    def format_help(self, ctx, formatter):
+        lists = _help_lists()
+
+        def fill(text):
+            for key, value in lists.items():
+                text = text.replace("{" + key + "}", value)
+            return text
+
+        texts = [(item, item.help) for item in (self, *self.params) if getattr(item, "help", None)]
+        try:
+            for item, text in texts:
+                item.help = fill(text)
+            super().format_help(ctx, formatter)
+        finally:  # the templates stay, for the next help (in-process callers, tests)
+            for item, text in texts:
+                item.help = text
+
+
 class _Group(click.Group):
-    """Turns toolkit errors into one clear line (and exit code 2) instead of a traceback."""
+    """Every error of every command (sub-groups included) is one line and exit code 2;
+    commands are :class:`_Command`."""
+
+    command_class = _Command
+    group_class = type  # sub-groups are _Groups too
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        with _one_line_errors():
+            return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx):
-        try:
+        with _one_line_errors():
             return super().invoke(ctx)
-        except RasbenchError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
-            sys.exit(2)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -136,8 +232,8 @@ def main():
 @click.argument("benchmark")
 @click.option("--tracker", "-t", required=True, help="Registered name (see `rasbench trackers`), SCHEME:ARG "
               "(opencv:KCF), module:Class or file.py:Class.")
-@click.option("--experiment", "-e", "experiments", multiple=True, default=("ope",), show_default=True,
-              help="ope, tre, sre (repeat or comma-separate for several).")
+@click.option("--experiment", "-e", "experiments", multiple=True, show_default="the benchmark's first: ope, baseline",
+              help="{experiments}: those BENCHMARK defines (repeat or comma-separate for several).")
 @click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (default: search $RASBENCH_DATA; "
               "synth: the cache).")
 @click.option("--results", type=click.Path(path_type=Path), default=default_results, show_default="results "
@@ -149,37 +245,47 @@ def main():
 @click.option("--sequences", "-s", multiple=True, help="Only these sequences (comma-separated or repeated), or "
               "`present`: those the dataset folder holds.")
 @click.option("--convention", default="official", show_default=True,
-              help="How the OTB reference toolkits run trackers: where OPE starts (official/pysot: Tiger1 from "
+              help="{conventions} (`rasbench conventions` says what each does). For OTB experiments it also "
+                   "sets how the reference toolkits run trackers: where OPE starts (official/pysot: Tiger1 from "
                    "frame 6; got10k: frame 1) and the boxes handed over (official: 0-based; got10k: OTB's "
-                   "1-based numbers; pysot: those moved by half a pixel). VOT: see `rasbench conventions`.")
+                   "1-based numbers; pysot: those moved by half a pixel).")
 @click.option("--force", is_flag=True, help="Redo units that already have results.")
-@click.option("--workers", "-j", type=int, default=1, show_default=True,
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (each loads the dataset and the tracker once).")
 @click.option("--devices", help="GPUs, one worker each (e.g. 0,1): sets CUDA_VISIBLE_DEVICES per worker.")
 @click.option("--frame-timeout", type=float, help="Seconds a frame may take; a unit whose tracker hangs longer "
               "is recorded as failed and the run goes on (runs units in worker processes).")
 @click.option("--executor", type=click.Choice(["auto", "local", "processes", "ray"]), default="auto",
-              show_default=True, help="ray: run units on a Ray cluster (pip install rasbench[ray]).")
-@click.option("--address", help="Ray cluster address (ray://host:10001 or auto); default: a local instance.")
+              show_default=True, help='ray: run units on a Ray cluster (pip install "rasbench[ray]").')
+@click.option("--address", help="With --executor ray: the cluster's address (ray://host:10001 or auto); default: "
+              "a local instance.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(benchmark, tracker, experiments, root, results, name, params, sequences, convention, force, workers,
         devices, frame_timeout, executor, address, quiet):
-    """Run a tracker on BENCHMARK (otb2013, otb2015, tb50, synth, or a YAML file).
+    """Run a tracker on BENCHMARK.
+
+    BENCHMARK: {benchmarks}.
 
     Finished units are skipped, so rerunning the same command after an interruption
     completes only what is missing. The exit code is 1 when a unit failed (its error is
     recorded next to its results and the run goes on with the next one).
     """
     from .config.benchmarks import load_benchmark
+    from .config.conventions import convention as find_convention
     from .datasets import PRESENT, open_dataset
     from .registry import resolve
     from .runner import check_frame_timeout, run_experiment
 
     check_frame_timeout(frame_timeout, "--frame-timeout")
+    gpus = _split([devices]) if devices is not None else None
+    if gpus == []:
+        raise ConfigError(f"--devices expects GPU numbers such as 0,1, got {devices!r}")
+    if address is not None and executor != "ray":
+        raise ConfigError("--address is the Ray cluster's: give it with --executor ray")
     bench = load_benchmark(benchmark)
-    exps = _split(experiments)
+    exps = _experiments(bench, experiments)
     for exp in exps:
-        bench.experiment(exp)
+        find_convention(bench.experiment(exp).family, convention)
     spec = resolve(tracker, _parse_params(params))
     selection = _sequence_selection(sequences)
     failed = False
@@ -191,11 +297,11 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
                 _say_present(bench, dataset, "running")
             summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
                                      convention=convention, progress=not quiet, workers=workers,
-                                     devices=_split([devices]) if devices else None, frame_timeout=frame_timeout,
+                                     devices=gpus, frame_timeout=frame_timeout,
                                      executor=executor, address=address)
             fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
-            click.echo(f"{summary.tracker} {bench.name}/{exp}: {summary.completed} unit(s) run, {summary.skipped} "
-                       f"already done, {len(summary.failures)} failed"
+            click.echo(f"{summary.tracker} {bench.name}/{exp}: {plural(summary.completed, 'unit')} run, "
+                       f"{summary.skipped} already done, {len(summary.failures)} failed"
                        + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
                        + f"\n  results: {summary.folder.resolve()}", err=True)
             for failure in summary.failures:
@@ -213,13 +319,13 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--annotations", type=click.Path(path_type=Path),
               help="Annotation-only copy: pysot JSON (OTB100.json) or the OTB toolkit's anno/ folder.")
 @click.option("--experiment", "-e", "experiments", multiple=True, show_default="the benchmark's first: ope, "
-              "baseline", help="ope, tre, sre / baseline, realtime, unsupervised; several (comma-separated or "
-              "repeated) with --out.")
+              "baseline", help="{experiments}: those BENCHMARK defines; several (comma-separated or repeated) with "
+              "--out.")
 @click.option("--trackers", "-t", multiple=True, help="Only these trackers, in this order (comma-separated).")
 @click.option("--sequences", "-s", multiple=True, help="Only these sequences, or `present`: those the dataset "
               "folder (or annotation file) holds.")
 @click.option("--convention", "-c", default="official", show_default=True,
-              help="official (OTB toolkit), got10k or pysot: see `rasbench conventions`.")
+              help="How to score. {conventions} (`rasbench conventions` says what each does).")
 @click.option("--format", "-f", "formats", multiple=True, show_default="table",
               help="table, json, csv, latex (a booktabs table), html (a self-contained report, needs --out); "
                    "several (comma-separated or repeated, e.g. html,latex) with --out, sharing the plots.")
@@ -232,9 +338,10 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--plot-format", "plot_formats", multiple=True, show_default="png,pdf",
               help="png, pdf, svg (comma-separated or repeated).")
 @click.option("--published/--no-published", default=True, show_default=True,
-              help="Show published numbers of trackers without raw results (experiments/published/*.yaml) in "
-                   "plots and tables, marked as not re-computed.")
-@click.option("--published-file", "published_files", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Show published numbers of trackers without raw results (the YAML files shipped with rasbench, "
+                   "or --published-file) in plots and tables, marked as not re-computed.")
+@click.option("--published-file", "published_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Published-number YAML file(s) to use instead of the shipped ones.")
 @click.option("--top", type=int, default=10, show_default=True, help="Trackers drawn bold in the plots.")
 @click.option("--published-top", type=int, default=5, show_default=True,
@@ -250,6 +357,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
            plots, plot_formats, published, published_files, top, published_top, highlight, quiet, rebuild, attributes,
            per_sequence, strict):
     """Score result folders on BENCHMARK and print success / precision numbers.
+
+    BENCHMARK: {benchmarks}.
 
     \b
     JSON (--format json) prints one object:
@@ -270,14 +379,14 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     scored (not with -s); incomplete trackers (*) are listed below the ranked ones.
     """
     from .config.benchmarks import load_benchmark
+    from .config.conventions import convention as find_convention
     from .datasets import PRESENT, open_dataset
     from .results.discovery import find_tracker_dirs
 
     bench = load_benchmark(benchmark)
-    exps = [e.lower() for e in _split(experiments)] or [next(iter(bench.experiments))]
+    exps = _experiments(bench, experiments)
     for exp in exps:
-        bench.experiment(exp)
-    exps = list(dict.fromkeys(exps))
+        find_convention(bench.experiment(exp).family, convention)
     from .publish import OUTPUT_FORMATS
 
     fmts = list(dict.fromkeys(f.lower() for f in _split(formats))) or ["table"]
@@ -311,7 +420,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         datasets[exp] = by_layout[layout]
         dirs[exp] = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
         if not dirs[exp]:
-            raise click.ClickException(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
+            raise ResultsError(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
     emphasised = tuple(dict.fromkeys(_split(highlight)))
     found = {name for exp_dirs in dirs.values() for name in exp_dirs}
     missing = [name for name in emphasised if name not in found]
@@ -338,8 +447,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         main_files = [{"html": "report.html", "latex": f"{exps[0]}_table.tex", "json": f"{exps[0]}_report.json",
                        "csv": f"{exps[0]}_report.csv", "table": f"{exps[0]}_table.txt"}[f] for f in fmts]
         if not quiet:
-            click.echo(f"report: {len(result.rebuilt)} output(s) built, {len(result.reused)} reused (inputs "
-                       f"unchanged), {len(result.files)} files in {result.seconds:.1f} s"
+            click.echo(f"report: {plural(len(result.rebuilt), 'output')} built, {len(result.reused)} reused (inputs "
+                       f"unchanged), {plural(len(result.files), 'file')} in {result.seconds:.1f} s"
                        + "".join(f"\n  {(out / f).resolve()}" for f in main_files), err=True)
         if strict and any(result.incomplete.values()):
             sys.exit(3)
@@ -380,8 +489,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
 @click.option("--results", "results_paths", multiple=True, type=click.Path(path_type=Path),
               help="Results root or folder of tracker folders (repeatable). Default: results or $RASBENCH_RESULTS.")
 @click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (the images are needed).")
-@click.option("--experiment", "-e", default=None, help="ope, tre, sre / baseline, realtime, unsupervised "
-              "(default: the benchmark's first).")
+@click.option("--experiment", "-e", "experiments", show_default="the benchmark's first: ope, baseline",
+              help="{experiments}: one BENCHMARK defines.")
 @click.option("--run", type=int, default=1, show_default=True, help="Which run: VOT repetition, TRE segment or "
               "SRE perturbation (1-based).")
 @click.option("--out", "-o", type=click.Path(path_type=Path),
@@ -393,8 +502,10 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
 @click.option("--scale", type=float, help="Resize the images, 0 < SCALE <= 8 (default: 1; GIF: fit them in 320 px "
               "width).")
 @click.option("--fps", type=float, help="Frame rate of the video (default: 25; GIF: 10).")
-def show(benchmark, sequence, trackers, results_paths, root, experiment, run, out, frames, step, scale, fps):
+def show(benchmark, sequence, trackers, results_paths, root, experiments, run, out, frames, step, scale, fps):
     """Draw SEQUENCE of BENCHMARK with the ground truth (green) and each tracker's boxes.
+
+    BENCHMARK: {benchmarks}.
 
     \b
     The side panel gives each tracker's overlap on the frame, or for VOT runs the events
@@ -411,14 +522,16 @@ def show(benchmark, sequence, trackers, results_paths, root, experiment, run, ou
     span = parse_frames(frames) if frames else None
     check_options(run=run, step=step, scale=scale, fps=fps)
     bench = load_benchmark(benchmark)
-    exp = (experiment or next(iter(bench.experiments))).lower()
-    bench.experiment(exp)
+    exps = _experiments(bench, [experiments] if experiments else ())
+    if len(exps) > 1:
+        raise ConfigError(f"--experiment: one at a time, got {', '.join(exps)}")
+    exp = exps[0]
     dataset = open_dataset(bench, root=root, images=True, sequences=[sequence], experiment=exp)
     seq = next(iter(dataset.values()))
     paths = list(results_paths) or [Path(default_results())]
     dirs = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
     if not dirs:
-        raise click.ClickException(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
+        raise ResultsError(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
     out = out or Path(f"{bench.name}_{seq.name}.mp4")
     result = show_sequence(bench, exp, seq, dirs, out, run=run, frames=span, step=step, scale=scale, fps=fps)
     for track in result.tracks:
@@ -430,18 +543,17 @@ def show(benchmark, sequence, trackers, results_paths, root, experiment, run, ou
     if result.codec:
         codec = f" ({result.codec}" + ("; this OpenCV cannot encode H.264, so WebM" if result.path.suffix != out.suffix
                                        else "") + ")"
-    click.echo(f"{result.frames} frames{every} -> {Path(result.path).resolve()}{codec}", err=True)
+    click.echo(f"{plural(result.frames, 'frame')}{every} -> {Path(result.path).resolve()}{codec}", err=True)
 
 
 @main.command()
 def conventions():
     """List the named scoring conventions and what each one does."""
-    from .config.conventions import OTB_CONVENTIONS
-    from .metrics.vot import VOT_CONVENTIONS
+    from .config.conventions import CONVENTIONS
 
-    for title, table in (("OTB (ope, tre, sre)", OTB_CONVENTIONS), ("VOT (baseline, realtime, unsupervised)",
-                                                                   VOT_CONVENTIONS)):
-        click.echo(title)
+    experiments = _experiment_families()
+    for family, table in CONVENTIONS.items():
+        click.echo(f"{family.upper()} ({', '.join(experiments[family])})")
         for conv in table.values():
             click.echo(f"  {conv.name:17s} {conv.summary}")
 
@@ -579,6 +691,7 @@ def trax_command(tracker, params, weights, region, trax_version, name, print_con
     quit with the reason; the traceback goes to stderr), 2 when the tracker cannot be built
     or an option is wrong.
     """
+    from .registry import resolve
     from .trax import PROTOCOL_VERSION, run_server, trackers_ini_entry
 
     if trax_version is None:
@@ -590,6 +703,8 @@ def trax_command(tracker, params, weights, region, trax_version, name, print_con
     if weights:
         tracker_params["weights"] = os.path.abspath(os.path.expanduser(weights))
     if print_config:
+        if tracker:  # a section that would start a tracker that cannot be built helps nobody
+            resolve(tracker, tracker_params)
         try:
             text = trackers_ini_entry(tracker, tracker_params, identifier=name, region=region, version=trax_version)
         except ValueError as exc:  # a --name that cannot name a VOT tracker
@@ -617,7 +732,8 @@ def weights():
 @click.option("--seed", type=int, default=0, show_default=True, help="Initialisation of the layers the source lacks.")
 def weights_convert(src, dst, variant, source_format, seed):
     """Turn SiamFC weights into a RASNet checkpoint (backbone from SRC, the rest initialised)."""
-    from rasbench_trackers.rasnet.weights import convert
+    with optional_dependency("rasbench weights convert"):
+        from rasbench_trackers.rasnet.weights import convert
 
     info = convert(src, dst, variant=variant, source_format=source_format, seed=seed)
     click.echo(f"wrote {dst}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
@@ -629,7 +745,8 @@ def weights_convert(src, dst, variant, source_format, seed):
 @click.option("--note", help="A line stored in the checkpoint's meta (what the weights are).")
 def weights_pack(src, dst, note):
     """Re-save a checkpoint in half precision (half the size) for shipping."""
-    from rasbench_trackers.rasnet.weights import pack
+    with optional_dependency("rasbench weights pack"):
+        from rasbench_trackers.rasnet.weights import pack
 
     info = pack(src, dst, note)
     click.echo(f"wrote {dst}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
@@ -641,7 +758,8 @@ def weights_info(path):
     """Describe a checkpoint: variant, constructor arguments, parameter count, sha256."""
     import json
 
-    from rasbench_trackers.rasnet.weights import describe_checkpoint
+    with optional_dependency("rasbench weights info"):
+        from rasbench_trackers.rasnet.weights import describe_checkpoint
 
     click.echo(json.dumps(describe_checkpoint(path), indent=2, default=str))
 
@@ -685,7 +803,8 @@ def train(variant, data, val_data, out, epochs, pairs_per_epoch, val_pairs, val_
           weight_decay, sigma, omega_norm, max_gap, stretch, translate, color_jitter, gray, init_from, device, amp,
           workers, seed, resume, keep_checkpoints, stop_after, quiet):
     """Train RASNet (or an ablation) from scratch: SGD, logistic loss with temporal weighting."""
-    from rasbench_trackers.rasnet.train import train as run_training
+    with optional_dependency("rasbench train"):
+        from rasbench_trackers.rasnet.train import train as run_training
 
     logging.getLogger("rasbench").setLevel(logging.INFO)
     final = run_training(variant, list(data), out, epochs=epochs, pairs_per_epoch=pairs_per_epoch, batch_size=batch_size,

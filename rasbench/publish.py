@@ -44,6 +44,7 @@ from .paths import atomic_write_text, file_lock
 from .results.manifest import describe_origin
 from .plots import plural
 from .report import display_order
+from .text import plural, yaml_problem
 
 CACHE_FILE = ".rasbench-report.json"
 LOCK_FILE = ".rasbench-report.lock"
@@ -102,8 +103,13 @@ def load_published(paths: list[Path] | None = None) -> list[PublishedNumber]:
     for path in published_files() if paths is None else paths:
         try:
             data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as exc:
-            raise ConfigError(f"cannot read published numbers {path}: {exc}") from None
+        except OSError as exc:
+            raise ConfigError(f"cannot read published numbers {path}: {exc.strerror}") from None
+        except yaml.YAMLError as exc:
+            raise ConfigError(f"published numbers {path} are not valid YAML: {yaml_problem(exc)}") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"published numbers {path} must hold a mapping with 'entries', got "
+                              f"{type(data).__name__}")
         for i, entry in enumerate(data.get("entries") or [], 1):
             try:
                 numbers.append(PublishedNumber(

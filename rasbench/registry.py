@@ -24,7 +24,7 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import RasbenchError, TrackerError
+from .errors import RasbenchError, TrackerError, optional_dependency
 from .fingerprint import code_fingerprint
 
 ENTRY_POINT_GROUP = "rasbench.trackers"
@@ -86,7 +86,10 @@ def resolve(spec: str, params: dict | None = None) -> TrackerSpec:
     registered = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     if spec in registered:
         try:
-            factory = registered[spec].load()
+            with optional_dependency(f"tracker {spec!r}"):
+                factory = registered[spec].load()
+        except RasbenchError:
+            raise
         except Exception as exc:  # an entry point's module failing to import
             raise TrackerError(f"tracker {spec!r} ({registered[spec].value}) failed to load: {exc}") from exc
         return TrackerSpec(spec, factory, spec, params)
@@ -94,7 +97,10 @@ def resolve(spec: str, params: dict | None = None) -> TrackerSpec:
     schemes = {ep.name: ep for ep in entry_points(group=SCHEME_GROUP)}
     if sep and scheme in schemes:
         try:
-            make_factory = schemes[scheme].load()
+            with optional_dependency(f"tracker scheme {scheme!r}"):
+                make_factory = schemes[scheme].load()
+        except RasbenchError:
+            raise
         except Exception as exc:  # the scheme's module failing to import
             raise TrackerError(f"tracker scheme {scheme!r} ({schemes[scheme].value}) failed to load: {exc}") from exc
         factory = make_factory(arg)
@@ -115,18 +121,20 @@ def resolve(spec: str, params: dict | None = None) -> TrackerSpec:
 
 def _load_object(module_ref: str, attr: str, spec: str):
     try:
-        if module_ref.endswith(".py"):
-            path = Path(module_ref).resolve()
-            if not path.is_file():
-                raise TrackerError(f"tracker file {path} does not exist (from {spec!r})")
-            module_name = f"rasbench_user_tracker_{abs(hash(str(path)))}"
-            module_spec = importlib.util.spec_from_file_location(module_name, path)
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[module_name] = module
-            module_spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(module_ref)
-    except TrackerError:
+        with optional_dependency(f"tracker {spec!r}"):
+            if module_ref.endswith(".py"):
+                path = Path(module_ref).resolve()
+                if not path.is_file():
+                    raise TrackerError(f"tracker file {path} " + ("is not a file" if path.exists() else
+                                                                   "does not exist") + f" (from {spec!r})")
+                module_name = f"rasbench_user_tracker_{abs(hash(str(path)))}"
+                module_spec = importlib.util.spec_from_file_location(module_name, path)
+                module = importlib.util.module_from_spec(module_spec)
+                sys.modules[module_name] = module
+                module_spec.loader.exec_module(module)
+            else:
+                module = importlib.import_module(module_ref)
+    except RasbenchError:
         raise
     except Exception as exc:
         hint = ""

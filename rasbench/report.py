@@ -105,7 +105,8 @@ def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConventio
         elif isinstance(times.get(run.times), RefusedFile):  # unreadable times are merely unknown, these hostile
             out[run] = str(times[run.times])
         elif len(parsed) != run.length:
-            out[run] = f"{run.boxes.name} has {len(parsed)} boxes, the ground truth {run.length} frames"
+            out[run] = (f"{run.boxes.name} has {plural(len(parsed), 'box', 'boxes')}, the ground truth "
+                        f"{plural(run.length, 'frame')}")
         else:
             good.append((run, parsed))
     if not good:
@@ -349,7 +350,7 @@ def to_table(report: Report, attributes: bool = False, color: bool = False) -> s
     the best value per column among the complete trackers in bold (when ``color``)."""
     order = display_order(report)
     title = (f"{report.benchmark.title} - {report.experiment.upper()} - convention {report.convention.name} - "
-             f"{len(report.dataset)} sequences")
+             f"{plural(len(report.dataset), 'sequence')}")
     if attributes:
         codes = [c for c in ATTRIBUTE_CODES if any(c in t.attributes for t in order)]
         header = ["tracker"] + [f"{c}({max(t.attributes[c].sequences for t in order if c in t.attributes)})"

@@ -123,6 +123,20 @@ def _place(regions: Regions, length: int, expected: int, what: str, at_end: bool
     return Regions.concat([pad, regions] if at_end else [regions, pad]), note
 
 
+def run_count(benchmark, experiment: str, sequence) -> int:
+    """How many runs ``experiment`` makes of ``sequence``: 1 (OPE), its TRE segments, the SRE
+    perturbations, or the VOT repetitions (at most: a deterministic tracker makes one)."""
+    from .conventions import otb_convention
+    from .datasets import benchmark_layout
+    from .protocols.otb import expected_lengths
+    from .protocols.vot import VOTOptions
+
+    exp = benchmark.experiment(experiment)
+    if benchmark_layout(benchmark, experiment) == "vot":
+        return VOTOptions.of(exp).repetitions
+    return len(expected_lengths(sequence, exp.protocol, exp.options, otb_convention("official").ope_start))
+
+
 def load_tracks(benchmark, experiment: str, sequence, tracker_dirs: dict, run: int = 1) -> list[Track]:
     """Each tracker's run ``run`` on ``sequence``: OTB ``<Seq>.txt`` (OPE, any naming
     variant) or ``<Seq>/<Seq>_<run>.txt`` (TRE, SRE), VOT ``<seq>/<seq>_<run>.txt``."""
@@ -427,6 +441,9 @@ def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out:
     if not sequence.has_images:
         raise DatasetError(f"{sequence.name}: `show` needs the images; give --root with the dataset",
                            sequence.source)
+    runs = run_count(benchmark, experiment, sequence)
+    if run > runs:
+        raise ConfigError(f"--run {run}: {experiment} makes {plural(runs, 'run')} of {sequence.name}")
     tracks = load_tracks(benchmark, experiment, sequence, tracker_dirs, run)
     n = len(sequence)
     first, last = frames or (1, n)

@@ -164,7 +164,7 @@ def evaluate_vot(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tra
                  convention: str = "official") -> VOTReport:
     """Score every tracker folder with the experiment's protocol options (burn-in, skip,
     EAO interval: the benchmark definition's, as the run used them)."""
-    conv = V.vot_convention(convention)
+    conv = V.vot_convention(check_convention(convention, "vot"))
     exp = benchmark.experiment(experiment)
     options = exp.settings
     interval = options.eao_interval
@@ -239,7 +239,7 @@ def to_table(report: VOTReport, attributes: bool = False, color: bool = False) -
     order = display_order(report)
     unsupervised = report.experiment_protocol == "unsupervised"
     title = (f"{report.benchmark.title} - {report.experiment} - convention {report.convention.name} - "
-             f"{len(report.dataset)} sequences" + ("" if unsupervised else
+             f"{plural(len(report.dataset), 'sequence')}" + ("" if unsupervised else
                                                    f" - EAO over lengths {report.eao_interval[0]}-"
                                                    f"{report.eao_interval[1]}"))
     complete = [t.complete for t in order]

@@ -116,9 +116,15 @@ def test_malformed_ground_truth_line_is_named(tiny_otb):
 
 def test_missing_dataset_says_where_it_looked(tiny_otb, tmp_path):
     bench, _ = tiny_otb
-    with pytest.raises(DatasetError, match="not found; looked in") as info:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match=f"tiny test benchmark not found in {tmp_path / 'empty'}; ") as info:
+        open_dataset(bench, root=tmp_path / "empty")
+    assert "rasbench download" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(DatasetError, match="nowhere: the dataset folder does not exist"):
         open_dataset(bench, root=tmp_path / "nowhere")
-    assert "rasbench download" in str(info.value)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DatasetError, match="file: the dataset folder is a file"):
+        open_dataset(bench, root=tmp_path / "file")
 
 
 def test_missing_sequence_is_listed(tiny_otb):

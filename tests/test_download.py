@@ -510,7 +510,7 @@ def test_a_trickle_below_the_minimum_rate_is_abandoned(tmp_path, server, monkeyp
     server.faults["Alpha.zip"] = [("trickle", 0.02), ("trickle", 0.02)]  # ~50 B/s, twice
     dest = tmp_path / "Alpha.zip"
     started = time.monotonic()
-    with pytest.raises(DatasetError, match=r"gave up after 2 attempt\(s\): .* B/s over the last 0 s, below the "
+    with pytest.raises(DatasetError, match=r"gave up after 2 attempts: .* B/s over the last 0 s, below the "
                                            r"minimum of 1000 B/s \(--min-rate\)"):
         fetch(server.url_template.format(folder="Alpha"), dest, min_rate=1000, retries=1, backoff=0.0)
     assert time.monotonic() - started < 3

@@ -242,9 +242,9 @@ def test_report_command_formats_and_outputs(otb, tmp_path):
     assert html.exit_code == 0, html.output
     page = (out / "report.html").read_text()
     assert '<section id="ope">' in page and '<section id="tre">' in page and "<img" not in page
-    assert "1 output(s) built" in html.output
+    assert "1 output built" in html.output
     again = invoke(*args, "-e", "ope,tre", "--format", "html", "--out", out, "--no-plots")
-    assert "0 output(s) built, 1 reused" in again.output
+    assert "0 outputs built, 1 reused" in again.output
     svg = invoke(*args, "-e", "tre", "--format", "latex", "--out", out, "--plot-format", "svg")
     assert svg.exit_code == 0 and (out / "tre_table.tex").is_file()
     assert (out / "plots" / "tre_success_FM.svg").is_file() and not list(out.glob("plots/*.png"))

@@ -98,7 +98,7 @@ def test_failed_unit_is_retried_and_its_error_record_removed(tiny_otb, tmp_path)
 def test_nan_and_negative_boxes_are_stored_as_returned_and_repaired_when_scored(tiny_otb, tmp_path):
     bench, root = tiny_otb
     summary = _run(bench, root, tmp_path / "res", "fake_trackers:BadBoxes", sequences=["Alpha"])
-    assert summary.ok and "frame(s) (4, 6)" in summary.warnings[0]
+    assert summary.ok and "2 frames (4, 6)" in summary.warnings[0]
     saved = read_boxes(tmp_path / "res/tiny/badboxes/ope/Alpha.txt")
     assert np.isnan(saved[3]).all() and saved[5, 2] == -4
     _run(bench, root, tmp_path / "res", "identity", sequences=["Alpha"])

@@ -170,8 +170,8 @@ def test_skip_and_burnin_of_the_definition_drive_the_run_and_the_scores(tmp_path
     ({"burnin": 2.5}, "burnin must be an integer >= 0, got 2.5"),
     ({"failure_overlap": 1}, "failure_overlap must be a number in [0, 1)"),
     ({"eao_interval": [50, 10]}, "eao_interval must be [low, high] with 1 <= low <= high"),
-    ({"burn_in": 5}, "unknown baseline option(s) burn_in; it takes repetitions, skip_initialize, burnin"),
-    ({"fps": 20}, "unknown baseline option(s) fps"),
+    ({"burn_in": 5}, "1 unknown baseline option burn_in; it takes repetitions, skip_initialize, burnin"),
+    ({"fps": 20}, "1 unknown baseline option fps"),
 ])
 def test_protocol_options_are_checked_when_the_definition_loads(tmp_path, options, message):
     from conftest import invoke

@@ -16,7 +16,10 @@ import numpy as np
 
 def to_got10k(tracker, name: str | None = None):
     """Wrap a rasbench tracker (object or registry spec string) as a got10k Tracker."""
-    from got10k.trackers import Tracker as Got10kTracker
+    from ..errors import optional_dependency
+
+    with optional_dependency("rasbench.adapters.got10k"):
+        from got10k.trackers import Tracker as Got10kTracker
 
     if isinstance(tracker, str):
         from ..registry import resolve

@@ -18,6 +18,7 @@ import yaml
 
 from ..errors import ConfigError
 from ..paths import path_component
+from ..text import plural, yaml_problem
 from .families import FAMILY_DECLS, ProtocolOptions, protocol_options
 
 ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC", "LR")
@@ -112,7 +113,7 @@ def _read_yaml(path: Path) -> dict:
     except OSError as exc:
         raise ConfigError(f"cannot read benchmark definition {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{path} is not valid YAML: {yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping at the top level")
     return data
@@ -149,6 +150,16 @@ def list_benchmarks() -> list[str]:
     return sorted(files for files, path in _benchmark_files().items() if "name" in _read_yaml(path))
 
 
+def describe_benchmarks() -> list[str]:
+    """Each benchmark as "available:" lists and help texts show it: ``"vot2017 (vot2018)"``."""
+    files = _benchmark_files()
+    out = []
+    for name in list_benchmarks():
+        aliases = [str(a) for a in _read_yaml(files[name]).get("aliases") or ()]
+        out.append(name + (f" ({', '.join(aliases)})" if aliases else ""))
+    return out
+
+
 def find_definition(name: str) -> Path:
     candidate = Path(name)
     if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
@@ -160,7 +171,7 @@ def find_definition(name: str) -> Path:
     for path in files.values():
         if key in [a.lower() for a in _read_yaml(path).get("aliases", [])]:
             return path
-    raise ConfigError(f"unknown benchmark {name!r}; available: {', '.join(list_benchmarks())}")
+    raise ConfigError(f"unknown benchmark {name!r}; available: {', '.join(describe_benchmarks())}, or a YAML file")
 
 
 @cache
@@ -226,7 +237,8 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
             raise ConfigError(f"{path}: sequence {name} has frames [{first}, {last}]")
         unknown = [a for a in row.get("attributes", []) if a not in ATTRIBUTE_CODES]
         if unknown:
-            raise ConfigError(f"{path}: sequence {name} has unknown attribute(s) {unknown}")
+            raise ConfigError(f"{path}: sequence {name} has {plural(len(unknown), 'unknown attribute')} "
+                              f"{', '.join(map(str, unknown))}")
         specs[name] = SequenceSpec(
             name=name,
             folder=row.get("folder", name),

@@ -240,10 +240,11 @@ CONVENTIONS: dict[str, dict] = {"otb": OTB_CONVENTIONS, "vot": VOT_CONVENTIONS}
 
 
 def convention(family: str, name: str) -> OTBConvention | VOTConvention:
-    """The convention ``name`` of ``family``; :class:`ConfigError` naming the family's
-    conventions when there is none."""
-    table = CONVENTIONS[family]
-    try:
-        return table[name.lower()]
-    except KeyError:
-        raise ConfigError(f"unknown {family.upper()} convention {name!r}; choose from {', '.join(table)}") from None
+    """The convention ``name`` (any case) of ``family``; :class:`ConfigError` listing the
+    family's conventions when there is none (saying so when ``name`` is another family's)."""
+    key = name.lower()
+    if key in CONVENTIONS[family]:
+        return CONVENTIONS[family][key]
+    other = next((f for f, table in CONVENTIONS.items() if f != family and key in table), None)
+    problem = f"convention {name!r} is for {other.upper()} experiments" if other else f"unknown convention {name!r}"
+    raise ConfigError(f"{problem}; {family.upper()} experiments take {', '.join(CONVENTIONS[family])}")

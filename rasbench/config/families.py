@@ -21,6 +21,7 @@ from numbers import Integral, Real
 from typing import Any, Callable, ClassVar
 
 from ..errors import ConfigError
+from ..text import plural
 
 
 def _check(test: Callable[[Any], bool], need: str, convert: Callable[[Any], Any] = lambda v: v) -> dict:
@@ -52,7 +53,8 @@ class ProtocolOptions:
         unknown = [str(key) for key in options if key not in known]
         if unknown:
             takes = ", ".join(known) or "no options"
-            raise ConfigError(f"{where}: unknown {cls.protocol} option(s) {', '.join(unknown)}; it takes {takes}")
+            raise ConfigError(f"{where}: {plural(len(unknown), f'unknown {cls.protocol} option')} "
+                              f"{', '.join(unknown)}; it takes {takes}")
         values = {}
         for key, value in options.items():
             rule = known[key].metadata

@@ -17,6 +17,7 @@ from typing import Callable
 from ..config.benchmarks import BenchmarkDef
 from ..errors import DatasetError
 from ..paths import cache_dir, data_dirs
+from ..text import plural
 from . import otb, vot
 from .otb import normalise_name
 from .sequence import Dataset, Sequence
@@ -34,6 +35,17 @@ def synth_root(benchmark: BenchmarkDef, root: Path | None = None) -> Path:
 
 def _holds_sequences(folder: Path, benchmark: BenchmarkDef) -> bool:
     return any((folder / spec.folder / spec.groundtruth).is_file() for spec in benchmark.sequences.values())
+
+
+def _search_bases(root: Path | None) -> list[Path]:
+    """Where to look: ``root`` alone when given (it must be a folder), else :func:`data_dirs`."""
+    if root is None:
+        return data_dirs()
+    if Path(root).is_file():
+        raise DatasetError("the dataset folder is a file (an annotation file goes to --annotations)", root)
+    if not Path(root).is_dir():
+        raise DatasetError("the dataset folder does not exist", root)
+    return [Path(root)]
 
 
 def _candidates(benchmark: BenchmarkDef, bases: list[Path]) -> list[Path]:
@@ -97,8 +109,7 @@ def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
         return [Location(path, "generated" if ok else "not generated yet", len(benchmark.sequences) if ok else 0, {})]
     loader = LOADERS[benchmark.format]
     locations = []
-    bases = [Path(root)] if root is not None else data_dirs()
-    for folder in _candidates(benchmark, bases):
+    for folder in _candidates(benchmark, _search_bases(root)):
         if folder.is_dir() and _holds_sequences(folder, benchmark):
             ds = loader.native(benchmark, folder, benchmark.sequences, images=True, strict=False)
             locations.append(Location(folder, "images", len(ds), ds.missing, tuple(ds)))
@@ -141,7 +152,7 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
         dataset = _open_folders(benchmark, specs, root, images, loader)
     if present_only:
         if not len(dataset):
-            raise DatasetError(f"{benchmark.name}: none of its {len(specs)} sequences is in {dataset.source}")
+            raise DatasetError(f"{benchmark.name}: none of its {plural(len(specs), 'sequence')} is in {dataset.source}")
         missing = dataset.missing
         dataset = dataset.subset(list(dataset))
         dataset.missing = missing
@@ -156,8 +167,8 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
         if len(names) <= 2:
             shown = "; ".join(f"{n}: {dataset.missing[n]}" for n in names)
         where = f"rasbench datasets --root {root}" if root is not None else "rasbench datasets"
-        raise DatasetError(f"{benchmark.name}: {len(names)} of {len(specs)} sequences missing in {dataset.source} "
-                           f"({shown}); `--sequences present` uses the {len(dataset)} there, `{where}` lists "
+        raise DatasetError(f"{benchmark.name}: {len(names)} of {plural(len(specs), 'sequence')} missing in "
+                           f"{dataset.source} ({shown}); `--sequences present` uses the {len(dataset)} there, `{where}` lists "
                            f"what is where")
     return dataset
 
@@ -199,11 +210,9 @@ def select_sequences(benchmark_name: str, specs: dict, asked: list[str]) -> list
 
 
 def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: bool, loader: Loader) -> Dataset:
-    bases = [Path(root)] if root is not None else data_dirs()
-    looked = []
+    bases = _search_bases(root)
     best = None  # the incomplete copy holding the most sequences
     for folder in _candidates(benchmark, bases):
-        looked.append(str(folder))
         if not folder.is_dir():
             continue
         loaders = []
@@ -223,4 +232,6 @@ def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: boo
     hint = f"give --root DIR, set RASBENCH_DATA, or run `rasbench download {benchmark.name} --root DIR`"
     if not images:
         hint += f", or give --annotations ({' or '.join(benchmark.annotation_files)})"
-    raise DatasetError(f"{benchmark.title} not found; looked in:\n  " + "\n  ".join(looked) + f"\n{hint}")
+    subfolders = f" (and in their subfolders {', '.join(benchmark.dataset_dirs)})" if benchmark.dataset_dirs else ""
+    raise DatasetError(f"{benchmark.title} not found in {', '.join(map(str, bases))}{subfolders}; {hint}")
+

@@ -45,6 +45,7 @@ from tqdm import tqdm
 from ..config.benchmarks import BenchmarkDef, SequenceSpec
 from ..errors import ConfigError, DatasetError, RasbenchError
 from ..paths import file_lock, path_component
+from ..text import plural
 from .images import IMAGE_SUFFIXES
 from .otb import load_native, normalise_name
 
@@ -56,6 +57,7 @@ DEFAULT_TIMEOUT = 60.0  # seconds to connect, and to wait for each read
 DEFAULT_MIN_RATE = 1024.0  # bytes/s, averaged over RATE_WINDOW
 RATE_WINDOW = 30.0  # seconds
 USER_AGENT = "rasbench-download"
+URL_SCHEMES = ("http", "https", "ftp", "file")  # what urllib fetches
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)")
 _RETRY_STATUS = {408, 429}  # besides 5xx: the server asks to try again later
 
@@ -107,7 +109,7 @@ def fetch(url: str, dest: Path, *, expected_sha256: str | None = None, retries: 
                 raise DownloadError(f"not fetched within the deadline of {deadline:g} s ({reason}); the next "
                                     "run resumes it", url)
         else:
-            raise DownloadError(f"gave up after {attempt + 1} attempt(s): {reason}", url)
+            raise DownloadError(f"gave up after {plural(attempt + 1, 'attempt')}: {reason}", url)
         os.replace(part, dest)
     if expected_sha256:
         try:
@@ -321,7 +323,7 @@ class DownloadReport:
 
     def summary(self) -> str:
         total = len(self.downloaded) + len(self.skipped) + len(self.failed)
-        lines = [f"{total - len(self.failed)} of {total} sequence folder(s) ready in {self.root}"]
+        lines = [f"{total - len(self.failed)} of {plural(total, 'sequence folder')} ready in {self.root}"]
         if self.downloaded:
             lines.append(f"  downloaded: {', '.join(self.downloaded)}")
         if self.skipped:
@@ -336,6 +338,13 @@ class DownloadReport:
             if partial.is_dir():
                 lines.append(f"  partial downloads in {partial} resume on the next run")
         return "\n".join(lines)
+
+
+def _check_url(url: str, what: str) -> None:
+    """ConfigError unless ``url`` has a scheme urllib fetches (a mistyped ``--url`` fails here,
+    not once per sequence)."""
+    if urllib.parse.urlsplit(url).scheme.lower() not in URL_SCHEMES:
+        raise ConfigError(f"{what} {url!r} is not a URL ({', '.join(s + '://' for s in URL_SCHEMES)})")
 
 
 def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | None = None,
@@ -354,6 +363,8 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
     """
     fetch_options = dict(retries=retries, timeout=timeout, min_rate=min_rate, deadline=deadline,
                          max_bytes=unpack.max_bytes, backoff=backoff, progress=progress)
+    if Path(root).exists() and not Path(root).is_dir():
+        raise ConfigError(f"{root} is a file, not a folder to download into")
     downloader = DOWNLOADERS.get(benchmark.format)
     if downloader is None:
         raise ConfigError(f"{benchmark.name}: {benchmark.format!r} benchmarks are not downloaded "
@@ -369,6 +380,7 @@ def download_otb(benchmark: BenchmarkDef, root, url_template: str | None, sequen
     if not template or "{folder}" not in template:
         raise ConfigError(f"{benchmark.name}: no download URL template with '{{folder}}' "
                           f"(got {template!r})")
+    _check_url(template, f"{benchmark.name}: download URL template")
     known_sha256 = {**(benchmark.download.get("sha256") or {}), **(checksums or {})}
     malformed = [f for f, digest in known_sha256.items() if not _is_sha256(digest)]
     if malformed:  # e.g. an unquoted all-digit hash that YAML read as a number
@@ -527,6 +539,7 @@ def download_vot(benchmark: BenchmarkDef, root, *, description_url: str | None =
     url = description_url or benchmark.download.get("description")
     if not url:
         raise ConfigError(f"{benchmark.name}: no dataset description URL")
+    _check_url(url, f"{benchmark.name}: dataset description URL")
     root = Path(root)
     names = list(benchmark.sequences)
     if sequences is not None:

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..config.benchmarks import SequenceSpec
 from ..errors import DatasetError
+from ..text import plural
 from .images import numbered_images
 from .sequence import Dataset, Sequence, gather
 from .textio import pysot_json_style, read_pysot_json, read_rows, wrong_pysot_json
@@ -118,8 +119,8 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec]) 
     json_path = Path(json_path)
     data = read_pysot_json(json_path)
     if pysot_json_style(data) != "OTB-style boxes":
-        raise DatasetError(f"{json_path} holds {pysot_json_style(data)} for {len(data)} sequences, not {name}'s "
-                           f"boxes; is it the right file?")
+        raise DatasetError(f"{json_path} holds {pysot_json_style(data)} for {plural(len(data), 'sequence')}, "
+                           f"not {name}'s boxes; is it the right file?")
     root = json_path.parent
     sequences, missing = [], {}
     for spec in specs.values():

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
+from ..text import plural
 from .images import read_rgb
 
 
@@ -98,7 +99,7 @@ class Dataset(Mapping[str, Sequence]):
     def subset(self, names) -> Dataset:
         unknown = [n for n in names if n not in self._sequences]
         if unknown:
-            raise DatasetError(f"unknown sequence(s) {', '.join(unknown)} in {self.name}; "
+            raise DatasetError(f"{plural(len(unknown), 'unknown sequence')} in {self.name}: {', '.join(unknown)}; "
                                f"known: {', '.join(self._sequences)}")
         return Dataset(self.name, [self._sequences[n] for n in names], self.source, self.root)
 

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import DatasetError
+from ..text import plural
 
 _TRANSLATE = str.maketrans({",": " ", "\t": " ", ";": " "})
 
@@ -103,7 +104,7 @@ def pysot_json_style(data: dict) -> str:
 
 def wrong_pysot_json(path: Path, data: dict, benchmark: str) -> DatasetError:
     """The error for a pysot JSON that holds none of ``benchmark``'s sequences."""
-    return DatasetError(f"{path} holds {pysot_json_style(data)} for {len(data)} sequences, none of them "
+    return DatasetError(f"{path} holds {pysot_json_style(data)} for {plural(len(data), 'sequence')}, none of them "
                         f"{benchmark}'s; is it the right file?")
 
 

@@ -16,6 +16,7 @@ import numpy as np
 from ..config.benchmarks import SequenceSpec
 from ..errors import DatasetError
 from ..geometry.regions import Regions, parse_regions, regions_from_values
+from ..text import plural
 from .images import image_size, numbered_images
 from .sequence import Dataset, Sequence, gather
 from .textio import read_pysot_json, read_text, wrong_pysot_json
@@ -44,7 +45,7 @@ def _read_tags(seq_dir: Path, names, length: int) -> dict[str, np.ndarray]:
                         raise DatasetError(f"tag values are 0 or 1, got {line!r}", path, number)
                     values.append(line == "1")
                 if len(values) > length:
-                    raise DatasetError(f"{len(values)} tag lines for {length} frames", path)
+                    raise DatasetError(f"{plural(len(values), 'tag line')} for {plural(length, 'frame')}", path)
                 tags[name] = np.r_[np.array(values, bool), np.zeros(length - len(values), bool)]
                 break
         else:

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from .paths import atomic_write_bytes
+from .text import plural
 
 COLUMN_WIDTH = 3.45  # inches: one column of a two-column (IEEE / CVF) paper
 PAGE_WIDTH = 7.0  # both columns
@@ -103,11 +104,6 @@ def _line_look(style: TrackerStyle, bold: bool) -> dict:
     if style.highlight:
         return {"linewidth": 2.4, "alpha": 1.0, "zorder": 6}
     return {"linewidth": 1.6, "alpha": 1.0, "zorder": 3} if bold else {"linewidth": 0.9, "alpha": 0.75, "zorder": 2}
-
-
-def plural(count: int, word: str) -> str:
-    """"1 sequence", "2 sequences"."""
-    return f"{count} {word}{'' if count == 1 else 's'}"
 
 
 def _finite(value) -> bool:

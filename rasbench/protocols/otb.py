@@ -23,6 +23,7 @@ from ..datasets.frames import FrameReader
 from ..datasets.images import image_size
 from ..datasets.sequence import Sequence
 from ..errors import ConfigError, DatasetError, TrackerError
+from ..text import plural
 from ..tracker import as_prediction, box_problem, wants_paths
 from .base import Family, OnFrame, Outcome, RunContext, Unit
 
@@ -63,8 +64,8 @@ def tre_starts(seq: Sequence, segments: int = 20, min_segment_length: int = 20) 
     n = len(seq)
     long_enough = np.flatnonzero(n - idx >= min_segment_length)
     if len(idx) == 0 or len(long_enough) == 0:
-        raise DatasetError(f"{seq.name}: no TRE start leaves {min_segment_length} frames "
-                           f"({n} frames, {len(idx)} usable starts)", seq.source)
+        raise DatasetError(f"{seq.name}: no TRE start leaves {plural(min_segment_length, 'frame')} "
+                           f"({plural(n, 'frame')}, {plural(len(idx), 'usable start')})", seq.source)
     e = int(long_enough[-1]) + 1  # 1-based position in idx
     m = segments - 1
     positions = [1 + (k * e) // m for k in range(segments) if m + k * e <= m * e] + [e]
@@ -230,8 +231,9 @@ def track_run(tracker, seq: Sequence, run: Run, conv: OTBConvention,
     warnings = []
     if bad_frames:
         shown = ", ".join(map(str, bad_frames[:10])) + (" ..." if len(bad_frames) > 10 else "")
-        warnings.append(f"{seq.name} run {run.number}: NaN/inf or non-positive size at {len(bad_frames)} "
-                        f"frame(s) ({shown}); stored as returned, the benchmark's rule applies")
+        warnings.append(f"{seq.name} run {run.number}: NaN/inf or non-positive size at "
+                        f"{plural(len(bad_frames), 'frame')} ({shown}); stored as returned, the benchmark's rule "
+                        f"applies")
     return boxes, times, warnings
 
 

@@ -21,7 +21,7 @@ def find_tracker_dirs(results: list[Path], benchmark: str, experiment: str,
     for root in results:
         root = Path(root)
         if not root.is_dir():
-            raise ResultsError(f"results folder {root} does not exist")
+            raise ResultsError(f"results folder {root} " + ("is a file" if root.exists() else "does not exist"))
         folder = root / benchmark if (root / benchmark).is_dir() else root
         for child in sorted(folder.iterdir()):
             if not child.is_dir() or child.name.startswith("."):

@@ -25,6 +25,7 @@ from ..datasets.textio import RefusedFile, read_rows, read_text, size_bound
 from ..errors import DatasetError
 from ..geometry.regions import FAILURE, INITIALIZATION, SPECIAL, UNKNOWN, Regions, format_regions, parse_regions
 from ..paths import atomic_write_text
+from ..text import plural
 from .layout import Layout, UnitFiles, failure_problem, remove, unit_errors
 
 _RESULT_CODES = (float(UNKNOWN), float(INITIALIZATION), float(FAILURE))
@@ -121,7 +122,7 @@ def read_run(path: Path, column: int, length: int) -> tuple[Regions, np.ndarray 
     :class:`DatasetError`; so is a times file refused unread."""
     trajectory = read_trajectory(path, length)
     if len(trajectory) != length:
-        raise DatasetError(f"{path.name} has {len(trajectory)} lines, the sequence {length} frames")
+        raise DatasetError(f"{path.name} has {plural(len(trajectory), 'line')}, the sequence {plural(length, 'frame')}")
     return trajectory, _run_times(path, column, length)
 
 

@@ -26,7 +26,7 @@ import traceback
 from typing import Callable
 
 from ..config.benchmarks import load_benchmark
-from ..errors import ConfigError, RasbenchError, ResultsWriteError
+from ..errors import ConfigError, RasbenchError, ResultsWriteError, optional_dependency
 from ..protocols.base import Outcome, Unit, UnitFailure
 from ..results.store import ResultStore
 from .units import Job
@@ -291,10 +291,8 @@ class RayExecutor:
 
     def run(self, job: Job, units: list[Unit], runner: UnitRunner | None, progress: Progress,
             finished: Finished) -> None:
-        try:
+        with optional_dependency("--executor ray"):
             import ray
-        except ImportError:
-            raise ConfigError("the Ray executor needs `pip install rasbench[ray]`") from None
         started_here = not ray.is_initialized()
         if started_here:
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)

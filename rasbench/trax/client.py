@@ -28,6 +28,7 @@ from typing import Any, Callable, Sequence
 import numpy as np
 
 from ..errors import TrackerError
+from ..text import plural
 from .registry import DEFAULT_TIMEOUT, TraxDeclaration, find_declaration, positive_seconds, to_logical
 from .wire import (Hello, Message, MessageParser, Region, encode_message, image_argument, is_valid_key, parse_region,
                    shorten)
@@ -650,7 +651,7 @@ class TraxTracker:
             message += " (raise the limit with -p timeout=SECONDS, -p startup_timeout/init_timeout/frame_timeout, " \
                        "or `timeout =` in its trackers.ini section)"
         if tail:
-            message += f"\nLast {len(tail)} line(s) of its output:\n" + "\n".join(f"  | {line}" for line in tail)
+            message += f"\nLast {plural(len(tail), 'line')} of its output:\n" + "\n".join(f"  | {line}" for line in tail)
         else:
             message += "\nIt wrote nothing to stderr."
         return TrackerError(message)

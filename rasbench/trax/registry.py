@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from ..errors import TrackerError
+from ..text import one_line, yaml_problem
 
 log = logging.getLogger(__name__)
 
@@ -191,11 +192,11 @@ def _registry_sections(path: Path) -> dict[str, Mapping[str, Any]]:
             config.read_file(fp)
         return {name: dict(config[name]) for name in config.sections()}
     except (configparser.Error, OSError, UnicodeDecodeError) as exc:
-        raise TrackerError(f"{path}: cannot read this TraX registry: {exc}") from exc
+        raise TrackerError(f"{path}: cannot read this TraX registry: {one_line(exc)}") from exc
     except Exception as exc:  # YAML syntax errors and the like
         if isinstance(exc, TrackerError):
             raise
-        raise TrackerError(f"{path}: cannot read this TraX registry: {exc}") from exc
+        raise TrackerError(f"{path}: cannot read this TraX registry: {yaml_problem(exc)}") from exc
 
 
 def load_registry(path) -> dict[str, TraxDeclaration]:

@@ -56,6 +56,8 @@ from typing import Any, Callable, Mapping, Sequence
 
 import numpy as np
 
+from ..text import plural
+
 PREFIX = "@@TRAX:"
 PROTOCOL_VERSION = 4  # libtrax's current version (include/trax.h)
 MESSAGE_TYPES = ("hello", "initialize", "frame", "state", "quit")
@@ -388,7 +390,7 @@ def parse_region(text: str, frame_size: tuple[int, int] | None = None) -> Region
         return Region("rectangle", tuple(numbers))
     if kind == "polygon" and n >= 6 and n % 2 == 0:
         return Region("polygon", tuple(numbers))
-    raise ValueError(f"{n} number(s) make no TraX region (4: rectangle, even >= 6: polygon, 1: special code)")
+    raise ValueError(f"no TraX region has {plural(n, 'number')} (4: rectangle, even >= 6: polygon, 1: special code)")
 
 
 def _parse_mask(numbers: list[float], text: str, frame_size: tuple[int, int] | None) -> Region:
