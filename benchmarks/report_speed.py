@@ -70,7 +70,7 @@ def main():
 
     from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
-    from rasbench.report import evaluate
+    from rasbench.evaluation import evaluate
     from rasbench.results.discovery import find_tracker_dirs
 
     bench = load_benchmark("otb2015")

@@ -133,7 +133,7 @@ def main():
 
         from rasbench.config.benchmarks import load_benchmark
         from rasbench.datasets import open_dataset
-        from rasbench.vot_report import evaluate_vot
+        from rasbench.evaluation import evaluate as evaluate_vot
 
         calculate_overlaps([parse_region("1,1,5,5"), parse_region("0,0,3,0,3,4,0,4")],
                            [parse_region("2,2,5,5"), parse_region("1,1,5,5")], (10, 10))

@@ -387,7 +387,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     exps = _experiments(bench, experiments)
     for exp in exps:
         find_convention(bench.experiment(exp).family, convention)
-    from .publish import OUTPUT_FORMATS
+    from .reports.build import OUTPUT_FORMATS
 
     fmts = list(dict.fromkeys(f.lower() for f in _split(formats))) or ["table"]
     unknown = [f for f in fmts if f not in OUTPUT_FORMATS]
@@ -428,12 +428,13 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         raise ConfigError(f"--highlight {', '.join(missing)}: no such tracker here (found: {', '.join(sorted(found))})")
     numbers = None
     if published:
-        from .publish import load_published, published_files as shipped
+        from .reports.published import load_published
+        from .reports.published import published_files as shipped
 
         chosen = list(published_files) or shipped()
         numbers = load_published(chosen)
     if out is not None:
-        from .publish import ReportRequest, build_report
+        from .reports.build import ReportRequest, build_report
 
         request = ReportRequest(bench, exps, datasets, dirs, convention, formats=tuple(fmts), plots=plots,
                                 plot_formats=figure_formats, published=numbers,
@@ -453,21 +454,18 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         if strict and any(result.incomplete.values()):
             sys.exit(3)
         return
+    from .evaluation import evaluate
+    from .reports.text import to_csv, to_json, to_table
+
     exp, fmt = exps[0], fmts[0]
-    if bench.experiment(exp).family == "vot":
-        from . import vot_report as formats_module
-
-        rep = formats_module.evaluate_vot(bench, exp, datasets[exp], dirs[exp], convention)
-    else:
-        from . import report as formats_module
-
-        rep = formats_module.evaluate(bench, exp, datasets[exp], dirs[exp], convention)
+    rep = evaluate(bench, exp, datasets[exp], dirs[exp], convention)
     if fmt == "json":
-        click.echo(formats_module.to_json(rep))
+        click.echo(to_json(rep))
     elif fmt == "csv":
-        click.echo(formats_module.to_csv(rep, per_sequence=per_sequence, attributes=attributes), nl=False)
+        click.echo(to_csv(rep, per_sequence=per_sequence, attributes=attributes), nl=False)
     elif fmt == "latex":
-        from .publish import latex_attribute_table, latex_table, select_published
+        from .reports.latex import latex_attribute_table, latex_table
+        from .reports.published import select_published
 
         if attributes:
             click.echo(latex_attribute_table(rep) or "% no attributes / tags in this report", nl=False)
@@ -476,7 +474,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
                      if numbers is not None else [])
             click.echo(latex_table(rep, shown, published_top), nl=False)
     else:
-        click.echo(formats_module.to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
+        click.echo(to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
     if strict and any(not t.complete for t in rep.trackers.values()):
         sys.exit(3)
 
@@ -517,7 +515,7 @@ def show(benchmark, sequence, trackers, results_paths, root, experiments, run, o
     from .config.benchmarks import load_benchmark
     from .datasets import open_dataset
     from .results.discovery import find_tracker_dirs
-    from .show import check_options, parse_frames, show_sequence
+    from .viewer import check_options, parse_frames, show_sequence
 
     span = parse_frames(frames) if frames else None
     check_options(run=run, step=step, scale=scale, fps=fps)

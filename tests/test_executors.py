@@ -15,7 +15,7 @@ import pytest
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.registry import resolve
-from rasbench.report import evaluate
+from rasbench.evaluation import evaluate
 from rasbench.results.discovery import find_tracker_dirs
 from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment

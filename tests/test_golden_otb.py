@@ -20,7 +20,7 @@ from rasbench.config.benchmarks import load_benchmark
 from rasbench.config.conventions import otb_convention
 from rasbench.datasets import open_dataset
 from rasbench.metrics import otb as M
-from rasbench.report import evaluate
+from rasbench.evaluation import evaluate
 from rasbench.results.discovery import find_tracker_dirs
 
 

@@ -13,7 +13,8 @@ import pytest
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.results.discovery import find_tracker_dirs
-from rasbench.vot_report import evaluate_vot, to_dict
+from rasbench.evaluation import evaluate as evaluate_vot
+from rasbench.reports.text import to_dict
 
 
 @pytest.fixture(scope="module")

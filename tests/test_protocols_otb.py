@@ -85,11 +85,11 @@ def test_plan_runs():
 
 
 @pytest.mark.parametrize("entry, message", [
-    ({"protocol": "tre", "segmentz": 3}, "experiment tre: unknown tre option segmentz; it takes segments, "
+    ({"protocol": "tre", "segmentz": 3}, "experiment tre: 1 unknown tre option segmentz; it takes segments, "
                                          "min_segment_length"),
     ({"protocol": "tre", "segments": 1}, "experiment tre: segments must be an integer >= 2, got 1"),
     ({"protocol": "sre", "perturbations": ["left", "sideways"]}, "experiment tre: perturbations must be a list of"),
-    ({"protocol": "ope", "segments": 20}, "unknown ope option segments; it takes no options"),
+    ({"protocol": "ope", "segments": 20}, "1 unknown ope option segments; it takes no options"),
     ({"protocol": "opee"}, "experiment tre: unknown protocol 'opee'; choose from ope, tre, sre, baseline"),
 ])
 def test_otb_protocol_options_are_checked_when_the_definition_loads(tmp_path, entry, message):

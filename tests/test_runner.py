@@ -8,7 +8,7 @@ from fake_trackers import Recorder
 from rasbench.datasets import open_dataset
 from rasbench.errors import ResultsError
 from rasbench.registry import resolve
-from rasbench.report import evaluate
+from rasbench.evaluation import evaluate
 from rasbench.results.discovery import find_tracker_dirs
 from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment

@@ -19,7 +19,8 @@ from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import Dataset, open_dataset
 from rasbench.errors import ConfigError, ResultsError, TrackerError
 from rasbench.registry import resolve
-from rasbench.report import evaluate, to_dict
+from rasbench.evaluation import evaluate
+from rasbench.reports.text import to_dict
 from rasbench.results.discovery import find_tracker_dirs
 from rasbench.results.otb import read_boxes
 from rasbench.results.store import ResultStore

@@ -4,16 +4,15 @@ import zipfile
 
 import cv2
 import numpy as np
-import pytest
 from click.testing import CliRunner
-from PIL import Image
-
 from conftest import invoke
+from PIL import Image
+from report_fixtures import run_vot_trackers, tiny_vot
+
 from rasbench.cli import main
 from rasbench.datasets import open_dataset
 from rasbench.results.discovery import find_tracker_dirs
-from rasbench.show import FAILURE_COLOR, GT_COLOR, TRACKER_COLORS, load_tracks, show_sequence
-from report_fixtures import run_vot_trackers, tiny_vot
+from rasbench.viewer import FAILURE_COLOR, GT_COLOR, TRACKER_COLORS, load_tracks, show_sequence
 
 
 def _has_color(image_bgr, color, tolerance=40) -> bool:
@@ -163,7 +162,7 @@ def test_gif_has_one_palette_and_a_sane_size(otb, tmp_path, monkeypatch):
 
 
 def test_long_or_large_gifs_take_every_nth_frame_and_shrink(otb, tmp_path, monkeypatch):
-    from rasbench import show
+    from rasbench import viewer as show
 
     bench, root, folder = otb
     monkeypatch.setattr(show, "GIF_MAX_FRAMES", 10)

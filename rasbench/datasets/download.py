@@ -603,7 +603,8 @@ def _vot_complete(root: Path, spec: SequenceSpec, tags) -> bool:
     if not (root / spec.folder / "sequence").is_file():
         return False
     try:
-        return not vot.load_native(spec.name, root, {spec.name: spec}, tags, images=True).missing
+        missing = vot.load_native(spec.name, root, {spec.name: spec}, tags, images=True).missing
+        return not missing
     except DatasetError:
         return False
 

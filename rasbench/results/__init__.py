@@ -4,7 +4,7 @@
   writing a run, finding and reading anybody's results with their naming variants);
 * :mod:`~rasbench.results.layout`: what they share (a unit's files, failure records);
 * :mod:`~rasbench.results.store`: :class:`ResultStore`, a run's folder, through its layout;
-* :mod:`~rasbench.results.manifest`: ``manifest.json`` and the guard built on it;
+* :mod:`~rasbench.results.manifest`: the run manifest and the guard built on it;
 * :mod:`~rasbench.results.discovery`: the tracker folders under ``--results`` paths.
 
 No other module knows a result file's name.

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ._version import __version__
-from .errors import ResultsWriteError
-from .fingerprint import text_digest
-from .paths import atomic_write_bytes, cache_dir
+from .._version import __version__
+from ..errors import ResultsWriteError
+from ..fingerprint import text_digest
+from ..paths import atomic_write_bytes, cache_dir
 
 log = logging.getLogger("rasbench")
 FORMAT_VERSION = 2  # bump when the metric code changes what a run's counts are (2: MATLAB thresholds)
