@@ -17,16 +17,10 @@ from typing import NoReturn
 
 import click
 
-from . import __version__
+from ._version import __version__
 from .errors import ConfigError, RasbenchError, ResultsError, optional_dependency
+from .paths import default_results
 from .text import one_line, plural, yaml_problem
-
-DEFAULT_RESULTS = "results"
-
-
-def _results_default() -> str:
-    return os.environ.get("RASBENCH_RESULTS", DEFAULT_RESULTS)
-
 
 def _split(values) -> list[str]:
     out = []
@@ -152,33 +146,32 @@ def _one_line_errors():
 
 def _experiment_families() -> dict[str, list[str]]:
     """The experiments the benchmark definitions name, by family: {"otb": [...], "vot": [...]}."""
-    from .benchmarks import list_benchmarks, load_benchmark
-    from .datasets import PROTOCOL_LAYOUT
+    from .config.benchmarks import list_benchmarks, load_benchmark
+    from .config.conventions import CONVENTIONS
 
-    families: dict[str, dict] = {"otb": {}, "vot": {}}
+    families: dict[str, dict] = {family: {} for family in CONVENTIONS}
     for name in list_benchmarks():
         try:
             bench = load_benchmark(name)
         except RasbenchError:  # a broken user definition; using it says what is wrong
             continue
         for exp in bench.experiments.values():
-            if exp.protocol in PROTOCOL_LAYOUT:
-                families[PROTOCOL_LAYOUT[exp.protocol]][exp.name] = None
+            families[exp.family][exp.name] = None
     return {family: list(names) for family, names in families.items()}
 
 
 def _help_lists() -> dict[str, str]:
     """The lists help texts name, from the benchmark definitions and convention tables."""
-    from .benchmarks import describe_benchmarks
-    from .conventions import OTB_CONVENTIONS
-    from .metrics.vot import VOT_CONVENTIONS
+    from .config.benchmarks import describe_benchmarks
+    from .config.conventions import CONVENTIONS
 
     experiments = _experiment_families()
     return {
         "benchmarks": ", ".join(describe_benchmarks()) + " or a YAML file",
-        "experiments": f"{', '.join(experiments['otb'])} (OTB family); {', '.join(experiments['vot'])} (VOT family)",
-        "conventions": f"OTB experiments: {', '.join(OTB_CONVENTIONS)}; VOT experiments: "
-                       f"{', '.join(VOT_CONVENTIONS)}",
+        "experiments": "; ".join(f"{', '.join(names)} ({family.upper()} family)"
+                                 for family, names in experiments.items()),
+        "conventions": "; ".join(f"{family.upper()} experiments: {', '.join(table)}"
+                                 for family, table in CONVENTIONS.items()),
     }
 
 
@@ -243,7 +236,7 @@ def main():
               help="{experiments}: those BENCHMARK defines (repeat or comma-separate for several).")
 @click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (default: search $RASBENCH_DATA; "
               "synth: the cache).")
-@click.option("--results", type=click.Path(path_type=Path), default=_results_default, show_default="results "
+@click.option("--results", type=click.Path(path_type=Path), default=default_results, show_default="results "
               "or $RASBENCH_RESULTS", help="Results root; files go to RESULTS/BENCHMARK/NAME/EXPERIMENT/.")
 @click.option("--name", help="Results folder name for this tracker (default: the tracker's name). Use it to "
               "keep runs with different parameters apart.")
@@ -277,9 +270,9 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     completes only what is missing. The exit code is 1 when a unit failed (its error is
     recorded next to its results and the run goes on with the next one).
     """
-    from .benchmarks import load_benchmark
-    from .conventions import check_convention
-    from .datasets import PRESENT, benchmark_layout, open_dataset
+    from .config.benchmarks import load_benchmark
+    from .config.conventions import convention as find_convention
+    from .datasets import PRESENT, open_dataset
     from .registry import resolve
     from .runner import check_frame_timeout, run_experiment
 
@@ -292,7 +285,7 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     bench = load_benchmark(benchmark)
     exps = _experiments(bench, experiments)
     for exp in exps:
-        check_convention(convention, benchmark_layout(bench, exp))
+        find_convention(bench.experiment(exp).family, convention)
     spec = resolve(tracker, _parse_params(params))
     selection = _sequence_selection(sequences)
     failed = False
@@ -385,16 +378,16 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     Published numbers appear only when the whole sequence set they were published on is
     scored (not with -s); incomplete trackers (*) are listed below the ranked ones.
     """
-    from .benchmarks import load_benchmark
-    from .conventions import check_convention
-    from .datasets import PRESENT, benchmark_layout, open_dataset
-    from .results import find_tracker_dirs
+    from .config.benchmarks import load_benchmark
+    from .config.conventions import convention as find_convention
+    from .datasets import PRESENT, open_dataset
+    from .results.discovery import find_tracker_dirs
 
     bench = load_benchmark(benchmark)
     exps = _experiments(bench, experiments)
     for exp in exps:
-        check_convention(convention, benchmark_layout(bench, exp))
-    from .publish import OUTPUT_FORMATS
+        find_convention(bench.experiment(exp).family, convention)
+    from .reports.build import OUTPUT_FORMATS
 
     fmts = list(dict.fromkeys(f.lower() for f in _split(formats))) or ["table"]
     unknown = [f for f in fmts if f not in OUTPUT_FORMATS]
@@ -413,12 +406,12 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     unknown = [f for f in figure_formats if f not in ("png", "pdf", "svg")]
     if unknown:
         raise ConfigError(f"--plot-format {', '.join(unknown)}: choose from png, pdf, svg")
-    paths = list(results_paths) or [Path(_results_default())]
+    paths = list(results_paths) or [Path(default_results())]
     selection = _sequence_selection(sequences)
     datasets, dirs = {}, {}
     by_layout: dict = {}
     for exp in exps:
-        layout = benchmark_layout(bench, exp)
+        layout = bench.dataset_layout(exp)
         if layout not in by_layout:
             by_layout[layout] = open_dataset(bench, root=root, annotations=annotations, images=False,
                                              sequences=selection, experiment=exp)
@@ -435,12 +428,13 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         raise ConfigError(f"--highlight {', '.join(missing)}: no such tracker here (found: {', '.join(sorted(found))})")
     numbers = None
     if published:
-        from .publish import load_published, published_files as shipped
+        from .reports.published import load_published
+        from .reports.published import published_files as shipped
 
         chosen = list(published_files) or shipped()
         numbers = load_published(chosen)
     if out is not None:
-        from .publish import ReportRequest, build_report
+        from .reports.build import ReportRequest, build_report
 
         request = ReportRequest(bench, exps, datasets, dirs, convention, formats=tuple(fmts), plots=plots,
                                 plot_formats=figure_formats, published=numbers,
@@ -460,21 +454,18 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         if strict and any(result.incomplete.values()):
             sys.exit(3)
         return
+    from .evaluation import evaluate
+    from .reports.text import to_csv, to_json, to_table
+
     exp, fmt = exps[0], fmts[0]
-    if benchmark_layout(bench, exp) == "vot":
-        from . import vot_report as formats_module
-
-        rep = formats_module.evaluate_vot(bench, exp, datasets[exp], dirs[exp], convention)
-    else:
-        from . import report as formats_module
-
-        rep = formats_module.evaluate(bench, exp, datasets[exp], dirs[exp], convention)
+    rep = evaluate(bench, exp, datasets[exp], dirs[exp], convention)
     if fmt == "json":
-        click.echo(formats_module.to_json(rep))
+        click.echo(to_json(rep))
     elif fmt == "csv":
-        click.echo(formats_module.to_csv(rep, per_sequence=per_sequence, attributes=attributes), nl=False)
+        click.echo(to_csv(rep, per_sequence=per_sequence, attributes=attributes), nl=False)
     elif fmt == "latex":
-        from .publish import latex_attribute_table, latex_table, select_published
+        from .reports.latex import latex_attribute_table, latex_table
+        from .reports.published import select_published
 
         if attributes:
             click.echo(latex_attribute_table(rep) or "% no attributes / tags in this report", nl=False)
@@ -483,7 +474,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
                      if numbers is not None else [])
             click.echo(latex_table(rep, shown, published_top), nl=False)
     else:
-        click.echo(formats_module.to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
+        click.echo(to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
     if strict and any(not t.complete for t in rep.trackers.values()):
         sys.exit(3)
 
@@ -521,10 +512,10 @@ def show(benchmark, sequence, trackers, results_paths, root, experiments, run, o
       rasbench show otb2015 Skiing -t SiamFC,KCF --root ~/data/OTB100 -o skiing.mp4
       rasbench show vot2017 bag -e baseline -t mytracker --frames 1-120 -o bag.gif
     """
-    from .benchmarks import load_benchmark
+    from .config.benchmarks import load_benchmark
     from .datasets import open_dataset
-    from .results import find_tracker_dirs
-    from .show import check_options, parse_frames, show_sequence
+    from .results.discovery import find_tracker_dirs
+    from .viewer import check_options, parse_frames, show_sequence
 
     span = parse_frames(frames) if frames else None
     check_options(run=run, step=step, scale=scale, fps=fps)
@@ -535,7 +526,7 @@ def show(benchmark, sequence, trackers, results_paths, root, experiments, run, o
     exp = exps[0]
     dataset = open_dataset(bench, root=root, images=True, sequences=[sequence], experiment=exp)
     seq = next(iter(dataset.values()))
-    paths = list(results_paths) or [Path(_results_default())]
+    paths = list(results_paths) or [Path(default_results())]
     dirs = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
     if not dirs:
         raise ResultsError(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
@@ -556,11 +547,10 @@ def show(benchmark, sequence, trackers, results_paths, root, experiments, run, o
 @main.command()
 def conventions():
     """List the named scoring conventions and what each one does."""
-    from .conventions import OTB_CONVENTIONS
-    from .metrics.vot import VOT_CONVENTIONS
+    from .config.conventions import CONVENTIONS
 
     experiments = _experiment_families()
-    for family, table in (("otb", OTB_CONVENTIONS), ("vot", VOT_CONVENTIONS)):
+    for family, table in CONVENTIONS.items():
         click.echo(f"{family.upper()} ({', '.join(experiments[family])})")
         for conv in table.values():
             click.echo(f"  {conv.name:17s} {conv.summary}")
@@ -570,8 +560,9 @@ def conventions():
 @click.option("--root", type=click.Path(path_type=Path), help="Look only here.")
 def datasets(root):
     """Show which benchmarks are found where: what is present and what is missing."""
-    from .benchmarks import list_benchmarks, load_benchmark
-    from .datasets import data_dirs, locate
+    from .config.benchmarks import list_benchmarks, load_benchmark
+    from .datasets import locate
+    from .paths import data_dirs
 
     click.echo("searched: " + (str(root) if root else ", ".join(str(d) for d in data_dirs())
                                + "  (set RASBENCH_DATA to add folders)"))
@@ -628,7 +619,7 @@ def download(benchmark, root, url_template, sequences, timeout, min_rate, deadli
     archives and transfers are bounded by the options below; what breaks a rule fails its
     sequence with the reason, and the exit code is 1.
     """
-    from .benchmarks import load_benchmark
+    from .config.benchmarks import load_benchmark
     from .datasets.download import UnpackLimits, download_benchmark
 
     bench = load_benchmark(benchmark)
@@ -646,7 +637,7 @@ def download(benchmark, root, url_template, sequences, timeout, min_rate, deadli
 @click.option("--force", is_flag=True, help="Regenerate even if present.")
 def synth(out, seed, force):
     """Generate the synthetic benchmark in OTB and VOT layouts."""
-    from .benchmarks import load_benchmark
+    from .config.benchmarks import load_benchmark
     from .datasets import synth_root
     from .datasets.synthetic import ensure_generated, generate
 

@@ -15,12 +15,9 @@ Objects that subclass ``got10k.trackers.Tracker`` are wrapped so they run unchan
 from __future__ import annotations
 
 import functools
-import hashlib
 import importlib
-import importlib.metadata
 import importlib.util
 import inspect
-import json
 import sys
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -28,6 +25,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import RasbenchError, TrackerError, optional_dependency
+from .fingerprint import code_fingerprint
 
 ENTRY_POINT_GROUP = "rasbench.trackers"
 SCHEME_GROUP = "rasbench.schemes"  # NAME = module:function; function(ARG) -> a factory taking the parameters
@@ -58,44 +56,6 @@ class TrackerSpec:
     def code(self) -> str | None:
         """What identifies the tracker's code (:func:`code_fingerprint`); None for external programs."""
         return None if self.external else code_fingerprint(self.factory)
-
-
-def code_fingerprint(factory: Callable[..., Any]) -> str:
-    """What identifies the code behind a tracker class or factory, for result manifests.
-
-    * a module of a regularly installed distribution: ``"<distribution> <version>"``;
-    * anything else (a ``file.py:Class`` file, a module on ``sys.path``, an editable
-      install, rasbench's own trackers, whose version does not change while their code
-      does): ``"sha256:<16 hex digits>"`` of the source, the module's file, or every
-      ``.py`` file of its folder when the module is part of a package (a tracker's model
-      and helpers usually live beside it).
-    """
-    target = inspect.unwrap(getattr(factory, "func", factory))  # functools.partial -> its function
-    module = inspect.getmodule(target)
-    source = getattr(module, "__file__", None)
-    if source is None:  # defined interactively or in a built-in module: nothing to hash
-        return "unknown"
-    dist = _regular_distribution(module.__name__.partition(".")[0])
-    if dist is not None:
-        return f"{dist.metadata['Name']} {dist.version}"
-    source = Path(source)
-    files = sorted(source.parent.glob("*.py")) if module.__spec__ and module.__spec__.parent else [source]
-    digest = hashlib.sha256()
-    for path in files:
-        digest.update(path.name.encode() + b"\0" + path.read_bytes() + b"\0")
-    return f"sha256:{digest.hexdigest()[:16]}"
-
-
-def _regular_distribution(top_module: str) -> importlib.metadata.Distribution | None:
-    """The installed distribution providing ``top_module``, unless it is rasbench itself or
-    an editable install (Python 3.9 cannot tell: None, so the source is hashed)."""
-    mapping = getattr(importlib.metadata, "packages_distributions", dict)()
-    for name in mapping.get(top_module, []):
-        dist = importlib.metadata.distribution(name)
-        direct_url = json.loads(dist.read_text("direct_url.json") or "{}")
-        if dist.metadata["Name"].lower() != "rasbench" and not direct_url.get("dir_info", {}).get("editable"):
-            return dist
-    return None
 
 
 def registered_trackers() -> dict[str, str]:

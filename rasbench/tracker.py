@@ -10,7 +10,7 @@ A tracker is any object with ``init(image, box)`` and ``update(image)``:
   are shifted back before they are written, so result files stay in the benchmark's
   own coordinates and load beside everybody else's). The run conventions ``got10k``
   and ``pysot`` hand boxes as those toolkits do instead (see
-  :attr:`rasbench.conventions.OTBConvention.tracker_boxes`).
+  :attr:`rasbench.config.conventions.OTBConvention.tracker_boxes`).
 * ``update`` returns the box for the new frame: any 4-sequence, a :class:`Prediction`
   (box plus optional polygon and confidence) or a dict with the same keys.
 

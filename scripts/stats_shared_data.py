@@ -1,12 +1,12 @@
 """Intervals and paired tests on the project's shared real data (issue 16, "must show" 2 and 3).
 
 OTB-2015: the 18 trackers of ../shared/data/otb/results scored on OTB100.json (official
-convention) by ``rasbench.report.evaluate``; per-sequence success AUC (and the other
+convention) by ``rasbench.evaluation.evaluate``; per-sequence success AUC (and the other
 headline means) into :class:`rasbench.metrics.stats.RatioTerms`; BCa intervals, the
 all-pairs Holm matrix and which orderings of the 18 are not statistically supported.
 
 VOT2017: DaSiamRPN (third-party VOT2018 re-run, the zip) and Ocean (VOT2018 baseline) by
-``rasbench.vot_report.evaluate_vot``; Ocean's files for bag and fish1 are defective (wrong
+``rasbench.evaluation.evaluate``; Ocean's files for bag and fish1 are defective (wrong
 line counts), so the pair is compared on the 58 sequences both have.
 
 Every point estimate is checked against the report's own number before any interval is
@@ -24,12 +24,12 @@ from pathlib import Path
 
 import numpy as np
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.metrics import stats as S
-from rasbench.report import evaluate
-from rasbench.results import find_tracker_dirs
-from rasbench.vot_report import evaluate_vot
+from rasbench.evaluation import evaluate
+from rasbench.results.discovery import find_tracker_dirs
+from rasbench.evaluation import evaluate as evaluate_vot
 
 REPO = Path(__file__).resolve().parents[1]
 OTB_MEASURES = ("success_auc", "precision_20", "norm_precision_20", "success_rate_50")

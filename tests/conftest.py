@@ -96,7 +96,7 @@ def tiny_otb(tmp_path):
 
     Returns (benchmark definition, dataset root).
     """
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     root = tmp_path / "data"
     write_otb_sequence(root, "Alpha", moving_boxes(30))

@@ -25,9 +25,8 @@ def test_help_is_useful():
 def test_help_lists_every_benchmark_experiment_and_convention_defined(tmp_path, monkeypatch):
     """The lists come from the definitions and convention tables: a user's benchmark with an
     alias and an experiment of its own shows up in them."""
-    from rasbench.benchmarks import list_benchmarks, load_benchmark
-    from rasbench.conventions import OTB_CONVENTIONS
-    from rasbench.metrics.vot import VOT_CONVENTIONS
+    from rasbench.config.benchmarks import list_benchmarks, load_benchmark
+    from rasbench.config.conventions import OTB_CONVENTIONS, VOT_CONVENTIONS
 
     (tmp_path / "defs").mkdir()
     path = write_benchmark(tmp_path / "defs" / "mine.yaml", {"Alpha": {"frames": [1, 30]}}, name="mine")

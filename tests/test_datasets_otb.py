@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from conftest import deadline, moving_boxes, write_benchmark, write_otb_sequence
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.otb import load_anno_folder, load_native, load_pysot_json
 from rasbench.datasets.textio import parse_rows

@@ -7,11 +7,11 @@ import numpy as np
 import pytest
 
 from conftest import deadline
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.vot import load_annotations, load_native
 from rasbench.errors import DatasetError
-from rasbench.region import POLYGON, RECTANGLE
+from rasbench.geometry import POLYGON, RECTANGLE
 
 TAGS = ("occlusion", "camera_motion")
 
@@ -28,7 +28,7 @@ def write_vot_sequence(root, name, n=6, legacy=False, size=(40, 30)):
 
 
 def specs(names):
-    from rasbench.benchmarks import SequenceSpec
+    from rasbench.config.benchmarks import SequenceSpec
 
     return {n: SequenceSpec(n, n, "groundtruth.txt", 1, None, n) for n in names}
 
@@ -116,7 +116,7 @@ def test_a_frame_in_two_formats_is_refused(tmp_path):
 def test_image_size_reader_refuses_empty_and_special_files(tmp_path):
     import os
 
-    from rasbench.datasets.vot import image_size
+    from rasbench.datasets.images import image_size
 
     (tmp_path / "empty.jpg").write_bytes(b"")
     with pytest.raises(DatasetError, match="empty.jpg: cannot read image header"):

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from archive_server import ArchiveServer, build_zip, gt_lines, tiny_jpeg
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import download
 from rasbench.datasets.download import PARTIAL_DIR, UnpackLimits, download_benchmark, fetch
 from rasbench.datasets.otb import load_native

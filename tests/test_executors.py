@@ -12,11 +12,12 @@ import numpy as np
 import psutil
 import pytest
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.registry import resolve
-from rasbench.report import evaluate
-from rasbench.results import find_tracker_dirs, read_boxes
+from rasbench.evaluation import evaluate
+from rasbench.results.discovery import find_tracker_dirs
+from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
 
 TESTS = Path(__file__).resolve().parent
@@ -135,7 +136,7 @@ def test_two_runs_into_the_same_folder_at_once(tiny_otb, tmp_path):
 # are both between their manifest check and its write at the same time.
 _SLOW_MANIFEST = """
 import sys, time
-from rasbench.results import ResultStore
+from rasbench.results.store import ResultStore
 write = ResultStore.write_manifest
 def slow_write(self, tracker, manifest):
     time.sleep(4)

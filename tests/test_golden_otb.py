@@ -16,12 +16,12 @@ import json
 import numpy as np
 import pytest
 
-from rasbench.benchmarks import load_benchmark
-from rasbench.conventions import otb_convention
+from rasbench.config.benchmarks import load_benchmark
+from rasbench.config.conventions import otb_convention
 from rasbench.datasets import open_dataset
 from rasbench.metrics import otb as M
-from rasbench.report import evaluate
-from rasbench.results import find_tracker_dirs
+from rasbench.evaluation import evaluate
+from rasbench.results.discovery import find_tracker_dirs
 
 
 def _published(shared_data, benchmark, metric):

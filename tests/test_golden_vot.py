@@ -10,10 +10,11 @@ import zipfile
 
 import pytest
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
-from rasbench.results import find_tracker_dirs
-from rasbench.vot_report import evaluate_vot, to_dict
+from rasbench.results.discovery import find_tracker_dirs
+from rasbench.evaluation import evaluate as evaluate_vot
+from rasbench.reports.text import to_dict
 
 
 @pytest.fixture(scope="module")

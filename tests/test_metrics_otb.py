@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from rasbench.conventions import matlab_colon, otb_convention
+from rasbench.config.conventions import matlab_colon, otb_convention
 from rasbench.metrics import otb as M
 
 

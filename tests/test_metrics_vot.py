@@ -18,7 +18,7 @@ import pytest
 
 from rasbench.metrics import stats as S
 from rasbench.metrics import vot as V
-from rasbench.region import Regions, parse_regions, regions_from_values
+from rasbench.geometry import Regions, parse_regions, regions_from_values
 
 
 # ============================================================================ helpers

@@ -12,15 +12,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-
 from conftest import invoke
-from rasbench.benchmarks import load_benchmark
-from rasbench.cli import main
-from rasbench.publish import (CACHE_FILE, PublishedNumber, ReportRequest, build_report, latex_attribute_table,
-                             latex_table, load_published, select_published)
-from rasbench.report import to_dict
-from rasbench.vot_report import to_dict as vot_to_dict
 from report_fixtures import otb_report, run_vot_trackers, tiny_vot, vot_reports
+
+from rasbench.cli import main
+from rasbench.config.benchmarks import load_benchmark
+from rasbench.reports.build import CACHE_FILE, ReportRequest, build_report
+from rasbench.reports.latex import latex_attribute_table, latex_table
+from rasbench.reports.published import PublishedNumber, load_published, select_published
+from rasbench.reports.text import to_dict
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 PDFLATEX = shutil.which("pdflatex")
@@ -36,7 +36,7 @@ def vot(tmp_path):
 
 def _request(bench, root, folder, experiments, **kwargs):
     from rasbench.datasets import open_dataset
-    from rasbench.results import find_tracker_dirs
+    from rasbench.results.discovery import find_tracker_dirs
 
     datasets = {e: open_dataset(bench, root=root, images=False, experiment=e) for e in experiments}
     dirs = {e: find_tracker_dirs([folder], bench.name, e) for e in experiments}
@@ -121,7 +121,7 @@ def test_latex_numbers_equal_the_json_report(otb, vot):
     vbench, vroot, vfolder = vot
     vreport = vot_reports(vbench, vroot, vfolder, ("baseline",))["baseline"]
     rows = _tex_rows(latex_table(vreport))
-    for name, entry in vot_to_dict(vreport)["trackers"].items():
+    for name, entry in to_dict(vreport)["trackers"].items():
         assert [rows[name][k] for k in ("EAO", "A", "R", "Fail.")] == [
             _expected(entry["eao"], 3), _expected(entry["accuracy"], 3), _expected(entry["robustness"], 3),
             _expected(entry["failures"], 1)]
@@ -303,7 +303,7 @@ def test_a_second_report_into_the_same_folder_waits_for_the_first(otb, tmp_path)
     import fcntl
     import threading
 
-    from rasbench.publish import LOCK_FILE
+    from rasbench.reports.build import LOCK_FILE
 
     bench, root, folder = otb
     out = tmp_path / "out"
@@ -355,11 +355,10 @@ def test_plots_are_written_atomically(tmp_path, monkeypatch):
     path = plots.save(fig, tmp_path / "p", ("png",))[0]
     before = path.read_bytes()
 
-    def disk_full(self, fname, **kwargs):
-        Path(fname).write_bytes(b"\x89PNG half")
+    def disk_full(fd):  # the half-written temporary file is there when the disk fills up
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(Figure, "savefig", disk_full)
+    monkeypatch.setattr(os, "fsync", disk_full)
     with pytest.raises(ResultsError, match="No space left on device"):
         plots.save(fig, tmp_path / "p", ("png",))
     assert path.read_bytes() == before and [p.name for p in tmp_path.iterdir()] == ["p.png"]
@@ -420,7 +419,7 @@ def test_tracker_names_are_text_in_every_output(otb, tmp_path):
 
 
 def test_latex_escapes_what_plain_pdflatex_cannot_print():
-    from rasbench.publish import tex_escape
+    from rasbench.reports.latex import tex_escape
 
     assert tex_escape('<a> "b"') == r"\textless{}a\textgreater{} \texttt{\char34}b\texttt{\char34}"
     assert tex_escape("50% & $1_x #2 {y} ~^\\") == (r"50\% \& \$1\_x \#2 \{y\} \textasciitilde{}\textasciicircum{}"
@@ -458,19 +457,19 @@ def test_published_numbers_only_beside_the_sequence_set_they_were_published_on(o
     # the plots say so too
     from rasbench import plots
     from rasbench.datasets import open_dataset
-    from rasbench.report import evaluate
-    from rasbench.results import find_tracker_dirs
+    from rasbench.evaluation import evaluate
+    from rasbench.results.discovery import find_tracker_dirs
 
     one = evaluate(bench, "ope", open_dataset(bench, root=root, images=False, sequences=["Alpha"]),
                    find_tracker_dirs([folder], "tiny", "ope"))
-    assert plots.otb_title(one, "success") == "Success plots of OPE (1 sequence)"
-    fig = plots.otb_ranking(one)
+    assert plots.curve_title(one, "success_curve") == "Success plots of OPE (1 sequence)"
+    fig = plots.ranking(one)
     assert fig._suptitle.get_text().endswith("(1 sequence)")
 
 
 def test_incomplete_trackers_are_listed_below_the_ranked_ones(otb, tmp_path):
     from rasbench import plots
-    from rasbench.report import to_table
+    from rasbench.reports.text import to_table
 
     bench, root, folder = otb
     (folder / "brightbox" / "ope" / "Beta.txt").unlink()
@@ -493,7 +492,7 @@ def test_incomplete_trackers_are_listed_below_the_ranked_ones(otb, tmp_path):
     page = (out / "report.html").read_text()
     assert re.search(r'<tr[^>]*><td>1</td><td class="name">identity', page)
     assert re.search(r'<tbody class="incomplete"><tr[^>]*><td></td><td class="name">brightbox', page)
-    fig = plots.otb_ranking(report)
+    fig = plots.ranking(report)
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks == ["identity", "brightbox*"]
     rules = [line for line in fig.axes[0].get_lines() if len(set(line.get_ydata())) == 1 and len(line.get_ydata()) == 2]
@@ -501,7 +500,7 @@ def test_incomplete_trackers_are_listed_below_the_ranked_ones(otb, tmp_path):
 
 
 def test_incomplete_vot_tracker_is_not_ranked_first(vot, tmp_path):
-    from rasbench.vot_report import to_table
+    from rasbench.reports.text import to_table
 
     bench, root, folder = vot
     oracle = folder / "oracle" / "baseline" / "alpha"  # the ground truth on alpha, nothing on beta
@@ -521,7 +520,7 @@ def test_incomplete_vot_tracker_is_not_ranked_first(vot, tmp_path):
 
 
 def test_beyond_rounding_is_half_a_unit_of_the_last_printed_digit():
-    from rasbench.publish import beyond_rounding
+    from rasbench.reports.published import beyond_rounding
 
     dsst = PublishedNumber("DSST", "otb2015", "ope", "success_auc", 0.52, "s", "secondary",
                            as_published="OTB-2015 success_auc_OPE = 0.52")

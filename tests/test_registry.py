@@ -71,7 +71,7 @@ def test_prediction_forms():
 def test_code_fingerprints(tmp_path):
     import click
 
-    from rasbench.registry import code_fingerprint
+    from rasbench.fingerprint import code_fingerprint
 
     assert code_fingerprint(click.Command) == f"click {importlib.metadata.version('click')}"  # a regular install
     own = resolve("mil").code  # rasbench's own trackers: a hash of their folder's sources, which a version is not

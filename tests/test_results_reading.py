@@ -14,9 +14,9 @@ from rasbench.datasets import open_dataset
 from rasbench.datasets.textio import BYTES_PER_LINE, SLACK_BYTES, read_many, read_text, size_bound
 from rasbench.errors import DatasetError
 from rasbench.registry import resolve
-from rasbench.report import evaluate
+from rasbench.evaluation import evaluate
 from rasbench.runner import run_experiment
-from rasbench.vot_report import evaluate_vot
+from rasbench.evaluation import evaluate as evaluate_vot
 
 
 def _cli(*args, timeout=90):

@@ -3,13 +3,14 @@ import json
 
 import numpy as np
 import pytest
-
 from fake_trackers import Recorder
+
 from rasbench.datasets import open_dataset
 from rasbench.errors import ResultsError
 from rasbench.registry import resolve
-from rasbench.report import evaluate
-from rasbench.results import find_tracker_dirs, read_boxes
+from rasbench.evaluation import evaluate
+from rasbench.results.discovery import find_tracker_dirs
+from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
 
 

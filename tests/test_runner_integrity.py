@@ -8,18 +8,22 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
-
 from conftest import invoke, write_benchmark, write_otb_sequence
-from rasbench.benchmarks import load_benchmark
+
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import Dataset, open_dataset
 from rasbench.errors import ConfigError, ResultsError, TrackerError
 from rasbench.registry import resolve
-from rasbench.report import evaluate, to_dict
-from rasbench.results import ResultStore, find_tracker_dirs, read_boxes
+from rasbench.evaluation import evaluate
+from rasbench.reports.text import to_dict
+from rasbench.results.discovery import find_tracker_dirs
+from rasbench.results.otb import read_boxes
+from rasbench.results.store import ResultStore
 from rasbench.runner import run_experiment
 
 
@@ -110,11 +114,11 @@ def test_result_store_refuses_names_from_anywhere_else(tiny_otb, tmp_path):
     with pytest.raises(ResultsError, match="sequence name '../../../../SEQ' cannot name a file or folder"):
         run_experiment(bench, "ope", smuggled, resolve("identity"), tmp_path / "a/b/c/res", progress=False)
     assert _everything_under(tmp_path) == before
-    store = ResultStore(tmp_path, "tiny", "ope", multi_run=False)
+    store = ResultStore(tmp_path, "tiny", bench.experiment("ope"))
     with pytest.raises(ResultsError, match="tracker name"):
         store.tracker_dir("../t")
     with pytest.raises(ResultsError, match="benchmark name"):
-        ResultStore(tmp_path, "/etc", "ope", multi_run=False)
+        ResultStore(tmp_path, "/etc", bench.experiment("ope"))
 
 
 # --------------------------------------------------------------------------- the manifest guard (12.6)
@@ -195,19 +199,17 @@ def test_malformed_manifest_is_named(tiny_otb, tmp_path, content, problem):
 
 @pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
 def test_unwritable_results_stop_the_run_with_one_line(tiny_otb, tmp_path, monkeypatch, code):
-    from rasbench import results
-
     bench, root = tiny_otb
-    real = results.atomic_write_text
+    real = os.replace
     written = []
 
-    def failing(path, text):
-        if path.name != "manifest.json":  # the disk fills up after the manifest
+    def failing(src, dst):
+        if Path(dst).name != "manifest.json":  # the disk fills up after the manifest
             raise OSError(code, "simulated")
-        written.append(path)
-        real(path, text)
+        written.append(dst)
+        real(src, dst)
 
-    monkeypatch.setattr(results, "atomic_write_text", failing)
+    monkeypatch.setattr(os, "replace", failing)
     result = invoke("run", bench.path, "-t", "identity", "-e", "tre", "--root", root,
                     "--results", tmp_path / "res", "-q")
     _one_error_line(result, "cannot write", "Alpha", "simulated")

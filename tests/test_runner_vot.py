@@ -3,12 +3,12 @@ the real-time clock with a tracker of known latency, repetitions."""
 import numpy as np
 import pytest
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.textio import read_rows, read_text
 from rasbench.errors import ConfigError
+from rasbench.geometry import parse_regions
 from rasbench.protocols.vot import run_realtime
-from rasbench.region import parse_regions
 from rasbench.registry import resolve
 from rasbench.runner import run_experiment
 
@@ -62,7 +62,7 @@ def test_failing_tracker_resets_five_frames_after_each_failure(synth, tmp_path):
 def test_initialisation_box_is_the_min_max_box_of_the_polygon(synth, tmp_path):
     from fake_trackers import Recorder
 
-    from rasbench.region import bounding_boxes
+    from rasbench.geometry import bounding_boxes
 
     Recorder.init_boxes.clear()
     _, dataset, _ = _run(synth, tmp_path, "fake_trackers:Recorder", experiment="unsupervised", sequences=["spin"])
@@ -132,8 +132,8 @@ def test_skip_and_burnin_of_the_definition_drive_the_run_and_the_scores(tmp_path
     """skip_initialize 3 and burnin 5 in the YAML: the run re-initialises 3 frames after a
     failure, the scoring leaves 5 frames per initialisation out of accuracy and starts EAO
     fragments 3 frames after each failure; every number computed by hand."""
-    from rasbench.results import find_tracker_dirs
-    from rasbench.vot_report import evaluate_vot
+    from rasbench.evaluation import evaluate as evaluate_vot
+    from rasbench.results.discovery import find_tracker_dirs
 
     definition, root = _skip_benchmark(tmp_path, repetitions=15, skip_initialize=3, burnin=5, failure_overlap=0,
                                        eao_interval=[2, 12])
@@ -151,7 +151,7 @@ def test_skip_and_burnin_of_the_definition_drive_the_run_and_the_scores(tmp_path
     scored = evaluate_vot(bench, "baseline", open_dataset(bench, root=root, images=False, experiment="baseline"),
                           find_tracker_dirs([tmp_path / "res"], "skipbench", "baseline"), "official")
     t = scored.trackers["drift"]
-    assert t.complete and scored.eao_interval == (2, 12)
+    assert t.complete and scored.extras["eao_interval"] == [2, 12]
     # j frames after an initialisation; VOT-M's region.c returns single-precision overlaps
     overlap = [float(np.float32((10 - j) / (10 + j))) for j in range(10)]
     # burn-in 5: frames j = 5..9 after the inits on 0 and 13 count, the init on 26 leaves none

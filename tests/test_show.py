@@ -4,16 +4,15 @@ import zipfile
 
 import cv2
 import numpy as np
-import pytest
 from click.testing import CliRunner
-from PIL import Image
-
 from conftest import invoke
+from PIL import Image
+from report_fixtures import run_vot_trackers, tiny_vot
+
 from rasbench.cli import main
 from rasbench.datasets import open_dataset
-from rasbench.results import find_tracker_dirs
-from rasbench.show import FAILURE_COLOR, GT_COLOR, TRACKER_COLORS, load_tracks, show_sequence
-from report_fixtures import run_vot_trackers, tiny_vot
+from rasbench.results.discovery import find_tracker_dirs
+from rasbench.viewer import FAILURE_COLOR, GT_COLOR, TRACKER_COLORS, load_tracks, show_sequence
 
 
 def _has_color(image_bgr, color, tolerance=40) -> bool:
@@ -51,7 +50,7 @@ def test_tre_run_is_aligned_to_the_end_of_the_sequence(otb, tmp_path):
     dirs = find_tracker_dirs([folder], "tiny", "tre", ["identity"])
     from rasbench.protocols.otb import expected_lengths
 
-    lengths = expected_lengths(seq, "tre", bench.experiment("tre").options, "first_tre_start")
+    lengths = expected_lengths(seq, bench.experiment("tre").settings, "first_tre_start")
     last = lengths[-1]
     tracks = load_tracks(bench, "tre", seq, dirs, run=len(lengths))  # the last segment starts late
     drawn = np.flatnonzero(tracks[0].regions.kind != 0)
@@ -89,7 +88,7 @@ def test_show_command(otb, tmp_path):
 
 
 def test_vot2017_bag_with_the_shared_raw_results(shared_data, tmp_path):
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     with zipfile.ZipFile(shared_data / "vot2017/results/DaSiamRPN_vot2018_rerun_HonglinChu.zip") as z:
         z.extractall(tmp_path)
@@ -163,7 +162,7 @@ def test_gif_has_one_palette_and_a_sane_size(otb, tmp_path, monkeypatch):
 
 
 def test_long_or_large_gifs_take_every_nth_frame_and_shrink(otb, tmp_path, monkeypatch):
-    from rasbench import show
+    from rasbench import viewer as show
 
     bench, root, folder = otb
     monkeypatch.setattr(show, "GIF_MAX_FRAMES", 10)

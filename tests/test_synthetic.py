@@ -15,7 +15,7 @@ import pytest
 import yaml
 
 from conftest import REPO, invoke
-from rasbench.benchmarks import ATTRIBUTE_CODES, load_benchmark
+from rasbench.config.benchmarks import ATTRIBUTE_CODES, load_benchmark
 from rasbench.datasets import synthetic
 from rasbench.datasets.otb import load_native
 from rasbench.datasets.synthetic import (VOT_TAGS, ensure_generated, generate, is_generated, render_sequence,

@@ -30,7 +30,7 @@ from rasbench.cli import main as rasbench_cli
 from rasbench.datasets import open_dataset
 from rasbench.errors import TrackerError
 from rasbench.registry import resolve
-from rasbench.results import read_boxes
+from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
 from rasbench.trax import (Hello, Message, MessageParser, Region, TraxDeclaration, TraxTracker, encode_message,
                            find_declaration, image_argument, load_registry, parse_image, parse_message, parse_region,
@@ -568,7 +568,7 @@ def tiny_vot(tmp_path):
     """Two short VOT-layout sequences (polygon ground truth, color/ frames) and their benchmark."""
     import yaml
 
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     data = tmp_path / "vot"
     for name, n, (x0, y0), (dx, dy) in (("alpha", 30, (5, 5), (1, 0.5)), ("beta", 25, (40, 20), (-0.5, 0.3))):

@@ -47,9 +47,9 @@ pytest.importorskip("vot.analysis")
 
 from click.testing import CliRunner  # noqa: E402
 
-from rasbench.benchmarks import load_benchmark  # noqa: E402
+from rasbench.config.benchmarks import load_benchmark  # noqa: E402
 from rasbench.cli import main as rasbench_cli  # noqa: E402
-from rasbench.region import parse_regions  # noqa: E402
+from rasbench.geometry import parse_regions  # noqa: E402
 
 HELPERS = Path(__file__).resolve().parent / "vot_workspace"
 TRACKERS = HELPERS / "e2e_trackers.py"

@@ -10,15 +10,13 @@ folder itself and with the benchmark's usual folder names appended (``OTB100``,
 from __future__ import annotations
 
 import difflib
-import hashlib
-import os
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
-import numpy as np
-
-from ..benchmarks import BenchmarkDef
+from ..config.benchmarks import BenchmarkDef
 from ..errors import DatasetError
+from ..paths import cache_dir, data_dirs
 from ..text import plural
 from . import otb, vot
 from .otb import normalise_name
@@ -28,27 +26,7 @@ from .sequence import Dataset, Sequence
 # sequences that the data holds, the others left out.
 PRESENT = "present"
 
-# Which dataset layout each protocol reads: OTB folders or VOT folders.
-PROTOCOL_LAYOUT = {"ope": "otb", "tre": "otb", "sre": "otb",
-                   "baseline": "vot", "realtime": "vot", "unsupervised": "vot"}
-
-__all__ = ["Dataset", "Sequence", "PRESENT", "open_dataset", "data_dirs", "cache_dir", "locate",
-           "sequence_fingerprints"]
-
-
-def data_dirs() -> list[Path]:
-    dirs = [Path(p).expanduser() for p in os.environ.get("RASBENCH_DATA", "").split(os.pathsep) if p]
-    home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    dirs.append(Path(home) / "rasbench")
-    return dirs
-
-
-def cache_dir() -> Path:
-    explicit = os.environ.get("RASBENCH_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(home) / "rasbench"
+__all__ = ["Dataset", "Sequence", "PRESENT", "open_dataset", "locate", "select_sequences"]
 
 
 def synth_root(benchmark: BenchmarkDef, root: Path | None = None) -> Path:
@@ -89,22 +67,36 @@ class Location:
     present: tuple[str, ...] = field(default=())  # the sequences found
 
 
-def _loaders(benchmark: BenchmarkDef, layout: str):
-    """(native loader, annotation loader) for the benchmark's layout."""
-    if layout == "vot":
-        tags = tuple(benchmark.raw.get("tags") or ())
-        return (lambda name, root, specs, **kw: vot.load_native(name, root, specs, tags, **kw),
-                lambda name, path, specs: vot.load_annotations(name, path, specs, tags))
-    return otb.load_native, otb.load_annotations
+@dataclass(frozen=True)
+class Loader:
+    """How one dataset layout is read: ``native(benchmark, root, specs, images=, strict=)``
+    from its own folders, ``annotations(benchmark, path, specs)`` from an annotation-only
+    copy (a pysot JSON, the OTB toolkit's anno/ folder, ...)."""
+
+    native: Callable[..., Dataset]
+    annotations: Callable[..., Dataset]
 
 
-def benchmark_layout(benchmark: BenchmarkDef, experiment: str | None = None) -> str:
-    """The dataset layout a benchmark's experiment reads ("otb" or "vot")."""
-    if benchmark.format in ("otb", "vot"):
-        return benchmark.format
-    if experiment is None:
-        return "otb"
-    return PROTOCOL_LAYOUT[benchmark.experiment(experiment).protocol]
+def _tags(benchmark: BenchmarkDef) -> tuple[str, ...]:
+    return tuple(benchmark.raw.get("tags") or ())
+
+
+# The loaders of each dataset layout (a family's ``dataset_layout``, a definition's ``format``).
+LOADERS: dict[str, Loader] = {
+    "otb": Loader(lambda bench, root, specs, **kw: otb.load_native(bench.name, root, specs, **kw),
+                  lambda bench, path, specs: otb.load_annotations(bench.name, path, specs)),
+    "vot": Loader(lambda bench, root, specs, **kw: vot.load_native(bench.name, root, specs, _tags(bench), **kw),
+                  lambda bench, path, specs: vot.load_annotations(bench.name, path, specs, _tags(bench))),
+}
+
+
+def _lower_case_copy(specs: dict) -> dict:
+    return {n.lower(): replace(s, name=n.lower(), folder=s.folder.lower(), groundtruth="groundtruth.txt")
+            for n, s in specs.items()}
+
+
+# The synthetic benchmark's copy in each layout: the VOT copy uses lower-case names.
+SYNTH_SPECS = {"otb": dict, "vot": _lower_case_copy}
 
 
 def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
@@ -115,16 +107,16 @@ def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
         path = synth_root(benchmark, root)
         ok = is_generated(benchmark, path)
         return [Location(path, "generated" if ok else "not generated yet", len(benchmark.sequences) if ok else 0, {})]
-    load_native, load_annotations = _loaders(benchmark, benchmark.format)
+    loader = LOADERS[benchmark.format]
     locations = []
     for folder in _candidates(benchmark, _search_bases(root)):
         if folder.is_dir() and _holds_sequences(folder, benchmark):
-            ds = load_native(benchmark.name, folder, benchmark.sequences, images=True, strict=False)
+            ds = loader.native(benchmark, folder, benchmark.sequences, images=True, strict=False)
             locations.append(Location(folder, "images", len(ds), ds.missing, tuple(ds)))
         for name in benchmark.annotation_files:
             if (folder / name).exists():
                 try:
-                    ds = load_annotations(benchmark.name, folder / name, benchmark.sequences)
+                    ds = loader.annotations(benchmark, folder / name, benchmark.sequences)
                     locations.append(Location(folder / name, "annotations", len(ds), ds.missing, tuple(ds)))
                 except DatasetError as exc:
                     locations.append(Location(folder / name, "annotations (broken)", 0, {"error": str(exc)}))
@@ -141,26 +133,23 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
     OTB and VOT copies). Raises :class:`DatasetError` naming what is missing and where
     it looked. With ``PRESENT`` the absent sequences stay listed in ``missing``.
     """
-    specs = benchmark.sequences
-    layout = benchmark_layout(benchmark, experiment)
-    if benchmark.format == "synth" and layout == "vot":  # the VOT copy uses lower-case names
-        specs = {n.lower(): replace(s, name=n.lower(), folder=s.folder.lower(), groundtruth="groundtruth.txt")
-                 for n, s in specs.items()}
+    layout = benchmark.dataset_layout(experiment)
+    specs = SYNTH_SPECS[layout](benchmark.sequences) if benchmark.format == "synth" else benchmark.sequences
     present_only = sequences == PRESENT
     if sequences and not present_only:
         specs = {name: specs[name] for name in select_sequences(benchmark.name, specs, sequences)}
-    load_native, load_annotations = _loaders(benchmark, layout)
+    loader = LOADERS[layout]
     if benchmark.format == "synth":
         from .synthetic import ensure_generated
 
         folder = ensure_generated(benchmark, synth_root(benchmark, root), progress=progress)
-        dataset = load_native(benchmark.name, folder / layout, specs, images=images)
+        dataset = loader.native(benchmark, folder / layout, specs, images=images)
     elif annotations is not None:
         if images:
             raise DatasetError("annotation-only copies cannot be used to run trackers; give --root", annotations)
-        dataset = load_annotations(benchmark.name, annotations, specs)
+        dataset = loader.annotations(benchmark, annotations, specs)
     else:
-        dataset = _open_folders(benchmark, specs, root, images, load_native, load_annotations)
+        dataset = _open_folders(benchmark, specs, root, images, loader)
     if present_only:
         if not len(dataset):
             raise DatasetError(f"{benchmark.name}: none of its {plural(len(specs), 'sequence')} is in {dataset.source}")
@@ -220,8 +209,7 @@ def select_sequences(benchmark_name: str, specs: dict, asked: list[str]) -> list
     return list(dict.fromkeys(chosen))
 
 
-def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: bool, load_native,
-                  load_annotations) -> Dataset:
+def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: bool, loader: Loader) -> Dataset:
     bases = _search_bases(root)
     best = None  # the incomplete copy holding the most sequences
     for folder in _candidates(benchmark, bases):
@@ -229,9 +217,9 @@ def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: boo
             continue
         loaders = []
         if _holds_sequences(folder, benchmark):
-            loaders.append(lambda: load_native(benchmark.name, folder, specs, images=images))
+            loaders.append(lambda folder=folder: loader.native(benchmark, folder, specs, images=images))
         if not images:
-            loaders += [lambda path=folder / name: load_annotations(benchmark.name, path, specs)
+            loaders += [lambda path=folder / name: loader.annotations(benchmark, path, specs)
                         for name in benchmark.annotation_files if (folder / name).exists()]
         for load in loaders:
             dataset = load()
@@ -247,20 +235,3 @@ def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: boo
     subfolders = f" (and in their subfolders {', '.join(benchmark.dataset_dirs)})" if benchmark.dataset_dirs else ""
     raise DatasetError(f"{benchmark.title} not found in {', '.join(map(str, bases))}{subfolders}; {hint}")
 
-
-def sequence_fingerprints(dataset: Dataset) -> dict[str, str]:
-    """A short hash per sequence of what a run depends on: ground truth, frame numbers,
-    image files (by name and size; hashing 59k JPEGs would take minutes)."""
-    out = {}
-    for name, seq in dataset.items():
-        h = hashlib.sha256()
-        gt = seq.groundtruth
-        arrays = (gt,) if isinstance(gt, np.ndarray) else (gt.kind, gt.code, gt.coords)
-        for array in arrays:
-            h.update(np.ascontiguousarray(array).tobytes())
-        h.update(str(seq.first_frame).encode())
-        for path in seq.frame_paths or ():
-            h.update(path.name.encode())
-            h.update(str(path.stat().st_size).encode())
-        out[name] = h.hexdigest()[:16]
-    return out

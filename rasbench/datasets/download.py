@@ -23,7 +23,6 @@ know nothing about OTB, so other downloaders (VOT's per-sequence archives) can r
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import http.client
 import logging
@@ -43,9 +42,9 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from ..benchmarks import BenchmarkDef, SequenceSpec
+from ..config.benchmarks import BenchmarkDef, SequenceSpec
 from ..errors import ConfigError, DatasetError, RasbenchError
-from ..paths import path_component
+from ..paths import file_lock, path_component
 from ..text import plural
 from .images import IMAGE_SUFFIXES
 from .otb import load_native, normalise_name
@@ -366,12 +365,17 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
                          max_bytes=unpack.max_bytes, backoff=backoff, progress=progress)
     if Path(root).exists() and not Path(root).is_dir():
         raise ConfigError(f"{root} is a file, not a folder to download into")
-    if benchmark.format == "vot":
-        return download_vot(benchmark, root, description_url=url_template, sequences=sequences, unpack=unpack,
-                            **fetch_options)
-    if benchmark.format != "otb":
+    downloader = DOWNLOADERS.get(benchmark.format)
+    if downloader is None:
         raise ConfigError(f"{benchmark.name}: {benchmark.format!r} benchmarks are not downloaded "
                           f"(the synthetic one is generated: `rasbench synth`)")
+    return downloader(benchmark, root, url_template, sequences, unpack, checksums, **fetch_options)
+
+
+def download_otb(benchmark: BenchmarkDef, root, url_template: str | None, sequences, unpack: UnpackLimits,
+                 checksums: dict[str, str] | None, **fetch_options) -> DownloadReport:
+    """The OTB layout: one archive per sequence folder from the definition's URL template,
+    checked against its sha256 where the definition (or ``checksums``) knows it."""
     template = url_template or benchmark.download.get("url")
     if not template or "{folder}" not in template:
         raise ConfigError(f"{benchmark.name}: no download URL template with '{{folder}}' "
@@ -404,42 +408,14 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
     return report
 
 
-@contextlib.contextmanager
 def _install_lock(partial: Path, name: str):
-    """Hold ``<partial>/<name>.lock`` (``flock``) while ``name`` is fetched and installed.
+    """Hold ``<partial>/<name>.lock`` while ``name`` is fetched and installed: a second
+    download of ``name`` into the same root waits here. The lock file is removed on
+    release, so ``.download/`` can go once empty."""
+    def waiting():
+        log.warning("%s is being installed by another download into %s; waiting for it", name, partial.parent)
 
-    A second download of ``name`` into the same root waits here. The lock file is
-    removed on release (so ``.download/`` can go once empty); a waiter that then holds a
-    lock on the removed file notices and locks the path afresh.
-    """
-    import fcntl
-
-    path = partial / f"{name}.lock"
-    while True:
-        partial.mkdir(parents=True, exist_ok=True)
-        try:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
-        except FileNotFoundError:  # .download/ was removed by another download between the two calls
-            continue
-        try:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                log.warning("%s is being installed by another download into %s; waiting for it", name,
-                            partial.parent)
-                fcntl.flock(fd, fcntl.LOCK_EX)
-            with contextlib.suppress(FileNotFoundError):
-                if os.stat(path).st_ino == os.fstat(fd).st_ino:
-                    break
-        except BaseException:
-            os.close(fd)
-            raise
-        os.close(fd)
-    try:
-        yield
-    finally:
-        path.unlink(missing_ok=True)  # before unlocking: a waiter then sees its file is gone
-        os.close(fd)
+    return file_lock(partial / f"{name}.lock", waiting, remove=True, error=DatasetError)
 
 
 def _select_folders(benchmark: BenchmarkDef, names) -> dict[str, dict[str, SequenceSpec]]:
@@ -610,13 +586,25 @@ def download_vot(benchmark: BenchmarkDef, root, *, description_url: str | None =
     return report
 
 
+def _download_vot_layout(benchmark: BenchmarkDef, root, url_template: str | None, sequences, unpack: UnpackLimits,
+                         checksums: dict[str, str] | None, **fetch_options) -> DownloadReport:
+    """The VOT layout: ``url_template`` is the description.json URL; its checksums are the server's."""
+    return download_vot(benchmark, root, description_url=url_template, sequences=sequences, unpack=unpack,
+                        **fetch_options)
+
+
+# How each dataset layout (a definition's ``format``) is downloaded.
+DOWNLOADERS = {"otb": download_otb, "vot": _download_vot_layout}
+
+
 def _vot_complete(root: Path, spec: SequenceSpec, tags) -> bool:
     from . import vot
 
     if not (root / spec.folder / "sequence").is_file():
         return False
     try:
-        return not vot.load_native(spec.name, root, {spec.name: spec}, tags, images=True).missing
+        missing = vot.load_native(spec.name, root, {spec.name: spec}, tags, images=True).missing
+        return not missing
     except DatasetError:
         return False
 

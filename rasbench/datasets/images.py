@@ -11,6 +11,7 @@ from .textio import read_bytes
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".bmp")
 _NUMBER = re.compile(r"(\d+)$")
+_EXIF_ORIENTATION = 0x0112
 
 
 def read_rgb(path: Path) -> np.ndarray:
@@ -29,9 +30,20 @@ def read_rgb(path: Path) -> np.ndarray:
 
 
 def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) of an image."""
-    image = read_rgb(path)
-    return image.shape[1], image.shape[0]
+    """(width, height) of an image as :func:`read_rgb` decodes it, from its header alone
+    (EXIF orientations that swap the axes are applied, as OpenCV's decoder does)."""
+    import io
+
+    from PIL import Image
+
+    data = read_bytes(path, "image")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            width, height = image.size
+            rotated = image.getexif().get(_EXIF_ORIENTATION) in (5, 6, 7, 8)
+    except (OSError, ValueError) as exc:
+        raise DatasetError(f"cannot read image header: {exc}", path) from None
+    return (height, width) if rotated else (width, height)
 
 
 def numbered_images(folder: Path) -> dict[int, Path]:

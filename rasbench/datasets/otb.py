@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..benchmarks import SequenceSpec
+from ..config.benchmarks import SequenceSpec
 from ..errors import DatasetError
 from ..text import plural
 from .images import numbered_images

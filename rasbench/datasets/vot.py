@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..benchmarks import SequenceSpec
+from ..config.benchmarks import SequenceSpec
 from ..errors import DatasetError
-from ..region import Regions, parse_regions, regions_from_values
+from ..geometry.regions import Regions, parse_regions, regions_from_values
 from ..text import plural
-from .images import numbered_images
+from .images import image_size, numbered_images
 from .sequence import Dataset, Sequence, gather
-from .textio import read_bytes, read_pysot_json, read_text, wrong_pysot_json
+from .textio import read_pysot_json, read_text, wrong_pysot_json
 
 VOT_ORIGIN = 0
 IMAGE_FOLDERS = ("color", ".")
@@ -51,20 +51,6 @@ def _read_tags(seq_dir: Path, names, length: int) -> dict[str, np.ndarray]:
         else:
             tags[name] = np.zeros(length, bool)
     return tags
-
-
-def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the image header, without decoding the pixels."""
-    import io
-
-    from PIL import Image
-
-    data = read_bytes(path, "image")
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            return image.size
-    except (OSError, ValueError) as exc:
-        raise DatasetError(f"cannot read image header: {exc}", path) from None
 
 
 def _frames(name: str, seq_dir: Path, gt_path: Path, length: int) -> list[Path] | None:

@@ -12,9 +12,10 @@ and a :class:`RunLayout` says where each run starts and which sequence it belong
 All runs of one sequence have the sequence's length. Array indices are 0-based; where a
 reference toolkit counts frames from 1 the docstrings say so.
 
-The rules on which the reference toolkits disagree are fields of :class:`VOTConvention`;
+The rules on which the reference toolkits disagree are fields of
+:class:`~rasbench.config.conventions.VOTConvention`;
 the protocol's numbers (burn-in, skip after a failure) are arguments, which the callers
-take from the benchmark definition (:class:`rasbench.protocols.vot.VOTOptions`);
+take from the benchmark definition (:mod:`rasbench.config.families`);
 ``official`` is the final VOT MATLAB toolkit (toolkit-legacy, "VOT-M"), ``pysot`` is
 pysot-toolkit and ``vot-toolkit`` the Python VOT toolkit 0.9 ("VOT-Py");
 ``official-vot2015`` is VOT-M with the legacy rasterisation of its vot2013-2015 stacks.
@@ -26,95 +27,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..region import FAILURE, INITIALIZATION, RECTANGLE, UNKNOWN, Regions, overlaps as region_overlaps
-
-
-# ============================================================================ conventions
-@dataclass(frozen=True)
-class VOTConvention:
-    name: str
-    summary: str
-    # region.overlaps rule (rasteriser, rectangle corners, rounding, degenerate cases).
-    overlap: str
-    # Raster bounds as (W + pad, H + pad) in region.overlaps' (right, bottom) sense:
-    # pad 0 = one pixel row/column beyond the image, -1 = the image itself.
-    accuracy_bounds_pad: int      # AR accuracy
-    eao_bounds_pad: int           # EAO overlaps
-    failure_bounds_pad: int       # run-time failure test (used by the protocol runner)
-    unsupervised_bounds_pad: int  # unsupervised average overlap
-    # Accuracy aggregation: "pooled" = per-frame mean over runs, then mean over all frames
-    # of all sequences (VOT-M 'all' selector, pysot); "sequence" = per-run mean, mean over
-    # runs, frame-weighted mean over sequences (VOT-Py).
-    accuracy: str
-    # Which frames accuracy ignores: "vot-matlab" = every special frame and the burn-in;
-    # "vot-toolkit" = codes 0 and 2 and the burn-in (other codes score their overlap).
-    accuracy_mask: str
-    # Reported failure count: "pooled" = sum over sequences of the mean over runs (VOT-M
-    # average_failures, pysot "Lost Number"); "weighted" = frame-weighted mean over
-    # sequences of the per-sequence mean over runs (VOT-Py "Robustness").
-    failures: str
-    # AR-plot robustness: "rate" = exp(-S * failures / frames) (VOT-M plot_ar);
-    # "weighted" = exp(-S * weighted failures / mean sequence length) (VOT-Py).
-    ar_plot: str
-    # EAO fragments, weights and curve indexing: "vot-matlab", "pysot", "vot-toolkit".
-    eao: str
-    # Unsupervised average overlap: "vot-matlab" (init frame = 0, pooled) or "vot-toolkit"
-    # (10-frame burn-in, per-run means, frame-weighted).
-    unsupervised: str
-    # Initialisation box for rectangle-only trackers: "bounding" (min/max box) or
-    # "area-preserving" (pysot / got10k).
-    init_box: str
-    # False: overlaps are not bounded by the image at all (VOT-M bounded_overlap = false).
-    bounded: bool = True
-    sensitivity: float = 30.0
-
-
-VOT_CONVENTIONS: dict[str, VOTConvention] = {c.name: c for c in (
-    VOTConvention(
-        name="official",
-        summary="VOT MATLAB toolkit (toolkit-legacy, final): trax region.c raster with x+w-1 "
-                "rectangles, bounds (W,H) for accuracy and (W-1,H-1) for failures/EAO, pooled "
-                "accuracy, failure rate, EAO per estimate_expected_overlap.m",
-        overlap="vot-matlab", accuracy_bounds_pad=0, eao_bounds_pad=-1, failure_bounds_pad=-1,
-        unsupervised_bounds_pad=0, accuracy="pooled", accuracy_mask="vot-matlab", failures="pooled",
-        ar_plot="rate", eao="vot-matlab", unsupervised="vot-matlab", init_box="bounding"),
-    VOTConvention(
-        name="pysot",
-        summary="pysot-toolkit: x+w rectangles, older region.c node rules, bounds (W,H) for AR and "
-                "(W-1,H-1) for EAO, pooled accuracy, lost number, EAO with 0-based failure "
-                "indices and one global sequence weight (no unsupervised analysis: VOT-M's rule "
-                "with pysot overlaps is used)",
-        overlap="pysot", accuracy_bounds_pad=0, eao_bounds_pad=-1, failure_bounds_pad=0,
-        unsupervised_bounds_pad=0, accuracy="pooled", accuracy_mask="vot-matlab", failures="pooled",
-        ar_plot="rate", eao="pysot", unsupervised="vot-matlab", init_box="area-preserving"),
-    VOTConvention(
-        name="vot-toolkit",
-        summary="vot-toolkit 0.9: np.round raster, image bounds everywhere, per-run accuracy "
-                "frame-weighted over sequences, frame-weighted failures, EAO with unit weights "
-                "and lengths low+1..high+1, unsupervised with 10-frame burn-in",
-        overlap="vot-toolkit", accuracy_bounds_pad=-1, eao_bounds_pad=-1, failure_bounds_pad=-1,
-        unsupervised_bounds_pad=-1, accuracy="sequence", accuracy_mask="vot-toolkit",
-        failures="weighted", ar_plot="weighted", eao="vot-toolkit", unsupervised="vot-toolkit",
-        init_box="bounding"),
-    VOTConvention(
-        name="official-vot2015",
-        summary="VOT MATLAB toolkit with its vot2013-2015 stack settings: legacy rasterization "
-                "(legacy_rasterization = true) and unbounded overlaps (bounded_overlap = false, "
-                "assumed to override the accuracy analysis' bounds too -- not verified); the "
-                "published VOT2015 numbers came from an older toolkit and are not reproducible",
-        overlap="vot-matlab-legacy", accuracy_bounds_pad=0, eao_bounds_pad=-1, failure_bounds_pad=-1,
-        unsupervised_bounds_pad=0, accuracy="pooled", accuracy_mask="vot-matlab", failures="pooled",
-        ar_plot="rate", eao="vot-matlab", unsupervised="vot-matlab", init_box="bounding", bounded=False),
-)}
-
-
-def vot_convention(name: str | VOTConvention) -> VOTConvention:
-    if isinstance(name, VOTConvention):
-        return name
-    try:
-        return VOT_CONVENTIONS[name.lower()]
-    except KeyError:
-        raise ValueError(f"unknown VOT convention {name!r}; choose from {', '.join(VOT_CONVENTIONS)}") from None
+from ..config.conventions import VOTConvention, vot_convention
+from ..geometry.raster import overlaps as region_overlaps
+from ..geometry.regions import FAILURE, INITIALIZATION, RECTANGLE, UNKNOWN, Regions
 
 
 # ============================================================================ layout
@@ -213,7 +128,7 @@ def frame_bounds(sizes, pad: int) -> np.ndarray:
 
 
 def _pad(c: VOTConvention, analysis: str) -> int:
-    return {"accuracy": c.accuracy_bounds_pad, "eao": c.eao_bounds_pad, "failure": c.failure_bounds_pad,
+    return {"accuracy": c.accuracy_bounds_pad, "eao": c.eao_bounds_pad, "failure": c.run.failure_bounds_pad,
             "unsupervised": c.unsupervised_bounds_pad}[analysis]
 
 

@@ -1,4 +1,4 @@
-"""VOT protocols: reset-based baseline, real-time and unsupervised runs.
+"""The VOT family at run time: reset-based baseline, real-time and unsupervised runs.
 
 The loops here are the protocol: which frame the tracker sees, when a failure is
 declared, when it is re-initialised, and what each frame of the result holds. They
@@ -14,91 +14,33 @@ A trajectory holds one entry per frame: a region, or one of the VOT toolkit's co
 ``INIT`` (1, the tracker was initialised there), ``FAILURE`` (2) or ``SKIP`` (0, not
 processed), exactly what the result files store.
 
-The numbers these loops and the scoring share (skip, burn-in, EAO interval, ...) are
-:class:`VOTOptions`, read from the experiment's entry in the benchmark definition.
+The numbers these loops and the scoring share (skip, burn-in, EAO interval, ...) are the
+experiment's typed options (:mod:`rasbench.config.families`), read from its entry in the
+benchmark definition.
 """
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass, field
-from numbers import Integral, Real
+from pathlib import Path
 from typing import Any, Callable
 
-from ..errors import ConfigError
-from ..text import plural
+import numpy as np
+
+from ..config.conventions import VOTConvention
+from ..config.families import ProtocolOptions
+from ..datasets.frames import FrameReader
+from ..datasets.sequence import Sequence
+from ..errors import ResultsError, TrackerError
+from ..geometry.boxes import area_preserving_boxes, bounding_boxes
+from ..geometry.raster import overlaps
+from ..geometry.regions import RECTANGLE, SPECIAL, Regions
+from ..results.vot import read_trajectory
+from ..tracker import as_prediction, box_problem, wants_paths
+from .base import Family, OnFrame, Outcome, RunContext, Unit
 
 SKIP, INIT, FAILURE = 0, 1, 2
-
-# The options each VOT protocol takes in a benchmark definition's experiment entry.
-PROTOCOL_OPTIONS = {
-    "baseline": ("repetitions", "skip_initialize", "burnin", "failure_overlap", "eao_interval"),
-    "realtime": ("repetitions", "skip_initialize", "burnin", "failure_overlap", "eao_interval", "fps", "grace"),
-    "unsupervised": ("repetitions", "burnin"),
-}
-
-
-@dataclass(frozen=True)
-class VOTOptions:
-    """The protocol options of one VOT experiment.
-
-    Their one source is the experiment's entry in the benchmark definition (e.g.
-    ``baseline: {skip_initialize: 5, burnin: 10, ...}`` in experiments/vot2017.yaml): the
-    runner and the scoring both take them from here, so a definition that changes one
-    changes the run and the scores together. An omitted key takes the value below,
-    VOT2017's but for ``repetitions`` (the shipped definitions name 15 where VOT runs 15).
-    """
-
-    repetitions: int = 1            # runs per sequence (one for a deterministic tracker)
-    skip_initialize: int = 5        # a failure on frame f re-initialises on frame f + skip_initialize
-    burnin: int = 10                # frames from each initialisation that accuracy leaves out
-    failure_overlap: float = 0.0    # a frame whose bounded overlap is at most this is a failure
-    fps: float = 20.0               # realtime: the rate frames arrive at
-    grace: int = 3                  # realtime: responses after a (re)initialisation that cost one interval
-    eao_interval: tuple[int, int] | None = None  # EAO over sequence lengths low..high (1-based);
-    # None: VOT-M's rule on the dataset's sequence lengths (metrics.vot.eao_interval)
-
-    @classmethod
-    def of(cls, experiment) -> "VOTOptions":
-        """The options of a :class:`~rasbench.benchmarks.ExperimentDef` (already checked
-        when its benchmark was loaded)."""
-        return cls.parse(experiment.protocol, experiment.options, f"experiment {experiment.name}")
-
-    @classmethod
-    def parse(cls, protocol: str, options: dict, where: str) -> "VOTOptions":
-        """Check and convert an experiment entry's options; :class:`ConfigError` naming
-        ``where`` and the option for an unknown key or a value out of range."""
-        allowed = PROTOCOL_OPTIONS[protocol]
-        unknown = [key for key in options if key not in allowed]
-        if unknown:
-            raise ConfigError(f"{where}: {plural(len(unknown), f'unknown {protocol} option')} "
-                              f"{', '.join(map(str, unknown))}; "
-                              f"it takes {', '.join(allowed)}")
-        return cls(**{key: _option(key, value, where) for key, value in options.items()})
-
-
-def _option(key: str, value, where: str):
-    def need(ok: bool, what: str):
-        if not ok:
-            raise ConfigError(f"{where}: {key} must be {what}, got {value!r}")
-
-    whole = isinstance(value, Integral) and not isinstance(value, bool)
-    if key in ("repetitions", "skip_initialize"):
-        need(whole and value >= 1, "an integer >= 1")
-    elif key in ("burnin", "grace"):
-        need(whole and value >= 0, "an integer >= 0")
-    elif key == "failure_overlap":
-        need(isinstance(value, Real) and not isinstance(value, bool) and 0 <= value < 1, "a number in [0, 1)")
-        return float(value)
-    elif key == "fps":
-        need(isinstance(value, Real) and not isinstance(value, bool) and 0 < value < math.inf, "a number > 0")
-        return float(value)
-    else:  # eao_interval
-        need(isinstance(value, (list, tuple)) and len(value) == 2
-             and all(isinstance(v, Integral) and not isinstance(v, bool) for v in value)
-             and 1 <= value[0] <= value[1], "[low, high] with 1 <= low <= high (sequence lengths)")
-        return (int(value[0]), int(value[1]))
-    return int(value)
-
 
 @dataclass
 class VOTRun:
@@ -177,7 +119,7 @@ def run_realtime(n_frames: int, initialize: Callable[[int], tuple], update: Call
     while init_row < n_frames:
         clock_ms, grace_left, offset = 0.0, grace, init_row - 1
 
-        def arrived(seconds: float) -> int:
+        def arrived(seconds: float, offset: int = offset) -> int:
             """Advance the clock by one response; the newest arrived frame (0-based)."""
             nonlocal clock_ms, grace_left
             if grace_left > 0:
@@ -216,3 +158,127 @@ def run_realtime(n_frames: int, initialize: Callable[[int], tuple], update: Call
             held = region
             sent = current + 1
     return run
+
+
+# --------------------------------------------------------------------------- one run
+def track_vot_run(tracker, seq: Sequence, settings: ProtocolOptions, conv: VOTConvention,
+                  on_frame: Callable[[int], None] | None = None) -> VOTRun:
+    """One run of ``tracker`` on ``seq`` under the experiment's ``settings`` (baseline,
+    realtime or unsupervised options).
+
+    Failures are zero bounded overlap with the ground truth, computed with the
+    convention's rule (``conv.run``); a box that is NaN/inf or has a non-positive size
+    counts as a failure too (it cannot overlap anything). ``on_frame(frame)`` is called
+    with each frame's number (1-based) before the tracker sees it. Tracker exceptions
+    become :class:`TrackerError` naming the frame.
+    """
+    gt = seq.groundtruth
+    if seq.image_size is None:
+        raise ResultsError(f"{seq.name}: image size unknown, cannot bound overlaps")
+    pad = conv.run.failure_bounds_pad
+    bounds = (seq.image_size[0] + pad, seq.image_size[1] + pad)
+    init_boxes = bounding_boxes(gt) if conv.run.init_box == "bounding" else area_preserving_boxes(gt, "pysot")
+    read = FrameReader(seq, wants_paths(tracker))
+
+    def initialize(row):
+        image = read(row)
+        if on_frame:
+            on_frame(row + 1)
+        try:
+            t0 = time.perf_counter()
+            tracker.init(image, init_boxes[row].copy())
+            seconds = time.perf_counter() - t0
+        except Exception as exc:
+            raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, row + 1) from exc
+        return Regions.rectangles(init_boxes[row]), seconds
+
+    def update(row):
+        image = read(row)
+        if on_frame:
+            on_frame(row + 1)
+        try:
+            t0 = time.perf_counter()
+            output = tracker.update(image)
+            seconds = time.perf_counter() - t0
+            prediction = as_prediction(output)
+        except Exception as exc:
+            raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, row + 1) from exc
+        if prediction.polygon is not None:
+            return Regions.polygons(prediction.polygon[None]), seconds
+        return Regions.rectangles(prediction.box), seconds
+
+    def failed(row, region):
+        if region.kind[0] == RECTANGLE and box_problem(region.coords[0, :4]):
+            return True
+        return not overlaps(region, gt[row], bounds, conv.run.failure_overlap)[0] > settings.failure_overlap
+
+    n = len(seq)
+    loops = {
+        "baseline": lambda: run_supervised(n, initialize, update, failed, settings.skip_initialize),
+        "realtime": lambda: run_realtime(n, initialize, update, failed, settings.fps, settings.grace,
+                                         settings.skip_initialize),
+        "unsupervised": lambda: run_unsupervised(n, initialize, update),
+    }
+    try:
+        return loops[settings.protocol]()
+    finally:
+        read.close()
+
+
+def same_trajectories(paths: list[Path], length: int) -> bool:
+    """VOT-M's is_deterministic: the same special codes everywhere and overlap > 0.999
+    between run 1 and each other run on every frame holding a region."""
+    runs = [read_trajectory(p, length) for p in paths]
+    first = runs[0]
+    for other in runs[1:]:
+        if len(other) != len(first) or not np.array_equal(first.codes(), other.codes()):
+            return False
+        regions = first.kind != SPECIAL
+        if regions.any():
+            o = overlaps(first[np.flatnonzero(regions)], other[np.flatnonzero(regions)], None, "vot-matlab")
+            if not (o > 0.999).all():
+                return False
+    return True
+
+
+# --------------------------------------------------------------------------- the family
+class VOTFamily(Family):
+    """Baseline, realtime, unsupervised: a unit is the pending repetitions of a sequence,
+    run in order, because the third decides whether a fourth is needed."""
+
+    name = "vot"
+
+    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool]) -> int:
+        return 1 if deterministic() else settings.repetitions
+
+    def tracker_boxes(self, conv: VOTConvention) -> str:
+        return "as_annotated"  # VOT regions are 0-based already
+
+    def plan(self, ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
+        units, skipped = [], 0
+        for seq in ctx.dataset.values():
+            pending = tuple(r for r in range(1, repetitions + 1)
+                            if force or not ctx.store.is_done(ctx.tracker_name, seq.name, r))
+            skipped += repetitions - len(pending)
+            if pending:
+                units.append(Unit(seq.name, pending, len(seq) * len(pending)))
+        return units, skipped
+
+    def run_unit(self, ctx: RunContext, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
+        seq = ctx.dataset[unit.sequence]
+        outcome = Outcome()
+        for rep in unit.runs:
+            if rep == 4 and same_trajectories([ctx.store.unit_files(ctx.tracker_name, seq.name, r).boxes
+                                               for r in (1, 2, 3)], len(seq)):
+                break  # three identical runs: the tracker is deterministic here
+            try:
+                result = track_vot_run(ctx.tracker, seq, ctx.settings, ctx.convention,
+                                       None if on_frame is None else lambda f, r=rep: on_frame(r, f))
+            except TrackerError as exc:
+                ctx.record_failure(outcome, seq.name, rep, exc)
+                break  # later repetitions would only repeat the failure
+            ctx.store.write_unit(ctx.tracker_name, seq.name, rep, result.entries, result.times)
+            outcome.completed += 1
+            outcome.frames += len(result.seen)
+            outcome.tracker_seconds += float(np.nansum(result.times))
+        return outcome

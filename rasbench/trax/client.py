@@ -620,7 +620,7 @@ class TraxTracker:
                                   "(protocol error)")
         text, frame_size = message.args[0], None
         if text.startswith("mask:"):  # a mask is bounded by its frame; every frame of a sequence has one size
-            from ..datasets.vot import image_size
+            from ..datasets.images import image_size
 
             self._frame_size = frame_size = self._frame_size or image_size(Path(path))
         try:

@@ -241,7 +241,7 @@ class _ServerSession:
             raise _ProtocolViolation(f"cannot initialise from the special region {region.encode()}")
         image = self._image(image_text)
         if region.kind == "mask":  # parsed before its frame was known: only MAX_MASK_PIXELS bounded it
-            from ..datasets.vot import image_size
+            from ..datasets.images import image_size
 
             size = image_size(Path(image)) if self.as_path else (image.shape[1], image.shape[0])
             problem = mask_problem(region.values, size)

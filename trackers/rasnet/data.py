@@ -372,7 +372,7 @@ def _snippet_stamp(folder: Path) -> list[int]:
 
 def _vid_index(annotations: Path, processes: int) -> dict[str, dict]:
     """Parsed snippets by relative path, reusing the cache for snippets whose stamp is unchanged."""
-    from rasbench.datasets import cache_dir
+    from rasbench.paths import cache_dir
 
     cache = cache_dir() / "train-index" / f"vid-{sha1(str(annotations.resolve()).encode()).hexdigest()[:16]}.json"
     try:
@@ -442,7 +442,7 @@ def vid_videos(root, processes: int = 1) -> list[Video]:
 # ----------------------------------------------------------------------------- synthetic
 
 def _synth_benchmark():
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     return load_benchmark("synth")
 

@@ -1,7 +1,7 @@
 """Where units run: this process, worker processes, or a Ray cluster.
 
-Every executor runs the same :class:`~rasbench.runner.UnitRunner`; workers rebuild it
-from the :class:`~rasbench.runner.Job` (dataset and tracker loaded once per worker) and
+Every executor runs the same :class:`~rasbench.runner.worker.UnitRunner`; workers rebuild
+it from the :class:`~rasbench.runner.units.Job` (dataset and tracker loaded once per worker) and
 write their results themselves, atomically, so what reaches the results folder does not
 depend on the executor, the number of workers or the order.
 
@@ -25,8 +25,12 @@ import time
 import traceback
 from typing import Callable
 
-from .errors import ConfigError, RasbenchError, ResultsWriteError, optional_dependency
-from .runner import Job, Outcome, Unit, UnitFailure, UnitRunner
+from ..config.benchmarks import load_benchmark
+from ..errors import ConfigError, RasbenchError, ResultsWriteError, optional_dependency
+from ..protocols.base import Outcome, Unit, UnitFailure
+from ..results.store import ResultStore
+from .units import Job
+from .worker import UnitRunner
 
 # A worker reports progress at most this often (seconds), so fast trackers are not slowed.
 PROGRESS_INTERVAL = 0.2
@@ -55,14 +59,8 @@ def _failed(unit: Unit, message: str, run: int | None = None, frame: int | None 
 def _record_lost_unit(job: Job, unit: Unit, message: str, run: int | None = None, frame: int | None = None) -> None:
     """An error record for a unit whose worker was lost, where the worker would have put it:
     under the run it was on, with the frame it was on (None before its first frame)."""
-    from .benchmarks import load_benchmark
-    from .datasets import PROTOCOL_LAYOUT
-    from .results import ResultStore
-
     benchmark = load_benchmark(job.benchmark)
-    protocol = benchmark.experiment(job.experiment).protocol
-    store = ResultStore(job.results_root, benchmark.name, job.experiment,
-                        multi_run=PROTOCOL_LAYOUT[protocol] == "vot" or protocol != "ope")
+    store = ResultStore(job.results_root, benchmark.name, benchmark.experiment(job.experiment))
     run = run or unit.runs[0]
     store.write_error(job.tracker_name, unit.sequence, run,
                       {"sequence": unit.sequence, "run": run, "frame": frame, "error": message})

@@ -11,16 +11,20 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
-from .paths import path_component
-from .text import plural, yaml_problem
+from ..errors import ConfigError
+from ..paths import path_component
+from ..text import plural, yaml_problem
+from .families import FAMILY_DECLS, ProtocolOptions, protocol_options
 
 ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC", "LR")
+# Dataset layouts (a definition's ``format``) whose sequences may be listed by name alone,
+# the data giving their length, and the ground-truth file such a sequence has.
+NAME_ONLY_GROUNDTRUTH = {"vot": "groundtruth.txt"}
 
 
 @dataclass(frozen=True)
@@ -46,9 +50,20 @@ class SequenceSpec:
 
 @dataclass(frozen=True)
 class ExperimentDef:
+    """One experiment of a benchmark: its protocol, the family that protocol belongs to
+    (chosen once, here), the options as the definition writes them and as checked,
+    typed ``settings`` (a :class:`~rasbench.config.families.ProtocolOptions`)."""
+
     name: str
     protocol: str
+    family: str
     options: dict = field(default_factory=dict, hash=False)
+    settings: ProtocolOptions | None = field(default=None, hash=False)
+
+    @property
+    def dataset_layout(self) -> str:
+        """The dataset layout this experiment reads (its family's)."""
+        return FAMILY_DECLS[self.family].dataset_layout
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,14 @@ class BenchmarkDef:
     aliases: tuple[str, ...] = ()
     path: Path | None = None
     raw: dict = field(default_factory=dict, hash=False)  # the merged YAML, for format-specific keys
+
+    def dataset_layout(self, experiment: str | None = None) -> str:
+        """The dataset layout ``experiment`` reads (default: the first experiment's); a
+        definition without experiments reads its ``format``."""
+        if experiment is not None:
+            return self.experiment(experiment).dataset_layout
+        first = next(iter(self.experiments.values()), None)
+        return first.dataset_layout if first is not None else self.format
 
     def experiment(self, name: str) -> ExperimentDef:
         try:
@@ -145,13 +168,13 @@ def find_definition(name: str) -> Path:
     key = name.lower()
     if key in files:
         return files[key]
-    for stem, path in files.items():
+    for path in files.values():
         if key in [a.lower() for a in _read_yaml(path).get("aliases", [])]:
             return path
     raise ConfigError(f"unknown benchmark {name!r}; available: {', '.join(describe_benchmarks())}, or a YAML file")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_benchmark(name: str) -> BenchmarkDef:
     path = find_definition(name)
     data = _with_base(path)
@@ -164,16 +187,15 @@ def load_benchmark(name: str) -> BenchmarkDef:
     if "eao_interval" in data:
         raise ConfigError(f"{path}: eao_interval is an option of the baseline and realtime experiments "
                           f"(experiments: {{baseline: {{eao_interval: [low, high], ...}}}})")
-    from .protocols.vot import PROTOCOL_OPTIONS, VOTOptions
-
     experiments = {}
     for exp_name, exp in (data["experiments"] or {}).items():
         path_component(exp_name, f"{path}: experiment name")
         exp = dict(exp or {})
         protocol = exp.pop("protocol", exp_name)
-        if protocol in PROTOCOL_OPTIONS:  # checked once here, so a run cannot fail on them later
-            VOTOptions.parse(protocol, exp, f"{path}: experiment {exp_name}")
-        experiments[exp_name.lower()] = ExperimentDef(exp_name.lower(), protocol, exp)
+        where = f"{path}: experiment {exp_name}"
+        options = protocol_options(protocol, where)  # checked once here, so a run cannot fail on them later
+        experiments[exp_name.lower()] = ExperimentDef(exp_name.lower(), protocol, options.family, exp,
+                                                      options.parse(exp, where))
     return BenchmarkDef(
         name=data["name"],
         title=data.get("title", data["name"]),
@@ -199,9 +221,9 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
         if not isinstance(entry, (str, dict)) or name is None:
             raise ConfigError(f"{path}: a sequence entry must be a name or a mapping with 'name', got {entry!r}")
         path_component(name, f"{path}: sequence name")  # it names result files and folders
-        if isinstance(entry, str) and data["format"] == "vot" and entry not in table:
-            specs[entry] = SequenceSpec(name=entry, folder=entry, groundtruth="groundtruth.txt", first=1, last=None,
-                                        anno=entry)
+        listed = NAME_ONLY_GROUNDTRUTH.get(data["format"])
+        if isinstance(entry, str) and listed and entry not in table:
+            specs[entry] = SequenceSpec(name=entry, folder=entry, groundtruth=listed, first=1, last=None, anno=entry)
             continue
         if isinstance(entry, str):
             if entry not in table:

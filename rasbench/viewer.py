@@ -1,5 +1,7 @@
-"""``rasbench show``: one sequence with the ground truth and each tracker's boxes drawn,
-for looking at failures.
+"""The viewer (``rasbench show``): one sequence with the ground truth and each tracker's
+boxes drawn, for looking at failures. Runs are read, and their per-frame overlaps and
+events computed, by the experiment family's scorer (``view_run``); nothing here knows a
+family.
 
 Every frame gets a side panel (so nothing covers the target) listing the ground truth
 and each tracker with its overlap on that frame, or, for VOT results, the run's events
@@ -26,7 +28,8 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, DatasetError
-from .region import FAILURE, INITIALIZATION, POLYGON, RECTANGLE, SPECIAL, Regions, overlaps, parse_regions
+from .evaluation import SCORERS
+from .geometry.regions import FAILURE, INITIALIZATION, POLYGON, RECTANGLE, SPECIAL, Regions
 from .text import plural
 
 GT_COLOR = (60, 220, 60)  # BGR
@@ -62,10 +65,10 @@ class Track:
     name: str
     regions: Regions
     overlaps: np.ndarray  # per frame, NaN where undefined
-    codes: np.ndarray  # per frame: -1 region, 0 skipped, 1 initialisation, 2 failure (VOT); -1 / 0 for OTB
+    codes: np.ndarray  # per frame: -1 region, 0 skipped / no box, 1 initialisation, 2 failure
     problem: str | None = None
     color: tuple = (0, 0, 255)
-    vot: bool = False  # special frames are VOT events, not missing boxes
+    events: bool = False  # special frames are protocol events (VOT resets), not missing boxes
 
 
 @dataclass
@@ -104,104 +107,16 @@ def parse_frames(text: str) -> tuple[int, int]:
     return span
 
 
-def _regions_from_boxes(boxes: np.ndarray, origin: int) -> Regions:
-    boxes = np.array(boxes, dtype=np.float64, copy=True)
-    boxes[:, :2] -= origin
-    bad = ~np.isfinite(boxes).all(axis=1) | (boxes[:, 2] <= 0) | (boxes[:, 3] <= 0)
-    boxes[bad] = np.nan
-    return Regions.rectangles(boxes)
-
-
-def _place(regions: Regions, length: int, expected: int, what: str, at_end: bool) -> tuple[Regions, str | None]:
-    """A run as a full-length array. OTB runs cover the last ``expected`` frames (Tiger1's
-    OPE, TRE segments start late: ``at_end``); VOT runs start at frame 1. A file of
-    another length is drawn anyway, with a note (scoring refuses it)."""
-    note = None if len(regions) == expected else f"{what} has {len(regions)} lines, {expected} expected"
-    if len(regions) > length:
-        regions = regions[len(regions) - length:] if at_end else regions[:length]
-    pad = Regions.specials(np.zeros(length - len(regions), np.int64))
-    return Regions.concat([pad, regions] if at_end else [regions, pad]), note
-
-
-def run_count(benchmark, experiment: str, sequence) -> int:
-    """How many runs ``experiment`` makes of ``sequence``: 1 (OPE), its TRE segments, the SRE
-    perturbations, or the VOT repetitions (at most: a deterministic tracker makes one)."""
-    from .conventions import otb_convention
-    from .datasets import benchmark_layout
-    from .protocols.otb import expected_lengths
-    from .protocols.vot import VOTOptions
-
-    exp = benchmark.experiment(experiment)
-    if benchmark_layout(benchmark, experiment) == "vot":
-        return VOTOptions.of(exp).repetitions
-    return len(expected_lengths(sequence, exp.protocol, exp.options, otb_convention("official").ope_start))
-
-
 def load_tracks(benchmark, experiment: str, sequence, tracker_dirs: dict, run: int = 1) -> list[Track]:
-    """Each tracker's run ``run`` on ``sequence``: OTB ``<Seq>.txt`` (OPE, any naming
-    variant) or ``<Seq>/<Seq>_<run>.txt`` (TRE, SRE), VOT ``<seq>/<seq>_<run>.txt``."""
-    from .datasets import benchmark_layout
-    from .datasets.textio import read_rows, read_text
-    from .metrics.otb import overlap as box_overlap
-    from .results import match_one_run_files
-
-    vot = benchmark_layout(benchmark, experiment) == "vot"
-    protocol = benchmark.experiment(experiment).protocol
-    n = len(sequence)
-    gt = sequence.groundtruth
+    """Each tracker's run ``run`` on ``sequence``, read through the experiment family's
+    results layout, with its per-frame overlaps and events (see
+    :class:`~rasbench.evaluation.view.TrackView`)."""
+    scorer = SCORERS[benchmark.experiment(experiment).family]
     tracks = []
     for index, (name, folder) in enumerate(tracker_dirs.items()):
-        folder = Path(folder)
-        color = TRACKER_COLORS[index % len(TRACKER_COLORS)]
-        path = None
-        if vot:
-            from .vot_report import _run_files, _sequence_folder
-
-            seq_dir = _sequence_folder(folder, sequence.name)
-            files = _run_files(seq_dir, sequence.name) if seq_dir else []
-            path = files[run - 1] if len(files) >= run else None
-        elif protocol == "ope":
-            spec = benchmark.sequences.get(sequence.name)
-            specs = {sequence.name: spec} if spec else {}
-            path = match_one_run_files(name, folder, specs).files.get(sequence.name)
-        else:
-            location = folder / sequence.name
-            path = location / f"{sequence.name}_{run:03d}.txt"
-        if path is None or not Path(path).is_file():
-            empty = Regions.specials(np.zeros(n, np.int64))
-            tracks.append(Track(name, empty, np.full(n, np.nan), np.zeros(n, np.int64),
-                                f"no result file for {sequence.name} (run {run})", color))
-            continue
-        try:
-            if vot:
-                regions = parse_regions(read_text(path, "result").rstrip().splitlines())
-            else:
-                regions = _regions_from_boxes(read_rows(path, 4, "box"), sequence.origin)
-        except (ValueError, DatasetError) as exc:
-            empty = Regions.specials(np.zeros(n, np.int64))
-            tracks.append(Track(name, empty, np.full(n, np.nan), np.zeros(n, np.int64), f"{path.name}: {exc}", color))
-            continue
-        if vot:
-            expected = n
-        else:
-            from .conventions import otb_convention
-            from .protocols.otb import expected_lengths
-
-            exp_def = benchmark.experiment(experiment)
-            lengths = expected_lengths(sequence, protocol, exp_def.options, otb_convention("official").ope_start)
-            expected = lengths[min(run, len(lengths)) - 1]
-        regions, problem = _place(regions, n, expected, Path(path).name, at_end=not vot)
-        if vot:
-            width, height = sequence.image_size or (10 ** 6, 10 ** 6)
-            ious = overlaps(regions, gt, bounds=(width - 1, height - 1))
-            codes = regions.codes()
-        else:
-            boxes = np.where((regions.kind == RECTANGLE)[:, None], regions.coords[:, :4], np.nan)
-            truth = sequence.to_tracker(gt)
-            ious = box_overlap(boxes, truth)
-            ious[~np.isfinite(truth).all(axis=1) | (truth[:, 2] <= 0)] = np.nan  # unlabelled frames
-            codes = np.where(regions.kind == SPECIAL, 0, -1)
-        tracks.append(Track(name, regions, np.asarray(ious, dtype=float), codes, problem, color, vot))
+        view = scorer.view_run(benchmark, experiment, sequence, Path(folder), run)
+        tracks.append(Track(name, view.regions, view.overlaps, view.codes, view.problem,
+                            TRACKER_COLORS[index % len(TRACKER_COLORS)], view.events))
     return tracks
 
 
@@ -243,7 +158,7 @@ def _overlap_strip(track: Track, width: int, height: int = 8) -> np.ndarray:
     strip[:, ok, 2] = (255 * (1 - value)).astype(np.uint8)  # BGR: red channel
     strip[:, ok, 1] = (200 * value).astype(np.uint8)
     strip[:, ok, 0] = 30
-    failures = np.flatnonzero(track.codes == FAILURE) if track.vot else []
+    failures = np.flatnonzero(track.codes == FAILURE) if track.events else []
     for f in failures:
         strip[:, min(int(f * width / n), width - 1)] = 255
     return strip
@@ -251,12 +166,12 @@ def _overlap_strip(track: Track, width: int, height: int = 8) -> np.ndarray:
 
 def _event(track: Track, i: int) -> tuple[str, tuple]:
     code = track.codes[i]
-    if track.vot and code == FAILURE:
+    if track.events and code == FAILURE:
         return "FAILURE", FAILURE_COLOR
-    if track.vot and code == INITIALIZATION:
+    if track.events and code == INITIALIZATION:
         return "(re)initialised", (255, 200, 90)
     if track.regions.kind[i] == SPECIAL:
-        return ("skipped" if track.vot else "no box"), (160, 160, 160)
+        return ("skipped" if track.events else "no box"), (160, 160, 160)
     ov = track.overlaps[i]
     if not np.isfinite(ov):
         return "IoU -", (200, 200, 200)
@@ -279,10 +194,10 @@ def _draw_dashed(image, corners: np.ndarray, scale: float, color, thickness: int
                      thickness, cv2.LINE_AA, shift=4)
 
 
-def compose_frame(image_bgr: np.ndarray, sequence, tracks: list[Track], i: int, scale: float, strips: list,
-                  title: str) -> np.ndarray:
-    """One output frame: the image with every region drawn (the ground truth last,
-    dashed), and the side panel."""
+def compose_frame(image_bgr: np.ndarray, sequence, truth: Regions, tracks: list[Track], i: int, scale: float,
+                  strips: list, title: str) -> np.ndarray:
+    """One output frame: the image with every region drawn (the ground truth ``truth``,
+    0-based, last and dashed), and the side panel."""
     import cv2
 
     if scale != 1.0:
@@ -295,11 +210,9 @@ def compose_frame(image_bgr: np.ndarray, sequence, tracks: list[Track], i: int, 
         corners = _polygon(track.regions, i)
         if corners is not None:
             _draw_region(canvas, corners, scale, track.color, 2)
-        elif track.vot and track.codes[i] == FAILURE:  # mark the failure on the image too
+        elif track.events and track.codes[i] == FAILURE:  # mark the failure on the image too
             cv2.rectangle(canvas, (1, 1), (w - 2, h - 2), FAILURE_COLOR, 2)
-    gt = sequence.groundtruth
-    truth = _regions_from_boxes(gt[i:i + 1], sequence.origin) if isinstance(gt, np.ndarray) else gt[i]
-    corners = _polygon(truth, 0)
+    corners = _polygon(truth, i)
     if corners is not None:
         _draw_dashed(canvas, corners, scale, GT_COLOR, 2)
     x0 = w + 8
@@ -450,10 +363,12 @@ def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out:
     if not sequence.has_images:
         raise DatasetError(f"{sequence.name}: `show` needs the images; give --root with the dataset",
                            sequence.source)
-    runs = run_count(benchmark, experiment, sequence)
+    scorer = SCORERS[benchmark.experiment(experiment).family]
+    runs = scorer.run_count(benchmark, experiment, sequence)
     if run > runs:
         raise ConfigError(f"--run {run}: {experiment} makes {plural(runs, 'run')} of {sequence.name}")
     tracks = load_tracks(benchmark, experiment, sequence, tracker_dirs, run)
+    truth = scorer.groundtruth_regions(sequence)
     n = len(sequence)
     first, last = frames or (1, n)
     if not (1 <= first <= last <= n):
@@ -468,7 +383,7 @@ def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out:
     title = f"{benchmark.name} {sequence.name} {experiment}" + (f" run {run}" if run != 1 else "")
 
     def frame(i: int) -> np.ndarray:
-        return compose_frame(_read_bgr(sequence.frame_paths[i]), sequence, tracks, i, scale, strips, title)
+        return compose_frame(_read_bgr(sequence.frame_paths[i]), sequence, truth, tracks, i, scale, strips, title)
 
     if suffix == ".gif":
         sample = positions[::max(1, math.ceil(len(positions) / GIF_PALETTE_SAMPLES))]
