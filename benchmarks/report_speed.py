@@ -68,10 +68,10 @@ def main():
     import pandas  # noqa: F401  (imported by rasbench's bulk parser; load it outside the timers)
     from got10k.experiments import ExperimentOTB
 
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
-    from rasbench.report import evaluate
-    from rasbench.results import find_tracker_dirs
+    from rasbench.evaluation import evaluate
+    from rasbench.results.discovery import find_tracker_dirs
 
     bench = load_benchmark("otb2015")
     trackers = sorted(p.name for p in results_dir.iterdir() if p.is_dir())

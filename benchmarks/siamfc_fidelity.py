@@ -30,11 +30,11 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
-from rasbench.metrics.otb import overlap
-from rasbench.report import evaluate
-from rasbench.results import read_boxes
+from rasbench.evaluation import evaluate
+from rasbench.geometry import overlap
+from rasbench.results.otb import read_boxes
 from rasbench_trackers.rasnet import RASNetTracker, siamfc
 
 TARGETS = ("Couple", "Crossing", "Dog1", "Football1", "Jogging-1", "Jogging-2")

@@ -4,7 +4,7 @@ The identity tracker (reports its first box, costs nothing) runs over the same
 synthetic JPEG frames, written to a temporary folder, four ways:
 
 * in-process, as the runner calls it: decode the frame (``read_rgb``), then ``update``;
-* over TraX (``rasbench.trax.TraxTracker`` talking to ``python -m rasbench.trax``):
+* over TraX (``rasbench.trax.TraxTracker`` talking to ``python -m rasbench trax``):
   send the path, the server decodes the frame and calls ``update``, the state comes
   back; through stdin/stdout pipes and through a 127.0.0.1 socket (``TRAX_SOCKET``);
 * the same for a path-taking identity tracker (``input = "path"``), so that nothing is
@@ -93,7 +93,7 @@ def measure(spec: str, paths: list[str], repeat: int) -> dict[str, tuple[float, 
     steps = {"in-process": local.update if as_path else (lambda p: local.update(read_rgb(Path(p))))}
     remotes = []
     for variant, socket in (("pipe", False), ("socket", True)):
-        declaration = TraxDeclaration("bench", "trax", f"{sys.executable} -m rasbench.trax --tracker {spec}",
+        declaration = TraxDeclaration("bench", "trax", f"{sys.executable} -m rasbench trax --tracker {spec}",
                                       socket=socket, env={"PYTHONPATH": str(REPO)})
         remote = TraxTracker(declaration, timeout=60)
         remote.init(paths[0], BOX)

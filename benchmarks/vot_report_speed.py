@@ -17,7 +17,7 @@ folders, as ``rasbench report vot2017 -e baseline -c vot-toolkit`` makes it (Oce
 defective files are reported, its other 58 sequences scored). Nothing is cached between
 calls, so every timed call reads and scores every file ("cold"); the first call in the
 process is reported on its own as well. rasbench rasterises the overlaps in one thread
-per CPU core (``rasbench.region.overlaps``, numpy releasing the GIL); the printout says
+per CPU core (``rasbench.geometry.raster.overlaps``, numpy releasing the GIL); the printout says
 how many cores there were.
 
 vot-toolkit: a workspace made in a temporary folder with the toolkit's own ``vot2017``
@@ -131,9 +131,9 @@ def main():
         from vot.utilities import ThreadPoolExecutor
         from vot.workspace import Workspace
 
-        from rasbench.benchmarks import load_benchmark
+        from rasbench.config.benchmarks import load_benchmark
         from rasbench.datasets import open_dataset
-        from rasbench.vot_report import evaluate_vot
+        from rasbench.evaluation import evaluate as evaluate_vot
 
         calculate_overlaps([parse_region("1,1,5,5"), parse_region("0,0,3,0,3,4,0,4")],
                            [parse_region("2,2,5,5"), parse_region("1,1,5,5")], (10, 10))

@@ -3,4 +3,6 @@
 Importing this package is cheap (numpy only); torch, matplotlib and OpenCV load when
 a feature needs them.
 """
-__version__ = "0.1.0"
+from ._version import __version__
+
+__all__ = ["__version__"]

@@ -1,28 +1,61 @@
-"""Command-line interface: ``rasbench run | report | show | datasets | download | synth | trackers``."""
+"""Command-line interface: ``rasbench run | report | show | datasets | download | synth | trackers | ...``.
+
+Every bad input ends a command the same way: one line ``error: ...`` on stderr and exit
+code 2 (:class:`_Group`), whether a toolkit check or click's own parsing found it.
+"""
 from __future__ import annotations
 
 import logging
+import math
 import os
+import re
+import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
-from . import __version__
-from .errors import RasbenchError
-
-DEFAULT_RESULTS = "results"
-
-
-def _results_default() -> str:
-    return os.environ.get("RASBENCH_RESULTS", DEFAULT_RESULTS)
-
+from ._version import __version__
+from .errors import ConfigError, RasbenchError, ResultsError, optional_dependency
+from .paths import default_results
+from .text import one_line, plural, yaml_problem
 
 def _split(values) -> list[str]:
     out = []
     for value in values or ():
         out += [v.strip() for v in value.split(",") if v.strip()]
     return out
+
+
+def _sequence_selection(values):
+    """``--sequences``: names (comma-separated or repeated), ``present`` alone, or None."""
+    from .datasets import PRESENT
+
+    names = _split(values)
+    if any(n.lower() == PRESENT for n in names):
+        if len(names) > 1:
+            raise ConfigError("--sequences present stands alone (every sequence the data holds); "
+                              "give it or sequence names, not both")
+        return PRESENT
+    return names or None
+
+
+def _experiments(bench, values) -> list[str]:
+    """``--experiment`` values (comma-separated or repeated), each one BENCHMARK defines;
+    none: the benchmark's first."""
+    names = list(dict.fromkeys(e.lower() for e in _split(values))) or [next(iter(bench.experiments))]
+    for name in names:
+        bench.experiment(name)
+    return names
+
+
+def _say_present(bench, dataset, doing: str) -> None:
+    """With ``--sequences present``: how many of the benchmark's sequences are used."""
+    total = len(dataset) + len(dataset.missing)
+    click.echo(f"{bench.name}: {len(dataset)} of {plural(total, 'sequence')} present in {dataset.source}; {doing} "
+               f"those (--sequences present)", err=True)
 
 
 def _parse_params(pairs) -> dict:
@@ -32,21 +65,152 @@ def _parse_params(pairs) -> dict:
     params = {}
     for pair in pairs or ():
         key, sep, value = pair.partition("=")
-        if not sep or not key:
+        if not sep or not key.strip():
             raise click.BadParameter(f"expected KEY=VALUE, got {pair!r}", param_hint="--param")
-        params[key.strip()] = yaml.safe_load(value)
+        try:
+            params[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as exc:
+            raise click.BadParameter(f"{pair!r}: the value is not valid YAML ({yaml_problem(exc)})",
+                                     param_hint="--param") from exc
     return params
 
 
+def _number(minimum: float, *, inclusive: bool = False):
+    """An option callback: a finite number above ``minimum`` (or equal, ``inclusive``); None stays None.
+
+    Raises ConfigError, so a bad value is one ``error:`` line and exit 2 like every other bad input.
+    """
+    def check(ctx, param, value):
+        if value is None:
+            return None
+        try:
+            number = float(value)
+        except ValueError:
+            number = math.nan
+        if not (math.isfinite(number) and (number >= minimum if inclusive else number > minimum)):
+            bound = f"{'at least' if inclusive else 'more than'} {minimum:g}"
+            raise ConfigError(f"{param.opts[0]} must be a number {bound}, got {value!r}")
+        return number
+    return check
+
+
+_SIZE = re.compile(r"(\d+(?:\.\d*)?)\s*([KMGT]?)(?:i?B)?", re.IGNORECASE)
+
+
+def _byte_size(ctx, param, value):
+    """``4G``, ``500M``, ``1048576``: a positive size in bytes (K, M, G, T are powers of 1024)."""
+    match = _SIZE.fullmatch(str(value).strip())
+    size = float(match.group(1)) * 1024 ** " KMGT".index(match.group(2).upper() or " ") if match else 0
+    if not size >= 1:
+        raise ConfigError(f"{param.opts[0]} must be a size such as 4G, 500M or 1048576 (bytes), got {value!r}")
+    return int(size)
+
+
+@contextmanager
+def _sigterm_interrupts():
+    """SIGTERM stops a run as Ctrl-C does: workers are ended, finished units are kept."""
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _fail(message: str) -> NoReturn:
+    """How a bad input ends a command: one line ``error: MESSAGE`` on stderr, exit code 2."""
+    click.secho(f"error: {one_line(message)}", fg="red", err=True)
+    sys.exit(2)
+
+
+@contextmanager
+def _one_line_errors():
+    """Toolkit errors, and click's usage errors (an unknown command or option, a value that
+    is not a number or not one of the choices, a missing argument), end the command in
+    :func:`_fail` instead of a traceback or click's usage block."""
+    try:
+        yield
+    except RasbenchError as exc:
+        _fail(str(exc))
+    except click.exceptions.NoArgsIsHelpError:
+        raise  # `rasbench` or `rasbench weights` alone: the help page
+    except click.UsageError as exc:
+        message = exc.format_message().rstrip(".")
+        if message[1:2].islower():  # "Missing argument" -> "missing argument", "TraX" stays
+            message = message[0].lower() + message[1:]
+        _fail(message + (f" (see {exc.ctx.command_path} --help)" if exc.ctx else ""))
+
+
+def _experiment_families() -> dict[str, list[str]]:
+    """The experiments the benchmark definitions name, by family: {"otb": [...], "vot": [...]}."""
+    from .config.benchmarks import list_benchmarks, load_benchmark
+    from .config.conventions import CONVENTIONS
+
+    families: dict[str, dict] = {family: {} for family in CONVENTIONS}
+    for name in list_benchmarks():
+        try:
+            bench = load_benchmark(name)
+        except RasbenchError:  # a broken user definition; using it says what is wrong
+            continue
+        for exp in bench.experiments.values():
+            families[exp.family][exp.name] = None
+    return {family: list(names) for family, names in families.items()}
+
+
+def _help_lists() -> dict[str, str]:
+    """The lists help texts name, from the benchmark definitions and convention tables."""
+    from .config.benchmarks import describe_benchmarks
+    from .config.conventions import CONVENTIONS
+
+    experiments = _experiment_families()
+    return {
+        "benchmarks": ", ".join(describe_benchmarks()) + " or a YAML file",
+        "experiments": "; ".join(f"{', '.join(names)} ({family.upper()} family)"
+                                 for family, names in experiments.items()),
+        "conventions": "; ".join(f"{family.upper()} experiments: {', '.join(table)}"
+                                 for family, table in CONVENTIONS.items()),
+    }
+
+
+class _Command(click.Command):
+    """A command whose help may name {benchmarks}, {experiments} and {conventions}: they are
+    filled in when the help is shown, so they list what is installed and cost nothing else."""
+
+    def format_help(self, ctx, formatter):
+        lists = _help_lists()
+
+        def fill(text):
+            for key, value in lists.items():
+                text = text.replace("{" + key + "}", value)
+            return text
+
+        texts = [(item, item.help) for item in (self, *self.params) if getattr(item, "help", None)]
+        try:
+            for item, text in texts:
+                item.help = fill(text)
+            super().format_help(ctx, formatter)
+        finally:  # the templates stay, for the next help (in-process callers, tests)
+            for item, text in texts:
+                item.help = text
+
+
 class _Group(click.Group):
-    """Turns toolkit errors into one clear line (and exit code 2) instead of a traceback."""
+    """Every error of every command (sub-groups included) is one line and exit code 2;
+    commands are :class:`_Command`."""
+
+    command_class = _Command
+    group_class = type  # sub-groups are _Groups too
+
+    def make_context(self, info_name, args, parent=None, **extra):
+        with _one_line_errors():
+            return super().make_context(info_name, args, parent=parent, **extra)
 
     def invoke(self, ctx):
-        try:
+        with _one_line_errors():
             return super().invoke(ctx)
-        except RasbenchError as exc:
-            click.secho(f"error: {exc}", fg="red", err=True)
-            sys.exit(2)
 
 
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -68,63 +232,81 @@ def main():
 @click.argument("benchmark")
 @click.option("--tracker", "-t", required=True, help="Registered name (see `rasbench trackers`), SCHEME:ARG "
               "(opencv:KCF), module:Class or file.py:Class.")
-@click.option("--experiment", "-e", "experiments", multiple=True, default=("ope",), show_default=True,
-              help="ope, tre, sre (repeat or comma-separate for several).")
+@click.option("--experiment", "-e", "experiments", multiple=True, show_default="the benchmark's first: ope, baseline",
+              help="{experiments}: those BENCHMARK defines (repeat or comma-separate for several).")
 @click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (default: search $RASBENCH_DATA; "
               "synth: the cache).")
-@click.option("--results", type=click.Path(path_type=Path), default=_results_default, show_default="results "
+@click.option("--results", type=click.Path(path_type=Path), default=default_results, show_default="results "
               "or $RASBENCH_RESULTS", help="Results root; files go to RESULTS/BENCHMARK/NAME/EXPERIMENT/.")
 @click.option("--name", help="Results folder name for this tracker (default: the tracker's name). Use it to "
               "keep runs with different parameters apart.")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
               help="Tracker constructor argument (repeatable); VALUE is read as YAML (1, 0.5, true, [1, 2]).")
-@click.option("--sequences", "-s", multiple=True, help="Only these sequences (comma-separated or repeated).")
+@click.option("--sequences", "-s", multiple=True, help="Only these sequences (comma-separated or repeated), or "
+              "`present`: those the dataset folder holds.")
 @click.option("--convention", default="official", show_default=True,
-              help="Decides where OPE starts (official/pysot: Tiger1 from frame 6; got10k: frame 1).")
+              help="{conventions} (`rasbench conventions` says what each does). For OTB experiments it also "
+                   "sets how the reference toolkits run trackers: where OPE starts (official/pysot: Tiger1 from "
+                   "frame 6; got10k: frame 1) and the boxes handed over (official: 0-based; got10k: OTB's "
+                   "1-based numbers; pysot: those moved by half a pixel).")
 @click.option("--force", is_flag=True, help="Redo units that already have results.")
-@click.option("--workers", "-j", type=int, default=1, show_default=True,
+@click.option("--workers", "-j", type=click.IntRange(min=1), default=1, show_default=True,
               help="Worker processes (each loads the dataset and the tracker once).")
 @click.option("--devices", help="GPUs, one worker each (e.g. 0,1): sets CUDA_VISIBLE_DEVICES per worker.")
 @click.option("--frame-timeout", type=float, help="Seconds a frame may take; a unit whose tracker hangs longer "
               "is recorded as failed and the run goes on (runs units in worker processes).")
 @click.option("--executor", type=click.Choice(["auto", "local", "processes", "ray"]), default="auto",
-              show_default=True, help="ray: run units on a Ray cluster (pip install rasbench[ray]).")
-@click.option("--address", help="Ray cluster address (ray://host:10001 or auto); default: a local instance.")
+              show_default=True, help='ray: run units on a Ray cluster (pip install "rasbench[ray]").')
+@click.option("--address", help="With --executor ray: the cluster's address (ray://host:10001 or auto); default: "
+              "a local instance.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(benchmark, tracker, experiments, root, results, name, params, sequences, convention, force, workers,
         devices, frame_timeout, executor, address, quiet):
-    """Run a tracker on BENCHMARK (otb2013, otb2015, tb50, synth, or a YAML file).
+    """Run a tracker on BENCHMARK.
+
+    BENCHMARK: {benchmarks}.
 
     Finished units are skipped, so rerunning the same command after an interruption
     completes only what is missing. The exit code is 1 when a unit failed (its error is
     recorded next to its results and the run goes on with the next one).
     """
-    from .benchmarks import load_benchmark
-    from .datasets import open_dataset
+    from .config.benchmarks import load_benchmark
+    from .config.conventions import convention as find_convention
+    from .datasets import PRESENT, open_dataset
     from .registry import resolve
-    from .runner import run_experiment
+    from .runner import check_frame_timeout, run_experiment
 
+    check_frame_timeout(frame_timeout, "--frame-timeout")
+    gpus = _split([devices]) if devices is not None else None
+    if gpus == []:
+        raise ConfigError(f"--devices expects GPU numbers such as 0,1, got {devices!r}")
+    if address is not None and executor != "ray":
+        raise ConfigError("--address is the Ray cluster's: give it with --executor ray")
     bench = load_benchmark(benchmark)
-    exps = _split(experiments)
+    exps = _experiments(bench, experiments)
     for exp in exps:
-        bench.experiment(exp)
+        find_convention(bench.experiment(exp).family, convention)
     spec = resolve(tracker, _parse_params(params))
+    selection = _sequence_selection(sequences)
     failed = False
-    for exp in exps:
-        dataset = open_dataset(bench, root=root, images=True, sequences=_split(sequences) or None,
-                               progress=not quiet, experiment=exp)
-        summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
-                                 convention=convention, progress=not quiet, workers=workers,
-                                 devices=_split([devices]) if devices else None, frame_timeout=frame_timeout,
-                                 executor=executor, address=address)
-        fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
-        click.echo(f"{summary.tracker} {bench.name}/{exp}: {summary.completed} unit(s) run, {summary.skipped} "
-                   f"already done, {len(summary.failures)} failed"
-                   + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
-                   + f"\n  results: {summary.folder.resolve()}", err=True)
-        for failure in summary.failures:
-            click.secho(f"  failed: {failure.message}", fg="red", err=True)
-        failed |= not summary.ok
+    with _sigterm_interrupts():
+        for exp in exps:
+            dataset = open_dataset(bench, root=root, images=True, sequences=selection, progress=not quiet,
+                                   experiment=exp)
+            if selection == PRESENT:
+                _say_present(bench, dataset, "running")
+            summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
+                                     convention=convention, progress=not quiet, workers=workers,
+                                     devices=gpus, frame_timeout=frame_timeout,
+                                     executor=executor, address=address)
+            fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
+            click.echo(f"{summary.tracker} {bench.name}/{exp}: {plural(summary.completed, 'unit')} run, "
+                       f"{summary.skipped} already done, {len(summary.failures)} failed"
+                       + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
+                       + f"\n  results: {summary.folder.resolve()}", err=True)
+            for failure in summary.failures:
+                click.secho(f"  failed: {failure.message}", fg="red", err=True)
+            failed |= not summary.ok
     sys.exit(1 if failed else 0)
 
 
@@ -137,38 +319,46 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--annotations", type=click.Path(path_type=Path),
               help="Annotation-only copy: pysot JSON (OTB100.json) or the OTB toolkit's anno/ folder.")
 @click.option("--experiment", "-e", "experiments", multiple=True, show_default="the benchmark's first: ope, "
-              "baseline", help="ope, tre, sre / baseline, realtime, unsupervised; several (comma-separated or "
-              "repeated) with --out.")
+              "baseline", help="{experiments}: those BENCHMARK defines; several (comma-separated or repeated) with "
+              "--out.")
 @click.option("--trackers", "-t", multiple=True, help="Only these trackers, in this order (comma-separated).")
-@click.option("--sequences", "-s", multiple=True, help="Only these sequences.")
+@click.option("--sequences", "-s", multiple=True, help="Only these sequences, or `present`: those the dataset "
+              "folder (or annotation file) holds.")
 @click.option("--convention", "-c", default="official", show_default=True,
-              help="official (OTB toolkit), got10k or pysot: see `rasbench conventions`.")
-@click.option("--format", "-f", "fmt", type=click.Choice(["table", "json", "csv", "latex", "html"]), default="table",
-              show_default=True, help="latex: a booktabs table (printed, or written with --out); html: a "
-              "self-contained report (needs --out).")
+              help="How to score. {conventions} (`rasbench conventions` says what each does).")
+@click.option("--format", "-f", "formats", multiple=True, show_default="table",
+              help="table, json, csv, latex (a booktabs table), html (a self-contained report, needs --out); "
+                   "several (comma-separated or repeated, e.g. html,latex) with --out, sharing the plots.")
 @click.option("--out", "-o", type=click.Path(file_okay=False, path_type=Path),
-              help="Write the report into this folder: the chosen format, plots, and for html everything in one "
-                   "file. Outputs whose inputs are unchanged are reused.")
+              help="Write the report into this folder: the chosen formats, plots, and for html everything in one "
+                   "file. Outputs whose inputs and files are unchanged are reused; a second report into the same "
+                   "folder waits for the first.")
 @click.option("--plots/--no-plots", default=True, show_default=True, help="With --out: success / precision plots "
               "(OTB, overall and per attribute) or EAO, AR and per-tag plots (VOT).")
 @click.option("--plot-format", "plot_formats", multiple=True, show_default="png,pdf",
               help="png, pdf, svg (comma-separated or repeated).")
 @click.option("--published/--no-published", default=True, show_default=True,
-              help="Show published numbers of trackers without raw results (experiments/published/*.yaml) in "
-                   "plots and tables, marked as not re-computed.")
-@click.option("--published-file", "published_files", multiple=True, type=click.Path(exists=True, path_type=Path),
+              help="Show published numbers of trackers without raw results (the YAML files shipped with rasbench, "
+                   "or --published-file) in plots and tables, marked as not re-computed.")
+@click.option("--published-file", "published_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Published-number YAML file(s) to use instead of the shipped ones.")
 @click.option("--top", type=int, default=10, show_default=True, help="Trackers drawn bold in the plots.")
 @click.option("--published-top", type=int, default=5, show_default=True,
               help="At most this many published numbers (the best) per plot and table.")
+@click.option("--highlight", multiple=True, metavar="NAME",
+              help="Emphasise these trackers (yours) in the plots and the HTML table (comma-separated or repeated).")
+@click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages (with --out).")
 @click.option("--rebuild", is_flag=True, help="With --out: rebuild every output even if its inputs are unchanged.")
 @click.option("--attributes", is_flag=True, help="Per-attribute success AUC (table/csv).")
 @click.option("--per-sequence", is_flag=True, help="Per-sequence rows (csv).")
 @click.option("--strict", is_flag=True, help="Exit with code 3 if any tracker has missing or bad result files.")
-def report(benchmark, results_paths, root, annotations, experiments, trackers, sequences, convention, fmt, out,
-           plots, plot_formats, published, published_files, top, published_top, rebuild, attributes, per_sequence,
-           strict):
+def report(benchmark, results_paths, root, annotations, experiments, trackers, sequences, convention, formats, out,
+           plots, plot_formats, published, published_files, top, published_top, highlight, quiet, rebuild, attributes,
+           per_sequence, strict):
     """Score result folders on BENCHMARK and print success / precision numbers.
+
+    BENCHMARK: {benchmarks}.
 
     \b
     JSON (--format json) prints one object:
@@ -183,84 +373,108 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     unchanged: result files, annotations, convention, rasbench version, published numbers):
       rasbench report otb2015 --results results -f html -o report/        # report/report.html
       rasbench report otb2015 -e ope,tre,sre -f latex -o paper/            # paper/ope_table.tex, plots/
+      rasbench report otb2015 -f html,latex -o both/ --highlight mine      # each plot rendered once
       rasbench report vot2017 -e baseline,realtime -f html -o vot17/
+    Published numbers appear only when the whole sequence set they were published on is
+    scored (not with -s); incomplete trackers (*) are listed below the ranked ones.
     """
-    from .benchmarks import load_benchmark
-    from .datasets import benchmark_layout, open_dataset
-    from .results import find_tracker_dirs
+    from .config.benchmarks import load_benchmark
+    from .config.conventions import convention as find_convention
+    from .datasets import PRESENT, open_dataset
+    from .results.discovery import find_tracker_dirs
 
     bench = load_benchmark(benchmark)
-    exps = [e.lower() for e in _split(experiments)] or [next(iter(bench.experiments))]
+    exps = _experiments(bench, experiments)
     for exp in exps:
-        bench.experiment(exp)
-    exps = list(dict.fromkeys(exps))
-    if out is None and len(exps) > 1:
-        raise click.UsageError("several experiments need --out DIR (one report folder holds them all)")
-    if out is None and fmt == "html":
-        raise click.UsageError("--format html writes a file: give --out DIR")
-    formats = tuple(dict.fromkeys(_split(plot_formats) or ["png", "pdf"]))
-    unknown = [f for f in formats if f not in ("png", "pdf", "svg")]
+        find_convention(bench.experiment(exp).family, convention)
+    from .reports.build import OUTPUT_FORMATS
+
+    fmts = list(dict.fromkeys(f.lower() for f in _split(formats))) or ["table"]
+    unknown = [f for f in fmts if f not in OUTPUT_FORMATS]
     if unknown:
-        raise click.BadParameter(f"{', '.join(unknown)} (choose png, pdf, svg)", param_hint="--plot-format")
-    paths = list(results_paths) or [Path(_results_default())]
+        raise ConfigError(f"--format {', '.join(unknown)}: choose from {', '.join(OUTPUT_FORMATS)}")
+    if out is None and len(exps) > 1:
+        raise ConfigError("several experiments need --out DIR (one report folder holds them all)")
+    if out is None and len(fmts) > 1:
+        raise ConfigError(f"several formats ({', '.join(fmts)}) need --out DIR (one report folder holds them all)")
+    if out is None and fmts == ["html"]:
+        raise ConfigError("--format html writes a file: give --out DIR")
+    for option, value in (("--top", top), ("--published-top", published_top)):
+        if value < 0:
+            raise ConfigError(f"{option} must be 0 or more, got {value}")
+    figure_formats = tuple(dict.fromkeys(f.lower() for f in _split(plot_formats))) or ("png", "pdf")
+    unknown = [f for f in figure_formats if f not in ("png", "pdf", "svg")]
+    if unknown:
+        raise ConfigError(f"--plot-format {', '.join(unknown)}: choose from png, pdf, svg")
+    paths = list(results_paths) or [Path(default_results())]
+    selection = _sequence_selection(sequences)
     datasets, dirs = {}, {}
     by_layout: dict = {}
     for exp in exps:
-        layout = benchmark_layout(bench, exp)
+        layout = bench.dataset_layout(exp)
         if layout not in by_layout:
             by_layout[layout] = open_dataset(bench, root=root, annotations=annotations, images=False,
-                                             sequences=_split(sequences) or None, experiment=exp)
+                                             sequences=selection, experiment=exp)
+            if selection == PRESENT:
+                _say_present(bench, by_layout[layout], "scoring")
         datasets[exp] = by_layout[layout]
         dirs[exp] = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
         if not dirs[exp]:
-            raise click.ClickException(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
+            raise ResultsError(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
+    emphasised = tuple(dict.fromkeys(_split(highlight)))
+    found = {name for exp_dirs in dirs.values() for name in exp_dirs}
+    missing = [name for name in emphasised if name not in found]
+    if missing:
+        raise ConfigError(f"--highlight {', '.join(missing)}: no such tracker here (found: {', '.join(sorted(found))})")
     numbers = None
     if published:
-        from .publish import load_published, published_files as shipped
+        from .reports.published import load_published
+        from .reports.published import published_files as shipped
 
         chosen = list(published_files) or shipped()
         numbers = load_published(chosen)
     if out is not None:
-        from .publish import ReportRequest, build_report
+        from .reports.build import ReportRequest, build_report
 
-        request = ReportRequest(bench, exps, datasets, dirs, convention, formats=(fmt,), plots=plots,
-                                plot_formats=formats, published=numbers,
+        request = ReportRequest(bench, exps, datasets, dirs, convention, formats=tuple(fmts), plots=plots,
+                                plot_formats=figure_formats, published=numbers,
                                 published_paths=tuple(chosen) if published else (), top=top,
-                                published_top=published_top)
-        result = build_report(request, out, rebuild=rebuild)
-        if fmt == "table":
+                                published_top=published_top, highlight=emphasised)
+        say = None if quiet else (lambda text: click.echo(f"report: {text}", err=True))
+        result = build_report(request, out, rebuild=rebuild, progress=not quiet and sys.stderr.isatty(), message=say)
+        if "table" in fmts:
             for exp in exps:
                 click.echo((out / f"{exp}_table.txt").read_text(encoding="utf-8"), nl=False)
-        main_file = {"html": "report.html", "latex": f"{exps[0]}_table.tex", "json": f"{exps[0]}_report.json",
-                     "csv": f"{exps[0]}_report.csv", "table": f"{exps[0]}_table.txt"}[fmt]
-        click.echo(f"report: {len(result.rebuilt)} output(s) built, {len(result.reused)} reused (inputs unchanged), "
-                   f"{len(result.files)} files in {result.seconds:.1f} s\n  {(out / main_file).resolve()}", err=True)
+        main_files = [{"html": "report.html", "latex": f"{exps[0]}_table.tex", "json": f"{exps[0]}_report.json",
+                       "csv": f"{exps[0]}_report.csv", "table": f"{exps[0]}_table.txt"}[f] for f in fmts]
+        if not quiet:
+            click.echo(f"report: {plural(len(result.rebuilt), 'output')} built, {len(result.reused)} reused (inputs "
+                       f"unchanged), {plural(len(result.files), 'file')} in {result.seconds:.1f} s"
+                       + "".join(f"\n  {(out / f).resolve()}" for f in main_files), err=True)
         if strict and any(result.incomplete.values()):
             sys.exit(3)
         return
-    exp = exps[0]
-    if benchmark_layout(bench, exp) == "vot":
-        from . import vot_report as formats_module
+    from .evaluation import evaluate
+    from .reports.text import to_csv, to_json, to_table
 
-        rep = formats_module.evaluate_vot(bench, exp, datasets[exp], dirs[exp], convention)
-    else:
-        from . import report as formats_module
-
-        rep = formats_module.evaluate(bench, exp, datasets[exp], dirs[exp], convention)
+    exp, fmt = exps[0], fmts[0]
+    rep = evaluate(bench, exp, datasets[exp], dirs[exp], convention)
     if fmt == "json":
-        click.echo(formats_module.to_json(rep))
+        click.echo(to_json(rep))
     elif fmt == "csv":
-        click.echo(formats_module.to_csv(rep, per_sequence=per_sequence, attributes=attributes), nl=False)
+        click.echo(to_csv(rep, per_sequence=per_sequence, attributes=attributes), nl=False)
     elif fmt == "latex":
-        from .publish import latex_attribute_table, latex_table, select_published
+        from .reports.latex import latex_attribute_table, latex_table
+        from .reports.published import select_published
 
         if attributes:
             click.echo(latex_attribute_table(rep) or "% no attributes / tags in this report", nl=False)
         else:
-            shown = select_published(numbers, bench, [exp], list(rep.trackers))[0] if numbers is not None else []
+            shown = (select_published(numbers, bench, [exp], list(rep.trackers), sequences=list(rep.dataset))[0]
+                     if numbers is not None else [])
             click.echo(latex_table(rep, shown, published_top), nl=False)
     else:
-        click.echo(formats_module.to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
+        click.echo(to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
     if strict and any(not t.complete for t in rep.trackers.values()):
         sys.exit(3)
 
@@ -273,18 +487,23 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
 @click.option("--results", "results_paths", multiple=True, type=click.Path(path_type=Path),
               help="Results root or folder of tracker folders (repeatable). Default: results or $RASBENCH_RESULTS.")
 @click.option("--root", type=click.Path(path_type=Path), help="Dataset folder (the images are needed).")
-@click.option("--experiment", "-e", default=None, help="ope, tre, sre / baseline, realtime, unsupervised "
-              "(default: the benchmark's first).")
+@click.option("--experiment", "-e", "experiments", show_default="the benchmark's first: ope, baseline",
+              help="{experiments}: one BENCHMARK defines.")
 @click.option("--run", type=int, default=1, show_default=True, help="Which run: VOT repetition, TRE segment or "
               "SRE perturbation (1-based).")
 @click.option("--out", "-o", type=click.Path(path_type=Path),
-              help="video.mp4, animation.gif, or a folder for PNG frames. Default: BENCHMARK_SEQUENCE.mp4")
+              help="video.mp4 (H.264 where OpenCV can write it, else WebM: video.webm), video.webm, animation.gif, "
+                   "or a folder for PNG frames. Default: BENCHMARK_SEQUENCE.mp4")
 @click.option("--frames", help="Only frames A-B (1-based positions in the sequence), e.g. 100-250.")
-@click.option("--step", type=int, default=1, show_default=True, help="Every STEP-th frame.")
-@click.option("--scale", type=float, default=1.0, show_default=True, help="Resize the frames.")
+@click.option("--step", type=int, help="Every STEP-th frame (default: 1; GIF: the least that keeps it within "
+              "150 frames).")
+@click.option("--scale", type=float, help="Resize the images, 0 < SCALE <= 8 (default: 1; GIF: fit them in 320 px "
+              "width).")
 @click.option("--fps", type=float, help="Frame rate of the video (default: 25; GIF: 10).")
-def show(benchmark, sequence, trackers, results_paths, root, experiment, run, out, frames, step, scale, fps):
+def show(benchmark, sequence, trackers, results_paths, root, experiments, run, out, frames, step, scale, fps):
     """Draw SEQUENCE of BENCHMARK with the ground truth (green) and each tracker's boxes.
+
+    BENCHMARK: {benchmarks}.
 
     \b
     The side panel gives each tracker's overlap on the frame, or for VOT runs the events
@@ -293,44 +512,46 @@ def show(benchmark, sequence, trackers, results_paths, root, experiment, run, ou
       rasbench show otb2015 Skiing -t SiamFC,KCF --root ~/data/OTB100 -o skiing.mp4
       rasbench show vot2017 bag -e baseline -t mytracker --frames 1-120 -o bag.gif
     """
-    from .benchmarks import load_benchmark
+    from .config.benchmarks import load_benchmark
     from .datasets import open_dataset
-    from .results import find_tracker_dirs
-    from .show import show_sequence
+    from .results.discovery import find_tracker_dirs
+    from .viewer import check_options, parse_frames, show_sequence
 
+    span = parse_frames(frames) if frames else None
+    check_options(run=run, step=step, scale=scale, fps=fps)
     bench = load_benchmark(benchmark)
-    exp = (experiment or next(iter(bench.experiments))).lower()
-    bench.experiment(exp)
+    exps = _experiments(bench, [experiments] if experiments else ())
+    if len(exps) > 1:
+        raise ConfigError(f"--experiment: one at a time, got {', '.join(exps)}")
+    exp = exps[0]
     dataset = open_dataset(bench, root=root, images=True, sequences=[sequence], experiment=exp)
     seq = next(iter(dataset.values()))
-    paths = list(results_paths) or [Path(_results_default())]
+    paths = list(results_paths) or [Path(default_results())]
     dirs = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
     if not dirs:
-        raise click.ClickException(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
-    span = None
-    if frames:
-        first, sep, last = frames.partition("-")
-        try:
-            span = (int(first), int(last) if sep else int(first))
-        except ValueError:
-            raise click.BadParameter(f"expected A-B, got {frames!r}", param_hint="--frames") from None
+        raise ResultsError(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
     out = out or Path(f"{bench.name}_{seq.name}.mp4")
     result = show_sequence(bench, exp, seq, dirs, out, run=run, frames=span, step=step, scale=scale, fps=fps)
     for track in result.tracks:
         if track.problem:
             click.secho(f"  {track.name}: {track.problem}", fg="yellow", err=True)
-    click.echo(f"{result.frames} frames -> {Path(result.path).resolve()}", err=True)
+    every = (f" (1 in {result.step})" if result.step > 1 else "") + (
+        f" at scale {result.scale:.3g}" if result.scale != 1 else "")
+    codec = ""
+    if result.codec:
+        codec = f" ({result.codec}" + ("; this OpenCV cannot encode H.264, so WebM" if result.path.suffix != out.suffix
+                                       else "") + ")"
+    click.echo(f"{plural(result.frames, 'frame')}{every} -> {Path(result.path).resolve()}{codec}", err=True)
 
 
 @main.command()
 def conventions():
     """List the named scoring conventions and what each one does."""
-    from .conventions import OTB_CONVENTIONS
-    from .metrics.vot import VOT_CONVENTIONS
+    from .config.conventions import CONVENTIONS
 
-    for title, table in (("OTB (ope, tre, sre)", OTB_CONVENTIONS), ("VOT (baseline, realtime, unsupervised)",
-                                                                   VOT_CONVENTIONS)):
-        click.echo(title)
+    experiments = _experiment_families()
+    for family, table in CONVENTIONS.items():
+        click.echo(f"{family.upper()} ({', '.join(experiments[family])})")
         for conv in table.values():
             click.echo(f"  {conv.name:17s} {conv.summary}")
 
@@ -338,9 +559,10 @@ def conventions():
 @main.command()
 @click.option("--root", type=click.Path(path_type=Path), help="Look only here.")
 def datasets(root):
-    """Show which benchmarks are found where, and what is missing."""
-    from .benchmarks import list_benchmarks, load_benchmark
-    from .datasets import data_dirs, locate
+    """Show which benchmarks are found where: what is present and what is missing."""
+    from .config.benchmarks import list_benchmarks, load_benchmark
+    from .datasets import locate
+    from .paths import data_dirs
 
     click.echo("searched: " + (str(root) if root else ", ".join(str(d) for d in data_dirs())
                                + "  (set RASBENCH_DATA to add folders)"))
@@ -356,6 +578,10 @@ def datasets(root):
                 continue
             status = "complete" if not loc.missing else f"{len(loc.missing)} missing"
             click.echo(f"{name:10s} {loc.kind:22s} {loc.found:4d}/{len(bench.sequences):<4d} {status:12s} {loc.path}")
+            if loc.missing and loc.present:
+                shown = ", ".join(loc.present[:12]) + (f", ... ({len(loc.present) - 12} more)"
+                                                       if len(loc.present) > 12 else "")
+                click.echo(f"{'':12s}present: {shown}")
             absent = [seq for seq, why in loc.missing.items() if why.startswith(("folder ", "no ", "ground truth "))]
             broken = [(seq, why) for seq, why in loc.missing.items() if seq not in absent]
             for seq, why in broken:
@@ -371,14 +597,35 @@ def datasets(root):
 @click.option("--url", "url_template", help="A mirror: OTB archive URL template with {folder}; VOT: the "
               "description.json URL.")
 @click.option("--sequences", "-s", multiple=True, help="Only these sequences.")
+@click.option("--timeout", default="60", show_default=True, callback=_number(0), metavar="SECONDS",
+              help="Seconds to wait for a connection and for each read.")
+@click.option("--min-rate", default="1024", show_default=True, callback=_number(0, inclusive=True),
+              metavar="BYTES/S", help="Abandon (and retry, resuming) a transfer slower than this over 30 s; 0: off.")
+@click.option("--deadline", callback=_number(0), metavar="SECONDS",
+              help="Give up on a file not fetched within this time, retries included (default: none); the next "
+                   "run resumes it.")
+@click.option("--max-unpacked", default="4G", show_default=True, callback=_byte_size, metavar="SIZE",
+              envvar="RASBENCH_MAX_UNPACKED", show_envvar=True,
+              help="Most bytes one archive may be, and unpack to (zip bombs are refused).")
+@click.option("--max-unpack-ratio", default="100", show_default=True, callback=_number(0), metavar="N",
+              envvar="RASBENCH_MAX_UNPACK_RATIO", show_envvar=True,
+              help="An archive may unpack to at most N times its own size.")
 @click.option("--quiet", "-q", is_flag=True)
-def download(benchmark, root, url_template, sequences, quiet):
-    """Download BENCHMARK's official archives into --root (resumes, verifies, skips complete ones)."""
-    from .benchmarks import load_benchmark
-    from .datasets.download import download_benchmark
+def download(benchmark, root, url_template, sequences, timeout, min_rate, deadline, max_unpacked,
+             max_unpack_ratio, quiet):
+    """Download BENCHMARK's official archives into --root (resumes, verifies, skips complete ones).
+
+    Names the server sends (channels, file names in archives) must be plain file names, and
+    archives and transfers are bounded by the options below; what breaks a rule fails its
+    sequence with the reason, and the exit code is 1.
+    """
+    from .config.benchmarks import load_benchmark
+    from .datasets.download import UnpackLimits, download_benchmark
 
     bench = load_benchmark(benchmark)
     rep = download_benchmark(bench, root, url_template=url_template, sequences=_split(sequences) or None,
+                             timeout=timeout, min_rate=min_rate, deadline=deadline,
+                             unpack=UnpackLimits(max_ratio=max_unpack_ratio, max_bytes=max_unpacked),
                              progress=not quiet)
     click.echo(rep.summary())
     sys.exit(0 if rep.ok else 1)
@@ -390,7 +637,7 @@ def download(benchmark, root, url_template, sequences, quiet):
 @click.option("--force", is_flag=True, help="Regenerate even if present.")
 def synth(out, seed, force):
     """Generate the synthetic benchmark in OTB and VOT layouts."""
-    from .benchmarks import load_benchmark
+    from .config.benchmarks import load_benchmark
     from .datasets import synth_root
     from .datasets.synthetic import ensure_generated, generate
 
@@ -403,30 +650,68 @@ def synth(out, seed, force):
         generate(bench, folder, seed=seed, progress=True)
     else:
         ensure_generated(bench, folder, seed=seed, progress=True)
-    click.echo(f"synthetic benchmark: {folder.resolve()} (otb/ and vot/ layouts)")
+    checked = seed in (None, bench.generator.get("seed")) and "digest" in bench.generator
+    click.echo(f"synthetic benchmark: {folder.resolve()} (otb/ and vot/ layouts"
+               + (f"; every frame as pinned in {bench.generator['digests']})" if checked else ")"))
 
 
 @main.command("trackers")
 def list_trackers():
-    """List registered trackers and tracker families."""
-    from .registry import SCHEMES, registered_trackers
+    """List registered trackers and tracker schemes."""
+    from .registry import describe_schemes, registered_trackers
 
     for name, target in sorted(registered_trackers().items()):
         click.echo(f"{name:16s} {target}")
-    examples = {"opencv": "opencv:KCF, any cv2.Tracker<NAME>", "trax": "trax:NAME from a trackers.ini"}
-    for scheme in SCHEMES:
-        click.echo(f"{scheme + ':NAME':16s} {examples.get(scheme, 'family')}")
+    for scheme, summary in sorted(describe_schemes().items()):
+        click.echo(f"{scheme + ':NAME':16s} {summary}")
     click.echo("module:Class     any importable class or factory; file.py:Class also works")
 
 
-@main.command("trax", add_help_option=False,
-              context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-@click.argument("args", nargs=-1, type=click.UNPROCESSED)
-def trax_command(args):
-    """Serve a tracker over TraX for the VOT toolkit, or print its trackers.ini section (--help)."""
-    from .trax import main as trax_main
+@main.command("trax")
+@click.option("--tracker", "-t", metavar="SPEC", help="Registered name, SCHEME:ARG, module:Class or file.py:Class.")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE",
+              help="Tracker constructor argument (value read as YAML); repeatable.")
+@click.option("--weights", metavar="PATH", help="Shorthand for -p weights=PATH (made absolute).")
+@click.option("--region", type=click.Choice(["rectangle", "polygon"]), default="rectangle", show_default=True,
+              help="Regions announced: rectangle, or polygon (also reports the tracker's polygons).")
+@click.option("--trax-version", type=int, metavar="N",
+              help="TraX version announced, 1 up to the current one (the default).")
+@click.option("--name", help="trax.name announced; with --print-config the section name.")
+@click.option("--print-config", is_flag=True, help="Print the trackers.ini section(s) instead of serving (every "
+              "registered tracker without --tracker).")
+def trax_command(tracker, params, weights, region, trax_version, name, print_config):
+    """Serve a rasbench tracker over TraX (for the VOT toolkit), or print the trackers.ini section that runs it.
 
-    sys.exit(trax_main(list(args)))
+    The server talks where libtrax trackers do: a TCP connection to 127.0.0.1 on
+    $TRAX_SOCKET, the descriptors in $TRAX_IN / $TRAX_OUT, else stdin/stdout, which then
+    carry the protocol alone (whatever the tracker prints goes to stderr). Exit status: 0
+    when the client quits, 1 after a protocol error or a tracker exception (the client gets
+    quit with the reason; the traceback goes to stderr), 2 when the tracker cannot be built
+    or an option is wrong.
+    """
+    from .registry import resolve
+    from .trax import PROTOCOL_VERSION, run_server, trackers_ini_entry
+
+    if trax_version is None:
+        trax_version = PROTOCOL_VERSION
+    elif not 1 <= trax_version <= PROTOCOL_VERSION:
+        raise click.BadParameter(f"{trax_version} is not a TraX version (1 to {PROTOCOL_VERSION})",
+                                 param_hint="'--trax-version'")
+    tracker_params = _parse_params(params)
+    if weights:
+        tracker_params["weights"] = os.path.abspath(os.path.expanduser(weights))
+    if print_config:
+        if tracker:  # a section that would start a tracker that cannot be built helps nobody
+            resolve(tracker, tracker_params)
+        try:
+            text = trackers_ini_entry(tracker, tracker_params, identifier=name, region=region, version=trax_version)
+        except ValueError as exc:  # a --name that cannot name a VOT tracker
+            raise ConfigError(str(exc)) from exc
+        click.echo(text, nl=False)
+        return
+    if not tracker:
+        raise ConfigError("--tracker is required (or --print-config)")
+    sys.exit(run_server(tracker, tracker_params, region=region, version=trax_version, name=name))
 
 
 @main.group()
@@ -445,7 +730,8 @@ def weights():
 @click.option("--seed", type=int, default=0, show_default=True, help="Initialisation of the layers the source lacks.")
 def weights_convert(src, dst, variant, source_format, seed):
     """Turn SiamFC weights into a RASNet checkpoint (backbone from SRC, the rest initialised)."""
-    from rasbench_trackers.rasnet.weights import convert
+    with optional_dependency("rasbench weights convert"):
+        from rasbench_trackers.rasnet.weights import convert
 
     info = convert(src, dst, variant=variant, source_format=source_format, seed=seed)
     click.echo(f"wrote {dst}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
@@ -476,7 +762,8 @@ def weights_download(name, url, quiet):
 @click.option("--note", help="A line stored in the checkpoint's meta (what the weights are).")
 def weights_pack(src, dst, note):
     """Re-save a checkpoint in half precision (half the size) for shipping."""
-    from rasbench_trackers.rasnet.weights import pack
+    with optional_dependency("rasbench weights pack"):
+        from rasbench_trackers.rasnet.weights import pack
 
     info = pack(src, dst, note)
     click.echo(f"wrote {dst}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
@@ -488,7 +775,8 @@ def weights_info(path):
     """Describe a checkpoint: variant, constructor arguments, parameter count, sha256."""
     import json
 
-    from rasbench_trackers.rasnet.weights import describe_checkpoint
+    with optional_dependency("rasbench weights info"):
+        from rasbench_trackers.rasnet.weights import describe_checkpoint
 
     click.echo(json.dumps(describe_checkpoint(path), indent=2, default=str))
 
@@ -535,7 +823,8 @@ def train(variant, data, val_data, out, epochs, pairs_per_epoch, val_pairs, val_
           weight_decay, sigma, omega_norm, max_gap, stretch, translate, color_jitter, gray, init_from,
           freeze_backbone, device, amp, workers, seed, resume, keep_checkpoints, stop_after, quiet):
     """Train RASNet (or an ablation): SGD, logistic loss with temporal weighting; from scratch or --init."""
-    from rasbench_trackers.rasnet.train import train as run_training
+    with optional_dependency("rasbench train"):
+        from rasbench_trackers.rasnet.train import train as run_training
 
     logging.getLogger("rasbench").setLevel(logging.INFO)
     final = run_training(variant, list(data), out, epochs=epochs, pairs_per_epoch=pairs_per_epoch, batch_size=batch_size,

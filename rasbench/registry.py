@@ -5,14 +5,16 @@ A spec is one of
 * a registered name (``identity``, ``mil``, ...): entry points in the group
   ``rasbench.trackers``. rasbench registers its own trackers there too, so an installed
   package adds trackers the same way (``[options.entry_points]`` in its setup.cfg);
-* ``SCHEME:ARG`` for the families in :data:`SCHEMES` (``opencv:KCF`` builds any
-  ``cv2.Tracker<ARG>`` the installed OpenCV has);
+* ``SCHEME:ARG`` for the tracker families registered as entry points in the group
+  ``rasbench.schemes`` (``opencv:KCF`` builds any ``cv2.Tracker<ARG>`` the installed
+  OpenCV has; ``trax:NAME`` runs an external TraX tracker);
 * ``module:Class`` or ``path/to/file.py:Class`` (a class or a factory callable).
 
 Objects that subclass ``got10k.trackers.Tracker`` are wrapped so they run unchanged.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.util
 import inspect
@@ -22,31 +24,11 @@ from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import TrackerError
+from .errors import RasbenchError, TrackerError, optional_dependency
+from .fingerprint import code_fingerprint
 
 ENTRY_POINT_GROUP = "rasbench.trackers"
-
-
-def _opencv_factory(arg: str) -> Callable[..., Any]:
-    from rasbench_trackers.opencv import OpenCVTracker
-
-    def make(**params):
-        return OpenCVTracker(arg, **params)
-
-    return make
-
-
-def _trax_factory(arg: str) -> Callable[..., Any]:
-    from .trax import trax_factory
-
-    return trax_factory(arg)
-
-
-# Families of trackers addressed as SCHEME:ARG.
-SCHEMES: dict[str, Callable[[str], Callable[..., Any]]] = {
-    "opencv": _opencv_factory,  # any cv2.Tracker<ARG>
-    "trax": _trax_factory,  # an external process declared in a trackers.ini
-}
+SCHEME_GROUP = "rasbench.schemes"  # NAME = module:function; function(ARG) -> a factory taking the parameters
 
 
 @dataclass
@@ -57,18 +39,45 @@ class TrackerSpec:
     factory: Callable[..., Any]
     default_name: str
     params: dict = field(default_factory=dict)
+    external: bool = False  # the tracker is another program (trax:): its code is not ours to fingerprint
 
     def create(self):
+        """A new tracker; any error of its constructor is a :class:`TrackerError` with its message."""
         try:
             tracker = self.factory(**self.params)
-        except TypeError as exc:
-            raise TrackerError(f"cannot create tracker {self.spec!r} with parameters {self.params}: {exc}") from exc
+        except RasbenchError:
+            raise
+        except Exception as exc:
+            raise TrackerError(f"cannot create tracker {self.spec!r} with parameters {self.params}: "
+                               f"{type(exc).__name__}: {exc}") from exc
         return wrap_foreign(tracker)
+
+    @functools.cached_property
+    def code(self) -> str | None:
+        """What identifies the tracker's code (:func:`code_fingerprint`); None for external programs."""
+        return None if self.external else code_fingerprint(self.factory)
 
 
 def registered_trackers() -> dict[str, str]:
     """Registered names and the object each entry point names."""
     return {ep.name: ep.value for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def registered_schemes() -> dict[str, str]:
+    """Registered schemes (``NAME`` of ``NAME:ARG`` specs) and the function each entry point names."""
+    return {ep.name: ep.value for ep in entry_points(group=SCHEME_GROUP)}
+
+
+def describe_schemes() -> dict[str, str]:
+    """Registered schemes and a line on each: the first line of the function's docstring, else its target."""
+    lines = {}
+    for entry_point in entry_points(group=SCHEME_GROUP):
+        try:
+            doc = inspect.getdoc(entry_point.load()) or ""
+        except Exception as exc:  # listed all the same, with the reason it cannot be used
+            doc = f"{entry_point.value} (fails to load: {exc})"
+        lines[entry_point.name] = doc.partition("\n")[0] or entry_point.value
+    return lines
 
 
 def resolve(spec: str, params: dict | None = None) -> TrackerSpec:
@@ -77,13 +86,26 @@ def resolve(spec: str, params: dict | None = None) -> TrackerSpec:
     registered = {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
     if spec in registered:
         try:
-            factory = registered[spec].load()
+            with optional_dependency(f"tracker {spec!r}"):
+                factory = registered[spec].load()
+        except RasbenchError:
+            raise
         except Exception as exc:  # an entry point's module failing to import
             raise TrackerError(f"tracker {spec!r} ({registered[spec].value}) failed to load: {exc}") from exc
         return TrackerSpec(spec, factory, spec, params)
     scheme, sep, arg = spec.partition(":")
-    if sep and scheme in SCHEMES:
-        return TrackerSpec(spec, SCHEMES[scheme](arg), f"{scheme}-{arg}".lower(), params)
+    schemes = {ep.name: ep for ep in entry_points(group=SCHEME_GROUP)}
+    if sep and scheme in schemes:
+        try:
+            with optional_dependency(f"tracker scheme {scheme!r}"):
+                make_factory = schemes[scheme].load()
+        except RasbenchError:
+            raise
+        except Exception as exc:  # the scheme's module failing to import
+            raise TrackerError(f"tracker scheme {scheme!r} ({schemes[scheme].value}) failed to load: {exc}") from exc
+        factory = make_factory(arg)
+        return TrackerSpec(spec, factory, f"{scheme}-{arg}".lower(), params,
+                           external=bool(getattr(factory, "external", False)))
     if sep:
         factory = _load_object(scheme, arg, spec)
         name = getattr(factory, "name", None)
@@ -93,27 +115,33 @@ def resolve(spec: str, params: dict | None = None) -> TrackerSpec:
     known = ", ".join(sorted(registered)) or "none"
     raise TrackerError(
         f"unknown tracker {spec!r}. Registered trackers: {known}; "
-        f"families: {', '.join(f'{s}:NAME' for s in SCHEMES)}; or give module:Class or file.py:Class"
+        f"schemes: {', '.join(f'{s}:NAME' for s in sorted(schemes)) or 'none'}; or give module:Class or file.py:Class"
     )
 
 
 def _load_object(module_ref: str, attr: str, spec: str):
     try:
-        if module_ref.endswith(".py"):
-            path = Path(module_ref).resolve()
-            if not path.is_file():
-                raise TrackerError(f"tracker file {path} does not exist (from {spec!r})")
-            module_name = f"rasbench_user_tracker_{abs(hash(str(path)))}"
-            module_spec = importlib.util.spec_from_file_location(module_name, path)
-            module = importlib.util.module_from_spec(module_spec)
-            sys.modules[module_name] = module
-            module_spec.loader.exec_module(module)
-        else:
-            module = importlib.import_module(module_ref)
-    except TrackerError:
+        with optional_dependency(f"tracker {spec!r}"):
+            if module_ref.endswith(".py"):
+                path = Path(module_ref).resolve()
+                if not path.is_file():
+                    raise TrackerError(f"tracker file {path} " + ("is not a file" if path.exists() else
+                                                                   "does not exist") + f" (from {spec!r})")
+                module_name = f"rasbench_user_tracker_{abs(hash(str(path)))}"
+                module_spec = importlib.util.spec_from_file_location(module_name, path)
+                module = importlib.util.module_from_spec(module_spec)
+                sys.modules[module_name] = module
+                module_spec.loader.exec_module(module)
+            else:
+                module = importlib.import_module(module_ref)
+    except RasbenchError:
         raise
     except Exception as exc:
-        raise TrackerError(f"cannot import {module_ref!r} for tracker {spec!r}: {exc}") from exc
+        hint = ""
+        if module_ref.isidentifier():  # NAME:ARG with a mistyped or uninstalled scheme NAME, maybe
+            schemes = ", ".join(sorted(registered_schemes())) or "none"
+            hint = f" (nor is {module_ref!r} a registered tracker scheme: {schemes})"
+        raise TrackerError(f"cannot import {module_ref!r} for tracker {spec!r}: {exc}{hint}") from exc
     obj = module
     for part in attr.split("."):
         if not hasattr(obj, part):
@@ -134,7 +162,7 @@ def _is_got10k_tracker(obj: Any) -> bool:
 def wrap_foreign(tracker: Any):
     """Adapt trackers written for other toolkits to the rasbench contract."""
     if _is_got10k_tracker(tracker):
-        from .adapters.got10k import FromGot10k
+        from .adapters.from_got10k import FromGot10k
 
         return FromGot10k(tracker)
     for method in ("init", "update"):

@@ -5,10 +5,12 @@ A tracker is any object with ``init(image, box)`` and ``update(image)``:
 * ``image`` is an RGB ``uint8`` array of shape (H, W, 3), C-contiguous.
 * ``box`` is ``[x, y, w, h]`` (floats) in **0-based pixel coordinates**: the image's
   top-left pixel covers the unit square [0, 1) x [0, 1), so a box with x = 0, w = W
-  spans the whole width. Datasets convert their native convention at the boundary
+  spans the whole width. The runner converts the native convention at the boundary
   (OTB ground truth is 1-based and is shifted by -1 before a tracker sees it; results
   are shifted back before they are written, so result files stay in the benchmark's
-  own coordinates and load beside everybody else's).
+  own coordinates and load beside everybody else's). The run conventions ``got10k``
+  and ``pysot`` hand boxes as those toolkits do instead (see
+  :attr:`rasbench.config.conventions.OTBConvention.tracker_boxes`).
 * ``update`` returns the box for the new frame: any 4-sequence, a :class:`Prediction`
   (box plus optional polygon and confidence) or a dict with the same keys.
 

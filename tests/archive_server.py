@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 import threading
+import time
 import zipfile
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -36,7 +37,9 @@ class ArchiveServer:
 
     Faults: ``("cut", n)`` sends the headers and only ``n`` bytes of the body, then
     closes; ``("status", code)`` answers with that error; ``("ignore-range",)`` answers
-    200 with the whole file even to a Range request.
+    200 with the whole file even to a Range request; ``("trickle", seconds)`` sends the
+    body one byte at a time, ``seconds`` apart, until the client goes; ``("delay", seconds)``
+    waits that long before answering.
     """
 
     def __init__(self, files: dict[str, bytes]):
@@ -73,6 +76,8 @@ class ArchiveServer:
                 pending = server.faults.get(name) or []
                 fault = pending.pop(0) if pending else ("none",)
                 data = server.files.get(name)
+                if fault[0] == "delay":
+                    time.sleep(fault[1])
                 if fault[0] == "status":
                     return self.send_error(fault[1])
                 if data is None:
@@ -93,7 +98,15 @@ class ArchiveServer:
                 self.send_header("Content-Type", "application/zip")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body[:fault[1]] if fault[0] == "cut" else body)
+                if fault[0] != "trickle":
+                    return self.wfile.write(body[:fault[1]] if fault[0] == "cut" else body)
+                for k in range(len(body)):
+                    try:
+                        self.wfile.write(body[k:k + 1])
+                        self.wfile.flush()
+                    except OSError:  # the client gave up
+                        return
+                    time.sleep(fault[1])
 
             def log_message(self, *args):  # keep pytest output clean
                 pass

@@ -6,7 +6,9 @@ and skip cleanly when it is absent (a user's machine does not have it).
 """
 from __future__ import annotations
 
+import contextlib
 import os
+import signal
 from pathlib import Path
 
 import cv2
@@ -94,7 +96,7 @@ def tiny_otb(tmp_path):
 
     Returns (benchmark definition, dataset root).
     """
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     root = tmp_path / "data"
     write_otb_sequence(root, "Alpha", moving_boxes(30))
@@ -105,3 +107,19 @@ def tiny_otb(tmp_path):
         "Beta": {"frames": [3, 26], "attributes": ["SV", "FM"], "init_omit": [[3, 4]]},
     })
     return load_benchmark(str(bench_path)), root
+
+
+@contextlib.contextmanager
+def deadline(seconds: float = 20.0):
+    """Fail (TimeoutError) instead of hanging when the block is still running after
+    ``seconds``: for tests of reads that once blocked forever (a FIFO)."""
+    def expire(signum, frame):
+        raise TimeoutError(f"still blocked after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)

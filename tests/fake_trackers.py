@@ -1,4 +1,5 @@
 """Small trackers with known behaviour, importable as ``fake_trackers:Name`` in tests."""
+import sys
 import time
 
 import numpy as np
@@ -34,6 +35,19 @@ class Recorder:
 
     def update(self, image):
         return {"box": self.box, "confidence": 0.5}
+
+
+class Announcer:
+    """Writes ``<init>`` to stderr when a sequence starts (to see what the progress bar showed then)."""
+
+    name = "announcer"
+
+    def init(self, image, box):
+        sys.stderr.write("<init>")
+        self.box = np.asarray(box, float)
+
+    def update(self, image):
+        return self.box
 
 
 class Faulty:
@@ -90,6 +104,23 @@ class Drift:
     def update(self, image):
         self.box[0] += self.step
         return self.box
+
+
+class EdgeWalker:
+    """Steps right while the pixel left of its box (middle row) is bright. Which pixel that
+    is depends on the origin of the box it was handed, so its whole trajectory does."""
+
+    name = "edgewalker"
+    deterministic = True
+
+    def init(self, image, box):
+        self.box = np.asarray(box, float).copy()
+
+    def update(self, image):
+        x, y, w, h = self.box
+        if image[int(y + h / 2), int(x) - 1].astype(int).sum() > 300:
+            self.box[0] += 1
+        return self.box.copy()
 
 
 class NotABox:
@@ -252,6 +283,27 @@ class EnvProbe:
 
         with open(self.log, "a") as f:
             f.write(os.environ.get("CUDA_VISIBLE_DEVICES", "-") + "\n")
+        self.box = box
+
+    def update(self, image):
+        return self.box
+
+
+class FileLimit:
+    """In worker processes, limits the size of any file written to ``size`` bytes
+    (RLIMIT_FSIZE): the results folder fills up after the manifest is written."""
+
+    name = "filelimit"
+    deterministic = True
+
+    def __init__(self, size=64):
+        import multiprocessing
+        import resource
+
+        if multiprocessing.parent_process() is not None:
+            resource.setrlimit(resource.RLIMIT_FSIZE, (size, resource.getrlimit(resource.RLIMIT_FSIZE)[1]))
+
+    def init(self, image, box):
         self.box = box
 
     def update(self, image):

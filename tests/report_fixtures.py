@@ -8,7 +8,6 @@ from pathlib import Path
 import cv2
 import numpy as np
 import yaml
-
 from conftest import moving_boxes
 
 
@@ -16,7 +15,7 @@ def tiny_vot(tmp_path: Path):
     """Two VOT-layout sequences (rectangles, two tags) with images, and their benchmark.
 
     Returns (benchmark definition, dataset root)."""
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     root = tmp_path / "votdata"
     for name, n, size in (("alpha", 40, (64, 48)), ("beta", 30, (72, 56))):
@@ -34,12 +33,12 @@ def tiny_vot(tmp_path: Path):
     definition = tmp_path / "tinyvot.yaml"
     definition.write_text(yaml.safe_dump({
         "name": "tinyvot", "title": "tinyvot (test benchmark)", "format": "vot",
-        "tags": ["camera_motion", "occlusion"], "eao_interval": [5, 25],
+        "tags": ["camera_motion", "occlusion"],
         "experiments": {
             "baseline": {"protocol": "baseline", "repetitions": 15, "skip_initialize": 5, "burnin": 10,
-                         "failure_overlap": 0},
+                         "failure_overlap": 0, "eao_interval": [5, 25]},
             "realtime": {"protocol": "realtime", "repetitions": 1, "skip_initialize": 5, "burnin": 10,
-                         "failure_overlap": 0, "fps": 20, "grace": 3},
+                         "failure_overlap": 0, "fps": 20, "grace": 3, "eao_interval": [5, 25]},
             "unsupervised": {"protocol": "unsupervised", "repetitions": 1}},
         "sequences": ["alpha", "beta"],
     }))
@@ -61,8 +60,8 @@ def run_vot_trackers(bench, root, results: Path, experiments=("baseline", "realt
 
 def vot_reports(bench, root, folder: Path, experiments=("baseline", "realtime", "unsupervised")) -> dict:
     from rasbench.datasets import open_dataset
-    from rasbench.results import find_tracker_dirs
-    from rasbench.vot_report import evaluate_vot
+    from rasbench.evaluation import evaluate as evaluate_vot
+    from rasbench.results.discovery import find_tracker_dirs
 
     dataset = open_dataset(bench, root=root, images=False, experiment="baseline")
     return {exp: evaluate_vot(bench, exp, dataset, find_tracker_dirs([folder], bench.name, exp)) for exp in experiments}
@@ -82,8 +81,8 @@ def run_otb_trackers(bench, root, results: Path, experiments=("ope",)):
 
 def otb_report(bench, root, folder: Path, experiment: str = "ope"):
     from rasbench.datasets import open_dataset
-    from rasbench.report import evaluate
-    from rasbench.results import find_tracker_dirs
+    from rasbench.evaluation import evaluate
+    from rasbench.results.discovery import find_tracker_dirs
 
     dataset = open_dataset(bench, root=root, images=False)
     return evaluate(bench, experiment, dataset, find_tracker_dirs([folder], bench.name, experiment))
@@ -92,16 +91,20 @@ def otb_report(bench, root, folder: Path, experiment: str = "ope"):
 def many_trackers(report, count: int = 30):
     """The report with ``count`` fabricated trackers of spread-out scores (names of
     realistic length), to test plots for readability."""
-    from rasbench.report import ScoreSet
+    from rasbench.evaluation.model import Scores
 
     base = next(t for t in report.trackers.values() if t.overall is not None)
     trackers = {}
     rng = np.random.default_rng(0)
     for i in range(count):
         factor = 0.3 + 0.7 * rng.random()
-        scale = lambda s: ScoreSet(s.success_curve * factor, s.precision_curve * factor,  # noqa: E731
-                                   s.norm_precision_curve * factor, s.sequences)
+
+        def scale(s, factor=factor):
+            values = {k: v * factor if k != "fps" and isinstance(v, float) else v for k, v in s.values.items()}
+            return Scores(values, {k: np.asarray(v) * factor for k, v in s.curves.items()}, s.count)
+
         name = f"Tracker-{i:02d}" + ("-conv5-long" if i % 4 == 0 else "")
-        trackers[name] = dataclasses.replace(base, name=name, overall=scale(base.overall),
-                                             attributes={c: scale(a) for c, a in base.attributes.items()})
+        overall = scale(base.overall)
+        trackers[name] = dataclasses.replace(base, name=name, scores=overall.values, curves=overall.curves,
+                                             groups={c: scale(g) for c, g in base.groups.items()})
     return dataclasses.replace(report, trackers=trackers)

@@ -1,10 +1,17 @@
 """The command-line contract scripts depend on."""
 import json
+import re
 
+import yaml
 from click.testing import CliRunner
 
-from conftest import invoke
+from conftest import REPO, invoke, write_benchmark
 from rasbench.cli import main
+
+
+def _help(*args) -> str:
+    """A command's help as one line: wrapped lines joined, words broken at a hyphen rejoined."""
+    return re.sub(r"(?<=\w)- (?=\w)", "-", " ".join(invoke(*args, "--help").output.split()))
 
 
 def test_help_is_useful():
@@ -15,6 +22,45 @@ def test_help_is_useful():
     assert "module:Class" in invoke("run", "--help").output
 
 
+def test_help_lists_every_benchmark_experiment_and_convention_defined(tmp_path, monkeypatch):
+    """The lists come from the definitions and convention tables: a user's benchmark with an
+    alias and an experiment of its own shows up in them."""
+    from rasbench.config.benchmarks import list_benchmarks, load_benchmark
+    from rasbench.config.conventions import OTB_CONVENTIONS, VOT_CONVENTIONS
+
+    (tmp_path / "defs").mkdir()
+    path = write_benchmark(tmp_path / "defs" / "mine.yaml", {"Alpha": {"frames": [1, 30]}}, name="mine")
+    definition = yaml.safe_load(path.read_text())
+    path.write_text(yaml.safe_dump({**definition, "aliases": ["mine-alias"], "base": str(REPO / "experiments" / "otb"
+                                    / "experiments.yaml"), "experiments": {"ope-short": {"protocol": "ope"}}}))
+    monkeypatch.setenv("RASBENCH_EXPERIMENTS", str(tmp_path / "defs"))
+    run_help, report_help, show_help = _help("run"), _help("report"), _help("show")
+    assert "otb2015 (otb15, otb-2015, otb100, tb100, tb-100)" in run_help and "vot2017 (vot2018)" in run_help
+    assert "mine (mine-alias)" in run_help and "mine (mine-alias)" in report_help and "mine (mine-alias)" in show_help
+    assert "ope, tre, sre, ope-short (OTB family); baseline, realtime, unsupervised (VOT family)" in run_help
+    for name in list_benchmarks():
+        for exp in load_benchmark(name).experiments:
+            assert exp in run_help and exp in report_help and exp in show_help
+    conventions = (f"OTB experiments: {', '.join(OTB_CONVENTIONS)}; VOT experiments: {', '.join(VOT_CONVENTIONS)}")
+    assert "vot-toolkit" in conventions and conventions in report_help and conventions in run_help
+    assert "{" + "benchmarks}" not in invoke("--help").output  # the command list shows no unfilled list
+    assert invoke("conventions").output.splitlines()[0] == "OTB (ope, tre, sre, ope-short)"
+
+
+def test_unknown_benchmark_lists_the_aliases():
+    result = CliRunner().invoke(main, ["run", "nosuch", "-t", "identity"])
+    assert result.exit_code == 2 and result.stderr.startswith("error: unknown benchmark 'nosuch'; available: otb2013 ")
+    assert "vot2017 (vot2018), or a YAML file" in result.stderr
+
+
+def test_counts_of_one_are_singular(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    run = invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res", "-s", "Alpha", "-q")
+    assert "identity tiny/ope: 1 unit run, 0 already done, 0 failed" in run.output
+    table = invoke("report", bench.path, "--results", tmp_path / "res", "--root", root, "-s", "Alpha").output
+    assert table.splitlines()[0].endswith(" - 1 sequence")
+
+
 def test_run_then_report_json_contract(tiny_otb, tmp_path):
     bench, root = tiny_otb
     bench_file = str(bench.path)
@@ -22,7 +68,7 @@ def test_run_then_report_json_contract(tiny_otb, tmp_path):
     run = invoke("run", bench_file, "--tracker", "identity", "--root", root, "--results", results, "-q")
     assert run.exit_code == 0, run.output
     again = invoke("run", bench_file, "--tracker", "identity", "--root", root, "--results", results, "-q")
-    assert "0 unit(s) run, 2 already done" in again.output
+    assert "0 units run, 2 already done" in again.output
     out = invoke("report", bench_file, "--results", results, "--root", root, "--format", "json")
     assert out.exit_code == 0, out.output
     data = json.loads(out.output)

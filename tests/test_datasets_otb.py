@@ -4,8 +4,8 @@ import json
 import numpy as np
 import pytest
 
-from conftest import moving_boxes, write_benchmark, write_otb_sequence
-from rasbench.benchmarks import load_benchmark
+from conftest import deadline, moving_boxes, write_benchmark, write_otb_sequence
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.otb import load_anno_folder, load_native, load_pysot_json
 from rasbench.datasets.textio import parse_rows
@@ -116,9 +116,15 @@ def test_malformed_ground_truth_line_is_named(tiny_otb):
 
 def test_missing_dataset_says_where_it_looked(tiny_otb, tmp_path):
     bench, _ = tiny_otb
-    with pytest.raises(DatasetError, match="not found; looked in") as info:
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DatasetError, match=f"tiny test benchmark not found in {tmp_path / 'empty'}; ") as info:
+        open_dataset(bench, root=tmp_path / "empty")
+    assert "rasbench download" in str(info.value) and "\n" not in str(info.value)
+    with pytest.raises(DatasetError, match="nowhere: the dataset folder does not exist"):
         open_dataset(bench, root=tmp_path / "nowhere")
-    assert "rasbench download" in str(info.value)
+    (tmp_path / "file").write_text("")
+    with pytest.raises(DatasetError, match="file: the dataset folder is a file"):
+        open_dataset(bench, root=tmp_path / "file")
 
 
 def test_missing_sequence_is_listed(tiny_otb):
@@ -155,3 +161,144 @@ def test_real_sequences_in_native_layout(shared_data):
     assert ds["Dog1"].frame(0).shape[2] == 3  # grayscale JPEG delivered as RGB
     js = json.loads((shared_data / "otb/annotations/OTB100.json").read_text())
     assert np.array_equal(ds["Jogging-2"].groundtruth, np.array(js["Jogging-2"]["gt_rect"], float))
+
+
+# --- unreadable and ambiguous frames ----------------------------------------------------
+
+
+def test_empty_jpeg_takes_the_cannot_be_decoded_path(tiny_otb, tmp_path):
+    from conftest import invoke
+    from rasbench.datasets.images import read_rgb
+
+    bench, root = tiny_otb
+    empty = root / "Alpha" / "img" / "0007.jpg"
+    empty.write_bytes(b"")
+    with pytest.raises(DatasetError, match="0007.jpg: image cannot be decoded"):
+        read_rgb(empty)
+    out = invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res", "-q")
+    assert out.exit_code == 2 and out.output.count("\n") == 1
+    assert out.output.startswith("error: ") and "0007.jpg: image cannot be decoded" in out.output
+
+
+def test_a_frame_that_is_not_a_regular_file_is_refused(tiny_otb):
+    import os
+
+    from rasbench.datasets.images import read_rgb
+
+    bench, root = tiny_otb
+    frame = root / "Alpha" / "img" / "0003.jpg"
+    frame.unlink()
+    os.mkfifo(frame)
+    with deadline(), pytest.raises(DatasetError, match="0003.jpg: image file is not a regular file"):
+        read_rgb(frame)
+
+
+def test_a_frame_in_two_formats_is_refused_naming_both(tiny_otb):
+    import shutil
+
+    bench, root = tiny_otb
+    shutil.copy(root / "Alpha" / "img" / "0006.jpg", root / "Alpha" / "img" / "0006.png")
+    with pytest.raises(DatasetError, match=r"frame 6 is both 0006.jpg and 0006.png"):
+        open_dataset(bench, root=root)
+    (root / "Alpha" / "img" / "0006.png").rename(root / "Alpha" / "img" / "00006.jpg")
+    with pytest.raises(DatasetError, match=r"frame 6 is both 00006.jpg and 0006.jpg"):
+        open_dataset(bench, root=root)
+
+
+# --- partial folders, --sequences present, names ------------------------------------------
+
+
+@pytest.fixture
+def partial(tmp_path, monkeypatch):
+    """A 12-sequence benchmark (a two-target folder among them) of which 3 are on disk:
+    (benchmark, dataset root). Its definition folder is on $RASBENCH_EXPERIMENTS, so
+    `rasbench datasets` lists it."""
+    names = [f"Seq{k:02d}" for k in range(1, 11)]
+    table = {n: {"frames": [1, 6]} for n in names}
+    table.update({f"Walk-{k}": {"folder": "Walk", "groundtruth": f"groundtruth_rect.{k}.txt", "frames": [1, 6]}
+                  for k in (1, 2)})
+    defs = tmp_path / "defs"
+    defs.mkdir()
+    bench = load_benchmark(str(write_benchmark(defs / "partial.yaml", table, name="partial")))
+    monkeypatch.setenv("RASBENCH_EXPERIMENTS", str(defs))
+    root = tmp_path / "data"
+    for name in ("Seq02", "Seq07"):
+        write_otb_sequence(root, name, moving_boxes(6))
+    write_otb_sequence(root, "Walk", moving_boxes(6), gt_name="groundtruth_rect.1.txt")
+    return bench, root
+
+
+def test_missing_sequences_error_is_short(partial):
+    bench, root = partial
+    with pytest.raises(DatasetError) as info:
+        open_dataset(bench, root=root)
+    message = str(info.value)
+    assert "\n" not in message and len(message) < 400
+    assert message.startswith(f"partial: 9 of 12 sequences missing in OTB folders in {root} (Seq01, Seq03, Seq04, "
+                              "Seq05, Seq06, ...)")
+    assert "--sequences present" in message and f"rasbench datasets --root {root}" in message
+
+
+def test_sequences_present_runs_and_scores_what_is_there(partial, tmp_path):
+    from conftest import invoke
+    from rasbench.datasets import PRESENT
+
+    bench, root = partial
+    dataset = open_dataset(bench, root=root, sequences=PRESENT)
+    assert list(dataset) == ["Seq02", "Seq07", "Walk-1"] and len(dataset.missing) == 9
+    assert dataset.open_args["sequences"] == ["Seq02", "Seq07", "Walk-1"]
+    run = invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res", "-q",
+                 "-s", "present")
+    assert run.exit_code == 0, run.output
+    assert "partial: 3 of 12 sequences present" in run.output
+    assert sorted(p.name for p in (tmp_path / "res/partial/identity/ope").glob("*.txt")) == \
+        ["Seq02.txt", "Seq07.txt", "Walk-1.txt"]
+    report = invoke("report", bench.path, "--root", root, "--results", tmp_path / "res", "-s", "present")
+    assert report.exit_code == 0 and "partial: 3 of 12 sequences present" in report.output
+    assert "identity *" not in report.output  # complete over the sequences scored
+    mixed = invoke("report", bench.path, "--root", root, "--results", tmp_path / "res", "-s", "present,Seq02")
+    assert mixed.exit_code == 2 and "present" in mixed.output and "Traceback" not in mixed.output
+
+
+def test_datasets_lists_what_is_present(partial):
+    from conftest import invoke
+
+    bench, root = partial
+    out = invoke("datasets", "--root", root)
+    assert out.exit_code == 0, out.output
+    line = next(i for i, text in enumerate(out.output.splitlines()) if text.startswith("partial "))
+    lines = out.output.splitlines()[line:line + 3]
+    assert "3/12" in lines[0] and "9 missing" in lines[0]
+    assert lines[1].split() == ["present:", "Seq02,", "Seq07,", "Walk-1"]
+    assert lines[2].strip().startswith("not there: Seq01, Seq03")
+
+
+@pytest.mark.parametrize("asked, message", [
+    ("Jogging", "no sequence Jogging (its folder holds Jogging-1, Jogging-2: -s Jogging-1,Jogging-2)"),
+    ("skating2", "no sequence skating2 (its folder holds Skating2-1, Skating2-2: -s Skating2-1,Skating2-2)"),
+    ("Basketbal", "no sequence Basketbal (did you mean Basketball?)"),
+    ("Nonsense42", "no sequence Nonsense42;"),
+])
+def test_unknown_sequence_names_get_suggestions(tmp_path, asked, message):
+    bench = load_benchmark("otb2015")
+    with pytest.raises(DatasetError) as info:
+        open_dataset(bench, root=tmp_path, sequences=[asked])
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_sequence_names_match_like_result_files():
+    """Case, '-'/'_'/'.' and the table's file names and aliases pick the sequence they name."""
+    from rasbench.datasets import select_sequences
+
+    specs = load_benchmark("otb2015").sequences
+    assert select_sequences("otb2015", specs, ["jogging_1", "Human4", "skating2.2", "BASKETBALL", "Jogging-1"]) == \
+        ["Jogging-1", "Human4-2", "Skating2-2", "Basketball"]
+
+
+def test_real_partial_folder_and_present(shared_data):
+    bench = load_benchmark("otb2015")
+    with pytest.raises(DatasetError, match=r"^otb2015: 94 of 100 sequences missing") as info:
+        open_dataset(bench, root=shared_data / "sequences", images=False)
+    assert "\n" not in str(info.value)
+    present = open_dataset(bench, root=shared_data / "sequences", images=False, sequences="present")
+    assert sorted(present) == ["Couple", "Crossing", "Dog1", "Football1", "Jogging-1", "Jogging-2"]

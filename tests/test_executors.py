@@ -9,12 +9,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+import psutil
 import pytest
 
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.registry import resolve
-from rasbench.report import evaluate
-from rasbench.results import find_tracker_dirs, read_boxes
+from rasbench.evaluation import evaluate
+from rasbench.results.discovery import find_tracker_dirs
+from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
 
 TESTS = Path(__file__).resolve().parent
@@ -47,7 +50,22 @@ def test_hung_tracker_is_abandoned_and_the_run_goes_on(tiny_otb, tmp_path):
     assert [f.sequence for f in summary.failures] == ["Alpha"] and "hangs" in summary.failures[0].message
     folder = tmp_path / "res/tiny/hang/ope"
     assert (folder / "Beta.txt").is_file() and not (folder / "Alpha.txt").exists()
-    assert "hangs" in json.loads((folder / "Alpha.error.json").read_text())["error"]
+    record = json.loads((folder / "Alpha.error.json").read_text())
+    # the third update hangs: frame 4 (frame 1 initialises)
+    assert "hangs" in record["error"] and record["frame"] == summary.failures[0].frame == 4
+    assert "sequence Alpha, frame 4: worker lost" in record["error"]
+
+
+@pytest.mark.slow  # generates the synthetic benchmark when the session has not yet
+def test_hung_vot_repetition_records_its_run_and_frame(tmp_path):
+    bench = load_benchmark("synth")
+    dataset = open_dataset(bench, sequences=["zoom"], experiment="baseline")  # the session's synth cache
+    height = dataset["zoom"].frame(0).shape[0]
+    summary = run_experiment(bench, "baseline", dataset, resolve("fake_trackers:Hang", {"at": 7, "height": height}),
+                             tmp_path / "res", progress=False, frame_timeout=2)
+    assert [(f.run, f.frame) for f in summary.failures] == [(1, 8)]
+    record = json.loads((tmp_path / "res/synth/hang/baseline/zoom/zoom_001.error.json").read_text())
+    assert (record["run"], record["frame"]) == (1, 8)
 
 
 def test_killed_worker_is_reported_like_an_out_of_memory_kill(tiny_otb, tmp_path):
@@ -55,6 +73,7 @@ def test_killed_worker_is_reported_like_an_out_of_memory_kill(tiny_otb, tmp_path
     summary = _run(bench, root, tmp_path / "res", "fake_trackers:Suicide", workers=2)
     assert [f.sequence for f in summary.failures] == ["Alpha"]
     assert "SIGKILL" in summary.failures[0].message and "out-of-memory" in summary.failures[0].message
+    assert summary.failures[0].frame == 2  # the first update kills it
     assert (tmp_path / "res/tiny/suicide/ope/Beta.txt").is_file()
     dataset = open_dataset(bench, root=root, images=False)
     rep = evaluate(bench, "ope", dataset, find_tracker_dirs([tmp_path / "res"], "tiny", "ope"))
@@ -111,6 +130,78 @@ def test_two_runs_into_the_same_folder_at_once(tiny_otb, tmp_path):
     assert _files(tmp_path / "res/tiny/slow/tre") == _files(tmp_path / "ref/tiny/slow/tre")
     manifest = json.loads((tmp_path / "res/tiny/slow/tre/manifest.json").read_text())
     assert manifest["tracker_spec"] == "fake_trackers:Slow"
+
+
+# Runs the CLI with ResultStore.write_manifest slowed down, so that two runs started together
+# are both between their manifest check and its write at the same time.
+_SLOW_MANIFEST = """
+import sys, time
+from rasbench.results.store import ResultStore
+write = ResultStore.write_manifest
+def slow_write(self, tracker, manifest):
+    time.sleep(4)
+    write(self, tracker, manifest)
+ResultStore.write_manifest = slow_write
+from rasbench.cli import main
+main(sys.argv[1:], prog_name="rasbench")
+"""
+
+
+def test_concurrent_runs_with_different_parameters_cannot_share_a_folder(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    env = dict(os.environ, PYTHONPATH=str(TESTS))
+    runs = [subprocess.Popen([sys.executable, "-c", _SLOW_MANIFEST, "run", str(bench.path), "-t", "fake_trackers:Drift",
+                              "-p", f"step={step}", "--name", "drift", "--root", str(root), "--results",
+                              str(tmp_path / "res"), "-q"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                             text=True) for step in (0, 50)]
+    outputs = [run.communicate(timeout=120)[0] for run in runs]
+    codes = [run.returncode for run in runs]
+    assert sorted(codes) == [0, 2], outputs
+    winner, loser = (0, 1) if codes[0] == 0 else (1, 0)
+    assert "holds results made differently (parameters: {'step': " in outputs[loser]
+    folder = tmp_path / "res/tiny/drift/ope"
+    step = (0, 50)[winner]
+    assert json.loads((folder / "manifest.json").read_text())["parameters"] == {"step": step}
+    alpha = read_boxes(folder / "Alpha.txt")
+    assert alpha[-1, 0] - alpha[0, 0] == step * (len(alpha) - 1)  # every unit from the run that owns the folder
+
+
+def _descendants(pid: int) -> list:
+    try:
+        return psutil.Process(pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+
+
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
+def test_workers_die_with_the_main_process(tiny_otb, tmp_path, sig):
+    bench, root = tiny_otb
+    victim = _cli("run", bench.path, "-t", "fake_trackers:Slow", "-p", "seconds=0.05", "--root", root, "-e", "tre",
+                  "-j", "2", "--results", tmp_path / "res", "-q")
+    deadline = time.monotonic() + 60
+    while not list((tmp_path / "res").rglob("*_0??.txt")):  # both workers are running units
+        assert time.monotonic() < deadline and victim.poll() is None
+        time.sleep(0.1)
+    family = _descendants(victim.pid)
+    assert len([p for p in family if "spawn_main" in " ".join(p.cmdline())]) == 2
+    victim.send_signal(sig)
+    output = victim.communicate(timeout=30)[0].decode()
+    gone, alive = psutil.wait_procs(family, timeout=10)
+    assert not alive, [p.cmdline() for p in alive]  # workers and the resource tracker
+    if sig == signal.SIGTERM:  # as Ctrl-C: a short message, no traceback
+        assert victim.returncode == 1 and "Traceback" not in output and "Aborted!" in output, output
+
+
+def test_full_disk_in_workers_stops_the_run_with_one_line(tiny_otb, tmp_path):
+    bench, root = tiny_otb
+    result = _cli("run", bench.path, "-t", "fake_trackers:FileLimit", "-e", "tre", "-j", "2", "--root", root,
+                  "--results", tmp_path / "res", "-q")
+    output = result.communicate(timeout=120)[0].decode()
+    errors = [line for line in output.splitlines() if line.startswith("error:")]
+    assert result.returncode == 2 and "Traceback" not in output and "continuing" not in output, output
+    assert len(errors) == 1 and "cannot write" in errors[0] and "File too large" in errors[0], output
+    assert (tmp_path / "res/tiny/filelimit/tre/manifest.json").is_file()
+    assert not list((tmp_path / "res").rglob("*_0??.txt"))
 
 
 @pytest.mark.slow

@@ -10,10 +10,11 @@ import zipfile
 
 import pytest
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
-from rasbench.results import find_tracker_dirs
-from rasbench.vot_report import evaluate_vot, to_dict
+from rasbench.results.discovery import find_tracker_dirs
+from rasbench.evaluation import evaluate as evaluate_vot
+from rasbench.reports.text import to_dict
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +65,38 @@ def test_defective_result_files_are_reported_not_scored(vot2017):
     assert not t.complete and set(t.problems) == {"bag", "fish1"}
     assert "195 lines, the sequence 196 frames" in t.problems["bag"]
     assert to_dict(rep)["trackers"]["Ocean"]["complete"] is False and len(t.sequences) == 58
+
+
+# BCa bounds (DaSiamRPN low, high, Ocean low, high) and p-value for seed 0 and numpy's Generator stream
+PINNED_EAO_CI = (0.3077035924718508, 0.4484737378506436, 0.294076554175893, 0.46787150638227704)
+PINNED_EAO_P = 0.7217927820721792
+
+
+@pytest.mark.slow
+def test_intervals_and_paired_test_dasiamrpn_vs_ocean(vot2017):
+    """Issue 16 on VOT2017: per-sequence terms rebuild every score of a complete tracker in
+    each convention; EAO intervals (10,000 resamples, seed 0) and the paired test, Ocean and
+    DaSiamRPN compared on the 58 sequences both have (Ocean's bag and fish1 are defective)."""
+    from rasbench.metrics import stats as S
+
+    bench, dataset, dirs = vot2017
+    for convention in ("official", "pysot", "vot-toolkit"):
+        t = evaluate_vot(bench, "baseline", dataset, {"d": dirs["DaSiamRPN"]}, convention).trackers["d"]
+        for score in ("eao", "accuracy", "robustness", "failures"):
+            terms = S.RatioTerms.stack([t.sequence_terms[score]])
+            tolerance = 1e-6 if score == "eao" else 1e-12  # pysot, vot-toolkit: float32 EAO curves
+            assert terms.scores()[0] == pytest.approx(t.scores[score], abs=tolerance), (convention, score)
+    full = evaluate_vot(bench, "baseline", dataset, {"DaSiamRPN": dirs["DaSiamRPN"], "Ocean": dirs["Ocean_vot2018"]})
+    common = [s for s in dataset if s in full.trackers["Ocean"].sequences]
+    assert len(common) == 58
+    rep = evaluate_vot(bench, "baseline", dataset.subset(common), {"DaSiamRPN": dirs["DaSiamRPN"],
+                                                                    "Ocean": dirs["Ocean_vot2018"]})
+    terms = S.RatioTerms.stack(rep.trackers[n].sequence_terms["eao"] for n in ("DaSiamRPN", "Ocean"))
+    resampling = S.Resampling(58)
+    ci = S.confidence_intervals(terms, resampling)
+    pair = S.paired_comparisons(terms, resampling)
+    assert ci.estimate == pytest.approx([rep.trackers["DaSiamRPN"].scores["eao"], rep.trackers["Ocean"].scores["eao"]])
+    assert (ci.low[0], ci.high[0], ci.low[1], ci.high[1]) == pytest.approx(PINNED_EAO_CI, abs=1e-9)
+    assert not pair.exact and pair.n_permutations == 100_000
+    assert pair.p[0, 1] == pytest.approx(PINNED_EAO_P, abs=1e-12) and pair.p_se[0, 1] < 0.0015
+    assert pair.delta_low[0, 1] < 0 < pair.delta_high[0, 1]  # 0.013 EAO apart: not a difference

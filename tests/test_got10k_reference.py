@@ -12,10 +12,10 @@ import pytest
 
 got10k_experiments = pytest.importorskip("got10k.experiments")
 
-from rasbench.benchmarks import load_benchmark  # noqa: E402
+from rasbench.config.benchmarks import load_benchmark  # noqa: E402
 from rasbench.datasets import open_dataset  # noqa: E402
-from rasbench.report import evaluate  # noqa: E402
-from rasbench.results import find_tracker_dirs  # noqa: E402
+from rasbench.evaluation import evaluate  # noqa: E402
+from rasbench.results.discovery import find_tracker_dirs  # noqa: E402
 
 # TLD returns NaN boxes, SiamRPN a corner-format first line, ATOM integer boxes.
 TRACKERS = ["KCF", "MUSTer", "TLD", "SiamRPN", "ATOM", "DSST"]

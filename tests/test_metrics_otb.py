@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from rasbench.conventions import otb_convention
+from rasbench.config.conventions import matlab_colon, otb_convention
 from rasbench.metrics import otb as M
 
 
@@ -114,10 +114,56 @@ def test_speed_rules():
     assert M.mean_fps([10.0, None, 20.0], "update_frames") == 15.0
 
 
-def test_numpy_thresholds_are_the_same_in_every_convention():
+# MATLAB's 0:0.05:1 (the OTB toolkit's thresholdSetOverlap) bit for bit
+MATLAB_0_005_1 = [
+    "0x0.0p+0", "0x1.999999999999ap-5", "0x1.999999999999ap-4", "0x1.3333333333334p-3",
+    "0x1.999999999999ap-3", "0x1.0000000000000p-2", "0x1.3333333333334p-2", "0x1.6666666666667p-2",
+    "0x1.999999999999ap-2", "0x1.ccccccccccccdp-2", "0x1.0000000000000p-1", "0x1.199999999999ap-1",
+    "0x1.3333333333333p-1", "0x1.4ccccccccccccp-1", "0x1.6666666666666p-1", "0x1.8000000000000p-1",
+    "0x1.999999999999ap-1", "0x1.b333333333333p-1", "0x1.ccccccccccccdp-1", "0x1.e666666666666p-1",
+    "0x1.0000000000000p+0",
+]
+
+
+def test_official_success_thresholds_are_matlabs_colon_bit_for_bit():
+    official = otb_convention("official").success_thresholds
+    assert [float.hex(t) for t in official] == MATLAB_0_005_1
+    assert [float.hex(t) for t in matlab_colon(0.0, 0.05, 1.0)] == MATLAB_0_005_1
+    numpy_grid = np.linspace(0, 1, 21)
+    assert np.flatnonzero(np.array(official) != numpy_grid).tolist() == [12, 13, 14, 17, 19]  # 0.6 .. 0.95
+    assert official[6] == numpy_grid[6] == 0.30000000000000004  # 0.3 is the same in both
+
+
+def test_matlab_colon_reproduces_documented_matlab_output():
+    # MATLAB Answers "How does the COLON operator work?" (2012): in MATLAB,
+    # (0:0.1:0.3) - (0:0.1:0.4)(1:end-1) is [0 0 -2.7756e-17 -5.5511e-17].
+    difference = matlab_colon(0.0, 0.1, 0.3) - matlab_colon(0.0, 0.1, 0.4)[:-1]
+    assert difference.tolist() == [0.0, 0.0, -2.0 ** -55, -2.0 ** -54]
+    # MathWorks 1-4FLI96: -1:0.01:1 is 201 numbers centred symmetrically about zero.
+    values = matlab_colon(-1.0, 0.01, 1.0)
+    assert len(values) == 201 and np.array_equal(values, -values[::-1]) and values[100] == 0.0
+    # a stop off the grid is not reached: 7:0.3:8 is 7, 7.3, 7.6, 7.9
+    assert np.allclose(matlab_colon(7.0, 0.3, 8.0), [7.0, 7.3, 7.6, 7.9], rtol=0, atol=1e-12)
+    assert len(matlab_colon(1.0, 0.5, 0.0)) == 0
+
+
+def test_an_iou_of_exactly_065_passes_065_only_under_official():
+    # Struck on Lemming, frame 410: IoU exactly 0.65 (4940 / 7600 pixels).
+    pred, gt = np.array([[292, 120, 60, 102.0]]), np.array([[284, 127, 60, 107.0]])
+    assert M.overlap(pred, gt, "otb")[0] == 0.65
+    passed = {}
+    for name in ("official", "got10k", "pysot"):
+        conv = otb_convention(name)
+        measures = M.FrameMeasures(M.overlap(pred, gt, conv.overlap), np.zeros(1), np.zeros(1), np.array([0]))
+        passed[name] = int(M.run_curve_counts(measures, conv)[0][0, 13])
+    assert passed == {"official": 1, "got10k": 0, "pysot": 0}
+
+
+def test_numpy_thresholds_are_the_same_in_got10k_and_pysot():
     # pysot's arange(0, 1.05, 0.05) and got10k's linspace(0, 1, 21) give identical doubles
-    # (both compute i * 0.05); only MATLAB's colon may differ in the last bit.
-    assert np.array_equal(np.arange(0, 1.05, 0.05), np.linspace(0, 1, 21))
+    # (both compute i * 0.05); only MATLAB's colon differs in the last bit.
+    assert otb_convention("got10k").success_thresholds == otb_convention("pysot").success_thresholds
+    assert np.array_equal(otb_convention("got10k").success_thresholds, np.linspace(0, 1, 21))
 
 
 def test_histogram_counts_equal_direct_comparisons():
@@ -125,11 +171,13 @@ def test_histogram_counts_equal_direct_comparisons():
     for trial in range(60):
         n = int(rng.integers(1, 300))
         kind = trial % 3
+        matlab = matlab_colon(0.0, 0.05, 1.0)
+        exact_hits = np.r_[np.linspace(0, 1, 21), matlab]  # both grids' values
         values = (rng.uniform(-1.5, 1.5, n) if kind == 0 else rng.integers(-2, 60, n).astype(float)
-                  if kind == 1 else np.linspace(0, 1, 21)[rng.integers(0, 21, n)])  # exact threshold hits
+                  if kind == 1 else exact_hits[rng.integers(0, 42, n)])
         values[rng.random(n) < 0.1] = np.nan
         starts = np.unique(np.r_[0, rng.integers(0, n, 4)])
-        for thresholds, above in ((np.linspace(0, 1, 21), True), (np.arange(0, 51.0), False)):
+        for thresholds, above in ((np.linspace(0, 1, 21), True), (matlab, True), (np.arange(0, 51.0), False)):
             with np.errstate(invalid="ignore"):
                 hits = values[:, None] > thresholds if above else values[:, None] <= thresholds
             direct = np.add.reduceat(hits, starts, axis=0, dtype=np.int64)

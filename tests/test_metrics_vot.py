@@ -16,8 +16,9 @@ import zipfile
 import numpy as np
 import pytest
 
+from rasbench.metrics import stats as S
 from rasbench.metrics import vot as V
-from rasbench.region import Regions, parse_regions, regions_from_values
+from rasbench.geometry import Regions, parse_regions, regions_from_values
 
 
 # ============================================================================ helpers
@@ -126,14 +127,14 @@ def test_accuracy_robustness_hand_example():
     codes[13] = 2                           # a failure in run 1 at frame 13
     ov[13] = np.nan
     for name in ("official", "pysot"):
-        r = V.accuracy_robustness(ov, codes, lay, name)
+        r = V.accuracy_robustness(ov, codes, lay, name, burnin=10)
         # pooled: frame means over runs (0.4, 0.5, 0.6, 0.6) -> mean 0.525
         assert r.accuracy == pytest.approx((0.4 + 0.5 + 0.6 + 0.6) / 4)
         assert r.failures == 0.5 and r.failure_rate == pytest.approx(0.5 / 14)
         assert r.robustness == pytest.approx(100 * 0.5 / 14)
         assert r.ar_robustness == pytest.approx(math.exp(-30 * 0.5 / 14))
     ov_vp = np.where(np.isnan(ov), 0.0, ov)  # vot-toolkit scores special frames as 0
-    r = V.accuracy_robustness(ov_vp, codes, lay, "vot-toolkit")
+    r = V.accuracy_robustness(ov_vp, codes, lay, "vot-toolkit", burnin=10)
     # per run: run 1 = mean(0.2, 0.4, 0.0) (frame 12 holds a region scoring 0), run 2 = 0.6
     assert r.accuracy == pytest.approx((0.2 + 0.4 + 0.0) / 3 / 2 + 0.3)
     assert r.failures == pytest.approx(0.5)
@@ -141,9 +142,9 @@ def test_accuracy_robustness_hand_example():
 
 
 def test_tag_average():
-    res = {"a": V.ARResult(0.5, 2, 0.1, 10, 0, 100, *[np.zeros(0)] * 5),
-           "b": V.ARResult(0.8, 1, 0.05, 5, 0, 300, *[np.zeros(0)] * 5),
-           "c": V.ARResult(0.0, 0, 0.0, 0, 0, 0, *[np.zeros(0)] * 5)}
+    res = {"a": V.ARResult(0.5, 2, 0.1, 10, 0, 100, *[np.zeros(0)] * 7),
+           "b": V.ARResult(0.8, 1, 0.05, 5, 0, 300, *[np.zeros(0)] * 7),
+           "c": V.ARResult(0.0, 0, 0.0, 0, 0, 0, *[np.zeros(0)] * 7)}
     acc, fail, rate = V.tag_average(res)
     assert acc == pytest.approx((0.5 * 100 + 0.8 * 300) / 400) and fail == pytest.approx(1.25)
     assert V.tag_average(res, "mean")[0] == pytest.approx(1.3 / 3)
@@ -256,12 +257,13 @@ def test_eao_matches_scalar_transcriptions(seed):
     seq_of_run = lay.sequence_of_run
     for conv in ("official", "pysot"):
         ov = V.run_overlaps(pred, gt, sizes, conv, "eao")
-        ours = V.eao_curve(V.eao_fragments(ov, codes, lay, conv, max_length=L), conv)
+        ours = V.eao_curve(V.eao_fragments(ov, codes, lay, conv, max_length=L, skip_initialize=5), conv)
         runs = split_runs(ov, codes, lay)
         if conv == "official":
             ref = ref_matlab_eao(runs, seq_of_run, L)
             run_tags = [tags["occlusion"][s:s + m] for s, m in zip(lay.starts, lay.lengths)]
-            ours_tag = V.eao_curve(V.eao_fragments(ov, codes, lay, conv, max_length=L, tag=tags["occlusion"]), conv)
+            ours_tag = V.eao_curve(V.eao_fragments(ov, codes, lay, conv, max_length=L, tag=tags["occlusion"],
+                                                    skip_initialize=5), conv)
             assert np.allclose(ours_tag, ref_matlab_eao(runs, seq_of_run, L, tags=run_tags), atol=1e-12, equal_nan=True)
         else:
             ref = ref_pysot_eao(runs, seq_of_run, L, runs_last=lay.runs_per_sequence[-1])
@@ -279,8 +281,8 @@ def test_eao_rules_differ_as_documented():
     ov = np.full(30, 0.5)
     ov[0] = np.nan
     ov[25:] = np.nan
-    m = V.eao_fragments(ov, codes, lay, "official")
-    p = V.eao_fragments(ov, codes, lay, "pysot")
+    m = V.eao_fragments(ov, codes, lay, "official", skip_initialize=5)
+    p = V.eao_fragments(ov, codes, lay, "pysot", skip_initialize=5)
     # VOT-M drops the point 31 > N: one open fragment 1..30, zeros after the failure
     assert m.values.shape == (1, 30) and m.success.tolist() == [True]
     assert m.values[0, 25:].tolist() == [0] * 5
@@ -292,7 +294,7 @@ def test_eao_rules_differ_as_documented():
     assert cm[29] == pytest.approx(0.5 * 24 / 29) and cp[29] == pytest.approx(np.float32(0.5 * 24 / 29))
     # VOT-Py: fragment [init, failure) padded with zeros; its curve[0] is the init overlap
     ov_vp = np.where(np.isnan(ov), 0.0, ov)
-    v = V.eao_fragments(ov_vp, codes, lay, "vot-toolkit")
+    v = V.eao_fragments(ov_vp, codes, lay, "vot-toolkit", skip_initialize=5)
     assert v.values.shape == (1, 25) and v.success.tolist() == [False]
     cv = V.eao_curve(v, "vot-toolkit")
     assert cv[0] == 0 and cv[24] == pytest.approx(0.5)
@@ -311,9 +313,44 @@ def test_eao_no_failure_keeps_nan():
     ov = np.full(12, 0.5)
     ov[0] = np.nan
     ov[5] = np.nan
-    curve = V.eao_curve(V.eao_fragments(ov, codes, lay, "official"), "official")
+    curve = V.eao_curve(V.eao_fragments(ov, codes, lay, "official", skip_initialize=5), "official")
     assert curve[4] == 0.5 and curve[5] == 0.0 and np.isnan(curve[6:]).all()
     assert V.eao_score(curve, 2, 12, "official") == pytest.approx((0.5 * 4 + 0.0) / 5)
+
+
+@pytest.mark.parametrize("convention", ["official", "pysot", "vot-toolkit"])
+def test_sequence_terms_reproduce_the_scores(convention):
+    """Per-sequence ratio terms (the bootstrap's input) sum to each score, and EAO terms of
+    a subset of sequences give the EAO computed on that subset alone."""
+    seqs = simulate(3, n_seq=6, runs=3, fail_rate=0.06)
+    seqs[1]["runs"] = seqs[1]["runs"][:2]   # run counts differ between sequences
+    pred, gt, sizes, lay, tags = concat(seqs)
+    codes = pred.codes()
+    ov = V.analysis_overlaps(pred, gt, sizes, convention, ("accuracy", "eao"))
+    ar = V.accuracy_robustness(ov["accuracy"], codes, lay, convention, burnin=10)
+    terms = ar.ratio_terms()
+    for score in ("accuracy", "failures", "robustness"):
+        num, den = terms[score]
+        assert num.sum() / den.sum() == pytest.approx(getattr(ar, score), rel=1e-12), score
+    low, high = 20, 60
+    tolerance = 1e-12 if convention == "official" else 1e-6  # pysot, VOT-Py: float32 curves
+    for tag in (None, tags["occlusion"]):
+        fragments = V.eao_fragments(ov["eao"], codes, lay, convention, tag=tag, skip_initialize=5)
+        curve = V.eao_curve(fragments, convention)
+        num, den = V.eao_sequence_terms(fragments, lay, convention, low, high)
+        assert num.shape == (6, high - low + 1)
+        assert S.RatioTerms(num[None], den[None]).scores()[0] == pytest.approx(
+            V.eao_score(curve, low, high, convention), abs=tolerance)
+    if convention == "pysot":
+        return  # pysot weights every fragment by the run count of the last sequence
+    keep = [0, 2, 5]
+    sub_pred, sub_gt, sub_sizes, sub_lay, _ = concat([seqs[i] for i in keep])
+    sub_ov = V.run_overlaps(sub_pred, sub_gt, sub_sizes, convention, "eao")
+    sub_eao, _ = V.expected_average_overlap(sub_ov, sub_pred.codes(), sub_lay, convention, 5, 30,
+                                          skip_initialize=5)
+    num, den = V.eao_sequence_terms(V.eao_fragments(ov["eao"], codes, lay, convention, skip_initialize=5), lay,
+                                  convention, 5, 30)
+    assert S.RatioTerms(num[None, keep], den[None, keep]).scores()[0] == pytest.approx(sub_eao, abs=tolerance)
 
 
 # ============================================================================ vot-toolkit
@@ -385,9 +422,9 @@ def test_matches_vot_toolkit_analysis(seed):
     pred, gt, sizes, lay, _ = concat(seqs)
     codes = pred.codes()
     ov = V.run_overlaps(pred, gt, sizes, "vot-toolkit", "accuracy")
-    ar = V.accuracy_robustness(ov, codes, lay, "vot-toolkit")
-    eao, curve = V.expected_average_overlap(ov, codes, lay, "vot-toolkit", 20, 60)
-    ao = V.unsupervised_average_overlap(ov, codes, lay, "vot-toolkit")
+    ar = V.accuracy_robustness(ov, codes, lay, "vot-toolkit", burnin=10)
+    eao, curve = V.expected_average_overlap(ov, codes, lay, "vot-toolkit", 20, 60, skip_initialize=5)
+    ao = V.unsupervised_average_overlap(ov, codes, lay, "vot-toolkit", burnin=10)
     acc_ref, fail_ref, ar_ref, curve_ref, ao_ref = vot_toolkit_reference(seqs)
     assert abs(ar.accuracy - acc_ref) <= 1e-12
     assert abs(ar.failures - fail_ref) <= 1e-12
@@ -403,7 +440,8 @@ def test_unsupervised_vot_matlab():
     codes = np.array([1, -1, -1, -1, -1, 1, -1, -1])
     ov = np.array([np.nan, 0.5, 0.7, np.nan, 0.9, np.nan, 0.4, 0.4])
     # NaN (init frame, unknown overlap) count as 0 and stay in the denominator
-    assert V.unsupervised_average_overlap(ov, codes, lay, "official") == pytest.approx((0.5 + 0.7 + 0.9 + 0.8) / 8)
+    assert V.unsupervised_average_overlap(ov, codes, lay, "official", burnin=10) == \
+        pytest.approx((0.5 + 0.7 + 0.9 + 0.8) / 8)
 
 
 # ============================================================================ EAO interval
@@ -443,9 +481,9 @@ def read_results(meta, names, run_files):
 
 def scores(pred, gt, sizes, layout, conv, low=100, high=356):
     codes = pred.codes()
-    ar = V.accuracy_robustness(V.run_overlaps(pred, gt, sizes, conv, "accuracy"), codes, layout, conv)
+    ar = V.accuracy_robustness(V.run_overlaps(pred, gt, sizes, conv, "accuracy"), codes, layout, conv, burnin=10)
     eao, curve = V.expected_average_overlap(V.run_overlaps(pred, gt, sizes, conv, "eao"), codes, layout, conv,
-                                            low, high, max_length=int(layout.sequence_lengths.max()))
+                                            low, high, max_length=int(layout.sequence_lengths.max()), skip_initialize=5)
     return eao, ar, curve
 
 
@@ -507,7 +545,7 @@ def test_siamfc_vot2017(vot2017):
     if (base / "unsupervised").is_dir():
         p, g, s, l = read_results(meta, names, runs("unsupervised"))
         out["unsupervised official AO"] = V.unsupervised_average_overlap(
-            V.run_overlaps(p, g, s, "official", "unsupervised"), p.codes(), l, "official")
+            V.run_overlaps(p, g, s, "official", "unsupervised"), p.codes(), l, "official", burnin=10)
     print("\nSiamFC VOT2017:", out)
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 from PIL import Image
+from report_fixtures import many_trackers, otb_report, run_vot_trackers, tiny_vot, vot_reports
 
 from rasbench import plots
-from rasbench.publish import PublishedNumber
-from report_fixtures import many_trackers, otb_report, run_vot_trackers, tiny_vot, vot_reports
+from rasbench.reports.published import PublishedNumber
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -25,7 +25,7 @@ def test_otb_plot_set_has_overall_attribute_and_ranking_plots(otb, tmp_path):
     for exp in ("ope", "tre"):
         report = otb_report(bench, root, folder, exp)
         formats = ("png", "pdf", "svg") if exp == "ope" else ("png",)
-        made = plots.otb_plot_set(report, tmp_path / "plots", formats, workers=1 if exp == "ope" else 2)
+        made = plots.plot_set({exp: report}, tmp_path / "plots", formats, workers=1 if exp == "ope" else 2)
         names = [p["name"] for p in made]
         # FM is on both sequences, SV on one: overall + per attribute, success and precision
         assert names == [f"{exp}_success", f"{exp}_precision", f"{exp}_ranking", f"{exp}_success_SV",
@@ -48,7 +48,7 @@ def test_legend_is_sorted_by_score_and_published_rows_are_marked(otb):
     report = otb_report(bench, root, folder)
     published = [_pub("Paper-A", "success_auc", 0.5), _pub("Paper-B", "precision_20", 0.9),
                  _pub("Paper-C", "success_auc", 0.2, verified=False)]
-    fig = plots.otb_plot(report, "success", published=published, top=1)
+    fig = plots.curve_plot(report, "success_curve", published=published, top=1)
     legend = fig.axes[0].get_legend()
     labels = [t.get_text() for t in legend.get_texts()]
     scores = [float(label.rsplit("[", 1)[1].rstrip("]")) for label in labels]
@@ -60,27 +60,28 @@ def test_legend_is_sorted_by_score_and_published_rows_are_marked(otb):
     assert len(lines) == len(report.trackers)  # published numbers get no curve
     assert sorted(line.get_linewidth() for line in lines)[-1] > sorted(line.get_linewidth() for line in lines)[0]
     # on the precision plot the published P@20 is a hollow marker at 20 px
-    fig = plots.otb_plot(report, "precision", published=published)
+    fig = plots.curve_plot(report, "precision_curve", published=published)
     markers = [line for line in fig.axes[0].get_lines() if list(line.get_xdata()) == [20]]
-    assert len(markers) == 1 and markers[0].get_markerfacecolor() == "none"
+    assert len(markers) == 1 and markers[0].get_markerfacecolor() == "white"  # hollow
 
 
 def test_thirty_trackers_stay_readable(otb, tmp_path):
     bench, root, folder = otb
     report = many_trackers(otb_report(bench, root, folder), 30)
     published = [_pub(f"Published-{i}", "success_auc", 0.3 + 0.05 * i) for i in range(5)]
-    fig = plots.otb_plot(report, "success", published=published, top=10)
+    fig = plots.curve_plot(report, "success_curve", published=published, top=10)
     path = plots.save(fig, tmp_path / "many", ("png",))[0]
     fig.canvas.draw()  # lay out at the figure's own dpi, then measure
     renderer = fig.canvas.get_renderer()
-    legend = fig.legends[0]  # 35 entries: below the axes, not over the curves
+    legend = fig.legends[0]  # 35 entries: beside the axes in two columns, not over the curves
     assert len(legend.get_texts()) == 35
     axes_box = fig.axes[0].get_tightbbox(renderer)
     texts = legend.get_texts() + [legend.get_title()]
-    assert max(t.get_window_extent(renderer).y1 for t in texts) <= axes_box.y0
+    assert min(t.get_window_extent(renderer).x0 for t in texts) >= axes_box.x1
+    assert legend.get_window_extent(renderer).width < 0.5 * fig.get_figwidth() * fig.dpi
     assert min(t.get_fontsize() for t in fig.findobj(lambda a: hasattr(a, "get_fontsize"))) >= 6.5
-    with Image.open(path) as image:  # still about one column wide (3.45 in at 200 dpi)
-        assert image.width / 200 < 4.2
+    with Image.open(path) as image:  # the axes keep a column's width, the whole fits a page's (7 in)
+        assert 4.2 < image.width / 200 <= plots.PAGE_WIDTH
     bold = [line for line in fig.axes[0].get_lines() if line.get_linewidth() > 1.2]
     assert len(bold) == 10
 
@@ -93,7 +94,7 @@ def test_vot_plot_set(tmp_path):
                  PublishedNumber("Paper-X", "tinyvot", "baseline", "accuracy", 0.5, "s", "secondary"),
                  PublishedNumber("Paper-X", "tinyvot", "baseline", "robustness", 2.0, "s", "secondary"),
                  PublishedNumber("Paper-X", "tinyvot", "realtime", "eao", 0.1, "s", "UNVERIFIED", verified=False)]
-    made = plots.vot_plot_set(reports, tmp_path / "plots", ("png",), published, workers=2)
+    made = plots.plot_set(reports, tmp_path / "plots", ("png",), published, workers=2)
     names = [p["name"] for p in made]
     assert names == ["baseline_eao_curve", "baseline_eao_ranking", "baseline_ar", "baseline_tags",
                      "realtime_eao_curve", "realtime_eao_ranking", "realtime_ar", "realtime_tags",
@@ -107,8 +108,8 @@ def test_vot_plot_set(tmp_path):
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any(label.startswith("Paper-X\u2020") for label in labels)
     point = [line for line in fig.axes[0].get_lines() if line.get_markerfacecolor() == "white"][0]
-    assert point.get_xdata()[0] == pytest.approx(plots._ar_from_rate(2.0, 30))  # exp(-30 * 2 / 100)
-    fig = plots.vot_ranking(base, published)
+    assert point.get_xdata()[0] == pytest.approx(plots.ar_from_rate(2.0, 30))  # exp(-30 * 2 / 100)
+    fig = plots.ranking(base, published)
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks[0] == "identity" or "Paper-X\u2020" in ticks
     fig = plots.realtime_vs_baseline(reports["baseline"], reports["realtime"], published)
@@ -135,23 +136,99 @@ def test_table_report_does_not_import_matplotlib_or_torch(otb):
 
 
 def test_otb2015_plots_of_the_shared_raw_results(shared_data, tmp_path):
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
-    from rasbench.report import evaluate
-    from rasbench.results import find_tracker_dirs
+    from rasbench.evaluation import evaluate
+    from rasbench.results.discovery import find_tracker_dirs
 
     bench = load_benchmark("otb2015")
     dataset = open_dataset(bench, annotations=shared_data / "otb/annotations/OTB100.json", images=False)
     dirs = find_tracker_dirs([shared_data / "otb/results"], "otb2015", "ope")
     report = evaluate(bench, "ope", dataset, dirs)
     # the per-attribute sequence counts printed in the OTB-2015 paper's plots
-    assert plots.attribute_counts(report) == {"IV": 38, "OPR": 63, "SV": 64, "OCC": 49, "DEF": 44, "MB": 29,
+    assert report.group_sizes == {"IV": 38, "OPR": 63, "SV": 64, "OCC": 49, "DEF": 44, "MB": 29,
                                               "FM": 39, "IPR": 51, "OV": 14, "BC": 31, "LR": 9}
-    assert plots.otb_title(report, "success") == "Success plots of OPE (100 sequences)"
-    assert plots.otb_title(report, "success", "OV") == "Success plots of OPE - out of view (14)"
-    assert plots.otb_title(report, "precision", "LR") == "Precision plots of OPE - low resolution (9)"
-    fig = plots.otb_plot(report, "success", "OV")
+    assert plots.curve_title(report, "success_curve") == "Success plots of OPE (100 sequences)"
+    assert plots.curve_title(report, "success_curve", "OV") == "Success plots of OPE - out of view (14)"
+    assert plots.curve_title(report, "precision_curve", "LR") == "Precision plots of OPE - low resolution (9)"
+    fig = plots.curve_plot(report, "success_curve", "OV")
     labels = [t.get_text() for t in fig.legends[0].get_texts()]
     assert labels[0] == "ATOM [0.592]" and len(labels) == 18
     path = plots.save(fig, tmp_path / "ov", ("png",))[0]
     assert path.stat().st_size > 10000
+
+
+def test_every_tracker_has_its_own_colour_and_style():
+    styles = plots.tracker_styles([f"t{i}" for i in range(60)])
+    assert len({(s.color, str(s.linestyle)) for s in styles.values()}) == 60  # curves
+    assert len({(s.color, s.marker) for s in styles.values()}) == 60  # points (ranking, AR plots)
+
+
+def test_twenty_four_trackers_legend_beside_the_axes(otb, tmp_path):
+    bench, root, folder = otb
+    report = many_trackers(otb_report(bench, root, folder), 24)
+    published = [_pub(f"Published-{i}", "precision_20", 0.5 + 0.05 * i) for i in range(3)]
+    for kind in ("success", "precision"):
+        fig = plots.curve_plot(report, f"{kind}_curve", published=published if kind == "precision" else ())
+        plots.save(fig, tmp_path / kind, ("png",))
+        fig.canvas.draw()
+        renderer = fig.canvas.get_renderer()
+        legend = fig.legends[0]
+        box, axes = legend.get_window_extent(renderer), fig.axes[0].get_tightbbox(renderer)
+        width = fig.get_figwidth() * fig.dpi
+        assert box.x0 >= axes.x1 - 1 and box.x1 <= width + 1  # beside the axes, inside the figure
+        assert box.width < 0.45 * width  # not half the figure
+        assert fig.axes[0].get_window_extent(renderer).width / fig.dpi > 2.5  # the axes keep a column's width
+        assert min(t.get_fontsize() for t in legend.get_texts()) >= 6.5
+    # published entries: the legend shows the glyph drawn at 20 px
+    drawn = {(line.get_marker(), round(float(line.get_ydata()[0]), 6)) for line in fig.axes[0].get_lines()
+             if list(line.get_xdata()) == [20]}
+    shown = [(h.get_marker(), t.get_text()) for h, t in zip(legend.legend_handles, legend.get_texts())
+             if "Published" in t.get_text()]
+    assert len(shown) == 3 and len({m for m, _ in shown}) == 3
+    for marker, text in shown:
+        value = float(text.rsplit("[", 1)[1].rstrip("]"))
+        assert (marker, round(value, 6)) in drawn
+
+
+def test_highlighted_trackers_stand_out(otb):
+    bench, root, folder = otb
+    report = many_trackers(otb_report(bench, root, folder), 12)
+    styles = plots.tracker_styles([t.name for t in report.ranked()], highlight=["Tracker-03"])
+    fig = plots.curve_plot(report, "success_curve", styles=styles)
+    lines = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    mine = lines["Tracker-03"]
+    assert mine.get_linewidth() > max(line.get_linewidth() for n, line in lines.items() if n != "Tracker-03")
+    assert mine.get_zorder() > max(line.get_zorder() for n, line in lines.items() if n != "Tracker-03")
+    texts = [t for t in fig.legends[0].get_texts() if t.get_text().startswith("Tracker-03 ")]
+    assert texts and texts[0].get_fontweight() == "bold"
+    fig = plots.ranking(report, styles=styles)
+    ticks = [t for t in fig.axes[0].get_yticklabels() if t.get_text() == "Tracker-03"]
+    assert ticks[0].get_fontweight() == "bold"
+
+
+def test_names_are_never_math(otb):
+    bench, root, folder = otb
+    import dataclasses
+
+    report = otb_report(bench, root, folder)
+    trackers = {n: dataclasses.replace(t, name=n) for n, t in zip(("$\\frac$", "$x^2$"), report.trackers.values())}
+    report = dataclasses.replace(report, trackers=trackers)
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.text import Text
+
+    for fig in (plots.curve_plot(report, "success_curve"), plots.ranking(report)):
+        FigureCanvasAgg(fig).draw()  # "$\frac$" as math would raise here
+        texts = [t for t in fig.findobj(Text) if t.get_visible()]
+        assert any(t.get_text().startswith("$x^2$") for t in texts)
+        assert not any(t.get_parse_math() for t in texts if "$" in t.get_text())
+
+
+def test_vot_titles_state_the_number_of_sequences(tmp_path):
+    bench, root = tiny_vot(tmp_path)
+    folder = run_vot_trackers(bench, root, tmp_path / "res", ("baseline",))
+    report = vot_reports(bench, root, folder, ("baseline",))["baseline"]
+    assert plots.eao_curve_plot(report).axes[0].get_title().endswith("(2 sequences)")
+    assert plots.ar_plot(report).axes[0].get_title().endswith("(2 sequences)")
+    assert plots.ranking(report)._suptitle.get_text().endswith("(2 sequences)")
+    assert plots.tag_plot(report)._suptitle.get_text().endswith("(2 sequences)")

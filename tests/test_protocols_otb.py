@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from rasbench.config.families import OPEOptions, SREOptions, TREOptions
 from rasbench.datasets.sequence import Sequence
 from rasbench.errors import DatasetError
 from rasbench.protocols.otb import ope_start, perturb_box, plan_runs, tre_starts
@@ -76,8 +77,30 @@ def test_sre_clamps_to_the_image():
 
 def test_plan_runs():
     seq = sequence(60, init_omit=[(1, 2)])
-    assert [r.start for r in plan_runs(seq, "ope", {}, "first_tre_start")] == [2]
-    assert len(plan_runs(seq, "tre", {"segments": 20, "min_segment_length": 20}, "first_tre_start")) == 20
-    sre = plan_runs(seq, "sre", {"perturbations": ["left", "scale_1.1"]}, "first_tre_start", (320, 240))
+    assert [r.start for r in plan_runs(seq, OPEOptions(), "first_tre_start")] == [2]
+    assert len(plan_runs(seq, TREOptions(segments=20, min_segment_length=20), "first_tre_start")) == 20
+    sre = plan_runs(seq, SREOptions(perturbations=("left", "scale_1.1")), "first_tre_start", (320, 240))
     assert [r.number for r in sre] == [1, 2] and all(r.start == 2 for r in sre)
     assert sre[0].init_box == (7, 20, 30, 40)  # ceil(0.1 * 30) = 3: 0.1 * 30 is exactly 3.0 in IEEE doubles
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"protocol": "tre", "segmentz": 3}, "experiment tre: 1 unknown tre option segmentz; it takes segments, "
+                                         "min_segment_length"),
+    ({"protocol": "tre", "segments": 1}, "experiment tre: segments must be an integer >= 2, got 1"),
+    ({"protocol": "sre", "perturbations": ["left", "sideways"]}, "experiment tre: perturbations must be a list of"),
+    ({"protocol": "ope", "segments": 20}, "1 unknown ope option segments; it takes no options"),
+    ({"protocol": "opee"}, "experiment tre: unknown protocol 'opee'; choose from ope, tre, sre, baseline"),
+])
+def test_otb_protocol_options_are_checked_when_the_definition_loads(tmp_path, entry, message):
+    import yaml
+
+    from rasbench.config.benchmarks import load_benchmark
+    from rasbench.errors import ConfigError
+
+    definition = tmp_path / "bad.yaml"
+    definition.write_text(yaml.safe_dump({"name": "bad", "format": "vot", "sequences": ["a"],
+                                          "experiments": {"tre": entry}}))
+    with pytest.raises(ConfigError) as info:
+        load_benchmark(str(definition))
+    assert str(definition) in str(info.value) and message in str(info.value)

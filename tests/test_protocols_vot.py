@@ -27,7 +27,7 @@ def callbacks(times=None, fail_rows=(), init_seconds=0.001):
 
 def test_baseline_resets_five_frames_after_each_failure():
     init, update, failed, calls = callbacks(fail_rows={5, 12, 27})
-    run = run_supervised(30, init, update, failed)
+    run = run_supervised(30, init, update, failed, skip_initialize=5)
     expected = [INIT, r(1), r(2), r(3), r(4), FAILURE, SKIP, SKIP, SKIP, SKIP, INIT, r(11), FAILURE, SKIP, SKIP,
                 SKIP, SKIP, INIT] + [r(k) for k in range(18, 27)] + [FAILURE, SKIP, SKIP]
     assert run.entries == expected
@@ -38,7 +38,7 @@ def test_baseline_resets_five_frames_after_each_failure():
 
 def test_failure_on_the_last_frames_ends_the_run():
     init, update, failed, _ = callbacks(fail_rows={8})
-    run = run_supervised(12, init, update, failed)
+    run = run_supervised(12, init, update, failed, skip_initialize=5)
     assert run.entries[8:] == [FAILURE, SKIP, SKIP, SKIP]  # 8 + 5 = 13 > 11
 
 
@@ -61,13 +61,13 @@ def test_realtime_slow_tracker_sees_only_the_frames_the_clock_allows():
 
 def test_realtime_fast_tracker_sees_every_frame():
     init, update, failed, _ = callbacks(times=0.010)
-    run = run_realtime(15, init, update, failed)
+    run = run_realtime(15, init, update, failed, fps=20, grace=3, skip_initialize=5)
     assert run.seen == list(range(15)) and run.entries == [INIT] + [r(k) for k in range(1, 15)]
 
 
 def test_realtime_failure_in_a_held_frame_restarts_the_clock():
     init, update, failed, calls = callbacks(times=0.120, fail_rows={6})
-    run = run_realtime(30, init, update, failed)
+    run = run_realtime(30, init, update, failed, fps=20, grace=3, skip_initialize=5)
     # response to frame 5 arrives at frame 7; held frame 6 fails; re-init at 7 + 5
     assert run.entries[6] == FAILURE and run.entries[7] == r(5)
     assert run.entries[8:12] == [SKIP] * 4 and run.entries[12] == INIT
@@ -78,5 +78,5 @@ def test_realtime_failure_in_a_held_frame_restarts_the_clock():
 
 def test_realtime_failure_on_held_and_current_is_recorded_at_current():
     init, update, failed, _ = callbacks(times=0.120, fail_rows={3, 4})
-    run = run_realtime(20, init, update, failed)
+    run = run_realtime(20, init, update, failed, fps=20, grace=3, skip_initialize=5)
     assert run.entries[3] == SKIP and run.entries[4] == FAILURE  # VOT-M overwrites the index

@@ -10,7 +10,7 @@ import torch
 
 from conftest import invoke
 from rasbench.errors import TrackerError
-from rasbench.region import POLYGON
+from rasbench.geometry import POLYGON
 from rasbench.registry import resolve
 from rasbench_trackers.rasnet import RASNetTracker, build_model, save_checkpoint, siamfc
 from rasbench_trackers.rasnet.tracker import PRESETS, make_hyper
@@ -254,7 +254,7 @@ class PolygonRecorder:
 
 
 def test_vot_runs_give_polygons_to_trackers_that_take_them(tmp_path):
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
     from rasbench.runner import run_experiment
 
@@ -270,7 +270,8 @@ def test_vot_runs_give_polygons_to_trackers_that_take_them(tmp_path):
 
 
 def test_trax_server_gives_polygons_to_trackers_that_take_them():
-    from rasbench.trax import Region, _ServerSession
+    from rasbench.trax.server import _ServerSession
+    from rasbench.trax.wire import Region
 
     tracker = PolygonRecorder()
     session = _ServerSession(tracker, transport=None, region="polygon", version=1, name="p")

@@ -292,9 +292,9 @@ def test_smoke_run_is_finite_in_bounds_and_bit_identical():
 
 
 def test_rasbench_runner_end_to_end_with_a_checkpoint(tmp_path):
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
-    from rasbench.results import read_boxes
+    from rasbench.results.otb import read_boxes
     from rasbench.runner import run_experiment
 
     root = tmp_path / "data"

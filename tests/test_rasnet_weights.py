@@ -12,7 +12,7 @@ import pytest
 import torch
 from torch import nn
 
-from rasbench.errors import TrackerError
+from rasbench.errors import ConfigError, TrackerError
 from rasbench_trackers.rasnet import (RASNetTracker, WeightsError, build_model, convert, describe_checkpoint,
                                       load_checkpoint, save_checkpoint)
 from rasbench_trackers.rasnet.model import AlexNetV1
@@ -258,5 +258,5 @@ def test_convert_matconvnet_net_mat(tmp_path, source_backbone, exemplar):
 def test_matconvnet_without_scipy_says_how_to_get_it(tmp_path, monkeypatch):
     (tmp_path / "net.mat").write_bytes(b"MATLAB 5.0 MAT-file" + bytes(200))
     monkeypatch.setitem(sys.modules, "scipy.io", None)  # import scipy.io now fails as if not installed
-    with pytest.raises(WeightsError, match="pip install scipy"):
+    with pytest.raises(ConfigError, match=r'needs scipy, which is not installed: pip install "rasbench\[matconvnet\]"'):
         convert(tmp_path / "net.mat", tmp_path / "out.pt")

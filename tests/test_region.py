@@ -14,8 +14,9 @@ import time
 import numpy as np
 import pytest
 
-import rasbench.region as R
-from rasbench.region import (POLYGON, RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes,
+import rasbench.geometry as R
+import rasbench.geometry.raster as raster
+from rasbench.geometry import (POLYGON, RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes,
                              format_regions, overlaps, parse_regions, regions_from_values, to_polygons)
 
 
@@ -365,7 +366,7 @@ def test_fast_and_general_paths_agree(monkeypatch):
     a, b = regions_from_values(rows_a), regions_from_values(rows_b)
     rules = ["official", "trax3", "pysot", "legacy", "vot-matlab-legacy-trax3", "vot-toolkit"]
     fast = {rule: overlaps(a, b, (119, 89), rule) for rule in rules}
-    monkeypatch.setattr(R, "_is_fast", lambda x, *args: np.zeros(len(x), bool))
+    monkeypatch.setattr(raster, "_is_fast", lambda x, *args: np.zeros(len(x), bool))
     for rule in rules:
         assert_same(overlaps(a, b, (119, 89), rule), fast[rule])
 

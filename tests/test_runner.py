@@ -1,15 +1,17 @@
 """The runner end to end on tiny OTB-layout sequences: files, coordinates, resume, faults."""
 import json
+import re
 
 import numpy as np
 import pytest
-
 from fake_trackers import Recorder
+
 from rasbench.datasets import open_dataset
 from rasbench.errors import ResultsError
 from rasbench.registry import resolve
-from rasbench.report import evaluate
-from rasbench.results import find_tracker_dirs, read_boxes
+from rasbench.evaluation import evaluate
+from rasbench.results.discovery import find_tracker_dirs
+from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
 
 
@@ -57,6 +59,16 @@ def test_pixel_tracker_scores_near_perfect(tiny_otb, tmp_path):
     assert rep.ranked()[0].name == "brightbox"
 
 
+def test_progress_bar_names_the_unit_being_run(tiny_otb, tmp_path, capsys):
+    bench, root = tiny_otb
+    dataset = open_dataset(bench, root=root)
+    run_experiment(bench, "ope", dataset, resolve("fake_trackers:Announcer"), tmp_path / "res", progress=True)
+    chunks = capsys.readouterr().err.split("<init>")[:-1]  # what was on screen before each sequence began
+    assert len(chunks) == 2
+    shown = [re.findall(r"running ([^(]+?) \(", chunk)[-1] for chunk in chunks]
+    assert shown == ["Alpha", "Beta"]
+
+
 def test_resume_skips_finished_units(tiny_otb, tmp_path):
     bench, root = tiny_otb
     first = _run(bench, root, tmp_path / "res", "identity", sequences=["Alpha"])
@@ -97,7 +109,7 @@ def test_failed_unit_is_retried_and_its_error_record_removed(tiny_otb, tmp_path)
 def test_nan_and_negative_boxes_are_stored_as_returned_and_repaired_when_scored(tiny_otb, tmp_path):
     bench, root = tiny_otb
     summary = _run(bench, root, tmp_path / "res", "fake_trackers:BadBoxes", sequences=["Alpha"])
-    assert summary.ok and "frame(s) (4, 6)" in summary.warnings[0]
+    assert summary.ok and "2 frames (4, 6)" in summary.warnings[0]
     saved = read_boxes(tmp_path / "res/tiny/badboxes/ope/Alpha.txt")
     assert np.isnan(saved[3]).all() and saved[5, 2] == -4
     _run(bench, root, tmp_path / "res", "identity", sequences=["Alpha"])
@@ -153,7 +165,7 @@ def test_interrupted_run_leaves_no_partial_file_and_resumes(tiny_otb, tmp_path):
         _run(bench, root, tmp_path / "res", "fake_trackers:Interrupted")
     folder = tmp_path / "res/tiny/interrupted/ope"
     assert (folder / "Alpha.txt").is_file() and not (folder / "Beta.txt").exists()
-    assert not [p for p in folder.rglob("*") if p.name.startswith(".")]  # no temporary leftovers
+    assert not [p for p in folder.rglob("*") if p.suffix == ".tmp"]  # no temporary leftovers
     resumed = _run(bench, root, tmp_path / "res", "fake_trackers:Interrupted")
     assert (resumed.completed, resumed.skipped) == (1, 1) and (folder / "Beta.txt").is_file()
 

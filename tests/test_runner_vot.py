@@ -3,11 +3,12 @@ the real-time clock with a tracker of known latency, repetitions."""
 import numpy as np
 import pytest
 
-from rasbench.benchmarks import load_benchmark
+from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.textio import read_rows, read_text
+from rasbench.errors import ConfigError
+from rasbench.geometry import parse_regions
 from rasbench.protocols.vot import run_realtime
-from rasbench.region import parse_regions
 from rasbench.registry import resolve
 from rasbench.runner import run_experiment
 
@@ -61,7 +62,7 @@ def test_failing_tracker_resets_five_frames_after_each_failure(synth, tmp_path):
 def test_initialisation_box_is_the_min_max_box_of_the_polygon(synth, tmp_path):
     from fake_trackers import Recorder
 
-    from rasbench.region import bounding_boxes
+    from rasbench.geometry import bounding_boxes
 
     Recorder.init_boxes.clear()
     _, dataset, _ = _run(synth, tmp_path, "fake_trackers:Recorder", experiment="unsupervised", sequences=["spin"])
@@ -102,3 +103,87 @@ def test_three_identical_repetitions_stop_a_tracker_that_claims_nothing(synth, t
     summary, _, folder = _run(synth, tmp_path, "fake_trackers:Recorder", sequences=["zoom"])
     assert summary.completed == 3
     assert len(list((folder / "recorder/baseline/zoom").glob("zoom_0??.txt"))) == 3
+
+
+
+# ------------------------------------------------------- protocol options: one source
+
+
+def _skip_benchmark(tmp_path, **options):
+    """One generated 30-frame VOT sequence (a static 20 x 10 box) and a benchmark whose
+    baseline takes ``options``: (definition path, dataset root)."""
+    import cv2
+    import yaml
+
+    root = tmp_path / "data"
+    (root / "walk" / "color").mkdir(parents=True)
+    for k in range(1, 31):
+        cv2.imwrite(str(root / "walk" / "color" / f"{k:08d}.jpg"), np.full((48, 64, 3), 80, np.uint8))
+    (root / "walk" / "groundtruth.txt").write_text("10,10,20,10\n" * 30)
+    (root / "list.txt").write_text("walk\n")
+    definition = tmp_path / "skipbench.yaml"
+    definition.write_text(yaml.safe_dump({
+        "name": "skipbench", "format": "vot", "sequences": ["walk"],
+        "experiments": {"baseline": {"protocol": "baseline", **options}}}))
+    return definition, root
+
+
+def test_skip_and_burnin_of_the_definition_drive_the_run_and_the_scores(tmp_path):
+    """skip_initialize 3 and burnin 5 in the YAML: the run re-initialises 3 frames after a
+    failure, the scoring leaves 5 frames per initialisation out of accuracy and starts EAO
+    fragments 3 frames after each failure; every number computed by hand."""
+    from rasbench.evaluation import evaluate as evaluate_vot
+    from rasbench.results.discovery import find_tracker_dirs
+
+    definition, root = _skip_benchmark(tmp_path, repetitions=15, skip_initialize=3, burnin=5, failure_overlap=0,
+                                       eao_interval=[2, 12])
+    bench = load_benchmark(str(definition))
+    dataset = open_dataset(bench, root=root, experiment="baseline")
+    # Drift moves the 20 px wide box 2 px right per frame: overlap (20 - 2j) / (20 + 2j)
+    # j frames after an initialisation, zero (a failure) at j = 10
+    summary = run_experiment(bench, "baseline", dataset, resolve("fake_trackers:Drift", {"step": 2}),
+                             tmp_path / "res", progress=False)
+    assert summary.ok and summary.completed == 1
+    codes = _trajectory(tmp_path / "res/skipbench/drift/baseline/walk/walk_001.txt").codes()
+    events = {int(i): int(codes[i]) for i in np.flatnonzero(codes >= 0)}
+    assert events == {0: 1, 10: 2, 11: 0, 12: 0, 13: 1, 23: 2, 24: 0, 25: 0, 26: 1}  # re-init at f + 3
+
+    scored = evaluate_vot(bench, "baseline", open_dataset(bench, root=root, images=False, experiment="baseline"),
+                          find_tracker_dirs([tmp_path / "res"], "skipbench", "baseline"), "official")
+    t = scored.trackers["drift"]
+    assert t.complete and scored.extras["eao_interval"] == [2, 12]
+    # j frames after an initialisation; VOT-M's region.c returns single-precision overlaps
+    overlap = [float(np.float32((10 - j) / (10 + j))) for j in range(10)]
+    # burn-in 5: frames j = 5..9 after the inits on 0 and 13 count, the init on 26 leaves none
+    assert t.scores["accuracy"] == pytest.approx(np.mean(overlap[5:10]), abs=1e-12)
+    assert t.scores["failures"] == 2
+    # EAO fragments start on frames 0, 13, 26 (failure + 3); for lengths 2..12 every
+    # usable fragment holds overlap[1..9] then zeros (the failure, skipped, init frames)
+    fragment = overlap[1:10] + [0.0] * 4
+    curve = [np.mean(fragment[:length - 1]) for length in range(2, 13)]
+    assert t.scores["eao"] == pytest.approx(np.mean(curve), abs=1e-12)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"skip_initialize": 0}, "skip_initialize must be an integer >= 1, got 0"),
+    ({"burnin": -1}, "burnin must be an integer >= 0"),
+    ({"burnin": 2.5}, "burnin must be an integer >= 0, got 2.5"),
+    ({"failure_overlap": 1}, "failure_overlap must be a number in [0, 1)"),
+    ({"eao_interval": [50, 10]}, "eao_interval must be [low, high] with 1 <= low <= high"),
+    ({"burn_in": 5}, "1 unknown baseline option burn_in; it takes repetitions, skip_initialize, burnin"),
+    ({"fps": 20}, "1 unknown baseline option fps"),
+])
+def test_protocol_options_are_checked_when_the_definition_loads(tmp_path, options, message):
+    from conftest import invoke
+
+    definition, root = _skip_benchmark(tmp_path, **options)
+    out = invoke("report", definition, "--root", root, "-e", "baseline")
+    assert out.exit_code == 2 and out.output.count("\n") == 1, out.output
+    assert out.output.startswith(f"error: {definition}: experiment baseline: ") and message in out.output
+
+
+def test_a_top_level_eao_interval_is_refused_with_where_it_belongs(tmp_path):
+    definition, _ = _skip_benchmark(tmp_path)
+    definition.write_text(definition.read_text() + "eao_interval: [2, 12]\n")
+    with pytest.raises(ConfigError, match="eao_interval is an option of the baseline and realtime experiments"):
+        load_benchmark(str(definition))

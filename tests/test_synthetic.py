@@ -1,16 +1,21 @@
 """The synthetic benchmark: definition, simulation, ground truth against pixels, files."""
 from __future__ import annotations
 
+import hashlib
+import itertools
 import json
 import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 import yaml
 
-from conftest import REPO
-from rasbench.benchmarks import ATTRIBUTE_CODES, load_benchmark
+from conftest import REPO, invoke
+from rasbench.config.benchmarks import ATTRIBUTE_CODES, load_benchmark
 from rasbench.datasets import synthetic
 from rasbench.datasets.otb import load_native
 from rasbench.datasets.synthetic import (VOT_TAGS, ensure_generated, generate, is_generated, render_sequence,
@@ -42,13 +47,15 @@ def layout(bench, tmp_path_factory):
     return generate(bench, tmp_path_factory.mktemp("synth") / "data", sequences=LAYOUT_SEQUENCES)
 
 
-def tiny_benchmark(folder: Path, seed: int = 5, length: int = 12):
-    """A two-sequence synthetic definition small enough to generate completely."""
+def tiny_benchmark(folder: Path, seed: int = 5, length: int = 12, pins: dict | None = None):
+    """A two-sequence synthetic definition small enough to generate completely; ``pins``
+    adds generator keys (its digests)."""
     path = folder / "tiny_synth.yaml"
     path.write_text(yaml.safe_dump({
         "name": "tiny_synth", "format": "synth",
         "base": os.path.relpath(REPO / "experiments" / "otb" / "experiments.yaml", folder),
-        "generator": {"version": 1, "seed": seed, "image_size": [96, 72], "fps": 30},
+        "generator": {"version": synthetic.GENERATOR_VERSION, "seed": seed, "image_size": [96, 72], "fps": 30,
+                      **(pins or {})},
         "sequences": [
             {"name": "Alpha", "length": length, "attributes": [], "target": {"size": [20, 14]},
              "motion": {"speed": 2.0}},
@@ -198,8 +205,8 @@ def test_vot_layout(bench, scenes, layout):
         assert polygons.shape == (length, 8)
         assert np.allclose(polygons, scenes[name].polygons, atol=0.006)
         frames = sorted((folder / "color").iterdir())
-        assert [p.name for p in frames] == [f"{k:08d}.jpg" for k in range(1, length + 1)]
-        assert frames[0].read_bytes() == (layout / "otb" / name / "img" / "0001.jpg").read_bytes()
+        assert [p.name for p in frames] == [f"{k:08d}.png" for k in range(1, length + 1)]
+        assert os.path.samefile(frames[0], layout / "otb" / name / "img" / "0001.png")  # a hard link
         for tag in VOT_TAGS:
             expected = scenes[name].tags[tag]
             path = folder / f"{tag}.tag"
@@ -207,7 +214,7 @@ def test_vot_layout(bench, scenes, layout):
             if expected.any():
                 assert path.read_text().split() == [str(int(v)) for v in expected]
         assert (folder / "sequence").read_text().splitlines() == [
-            "channels.color=color/%08d.jpg", "fps=30", "format=default", f"name={name.lower()}"]
+            "channels.color=color/%08d.png", "fps=30", "format=default", f"name={name.lower()}"]
     assert (vot / "curtain" / "occlusion.tag").is_file() and not (vot / "curtain" / "camera_motion.tag").exists()
 
 
@@ -230,7 +237,7 @@ def test_generation_is_byte_identical_per_seed(tmp_path):
     assert files(first) == files(again)
     changed = files(other)
     assert changed["otb/Alpha/groundtruth_rect.txt"] != files(first)["otb/Alpha/groundtruth_rect.txt"]
-    assert changed["otb/Alpha/img/0001.jpg"] != files(first)["otb/Alpha/img/0001.jpg"]
+    assert changed["otb/Alpha/img/0001.png"] != files(first)["otb/Alpha/img/0001.png"]
 
 
 def test_ensure_generated_reuses_and_regenerates(tmp_path, monkeypatch):
@@ -274,3 +281,92 @@ def test_refuses_to_replace_a_foreign_folder(tmp_path):
     with pytest.raises(DatasetError, match="other files"):
         generate(tiny, tmp_path / "mine")
     assert (tmp_path / "mine" / "notes.txt").read_text() == "keep me"
+
+
+def test_the_pinned_digests_cover_the_whole_benchmark(bench):
+    pinned = REPO / "experiments" / bench.generator["digests"]
+    assert hashlib.sha256(pinned.read_bytes()).hexdigest() == bench.generator["digest"]
+    lines = pinned.read_text().splitlines()
+    assert len(lines) == sum(s.length + 1 for s in bench.sequences.values())  # frames + annotations
+    assert lines[0].startswith("Stroll 0001 ") and lines[-1].startswith("Storm annotations ")
+
+
+def test_generated_frames_decode_to_the_pinned_digests(bench, layout):
+    import cv2
+
+    pinned = (REPO / "experiments" / bench.generator["digests"]).read_text().splitlines()
+    made = (layout / synthetic.DIGESTS).read_text().splitlines()
+    assert made == [line for line in pinned if line.split()[0] in LAYOUT_SEQUENCES]
+    # the digest is of the RGB pixels, which the PNG on disk gives back exactly
+    rgb = cv2.imread(str(layout / "otb" / "Curtain" / "img" / "0037.png"))[..., ::-1]
+    assert f"Curtain 0037 {hashlib.sha256(rgb.tobytes()).hexdigest()[:16]}" in pinned
+
+
+def test_frames_do_not_depend_on_numpys_simd_code_paths(entries):
+    """Rendering with numpy's SIMD dispatch switched off (other exp/log/sin results in the
+    last bit) gives the same pixels: no such function reaches a pixel."""
+    try:
+        from numpy._core._multiarray_umath import __cpu_dispatch__, __cpu_features__
+    except ImportError:
+        pytest.skip("numpy < 2 does not name its dispatch targets there")
+    switched_off = [f for f in __cpu_dispatch__ if __cpu_features__.get(f)]
+    if not switched_off:
+        pytest.skip("this CPU uses none of numpy's SIMD dispatch targets")
+    script = (
+        "import hashlib, itertools, json, sys\n"
+        "from rasbench.datasets.synthetic import render_sequence\n"
+        "for entry in json.loads(sys.stdin.read()):\n"
+        "    for frame in itertools.islice(render_sequence(entry, (320, 240), 2718), 45):\n"
+        "        print(hashlib.sha256(frame.image.tobytes()).hexdigest())\n")
+    chosen = [entries[name] for name in ("Storm", "Dash", "Flip", "Tumble")]  # every effect
+    here = [hashlib.sha256(frame.image.tobytes()).hexdigest()
+            for entry in chosen for frame in itertools.islice(render_sequence(entry, SIZE, 2718), 45)]
+    env = {**os.environ, "NPY_DISABLE_CPU_FEATURES": " ".join(switched_off)}
+    there = subprocess.run([sys.executable, "-c", script], input=json.dumps(chosen), env=env, text=True,
+                           capture_output=True, check=True).stdout.split()
+    assert there == here
+
+
+def pinned_tiny(folder: Path, **kwargs):
+    """The tiny benchmark with its own digests pinned, as synth.yaml pins the real one's."""
+    made = generate(tiny_benchmark(folder), folder / "made")
+    shutil.copyfile(made / synthetic.DIGESTS, folder / "tiny.digests")
+    digest = hashlib.sha256((folder / "tiny.digests").read_bytes()).hexdigest()
+    load_benchmark.cache_clear()
+    return tiny_benchmark(folder, pins={"digests": "tiny.digests", "digest": digest}, **kwargs)
+
+
+def test_a_frame_that_renders_differently_is_an_error_naming_it(tmp_path, monkeypatch):
+    pinned = pinned_tiny(tmp_path)
+    out = tmp_path / "data"
+    ensure_generated(pinned, out)
+    assert is_generated(pinned, out)
+
+    frame = synthetic._Renderer.frame
+
+    def other_library(self, t, with_alpha):  # one pixel of Beta's 7th frame one grey level off
+        rendered = frame(self, t, with_alpha)
+        if self.scene.name == "Beta" and t == 6:
+            rendered.image[10, 20, 1] ^= 1
+        return rendered
+
+    monkeypatch.setattr(synthetic._Renderer, "frame", other_library)
+    with pytest.raises(DatasetError, match=r"renders differently here: Beta frame 7 is the first that differs "
+                                           r"from the pinned digests \(numpy \d"):
+        generate(pinned, out)
+    assert not is_generated(pinned, out)  # kept for inspection, never used
+    assert "Beta 0007" in (out / synthetic.DIGESTS).read_text()
+    # `rasbench run` on it: one line, exit 2
+    run = invoke("run", pinned.path, "--tracker", "identity", "--root", out, "--results", tmp_path / "res", "-q")
+    assert run.exit_code == 2 and run.output.startswith("error: ") and run.output.count("\n") == 1
+    assert "Beta frame 7" in run.output
+    # other seeds have no pins: nothing to compare
+    generate(pinned, tmp_path / "seed9", seed=9)
+
+
+def test_a_tampered_digest_file_is_a_config_error(tmp_path):
+    pinned = pinned_tiny(tmp_path)
+    with open(tmp_path / "tiny.digests", "a") as f:
+        f.write("Alpha 0099 0000000000000000\n")
+    with pytest.raises(ConfigError, match="tiny.digests does not match the digest pinned in tiny_synth.yaml"):
+        generate(pinned, tmp_path / "data")

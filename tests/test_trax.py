@@ -24,22 +24,23 @@ from pathlib import Path
 import cv2
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
-from rasbench import registry
+from rasbench.cli import main as rasbench_cli
 from rasbench.datasets import open_dataset
 from rasbench.errors import TrackerError
 from rasbench.registry import resolve
-from rasbench.results import read_boxes
+from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
 from rasbench.trax import (Hello, Message, MessageParser, Region, TraxDeclaration, TraxTracker, encode_message,
-                           find_declaration, image_argument, load_registry, main, parse_image, parse_message,
-                           parse_region, registry_files, serve, trackers_ini_entry, trax_factory)
+                           find_declaration, image_argument, load_registry, parse_image, parse_message, parse_region,
+                           registry_files, serve, trackers_ini_entry)
 
 TESTS = Path(__file__).resolve().parent
 FIXTURES = TESTS / "trax_fixtures"
 PY = sys.executable
 RAW = f"{shlex.quote(PY)} {shlex.quote(str(FIXTURES / 'raw_tracker.py'))}"
-OUR_SERVER = f"{shlex.quote(PY)} -m rasbench.trax"
+OUR_SERVER = f"{shlex.quote(PY)} -m rasbench trax"
 
 
 # --------------------------------------------------------------------------------------
@@ -103,9 +104,7 @@ def no_leftover_processes():
 
 @pytest.fixture
 def declare(tmp_path, monkeypatch):
-    """Write a trackers.ini, point $RASBENCH_TRAX_REGISTRY at it and register the trax scheme."""
-    monkeypatch.setitem(registry.SCHEMES, "trax", trax_factory)
-
+    """Write a trackers.ini and point $RASBENCH_TRAX_REGISTRY at it."""
     def write(text: str) -> Path:
         path = tmp_path / "registry" / "trackers.ini"
         path.parent.mkdir(exist_ok=True)
@@ -231,7 +230,7 @@ def test_overlong_lines_are_dropped_not_buffered_forever():
 
 
 def test_parse_message_signals_an_open_quote():
-    from rasbench.trax import _Incomplete
+    from rasbench.trax.wire import _Incomplete
     with pytest.raises(_Incomplete):
         parse_message('@@TRAX:frame "still open')
     assert parse_message("no prefix") is None
@@ -252,10 +251,33 @@ def test_regions():
     assert full.encode() == "mask:1,1,3,2,0,6" and parse_region(full.encode()).mask.all()
     box = [0.1, 1 / 3, 1e-7, 12345.678901234]
     assert list(parse_region(Region.rectangle(box).encode()).values) == box  # exact round trip
-    for bad, reason in [("", "empty"), ("1,2,3", "make no TraX region"), ("1,2,x,4", "not a number"),
-                        ("1,2,3,4,5,6,7", "make no"), ("mask:1,2,3", "mask"), ("mask:0,0,2,2,1.5", "mask")]:
+    for bad, reason in [("", "empty"), ("1,2,3", "no TraX region has 3 numbers"), ("1,2,x,4", "not a number"),
+                        ("1,2,3,4,5,6,7", "no TraX region has 7 numbers"), ("mask:1,2,3", "mask"), ("mask:0,0,2,2,1.5", "mask")]:
         with pytest.raises(ValueError, match=reason):
             parse_region(bad)
+
+
+@pytest.mark.parametrize("text, frame_size, reason", [
+    ("mask:0,0,100000,100000,1,2", None, "100000x100000 is more pixels than any frame has"),
+    ("mask:0,0,100000,100000,1,2", (640, 480), "100000x100000 is more pixels than any frame has"),
+    ("mask:60,0,8,8,1", (64, 48), "8x8 at (60, 0) does not fit in its 64x48 frame"),
+    ("mask:-1,0,4,4,1", (64, 48), "4x4 at (-1, 0) does not fit in its 64x48 frame"),
+    ("mask:0,0,4,2,1,2,9", None, "its run lengths cover 12 pixels, more than its 4x2"),
+    ("mask:0,0,4,2,1,1e300", None, "run lengths cover"),
+    ("mask:nan,0,4,2,1", None, "needs mask:x,y,w,h"),
+])
+def test_a_mask_cannot_be_larger_than_its_frame(text, frame_size, reason):
+    import tracemalloc
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(ValueError, match=re.escape(reason)):
+            parse_region(text, frame_size)
+        assert tracemalloc.get_traced_memory()[1] < 1 << 20  # nothing the size of the declared mask
+    finally:
+        tracemalloc.stop()
+    fits = parse_region("mask:60,40,4,8,1,2", (64, 48))
+    assert list(fits.to_box()) == [61, 40, 2, 1] and fits.mask.shape == (8, 4)
 
 
 def test_images():
@@ -335,7 +357,7 @@ def test_server_reports_polygons_and_confidence_when_asked(frames):
 
 @pytest.mark.parametrize("lines, reason", [
     (['@@TRAX:frame "/x.jpg"'], "frame before initialize"),
-    (['@@TRAX:initialize "1,2,3"'], "make no TraX region"),
+    (['@@TRAX:initialize "1,2,3"'], "no TraX region has 3 numbers"),
     (['@@TRAX:initialize "1,2,3,4"', '@@TRAX:initialize "1,2,3,4"', '@@TRAX:frame "/x.jpg"'], "follows one"),
     (['@@TRAX:initialize "0"', '@@TRAX:frame "/x.jpg"'], "special region"),
     (['@@TRAX:initialize "1,2,3,4"', '@@TRAX:frame "data:image/png;AAAA"'], "file paths only"),
@@ -350,6 +372,28 @@ def test_server_quits_with_a_reason_on_bad_requests(lines, reason, capsys):
     assert reason in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("path_tracker", [False, True])
+@pytest.mark.parametrize("region, reason", [
+    ("mask:60,0,8,8,1", "mask region: 8x8 at (60, 0) does not fit in its 64x48 frame"),
+    ("mask:0,0,100000,100000,1", "more pixels than any frame has"),
+])
+def test_server_bounds_a_mask_by_its_frame(frames, region, reason, path_tracker, capsys):
+    from fake_trackers import Recorder
+
+    sys.path.insert(0, str(FIXTURES))
+    try:
+        from fixture_trackers import PathEcho
+    finally:
+        sys.path.remove(str(FIXTURES))
+    tracker = PathEcho() if path_tracker else Recorder()
+    for lines in ([_line("initialize", region), _line("frame", frames[0])],  # version 4
+                  [_line("initialize", frames[0], region)]):  # versions 1-3
+        status, replies = _serve(tracker, lines)
+        assert status == 1 and reason in replies[-1].properties["trax.reason"]
+    status, replies = _serve(tracker, [_line("initialize", "mask:10,20,4,2,1,2"), _line("frame", frames[0])])
+    assert status == 0 and replies[1].args == ["11.0,20.0,2.0,1.0"]
+
+
 def test_server_ends_quietly_when_the_client_goes_away():
     from fake_trackers import Recorder
 
@@ -362,7 +406,7 @@ def test_server_ends_quietly_when_the_client_goes_away():
 
 def _start_our_server(args, *, env_extra=None, stdout=subprocess.PIPE):
     env = dict(os.environ, PYTHONPATH=str(TESTS), **(env_extra or {}))
-    proc = subprocess.Popen([PY, "-m", "rasbench.trax", *args], stdin=subprocess.PIPE, stdout=stdout,
+    proc = subprocess.Popen([PY, "-m", "rasbench", "trax", *args], stdin=subprocess.PIPE, stdout=stdout,
                             stderr=subprocess.PIPE, env=env, bufsize=0)
     watchdog = threading.Timer(30, proc.kill)  # the reference client has no timeout of its own on pipes
     watchdog.start()
@@ -438,7 +482,7 @@ def test_reference_client_over_a_socket_chatty_trackers_and_tracker_errors(spec,
 
 
 def test_server_cannot_build_the_tracker():
-    proc = subprocess.run([PY, "-m", "rasbench.trax", "--tracker", "nosuchtracker"], capture_output=True, text=True,
+    proc = subprocess.run([PY, "-m", "rasbench", "trax", "--tracker", "nosuchtracker"], capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=30)
     assert proc.returncode == 2 and "unknown tracker 'nosuchtracker'" in proc.stderr and "@@TRAX" not in proc.stdout
 
@@ -479,7 +523,7 @@ def test_wire_details_survive_both_implementations(frames):
     with TraxTracker(declaration, timeout=20, arg_note=note, arg_x="1") as tracker:
         tracker.init(frames[0], [1, 2, 3, 4])
         process = tracker._holder.process
-        message, _ = process.request(encode_message("frame", [image_argument(frames[1])]), 10, "state")
+        message, _ = process.request(encode_message("frame", [image_argument(frames[1])]), 10, "a frame", "state")
         assert message.properties["echo.path"] == frames[1]  # spaces and quotes in the path
         assert message.properties["echo.note"] == note and message.properties["echo.x"] == "1"
         assert int(message.properties["pid"]) == process.proc.pid
@@ -492,7 +536,7 @@ def test_libtrax_cannot_read_non_ascii(frames):
     _reference_client()
     declaration = TraxDeclaration("ref", "trax", f"{RAW.split()[0]} {FIXTURES / 'ref_tracker.py'}")
     tracker = TraxTracker(declaration, timeout=20, arg_note="caf\u00e9")
-    with pytest.raises(TrackerError, match="quit .reason: Exception when waiting for command: Protocol error"):
+    with pytest.raises(TrackerError, match="quit .*reason: Exception when waiting for command: Protocol error"):
         tracker.init(frames[0], [1, 2, 3, 4])  # libtrax cut the frame message at the 'é' ...
         tracker.update(frames[1])  # ... and took the rest for a broken message
 
@@ -524,7 +568,7 @@ def tiny_vot(tmp_path):
     """Two short VOT-layout sequences (polygon ground truth, color/ frames) and their benchmark."""
     import yaml
 
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     data = tmp_path / "vot"
     for name, n, (x0, y0), (dx, dy) in (("alpha", 30, (5, 5), (1, 0.5)), ("beta", 25, (40, 20), (-0.5, 0.3))):
@@ -597,9 +641,11 @@ def test_one_process_serves_every_sequence_and_restart_is_honoured(frames, tmp_p
     ("exit", ["closed the protocol stream", "exit status 3", "| fatal: simulated crash"]),
     ("hang", ["sent no answer to a frame within the per-frame timeout (1 s)", "killed by rasbench",
               "-p timeout=SECONDS", "| raw_tracker: hanging, child"]),
-    ("garbage", ["sent an invalid region: 3 number(s) make no TraX region (4: rectangle", "protocol error",
+    ("garbage", ["sent an invalid region: no TraX region has 3 numbers (4: rectangle", "protocol error",
                  "killed by rasbench", "| progress: some text a tracker prints"]),
-    ("quit", ["quit (reason: model diverged)"]),
+    ("quit", ["quit instead of answering frame (reason: model diverged)"]),
+    ("double", ["answered a frame with 2 messages (state, state) (protocol error: one answer per request)",
+                "killed by rasbench"]),
 ])
 def test_faulty_tracker_fails_its_sequence_and_the_run_goes_on(mode, expected, tiny_otb, tmp_path, declare):
     bench, root = tiny_otb
@@ -641,6 +687,46 @@ def test_start_up_failures(command, phase, expected, frames):
     for text in expected:
         assert text in str(info.value)
     assert tracker._holder.process is None
+
+
+@pytest.mark.parametrize("mode, fail_at, expected", [
+    ("stray", 1, "sent 1 message (state) that no request asked for, before a frame was sent (protocol error"),
+    ("hello", 2, "answered frame with a hello message (protocol error)"),
+    ("two-hellos", 9, "sent 1 message (hello) that no request asked for, before initialize was sent"),
+    ("idle-quit", 1, "quit while no answer was due (reason: tired); exit status 0"),
+])
+def test_every_message_out_of_turn_fails_the_session(mode, fail_at, expected, tmp_path):
+    """One answer per request: a message at any other point would pair later answers with the wrong frames."""
+    alpha = tmp_path / "Alpha"  # raw_tracker never opens the frames
+    tracker = TraxTracker(TraxDeclaration("raw", "trax", f"{RAW} {mode} {fail_at}"), timeout=20)
+    with pytest.raises(TrackerError) as info:
+        tracker.init(str(alpha / "1.jpg"), [1, 2, 3, 4])
+        for k in range(2, 5):
+            time.sleep(0.5 if mode == "stray" else 0)  # the unasked state comes 0.3 s after an answer
+            tracker.update(str(alpha / f"{k}.jpg"))
+    assert expected in str(info.value)
+    assert tracker._holder.process is None
+
+
+@pytest.mark.parametrize("mask, expected", [
+    ("mask:0,0,100000,100000,1,2", "sent an invalid region: mask region 'mask:0,0,100000,100000,1,2': "
+                                   "100000x100000 is more pixels than any frame has"),
+    ("mask:60,0,8,8,1", "8x8 at (60, 0) does not fit in its 64x48 frame (protocol error)"),
+    ("mask:10,20,4,2,1,2", None),
+])
+def test_client_bounds_a_mask_by_its_frame(mask, expected, tmp_path):
+    alpha = tmp_path / "Alpha"
+    alpha.mkdir()
+    for k in (1, 2):
+        cv2.imwrite(str(alpha / f"{k}.jpg"), np.zeros((48, 64, 3), np.uint8))
+    with TraxTracker(TraxDeclaration("raw", "trax", f"{RAW} mask 1 {mask}"), timeout=20) as tracker:
+        tracker.init(str(alpha / "1.jpg"), [1, 2, 3, 4])
+        if expected is None:
+            assert list(tracker.update(str(alpha / "2.jpg")).box) == [11, 20, 2, 1]
+            return
+        with pytest.raises(TrackerError) as info:
+            tracker.update(str(alpha / "2.jpg"))
+    assert expected in str(info.value)
 
 
 def test_start_up_failure_in_a_run_fails_each_unit_quickly(tiny_otb, tmp_path, declare):
@@ -726,7 +812,6 @@ def test_registry_search_order(tmp_path, monkeypatch):
     assert [find_declaration(n).command for n in ("one", "two", "three", "four")] == ["first", "two", "cwd", "home"]
     with pytest.raises(TrackerError, match=r"no TraX tracker 'five'.*a\.ini \(one\).*RASBENCH_TRAX_REGISTRY"):
         find_declaration("five")
-    monkeypatch.setitem(registry.SCHEMES, "trax", trax_factory)
     with pytest.raises(TrackerError, match="no TraX tracker 'five'"):
         resolve("trax:five")  # an unknown name fails when the spec is resolved
     assert resolve("trax:one").default_name == "trax-one"
@@ -787,14 +872,16 @@ def test_yaml_registry(tmp_path):
 # rasbench trax --print-config
 # --------------------------------------------------------------------------------------
 
-def _cli_has_trax() -> bool:
-    from rasbench import cli
-    return "trax" in getattr(cli.main, "commands", {})
+def _trax_cli(*args) -> tuple[int, str, str]:
+    """``rasbench trax ARGS`` in this process: (exit status, stdout, stderr)."""
+    result = CliRunner().invoke(rasbench_cli, ["trax", *args])
+    return result.exit_code, result.stdout, result.stderr
 
 
-def test_print_config_is_a_working_trackers_ini(tmp_path, capsys, frames, monkeypatch):
-    assert main(["--print-config", "--tracker", "fake_trackers:Drift", "-p", "step=0.5", "--name", "drift_rb"]) == 0
-    text = capsys.readouterr().out
+def test_print_config_is_a_working_trackers_ini(tmp_path, frames, monkeypatch):
+    status, text, _ = _trax_cli("--print-config", "--tracker", "fake_trackers:Drift", "-p", "step=0.5",
+                                "--name", "drift_rb")
+    assert status == 0
     config = configparser.ConfigParser()
     config.read_string(text)
     section = config["drift_rb"]
@@ -807,35 +894,49 @@ def test_print_config_is_a_working_trackers_ini(tmp_path, capsys, frames, monkey
     vot_tracker = pytest.importorskip("vot.tracker")
     toolkit = vot_tracker.Registry([str(tmp_path)])["drift_rb"]
     assert toolkit.protocol == "trax" and shlex.split(toolkit._command) == argv
-    # And it runs: as written once `rasbench trax` is wired into the CLI, else via -m rasbench.trax.
+    # And it runs as written.
     declaration = load_registry(tmp_path / "trackers.ini")["drift_rb"]
-    if not _cli_has_trax():
-        declaration.command = declaration.command.replace(" -m rasbench trax ", " -m rasbench.trax ")
     with TraxTracker(declaration, timeout=30) as tracker:
         tracker.init(frames[0], [1, 2, 3, 4])
         assert list(tracker.update(frames[1]).box) == [1.5, 2, 3, 4]
 
 
-def test_print_config_variants(tmp_path, capsys, monkeypatch):
+def test_print_config_variants(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / "model.pt").write_text("weights")
     (tmp_path / "mine.py").write_text("class T:\n    def __init__(self, **kw): pass\n"
                                       "    def init(self, i, b): pass\n    def update(self, i): return [0] * 4\n")
-    assert main(["--print-config", "-t", "mine.py:T", "--weights", "model.pt", "--region", "polygon",
-                 "-p", "cfg=model.pt", "-p", "note=100% sure", "-p", "flag=yes"]) == 0
+    status, text, _ = _trax_cli("--print-config", "-t", "mine.py:T", "--weights", "model.pt", "--region", "polygon",
+                                "-p", "cfg=model.pt", "-p", "note=100% sure", "-p", "flag=yes")
+    assert status == 0
     config = configparser.ConfigParser()
-    config.read_string(capsys.readouterr().out)
+    config.read_string(text)
     argv = shlex.split(config["rasbench_mine_py_T"]["command"])
     assert argv[5] == f"{tmp_path / 'mine.py'}:T"  # relative paths made absolute
     assert argv[6:] == ["-p", f"cfg={tmp_path / 'model.pt'}", "-p", "note=100% sure", "-p", "flag=true",
                         "-p", f"weights={tmp_path / 'model.pt'}", "--region", "polygon"]  # % read back from %%
-    assert main(["--print-config"]) == 0  # every registered tracker
+    status, text, _ = _trax_cli("--print-config")  # every registered tracker
+    assert status == 0
     config = configparser.ConfigParser()
-    config.read_string(capsys.readouterr().out)
+    config.read_string(text)
     assert {"rasbench_identity", "rasbench_mil"} <= set(config.sections())
     assert "env_pythonpath" not in config["rasbench_identity"]
-    assert main([]) == 2 and "--tracker is required" in capsys.readouterr().err
-    assert main(["--help"]) == 0 and "--print-config" in capsys.readouterr().out
-    assert main(["-t", "identity", "-p", "novalue"]) == 2 and "KEY=VALUE" in capsys.readouterr().err
+    status, _, err = _trax_cli()
+    assert status == 2 and "error: --tracker is required" in err
+    status, text, _ = _trax_cli("--help")
+    assert status == 0 and "--print-config" in text
+    status, _, err = _trax_cli("-t", "identity", "-p", "novalue")
+    assert status == 2 and "KEY=VALUE" in err
+    status, _, err = _trax_cli("--print-config", "-t", "identity", "--name", "bad name")
+    assert status == 2 and "error: 'bad name' cannot name a VOT tracker" in err
+    status, _, err = _trax_cli("-t", "identity", "--trax-version", "5")
+    assert status == 2 and "5 is not a TraX version (1 to 4)" in err
+
+
+def test_a_parameter_that_is_not_yaml_is_one_error_line():
+    status, _, err = _trax_cli("--print-config", "-t", "identity", "-p", "size=[1, 2")
+    assert status == 2 and "Traceback" not in err
+    assert err.startswith("error: invalid value for --param: 'size=[1, 2': the value is not valid YAML (line 1, "
+                          "column 6: expected ',' or ']'") and err.count("\n") == 1
     with pytest.raises(ValueError, match="cannot name a VOT tracker"):
         trackers_ini_entry("identity", identifier="bad name")

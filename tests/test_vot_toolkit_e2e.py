@@ -47,9 +47,9 @@ pytest.importorskip("vot.analysis")
 
 from click.testing import CliRunner  # noqa: E402
 
-from rasbench.benchmarks import load_benchmark  # noqa: E402
+from rasbench.config.benchmarks import load_benchmark  # noqa: E402
 from rasbench.cli import main as rasbench_cli  # noqa: E402
-from rasbench.region import parse_regions  # noqa: E402
+from rasbench.geometry import parse_regions  # noqa: E402
 
 HELPERS = Path(__file__).resolve().parent / "vot_workspace"
 TRACKERS = HELPERS / "e2e_trackers.py"
@@ -83,7 +83,7 @@ def _stack(bench) -> str:
     """The VOT2017 stack's baseline and unsupervised experiments with the synthetic
     benchmark's settings."""
     baseline = bench.experiment("baseline").options
-    low, high = bench.raw["eao_interval"]
+    low, high = baseline["eao_interval"]
     return (f"title: rasbench synthetic benchmark, VOT2017 analyses\n"
             f"experiments:\n"
             f"  baseline:\n"
@@ -235,7 +235,7 @@ def test_baseline_numbers_equal_vot_toolkit_analysis(e2e, tracker):
     assert cumulative > 0                                             # resets were exercised
     eao, = theirs["EAOScore"]
     curve, = theirs["EAOCurve"]
-    low, high = e2e["bench"].raw["eao_interval"]
+    low, high = e2e["bench"].experiment("baseline").options["eao_interval"]
     assert len(curve) > high + 1, "a fragment must reach past the EAO interval"
     assert len(ours["eao_curve"]) == len(curve)
     assert np.max(np.abs(np.array(ours["eao_curve"]) - np.array(curve))) <= EAO_TOL

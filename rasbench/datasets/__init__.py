@@ -9,38 +9,24 @@ folder itself and with the benchmark's usual folder names appended (``OTB100``,
 """
 from __future__ import annotations
 
-import hashlib
-import os
-from dataclasses import dataclass, replace
+import difflib
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Callable
 
-import numpy as np
-
-from ..benchmarks import BenchmarkDef
+from ..config.benchmarks import BenchmarkDef
 from ..errors import DatasetError
+from ..paths import cache_dir, data_dirs
+from ..text import plural
 from . import otb, vot
+from .otb import normalise_name
 from .sequence import Dataset, Sequence
 
-# Which dataset layout each protocol reads: OTB folders or VOT folders.
-PROTOCOL_LAYOUT = {"ope": "otb", "tre": "otb", "sre": "otb",
-                   "baseline": "vot", "realtime": "vot", "unsupervised": "vot"}
+# ``open_dataset(..., sequences=PRESENT)`` (``--sequences present``): the benchmark's
+# sequences that the data holds, the others left out.
+PRESENT = "present"
 
-__all__ = ["Dataset", "Sequence", "open_dataset", "data_dirs", "cache_dir", "locate", "sequence_fingerprints"]
-
-
-def data_dirs() -> list[Path]:
-    dirs = [Path(p).expanduser() for p in os.environ.get("RASBENCH_DATA", "").split(os.pathsep) if p]
-    home = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    dirs.append(Path(home) / "rasbench")
-    return dirs
-
-
-def cache_dir() -> Path:
-    explicit = os.environ.get("RASBENCH_CACHE")
-    if explicit:
-        return Path(explicit).expanduser()
-    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(home) / "rasbench"
+__all__ = ["Dataset", "Sequence", "PRESENT", "open_dataset", "locate", "select_sequences"]
 
 
 def synth_root(benchmark: BenchmarkDef, root: Path | None = None) -> Path:
@@ -49,6 +35,17 @@ def synth_root(benchmark: BenchmarkDef, root: Path | None = None) -> Path:
 
 def _holds_sequences(folder: Path, benchmark: BenchmarkDef) -> bool:
     return any((folder / spec.folder / spec.groundtruth).is_file() for spec in benchmark.sequences.values())
+
+
+def _search_bases(root: Path | None) -> list[Path]:
+    """Where to look: ``root`` alone when given (it must be a folder), else :func:`data_dirs`."""
+    if root is None:
+        return data_dirs()
+    if Path(root).is_file():
+        raise DatasetError("the dataset folder is a file (an annotation file goes to --annotations)", root)
+    if not Path(root).is_dir():
+        raise DatasetError("the dataset folder does not exist", root)
+    return [Path(root)]
 
 
 def _candidates(benchmark: BenchmarkDef, bases: list[Path]) -> list[Path]:
@@ -67,24 +64,39 @@ class Location:
     kind: str  # "images", "annotations"
     found: int
     missing: dict[str, str]
+    present: tuple[str, ...] = field(default=())  # the sequences found
 
 
-def _loaders(benchmark: BenchmarkDef, layout: str):
-    """(native loader, annotation loader) for the benchmark's layout."""
-    if layout == "vot":
-        tags = tuple(benchmark.raw.get("tags") or ())
-        return (lambda name, root, specs, **kw: vot.load_native(name, root, specs, tags, **kw),
-                lambda name, path, specs: vot.load_annotations(name, path, specs, tags))
-    return otb.load_native, otb.load_annotations
+@dataclass(frozen=True)
+class Loader:
+    """How one dataset layout is read: ``native(benchmark, root, specs, images=, strict=)``
+    from its own folders, ``annotations(benchmark, path, specs)`` from an annotation-only
+    copy (a pysot JSON, the OTB toolkit's anno/ folder, ...)."""
+
+    native: Callable[..., Dataset]
+    annotations: Callable[..., Dataset]
 
 
-def benchmark_layout(benchmark: BenchmarkDef, experiment: str | None = None) -> str:
-    """The dataset layout a benchmark's experiment reads ("otb" or "vot")."""
-    if benchmark.format in ("otb", "vot"):
-        return benchmark.format
-    if experiment is None:
-        return "otb"
-    return PROTOCOL_LAYOUT[benchmark.experiment(experiment).protocol]
+def _tags(benchmark: BenchmarkDef) -> tuple[str, ...]:
+    return tuple(benchmark.raw.get("tags") or ())
+
+
+# The loaders of each dataset layout (a family's ``dataset_layout``, a definition's ``format``).
+LOADERS: dict[str, Loader] = {
+    "otb": Loader(lambda bench, root, specs, **kw: otb.load_native(bench.name, root, specs, **kw),
+                  lambda bench, path, specs: otb.load_annotations(bench.name, path, specs)),
+    "vot": Loader(lambda bench, root, specs, **kw: vot.load_native(bench.name, root, specs, _tags(bench), **kw),
+                  lambda bench, path, specs: vot.load_annotations(bench.name, path, specs, _tags(bench))),
+}
+
+
+def _lower_case_copy(specs: dict) -> dict:
+    return {n.lower(): replace(s, name=n.lower(), folder=s.folder.lower(), groundtruth="groundtruth.txt")
+            for n, s in specs.items()}
+
+
+# The synthetic benchmark's copy in each layout: the VOT copy uses lower-case names.
+SYNTH_SPECS = {"otb": dict, "vot": _lower_case_copy}
 
 
 def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
@@ -95,109 +107,131 @@ def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
         path = synth_root(benchmark, root)
         ok = is_generated(benchmark, path)
         return [Location(path, "generated" if ok else "not generated yet", len(benchmark.sequences) if ok else 0, {})]
-    load_native, load_annotations = _loaders(benchmark, benchmark.format)
+    loader = LOADERS[benchmark.format]
     locations = []
-    bases = [Path(root)] if root is not None else data_dirs()
-    for folder in _candidates(benchmark, bases):
+    for folder in _candidates(benchmark, _search_bases(root)):
         if folder.is_dir() and _holds_sequences(folder, benchmark):
-            ds = load_native(benchmark.name, folder, benchmark.sequences, images=True, strict=False)
-            locations.append(Location(folder, "images", len(ds), ds.missing))
+            ds = loader.native(benchmark, folder, benchmark.sequences, images=True, strict=False)
+            locations.append(Location(folder, "images", len(ds), ds.missing, tuple(ds)))
         for name in benchmark.annotation_files:
             if (folder / name).exists():
                 try:
-                    ds = load_annotations(benchmark.name, folder / name, benchmark.sequences)
-                    locations.append(Location(folder / name, "annotations", len(ds), ds.missing))
+                    ds = loader.annotations(benchmark, folder / name, benchmark.sequences)
+                    locations.append(Location(folder / name, "annotations", len(ds), ds.missing, tuple(ds)))
                 except DatasetError as exc:
                     locations.append(Location(folder / name, "annotations (broken)", 0, {"error": str(exc)}))
     return locations
 
 
 def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotations: Path | None = None,
-                 images: bool = True, sequences: list[str] | None = None, progress: bool = False,
+                 images: bool = True, sequences: list[str] | str | None = None, progress: bool = False,
                  experiment: str | None = None) -> Dataset:
-    """Load the benchmark's sequences (all, or ``sequences``), with or without images.
+    """Load the benchmark's sequences (all, those named in ``sequences``, or with
+    ``sequences=PRESENT`` those the data holds), with or without images.
 
     ``experiment`` picks the layout where a benchmark has two (the synthetic one holds
     OTB and VOT copies). Raises :class:`DatasetError` naming what is missing and where
-    it looked.
+    it looked. With ``PRESENT`` the absent sequences stay listed in ``missing``.
     """
-    specs = benchmark.sequences
-    layout = benchmark_layout(benchmark, experiment)
-    if benchmark.format == "synth" and layout == "vot":  # the VOT copy uses lower-case names
-        specs = {n.lower(): replace(s, name=n.lower(), folder=s.folder.lower(), groundtruth="groundtruth.txt")
-                 for n, s in specs.items()}
-    if sequences:
-        by_key = {n.lower(): n for n in specs}
-        unknown = [s for s in sequences if s.lower() not in by_key]
-        if unknown:
-            raise DatasetError(f"{benchmark.name} has no sequence(s) {', '.join(unknown)}")
-        specs = {by_key[s.lower()]: specs[by_key[s.lower()]] for s in sequences}
-    load_native, load_annotations = _loaders(benchmark, layout)
+    layout = benchmark.dataset_layout(experiment)
+    specs = SYNTH_SPECS[layout](benchmark.sequences) if benchmark.format == "synth" else benchmark.sequences
+    present_only = sequences == PRESENT
+    if sequences and not present_only:
+        specs = {name: specs[name] for name in select_sequences(benchmark.name, specs, sequences)}
+    loader = LOADERS[layout]
     if benchmark.format == "synth":
         from .synthetic import ensure_generated
 
         folder = ensure_generated(benchmark, synth_root(benchmark, root), progress=progress)
-        dataset = load_native(benchmark.name, folder / layout, specs, images=images)
+        dataset = loader.native(benchmark, folder / layout, specs, images=images)
     elif annotations is not None:
         if images:
             raise DatasetError("annotation-only copies cannot be used to run trackers; give --root", annotations)
-        dataset = load_annotations(benchmark.name, annotations, specs)
+        dataset = loader.annotations(benchmark, annotations, specs)
     else:
-        dataset = _open_folders(benchmark, specs, root, images, load_native, load_annotations)
+        dataset = _open_folders(benchmark, specs, root, images, loader)
+    if present_only:
+        if not len(dataset):
+            raise DatasetError(f"{benchmark.name}: none of its {plural(len(specs), 'sequence')} is in {dataset.source}")
+        missing = dataset.missing
+        dataset = dataset.subset(list(dataset))
+        dataset.missing = missing
     # how to open it again (worker processes, cluster nodes)
     dataset.open_args = {"root": None if root is None else str(root),
                          "annotations": None if annotations is None else str(annotations),
-                         "images": images, "sequences": list(specs), "experiment": experiment}
-    if dataset.missing:
-        listed = "\n  ".join(f"{name}: {why}" for name, why in dataset.missing.items())
-        raise DatasetError(f"{benchmark.name}: {len(dataset.missing)} of {len(specs)} sequences missing in "
-                           f"{dataset.source}:\n  {listed}\n(run `rasbench datasets` to see what is found where; "
-                           f"`--sequences` restricts a run to what you have)")
+                         "images": images, "sequences": list(dataset if present_only else specs),
+                         "experiment": experiment}
+    if dataset.missing and not present_only:
+        names = list(dataset.missing)
+        shown = ", ".join(names[:5]) + (", ..." if len(names) > 5 else "")
+        if len(names) <= 2:
+            shown = "; ".join(f"{n}: {dataset.missing[n]}" for n in names)
+        where = f"rasbench datasets --root {root}" if root is not None else "rasbench datasets"
+        raise DatasetError(f"{benchmark.name}: {len(names)} of {plural(len(specs), 'sequence')} missing in "
+                           f"{dataset.source} ({shown}); `--sequences present` uses the {len(dataset)} there, `{where}` lists "
+                           f"what is where")
     return dataset
 
 
-def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: bool, load_native,
-                  load_annotations) -> Dataset:
-    bases = [Path(root)] if root is not None else data_dirs()
-    looked = []
-    best = None
+def select_sequences(benchmark_name: str, specs: dict, asked: list[str]) -> list[str]:
+    """The sequence names ``asked`` stands for, in that order.
+
+    A name matches as result files do (case, '-' / '_' / '.', the table's file names and
+    aliases: ``jogging_1``, ``Human4``). An unknown one is a :class:`DatasetError` with
+    suggestions: the sequences of a folder of that name (``Jogging`` -> Jogging-1,
+    Jogging-2) or close spellings."""
+    keys: dict[str, set] = {}
+    for name, spec in specs.items():
+        for key in {name, spec.anno, *spec.aliases}:
+            keys.setdefault(normalise_name(key), set()).add(name)
+    chosen, unknown, unhelped = [], [], False
+    for name in asked:
+        matches = keys.get(normalise_name(name), set())
+        if len(matches) == 1:
+            chosen.append(next(iter(matches)))
+            continue
+        sharing = [n for n, s in specs.items() if normalise_name(s.folder) == normalise_name(name)
+                   or normalise_name(n).startswith(normalise_name(name) + "-")]
+        if sharing:
+            unknown.append(f"no sequence {name} (its folder holds {', '.join(sharing)}: -s {','.join(sharing)})")
+            continue
+        close = difflib.get_close_matches(name.lower(), [n.lower() for n in specs], n=3, cutoff=0.75)
+        by_lower = {n.lower(): n for n in specs}
+        if close:
+            unknown.append(f"no sequence {name} (did you mean {' or '.join(by_lower[c] for c in close)}?)")
+        else:
+            unknown.append(f"no sequence {name}")
+            unhelped = True
+    if unknown:
+        listing = list(specs)
+        known = ", ".join(listing[:8]) + (f", ... ({len(listing)} in all)" if len(listing) > 8 else "")
+        raise DatasetError(f"{benchmark_name} has {', '.join(unknown)}" + (f"; it has {known}" if unhelped else ""))
+    return list(dict.fromkeys(chosen))
+
+
+def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: bool, loader: Loader) -> Dataset:
+    bases = _search_bases(root)
+    best = None  # the incomplete copy holding the most sequences
     for folder in _candidates(benchmark, bases):
-        looked.append(str(folder))
         if not folder.is_dir():
             continue
+        loaders = []
         if _holds_sequences(folder, benchmark):
-            dataset = load_native(benchmark.name, folder, specs, images=images)
+            loaders.append(lambda folder=folder: loader.native(benchmark, folder, specs, images=images))
+        if not images:
+            loaders += [lambda path=folder / name: loader.annotations(benchmark, path, specs)
+                        for name in benchmark.annotation_files if (folder / name).exists()]
+        for load in loaders:
+            dataset = load()
             if not dataset.missing:
                 return dataset
-            best = best or dataset
-        if not images:
-            for name in benchmark.annotation_files:
-                if (folder / name).exists():
-                    dataset = load_annotations(benchmark.name, folder / name, specs)
-                    if not dataset.missing:
-                        return dataset
-                    best = best or dataset
+            if best is None or len(dataset) > len(best):
+                best = dataset
     if best is not None:
         return best
     hint = f"give --root DIR, set RASBENCH_DATA, or run `rasbench download {benchmark.name} --root DIR`"
     if not images:
         hint += f", or give --annotations ({' or '.join(benchmark.annotation_files)})"
-    raise DatasetError(f"{benchmark.title} not found; looked in:\n  " + "\n  ".join(looked) + f"\n{hint}")
+    subfolders = f" (and in their subfolders {', '.join(benchmark.dataset_dirs)})" if benchmark.dataset_dirs else ""
+    raise DatasetError(f"{benchmark.title} not found in {', '.join(map(str, bases))}{subfolders}; {hint}")
 
-
-def sequence_fingerprints(dataset: Dataset) -> dict[str, str]:
-    """A short hash per sequence of what a run depends on: ground truth, frame numbers,
-    image files (by name and size; hashing 59k JPEGs would take minutes)."""
-    out = {}
-    for name, seq in dataset.items():
-        h = hashlib.sha256()
-        gt = seq.groundtruth
-        arrays = (gt,) if isinstance(gt, np.ndarray) else (gt.kind, gt.code, gt.coords)
-        for array in arrays:
-            h.update(np.ascontiguousarray(array).tobytes())
-        h.update(str(seq.first_frame).encode())
-        for path in seq.frame_paths or ():
-            h.update(path.name.encode())
-            h.update(str(path.stat().st_size).encode())
-        out[name] = h.hexdigest()[:16]
-    return out

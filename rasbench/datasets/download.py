@@ -8,18 +8,29 @@ folder loads with every frame and ground-truth line the sequence table asks for.
 Work in progress lives in ``<root>/.download/``: ``<folder>.zip.part`` while the
 transfer runs (a later run resumes it with an HTTP ``Range`` request), ``<folder>.zip``
 once complete, ``<folder>.tmp/`` while extracting. A folder appears in ``<root>`` only
-after all checks pass, in one ``os.replace``.
+after all checks pass, in one ``os.replace``. A folder being installed is locked
+(``<folder>.lock``, ``fcntl.flock``), so a second download into the same root waits for
+it and then finds the folder complete.
 
-:func:`fetch`, :func:`verify_checksum`, :func:`verify_zip` and :func:`safe_extract`
+Nothing a server says is trusted with the file system: names from a VOT
+``description.json`` (channels, ``uid``, frame patterns) and every member name in an
+archive must be one plain path component (:func:`rasbench.paths.path_component`); an
+archive may unpack to at most :class:`UnpackLimits` (zip bombs); a transfer slower than
+``min_rate`` or past its ``deadline`` is abandoned.
+
+:func:`fetch`, :func:`verify_checksum` and :func:`safe_extract`
 know nothing about OTB, so other downloaders (VOT's per-sequence archives) can reuse them.
 """
 from __future__ import annotations
 
 import hashlib
 import http.client
+import logging
+import math
 import os
 import re
 import shutil
+import stat
 import time
 import urllib.error
 import urllib.parse
@@ -27,17 +38,26 @@ import urllib.request
 import zipfile
 import zlib
 from dataclasses import dataclass, field, replace
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from tqdm import tqdm
 
-from ..benchmarks import BenchmarkDef, SequenceSpec
+from ..config.benchmarks import BenchmarkDef, SequenceSpec
 from ..errors import ConfigError, DatasetError, RasbenchError
+from ..paths import file_lock, path_component
+from ..text import plural
+from .images import IMAGE_SUFFIXES
 from .otb import load_native, normalise_name
+
+log = logging.getLogger(__name__)
 
 PARTIAL_DIR = ".download"
 CHUNK_SIZE = 1 << 16
+DEFAULT_TIMEOUT = 60.0  # seconds to connect, and to wait for each read
+DEFAULT_MIN_RATE = 1024.0  # bytes/s, averaged over RATE_WINDOW
+RATE_WINDOW = 30.0  # seconds
 USER_AGENT = "rasbench-download"
+URL_SCHEMES = ("http", "https", "ftp", "file")  # what urllib fetches
 _CONTENT_RANGE = re.compile(r"bytes\s+(?:(\d+)-(\d+)|\*)/(\d+|\*)")
 _RETRY_STATUS = {408, 429}  # besides 5xx: the server asks to try again later
 
@@ -53,7 +73,8 @@ class _TransientError(Exception):
 # --- HTTP with resume ---------------------------------------------------------------
 
 def fetch(url: str, dest: Path, *, expected_sha256: str | None = None, retries: int = 3,
-          timeout: float = 60.0, backoff: float = 1.0, progress: bool = False,
+          timeout: float = DEFAULT_TIMEOUT, min_rate: float = DEFAULT_MIN_RATE, deadline: float | None = None,
+          max_bytes: int | None = None, backoff: float = 1.0, progress: bool = False,
           label: str | None = None) -> Path:
     """Download ``url`` to ``dest``, resuming ``<dest>.part`` left by an earlier attempt.
 
@@ -63,21 +84,32 @@ def fetch(url: str, dest: Path, *, expected_sha256: str | None = None, retries: 
     An existing ``dest`` counts as already fetched. On a sha256 mismatch ``dest`` is
     deleted. Raises :class:`DownloadError`; the ``.part`` file is kept after network
     failures (so the next call resumes) and deleted after permanent HTTP errors.
+
+    Bounds, so that no server can hold a download forever: ``timeout`` seconds to
+    connect and for each read; an attempt receiving less than ``min_rate`` bytes/s over
+    :data:`RATE_WINDOW` seconds is abandoned (and retried; 0 turns this off); after
+    ``deadline`` seconds (all attempts together; None: none) the file is given up. A file
+    larger than ``max_bytes`` is refused and its ``.part`` deleted.
     """
     dest = Path(dest)
     part = dest.with_name(dest.name + ".part")
     if not dest.is_file():
         dest.parent.mkdir(parents=True, exist_ok=True)
+        give_up_at = None if deadline is None else time.monotonic() + deadline
         for attempt in range(max(retries, 0) + 1):
             if attempt:
                 time.sleep(backoff * 2 ** (attempt - 1))
             try:
-                _transfer(url, part, timeout=timeout, progress=progress, label=label or dest.name)
+                _transfer(url, part, timeout=timeout, min_rate=min_rate, give_up_at=give_up_at,
+                          max_bytes=max_bytes, progress=progress, label=label or dest.name)
                 break
             except _TransientError as exc:
                 reason = str(exc)
+            if give_up_at is not None and time.monotonic() >= give_up_at:
+                raise DownloadError(f"not fetched within the deadline of {deadline:g} s ({reason}); the next "
+                                    "run resumes it", url)
         else:
-            raise DownloadError(f"gave up after {attempt + 1} attempt(s): {reason}", url)
+            raise DownloadError(f"gave up after {plural(attempt + 1, 'attempt')}: {reason}", url)
         os.replace(part, dest)
     if expected_sha256:
         try:
@@ -88,7 +120,8 @@ def fetch(url: str, dest: Path, *, expected_sha256: str | None = None, retries: 
     return dest
 
 
-def _transfer(url: str, part: Path, *, timeout: float, progress: bool, label: str) -> None:
+def _transfer(url: str, part: Path, *, timeout: float, min_rate: float, give_up_at: float | None,
+              max_bytes: int | None, progress: bool, label: str) -> None:
     """One attempt: append to ``part`` (or restart it) until it holds the whole file."""
     offset = part.stat().st_size if part.is_file() else 0
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
@@ -113,18 +146,39 @@ def _transfer(url: str, part: Path, *, timeout: float, progress: bool, label: st
             offset, mode = 0, "wb"
             length = response.headers.get("Content-Length")
             total = int(length) if length and length.isdigit() else None
+        if max_bytes is not None and total is not None and total > max_bytes:
+            part.unlink(missing_ok=True)
+            raise DownloadError(f"the server announces {total} bytes, more than the limit of {max_bytes} "
+                                f"(--max-unpacked)", url)
+        window_start, window_bytes = time.monotonic(), 0
         with open(part, mode) as out, tqdm(total=total, initial=offset, unit="B", unit_scale=True,
                                            unit_divisor=1024, desc=label, disable=not progress,
                                            leave=False) as bar:
             while True:
                 try:
-                    chunk = response.read(CHUNK_SIZE)
+                    # read1: return what has arrived, so the clock is checked even on a trickle
+                    chunk = response.read1(CHUNK_SIZE)
                 except (OSError, http.client.HTTPException) as exc:
                     raise _TransientError(f"connection lost: {exc!r}") from exc
                 if not chunk:
                     break
                 out.write(chunk)
                 bar.update(len(chunk))
+                offset += len(chunk)
+                if max_bytes is not None and offset > max_bytes:
+                    out.close()
+                    part.unlink()
+                    raise DownloadError(f"more than {max_bytes} bytes sent: the limit (--max-unpacked)", url)
+                now = time.monotonic()
+                if give_up_at is not None and now >= give_up_at:
+                    raise _TransientError(f"stopped at byte {offset}")
+                window_bytes += len(chunk)
+                if now - window_start >= RATE_WINDOW:
+                    rate = window_bytes / (now - window_start)
+                    if rate < min_rate:
+                        raise _TransientError(f"{rate:.0f} B/s over the last {now - window_start:.0f} s, below "
+                                              f"the minimum of {min_rate:g} B/s (--min-rate)")
+                    window_start, window_bytes = now, 0
 
     size = part.stat().st_size
     if total is not None and size != total:
@@ -168,34 +222,87 @@ def verify_checksum(path: Path, expected: str, algorithm: str = "sha256") -> Non
         raise DownloadError(f"{algorithm} mismatch: expected {expected}, got {actual}", path)
 
 
-def verify_zip(path: Path) -> None:
-    """Read every member of a zip archive so each CRC is checked (what ``testzip`` does).
+@dataclass(frozen=True)
+class UnpackLimits:
+    """How much one archive may unpack to: refuses zip bombs before they fill the disk.
 
-    Done by hand rather than with ``testzip`` so that every failure, including a
-    corrupt deflate stream (``zlib.error``) or an encrypted member, names the member it hit.
+    An archive may unpack to at most ``max_ratio`` times its own size and never more than
+    ``max_bytes`` (which also bounds the download itself), in at most ``max_members``
+    members. Benchmark archives hold JPEG frames (about 1x) and annotation text (a few x).
+    """
+
+    max_ratio: float = 100.0
+    max_bytes: int = 4 << 30
+    max_members: int = 100_000
+
+    def budget(self, archive_size: int) -> int:
+        """The most bytes an archive of ``archive_size`` bytes may unpack to."""
+        return min(self.max_bytes, int(self.max_ratio * archive_size))
+
+
+def safe_extract(path: Path, dest: Path, limits: UnpackLimits = UnpackLimits()) -> None:
+    """Extract a zip archive into ``dest``, checking every member's CRC on the way.
+
+    Refused, with :class:`DownloadError` naming the archive (and the member): more members
+    or more unpacked bytes than ``limits`` allow (the sizes the archive declares are checked
+    first, and the bytes actually written are counted, as declarations can lie); a member
+    name that is absolute or has a part that is not a plain path component (``..``, a drive,
+    a backslash, a control character); a symbolic link or other special file; a corrupt
+    member. macOS metadata (``__MACOSX/``, names starting with ``.``) is left out. ``dest``
+    may hold part of the archive after a failure: extract into a scratch folder.
     """
     try:
         with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
+            members = archive.infolist()
+            if len(members) > limits.max_members:
+                raise DownloadError(f"{len(members)} members, more than the limit of {limits.max_members}", path)
+            wanted = [(info, parts) for info in members if (parts := _member_parts(info, path))]
+            budget = limits.budget(path.stat().st_size)
+            declared = sum(info.file_size for info, _ in wanted)
+            if declared > budget:
+                raise DownloadError(_too_big(f"declares {declared} unpacked bytes", budget, limits), path)
+            written = 0
+            for info, parts in wanted:
+                target = dest.joinpath(*parts)
+                if info.is_dir():
+                    target.mkdir(parents=True, exist_ok=True)
+                    continue
+                target.parent.mkdir(parents=True, exist_ok=True)
                 try:
-                    with archive.open(info) as member:
-                        while member.read(CHUNK_SIZE):
-                            pass
+                    with archive.open(info) as member, open(target, "wb") as out:
+                        while chunk := member.read(CHUNK_SIZE):
+                            written += len(chunk)
+                            if written > budget:
+                                raise DownloadError(_too_big("unpacks to more bytes than it declares", budget,
+                                                             limits), path)
+                            out.write(chunk)
                 except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError) as exc:
-                    raise DatasetError(f"corrupt archive: member {info.filename}: {exc}", path) from None
+                    raise DownloadError(f"corrupt archive: member {info.filename}: {exc}", path) from None
     except zipfile.BadZipFile as exc:
-        raise DatasetError(f"not a valid zip archive: {exc}", path) from None
+        raise DownloadError(f"not a valid zip archive: {exc}", path) from None
 
 
-def safe_extract(path: Path, dest: Path) -> None:
-    """Extract a zip archive into ``dest``, refusing members that would land outside it."""
-    with zipfile.ZipFile(path) as archive:
-        for name in archive.namelist():
-            member = PurePosixPath(name.replace("\\", "/"))
-            if member.is_absolute() or ".." in member.parts or re.match(r"[A-Za-z]:", name):
-                raise DatasetError(f"refusing unsafe member {name!r} (absolute path or '..' "
-                                   f"would write outside the extraction folder)", path)
-        archive.extractall(dest)
+def _too_big(what: str, budget: int, limits: UnpackLimits) -> str:
+    return (f"refused as a possible zip bomb: it {what}, more than the limit of {budget} bytes "
+            f"({limits.max_ratio:g} x its size, at most {limits.max_bytes}; raise --max-unpack-ratio / "
+            "--max-unpacked if it is genuine)")
+
+
+def _member_parts(info: zipfile.ZipInfo, archive: Path) -> tuple[str, ...]:
+    """The path parts ``info`` extracts to; () for macOS metadata, which is left out."""
+    name = info.filename
+    parts = tuple(name[:-1].split("/") if info.is_dir() else name.split("/"))
+    if parts[0] == "__MACOSX" or any(part.startswith(".") and part not in (".", "..") for part in parts):
+        return ()
+    file_type = stat.S_IFMT(info.external_attr >> 16) if info.create_system == 3 else 0  # 3: made on Unix
+    if file_type not in (0, stat.S_IFREG, stat.S_IFDIR):
+        kind = "a symbolic link" if file_type == stat.S_IFLNK else "a special file"
+        raise DownloadError(f"refusing member {name!r}: {kind}, not a plain file or folder", archive)
+    if re.match(r"[A-Za-z]:", name):
+        raise DownloadError(f"refusing unsafe member {name!r}: a drive letter", archive)
+    for part in parts:
+        path_component(part, f"refusing unsafe member {name!r}: its part", DownloadError)
+    return parts
 
 
 # --- OTB benchmarks -----------------------------------------------------------------
@@ -216,7 +323,7 @@ class DownloadReport:
 
     def summary(self) -> str:
         total = len(self.downloaded) + len(self.skipped) + len(self.failed)
-        lines = [f"{total - len(self.failed)} of {total} sequence folder(s) ready in {self.root}"]
+        lines = [f"{total - len(self.failed)} of {plural(total, 'sequence folder')} ready in {self.root}"]
         if self.downloaded:
             lines.append(f"  downloaded: {', '.join(self.downloaded)}")
         if self.skipped:
@@ -233,28 +340,47 @@ class DownloadReport:
         return "\n".join(lines)
 
 
+def _check_url(url: str, what: str) -> None:
+    """ConfigError unless ``url`` has a scheme urllib fetches (a mistyped ``--url`` fails here,
+    not once per sequence)."""
+    if urllib.parse.urlsplit(url).scheme.lower() not in URL_SCHEMES:
+        raise ConfigError(f"{what} {url!r} is not a URL ({', '.join(s + '://' for s in URL_SCHEMES)})")
+
+
 def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | None = None,
-                       sequences=None, retries: int = 3, timeout: float = 60.0,
-                       progress: bool = True, checksums: dict[str, str] | None = None,
-                       backoff: float = 1.0) -> DownloadReport:
+                       sequences=None, retries: int = 3, timeout: float = DEFAULT_TIMEOUT,
+                       min_rate: float = DEFAULT_MIN_RATE, deadline: float | None = None,
+                       unpack: UnpackLimits = UnpackLimits(), progress: bool = True,
+                       checksums: dict[str, str] | None = None, backoff: float = 1.0) -> DownloadReport:
     """Fetch, verify and unpack the per-folder archives of an OTB-format benchmark.
 
     ``sequences`` picks targets by name (aliases and folder names work too); a target's
     whole folder is fetched, so ``Jogging-1`` brings ``Jogging-2`` along. Folders that
     already load completely are skipped without touching the network. A failing folder
     is recorded in the report and the next one is tried; only a bad call raises
-    (:class:`ConfigError`).
+    (:class:`ConfigError`). ``timeout``, ``min_rate`` and ``deadline`` bound each file's
+    transfer (see :func:`fetch`), ``unpack`` each archive's contents.
     """
-    if benchmark.format == "vot":
-        return download_vot(benchmark, root, description_url=url_template, sequences=sequences, retries=retries,
-                            timeout=timeout, progress=progress, backoff=backoff)
-    if benchmark.format != "otb":
+    fetch_options = dict(retries=retries, timeout=timeout, min_rate=min_rate, deadline=deadline,
+                         max_bytes=unpack.max_bytes, backoff=backoff, progress=progress)
+    if Path(root).exists() and not Path(root).is_dir():
+        raise ConfigError(f"{root} is a file, not a folder to download into")
+    downloader = DOWNLOADERS.get(benchmark.format)
+    if downloader is None:
         raise ConfigError(f"{benchmark.name}: {benchmark.format!r} benchmarks are not downloaded "
                           f"(the synthetic one is generated: `rasbench synth`)")
+    return downloader(benchmark, root, url_template, sequences, unpack, checksums, **fetch_options)
+
+
+def download_otb(benchmark: BenchmarkDef, root, url_template: str | None, sequences, unpack: UnpackLimits,
+                 checksums: dict[str, str] | None, **fetch_options) -> DownloadReport:
+    """The OTB layout: one archive per sequence folder from the definition's URL template,
+    checked against its sha256 where the definition (or ``checksums``) knows it."""
     template = url_template or benchmark.download.get("url")
     if not template or "{folder}" not in template:
         raise ConfigError(f"{benchmark.name}: no download URL template with '{{folder}}' "
                           f"(got {template!r})")
+    _check_url(template, f"{benchmark.name}: download URL template")
     known_sha256 = {**(benchmark.download.get("sha256") or {}), **(checksums or {})}
     malformed = [f for f, digest in known_sha256.items() if not _is_sha256(digest)]
     if malformed:  # e.g. an unquoted all-digit hash that YAML read as a number
@@ -269,14 +395,27 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
             continue
         url = template.format(folder=urllib.parse.quote(folder))
         try:
-            _install_folder(url, root, folder, specs, known_sha256.get(folder), retries=retries,
-                            timeout=timeout, backoff=backoff, progress=progress)
+            with _install_lock(root / PARTIAL_DIR, folder):
+                if _is_complete(root, folder, specs):  # another download installed it while we waited
+                    report.skipped.append(folder)
+                    continue
+                _install_folder(url, root, folder, specs, known_sha256.get(folder), unpack, **fetch_options)
         except (RasbenchError, OSError) as exc:  # OSError: disk full, permissions
             report.failed[folder] = str(exc)
         else:
             report.downloaded.append(folder)
     _remove_if_empty(root / PARTIAL_DIR)
     return report
+
+
+def _install_lock(partial: Path, name: str):
+    """Hold ``<partial>/<name>.lock`` while ``name`` is fetched and installed: a second
+    download of ``name`` into the same root waits here. The lock file is removed on
+    release, so ``.download/`` can go once empty."""
+    def waiting():
+        log.warning("%s is being installed by another download into %s; waiting for it", name, partial.parent)
+
+    return file_lock(partial / f"{name}.lock", waiting, remove=True, error=DatasetError)
 
 
 def _select_folders(benchmark: BenchmarkDef, names) -> dict[str, dict[str, SequenceSpec]]:
@@ -312,16 +451,15 @@ def _is_complete(root: Path, folder: str, specs: dict[str, SequenceSpec]) -> boo
 
 
 def _install_folder(url: str, root: Path, folder: str, specs: dict[str, SequenceSpec],
-                    sha256: str | None, **fetch_options) -> None:
+                    sha256: str | None, unpack: UnpackLimits, **fetch_options) -> None:
     """Fetch one archive, check it, and move the sequence folder into ``root``."""
     partial = root / PARTIAL_DIR
     archive = partial / f"{folder}.zip"
     extract_dir = partial / f"{folder}.tmp"
     fetch(url, archive, expected_sha256=sha256, label=folder, **fetch_options)
     try:
-        verify_zip(archive)
         shutil.rmtree(extract_dir, ignore_errors=True)  # left by an interrupted run
-        safe_extract(archive, extract_dir)
+        _unpack(archive, extract_dir, unpack)
         seq_dir = _find_sequence_dir(extract_dir, specs, archive)
         _check_loads(seq_dir, specs, archive, extract_dir)
         target = root / folder
@@ -334,6 +472,17 @@ def _install_folder(url: str, root: Path, folder: str, specs: dict[str, Sequence
     finally:
         shutil.rmtree(extract_dir, ignore_errors=True)
     archive.unlink()
+
+
+def _unpack(archive: Path, dest: Path, limits: UnpackLimits) -> None:
+    """:func:`safe_extract`, deleting an archive that cannot be unpacked for any reason (also an
+    OS error: a name the file system refuses, a file where a folder must go), so that the
+    next run fetches it afresh instead of failing on the same file for ever."""
+    try:
+        safe_extract(archive, dest, limits)
+    except (RasbenchError, OSError):
+        archive.unlink(missing_ok=True)
+        raise
 
 
 def _find_sequence_dir(extract_dir: Path, specs: dict[str, SequenceSpec], archive: Path) -> Path:
@@ -374,8 +523,7 @@ def _remove_if_empty(directory: Path) -> None:
 # --- VOT benchmarks ------------------------------------------------------------------
 
 def download_vot(benchmark: BenchmarkDef, root, *, description_url: str | None = None, sequences=None,
-                 retries: int = 3, timeout: float = 60.0, progress: bool = True,
-                 backoff: float = 1.0) -> DownloadReport:
+                 unpack: UnpackLimits = UnpackLimits(), **fetch_options) -> DownloadReport:
     """Fetch a VOT dataset from its official ``description.json``.
 
     Each sequence has an annotation archive and one archive per channel, each with an
@@ -384,13 +532,14 @@ def download_vot(benchmark: BenchmarkDef, root, *, description_url: str | None =
     ``sequence`` metadata file the VOT toolkits write (``channels.color=color/%08d.jpg``,
     fps, name, uid), checked to load like the benchmark will load it, and moved into
     ``<root>/<seq>`` in one step. ``list.txt`` lists the benchmark's sequences once all
-    are present. Complete sequences are skipped.
+    are present. Complete sequences are skipped. ``fetch_options`` go to :func:`fetch`.
     """
     import json
 
     url = description_url or benchmark.download.get("description")
     if not url:
         raise ConfigError(f"{benchmark.name}: no dataset description URL")
+    _check_url(url, f"{benchmark.name}: dataset description URL")
     root = Path(root)
     names = list(benchmark.sequences)
     if sequences is not None:
@@ -405,23 +554,29 @@ def download_vot(benchmark: BenchmarkDef, root, *, description_url: str | None =
     if todo:
         partial = root / PARTIAL_DIR
         try:
-            path = fetch(url, partial / "description.json", retries=retries, timeout=timeout, backoff=backoff)
-            description = {s["name"]: s for s in json.loads(path.read_text(encoding="utf-8"))["sequences"]}
+            with _install_lock(partial, "description.json"):
+                path = fetch(url, partial / "description.json", **{**fetch_options, "progress": False})
+                try:
+                    description = {s["name"]: s for s in json.loads(path.read_text(encoding="utf-8"))["sequences"]}
+                finally:
+                    path.unlink()
         except (RasbenchError, OSError, ValueError, KeyError, TypeError) as exc:
             for name in todo:
                 report.failed[name] = f"cannot read the dataset description {url}: {exc}"
             return report
-        finally:
-            (partial / "description.json").unlink(missing_ok=True)
         for name in todo:
+            spec = benchmark.sequences[name]
             entry = description.get(name)
             if entry is None:
                 report.failed[name] = f"not in the dataset description {url}"
                 continue
             try:
-                _install_vot_sequence(url, root, entry, benchmark.sequences[name], tags, retries=retries,
-                                      timeout=timeout, backoff=backoff, progress=progress)
-            except (RasbenchError, OSError, KeyError, TypeError) as exc:
+                with _install_lock(partial, spec.folder):
+                    if _vot_complete(root, spec, tags):  # another download installed it while we waited
+                        report.skipped.append(name)
+                        continue
+                    _install_vot_sequence(url, root, entry, spec, tags, unpack, **fetch_options)
+            except (RasbenchError, OSError) as exc:
                 report.failed[name] = str(exc)
             else:
                 report.downloaded.append(name)
@@ -431,61 +586,124 @@ def download_vot(benchmark: BenchmarkDef, root, *, description_url: str | None =
     return report
 
 
+def _download_vot_layout(benchmark: BenchmarkDef, root, url_template: str | None, sequences, unpack: UnpackLimits,
+                         checksums: dict[str, str] | None, **fetch_options) -> DownloadReport:
+    """The VOT layout: ``url_template`` is the description.json URL; its checksums are the server's."""
+    return download_vot(benchmark, root, description_url=url_template, sequences=sequences, unpack=unpack,
+                        **fetch_options)
+
+
+# How each dataset layout (a definition's ``format``) is downloaded.
+DOWNLOADERS = {"otb": download_otb, "vot": _download_vot_layout}
+
+
 def _vot_complete(root: Path, spec: SequenceSpec, tags) -> bool:
     from . import vot
 
     if not (root / spec.folder / "sequence").is_file():
         return False
     try:
-        return not vot.load_native(spec.name, root, {spec.name: spec}, tags, images=True).missing
+        missing = vot.load_native(spec.name, root, {spec.name: spec}, tags, images=True).missing
+        return not missing
     except DatasetError:
         return False
 
 
-def _fetch_verified(base_url: str, item: dict, dest: Path, **fetch_options) -> Path:
-    """One archive of a description entry, its md5 ``checksum`` verified when given."""
-    fetch(urllib.parse.urljoin(base_url, item["url"]), dest, label=dest.name, **fetch_options)
-    checksum = item.get("checksum")
-    try:
-        if checksum:
+# The frame file names a VOT channel may declare: %08d.jpg and the like, nothing with a path.
+_FRAME_PATTERN = re.compile("%0[1-9]d(?:" + "|".join(re.escape(s) for s in IMAGE_SUFFIXES) + ")")
+
+
+def _vot_entry(entry, spec: SequenceSpec, base_url: str) -> tuple[dict[str, str], list[tuple[str, str, str | None]]]:
+    """Check one ``description.json`` entry: (the ``sequence`` file's values, [(subfolder,
+    archive URL, md5 or None)], the annotations first with subfolder "").
+
+    Every value that reaches the file system or the ``sequence`` file is checked, so a
+    hostile description can neither write outside the sequence's folder nor add lines.
+    """
+    def fail(problem: str):
+        raise DownloadError(f"entry {spec.name!r} of the dataset description: {problem}", base_url)
+
+    if not isinstance(entry, dict):
+        fail("not an object")
+    annotations, channels = entry.get("annotations"), entry.get("channels", {})
+    if not isinstance(annotations, dict) or not isinstance(channels, dict):
+        fail("'annotations' and 'channels' must be objects")
+    fps = entry.get("fps", 30)
+    if isinstance(fps, bool) or not isinstance(fps, (int, float)) or not (math.isfinite(fps) and fps > 0):
+        fail(f"fps {fps!r} is not a positive number")
+    uid = annotations.get("uid", "")
+    if uid != "":
+        path_component(uid, f"entry {spec.name!r} of the dataset description {base_url}: uid", DownloadError)
+    metadata = {"name": spec.name, "fps": str(fps), "format": "default", "uid": uid}
+    sources = [("", *_archive_source(annotations, "annotations", base_url, fail))]
+    for channel, item in channels.items():
+        path_component(channel, f"entry {spec.name!r} of the dataset description {base_url}: channel name",
+                       DownloadError)
+        if not isinstance(item, dict):
+            fail(f"channel {channel!r} is not an object")
+        pattern = item.get("pattern", "%08d.jpg")
+        if not isinstance(pattern, str) or not _FRAME_PATTERN.fullmatch(pattern):
+            fail(f"channel {channel!r}: frame pattern {pattern!r} is not of the form %08d.jpg")
+        metadata[f"channels.{channel}"] = f"{channel}/{pattern}"
+        sources.append((channel, *_archive_source(item, f"channel {channel!r}", base_url, fail)))
+    return metadata, sources
+
+
+def _archive_source(item: dict, what: str, base_url: str, fail) -> tuple[str, str | None]:
+    """(absolute URL, md5 or None) of one archive of a description entry."""
+    relative, checksum = item.get("url"), item.get("checksum")
+    if not isinstance(relative, str) or not relative:
+        fail(f"{what} has no archive URL")
+    url = urllib.parse.urljoin(base_url, relative)
+    scheme = urllib.parse.urlsplit(url).scheme
+    if scheme not in ("http", "https", urllib.parse.urlsplit(base_url).scheme):
+        fail(f"{what}: archive URL {url!r} is neither http(s) nor where the description came from")
+    if checksum is not None and not (isinstance(checksum, str) and re.fullmatch(r"[0-9a-fA-F]{32}", checksum)):
+        fail(f"{what}: checksum {checksum!r} is not an md5 (32 hex digits)")
+    return url, checksum
+
+
+def _fetch_verified(url: str, checksum: str | None, dest: Path, **fetch_options) -> Path:
+    """One archive of a description entry, its md5 verified when given."""
+    fetch(url, dest, label=dest.name, **fetch_options)
+    if checksum:
+        try:
             verify_checksum(dest, checksum, "md5")
-        verify_zip(dest)
-    except RasbenchError:
-        dest.unlink(missing_ok=True)  # a bad archive: the next run fetches it afresh
-        raise
+        except RasbenchError:
+            dest.unlink(missing_ok=True)  # a bad archive: the next run fetches it afresh
+            raise
     return dest
 
 
-def _install_vot_sequence(base_url: str, root: Path, entry: dict, spec: SequenceSpec, tags, **options) -> None:
+def _install_vot_sequence(base_url: str, root: Path, entry, spec: SequenceSpec, tags, unpack: UnpackLimits,
+                          **fetch_options) -> None:
     from . import vot
 
+    metadata, sources = _vot_entry(entry, spec, base_url)
     partial = root / PARTIAL_DIR
     work = partial / f"{spec.folder}.tmp"
     shutil.rmtree(work, ignore_errors=True)
-    archives = [_fetch_verified(base_url, entry["annotations"], partial / f"{spec.folder}.annotations.zip",
-                                **options)]
-    safe_extract(archives[0], work)
-    metadata = {"name": spec.name, "fps": entry.get("fps", 30), "format": "default",
-                "uid": entry["annotations"].get("uid", "")}
-    for channel, item in entry.get("channels", {}).items():
-        archive = _fetch_verified(base_url, item, partial / f"{spec.folder}.{channel}.zip", **options)
-        archives.append(archive)
-        safe_extract(archive, work / channel)
-        metadata[f"channels.{channel}"] = f"{channel}/{item.get('pattern', '%08d.jpg')}"
-    (work / "sequence").write_text("".join(f"{k}={v}\n" for k, v in metadata.items()))
+    archives = []
     try:
-        dataset = vot.load_native(spec.name, partial, {spec.name: replace(spec, folder=work.name)}, tags,
-                                  images=True)
-        if dataset.missing:
-            raise DatasetError("; ".join(dataset.missing.values()), archives[0])
+        for subfolder, url, checksum in sources:
+            archive = _fetch_verified(url, checksum, partial / f"{spec.folder}.{subfolder or 'annotations'}.zip",
+                                      **fetch_options)
+            archives.append(archive)
+            _unpack(archive, work / subfolder, unpack)
+        (work / "sequence").write_text("".join(f"{k}={v}\n" for k, v in metadata.items()))
+        try:
+            dataset = vot.load_native(spec.name, partial, {spec.name: replace(spec, folder=work.name)}, tags,
+                                      images=True)
+            if dataset.missing:
+                raise DatasetError("; ".join(dataset.missing.values()), archives[0])
+        except RasbenchError:
+            for archive in archives:  # which one is wrong cannot be told: fetch them all afresh
+                archive.unlink(missing_ok=True)
+            raise
         target = root / spec.folder
         if target.exists():
             shutil.rmtree(target)
         os.replace(work, target)
-    except RasbenchError:
-        for archive in archives:
-            archive.unlink(missing_ok=True)
-        raise
     finally:
         shutil.rmtree(work, ignore_errors=True)
     for archive in archives:

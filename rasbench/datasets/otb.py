@@ -13,11 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
-from ..benchmarks import SequenceSpec
+from ..config.benchmarks import SequenceSpec
 from ..errors import DatasetError
+from ..text import plural
 from .images import numbered_images
 from .sequence import Dataset, Sequence, gather
-from .textio import read_pysot_json, read_rows
+from .textio import pysot_json_style, read_pysot_json, read_rows, wrong_pysot_json
 
 OTB_ORIGIN = 1  # OTB ground truth is in MATLAB (1-based) pixel coordinates
 IMAGE_FOLDERS = ("img", "imgs", "jpg")
@@ -117,6 +118,9 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec]) 
     """
     json_path = Path(json_path)
     data = read_pysot_json(json_path)
+    if pysot_json_style(data) != "OTB-style boxes":
+        raise DatasetError(f"{json_path} holds {pysot_json_style(data)} for {plural(len(data), 'sequence')}, "
+                           f"not {name}'s boxes; is it the right file?")
     root = json_path.parent
     sequences, missing = [], {}
     for spec in specs.values():
@@ -140,6 +144,8 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec]) 
         has_images = (root / img_names[0]).is_file() and (root / img_names[-1]).is_file()
         frames = [root / n for n in img_names] if has_images else None
         sequences.append(_sequence(spec, gt, first, frames, json_path))
+    if specs and not sequences:
+        raise wrong_pysot_json(json_path, data, name)
     return Dataset(name, sequences, f"pysot JSON {json_path}", root, missing)
 
 

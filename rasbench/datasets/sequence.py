@@ -1,13 +1,14 @@
 """Sequences and datasets, independent of the benchmark they come from."""
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator, Mapping
 
 import numpy as np
 
 from ..errors import DatasetError
+from ..text import plural
 from .images import read_rgb
 
 
@@ -16,7 +17,7 @@ class Sequence:
     """One annotated target in one video.
 
     ``groundtruth`` holds one row per frame in the benchmark's native coordinates: an
-    (N, 4) box array for OTB, a :class:`~rasbench.region.Regions` for VOT (rotated boxes,
+    (N, 4) box array for OTB, a :class:`~rasbench.geometry.regions.Regions` for VOT (rotated boxes,
     special frames). ``origin`` is the
     coordinate of the top-left pixel in that convention (1 for OTB, 0 for VOT), so a
     box is shifted by ``-origin`` before a tracker sees it (see :mod:`rasbench.tracker`).
@@ -95,10 +96,10 @@ class Dataset(Mapping[str, Sequence]):
     def has_images(self) -> bool:
         return all(s.has_images for s in self._sequences.values())
 
-    def subset(self, names) -> "Dataset":
+    def subset(self, names) -> Dataset:
         unknown = [n for n in names if n not in self._sequences]
         if unknown:
-            raise DatasetError(f"unknown sequence(s) {', '.join(unknown)} in {self.name}; "
+            raise DatasetError(f"{plural(len(unknown), 'unknown sequence')} in {self.name}: {', '.join(unknown)}; "
                                f"known: {', '.join(self._sequences)}")
         return Dataset(self.name, [self._sequences[n] for n in names], self.source, self.root)
 

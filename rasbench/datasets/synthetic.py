@@ -49,12 +49,24 @@ frame ``t - 5`` (clamped at the sequence ends) where a rate is involved:
 Randomness comes from ``numpy.random.default_rng`` seeded with the benchmark seed, the
 CRC-32 of the sequence name and of the effect key, so editing one effect leaves the
 random draws of the others unchanged.
+
+The same benchmark everywhere: the simulation's results are snapped to power-of-two grids
+(:data:`POSITION_STEP` ...), and pixels are computed from them with IEEE arithmetic only
+(see "rendering" below), so neither the OpenCV nor the numpy version nor the CPU changes a
+frame. Frames are stored as PNG, whose decoded pixels are exact whatever the encoder; the
+VOT copy hard-links the OTB files. ``digests.txt`` lists the sha256 (16 hex digits) of each
+frame's RGB pixels and of each sequence's annotation files; ``experiments/synth.digests``
+pins it for the shipped seed and :func:`generate` compares. After a deliberate change of
+the renderer or of synth.yaml: bump :data:`GENERATOR_VERSION` (for a renderer change), run
+``rasbench synth --out DIR`` (it reports the difference and keeps DIR), copy
+``DIR/digests.txt`` to ``experiments/synth.digests`` and put its sha256 into synth.yaml.
 """
 from __future__ import annotations
 
 import json
 import math
 import os
+import platform
 import re
 import shutil
 import zlib
@@ -68,8 +80,9 @@ import numpy as np
 from ..errors import ConfigError, DatasetError
 from .textio import format_rows
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 MANIFEST = "synth.json"
+DIGESTS = "digests.txt"
 VOT_TAGS = ("camera_motion", "illum_change", "motion_change", "occlusion", "size_change")
 
 TAG_WINDOW = 5  # frames either side of t for the rate-based tags
@@ -80,8 +93,12 @@ MOTION_CHANGE = 2.0  # px/frame
 CAMERA_MOTION = 1.0  # px/frame
 OCCLUSION = 0.10
 MIN_VISIBLE = 0.2  # least fraction of the target's area that stays in the image
-SENSOR_NOISE = 3.0  # grey levels (std) added to every frame
-JPEG_QUALITY = 90
+SENSOR_NOISE = 3  # each frame gets the sum of two uniform integers in [-3, 3] (std 2.8 grey levels)
+# Grids (powers of two) the simulation's results are snapped to before anything is drawn
+POSITION_STEP = 2.0 ** -8  # px: centres, sizes, camera offsets, shadow offset
+ANGLE_STEP = 2.0 ** -16  # radians
+TRIG_STEP = 2.0 ** -20  # cos and sin of every angle
+LEVEL_STEP = 2.0 ** -16  # light level and shading factors
 
 _NAME = re.compile(r"^[A-Z][A-Za-z0-9]*$")
 _SEQUENCE_KEYS = {"name", "length", "attributes", "target", "background"}
@@ -114,16 +131,31 @@ class _Body:
         """(n, 4, 2) corners: top-left, top-right, bottom-right, bottom-left before rotation."""
         unit = np.array([[-0.5, -0.5], [0.5, -0.5], [0.5, 0.5], [-0.5, 0.5]])
         local = unit[None] * self.size[:, None, :]
-        cos, sin = np.cos(self.angle)[:, None], np.sin(self.angle)[:, None]
+        cos, sin = (v[:, None] for v in _cos_sin(self.angle))
         x = local[..., 0] * cos - local[..., 1] * sin
         y = local[..., 0] * sin + local[..., 1] * cos
         return np.stack([x, y], axis=-1) + self.centre[:, None, :]
 
     def half_extent(self) -> np.ndarray:
         """(n, 2) half width and half height of the rotated rectangle's bounding box."""
-        cos, sin = np.abs(np.cos(self.angle)), np.abs(np.sin(self.angle))
+        cos, sin = (np.abs(v) for v in _cos_sin(self.angle))
         w, h = self.size[:, 0], self.size[:, 1]
         return 0.5 * np.stack([w * cos + h * sin, w * sin + h * cos], axis=1)
+
+    def snap(self) -> None:
+        self.centre = _snap(self.centre, POSITION_STEP)
+        self.size = _snap(self.size, POSITION_STEP)
+        self.angle = _snap(self.angle, ANGLE_STEP)
+
+
+def _snap(values, step: float) -> np.ndarray:
+    """``values`` rounded to multiples of ``step`` (a power of two: the result is exact)."""
+    return np.round(np.asarray(values, dtype=np.float64) / step) * step
+
+
+def _cos_sin(angle) -> tuple[np.ndarray, np.ndarray]:
+    """cos and sin snapped to TRIG_STEP: math libraries may differ in their last bit."""
+    return _snap(np.cos(angle), TRIG_STEP), _snap(np.sin(angle), TRIG_STEP)
 
 
 def _clip_polygon(points: np.ndarray, width: float, height: float) -> np.ndarray:
@@ -149,7 +181,7 @@ def _area(points: np.ndarray) -> float:
     if len(points) < 3:
         return 0.0
     x, y = points[:, 0], points[:, 1]
-    return 0.5 * abs(float(np.dot(x, np.roll(y, -1)) - np.dot(y, np.roll(x, -1))))
+    return 0.5 * abs(float(np.sum(x * np.roll(y, -1) - y * np.roll(x, -1))))
 
 
 def _visible_boxes(corners: np.ndarray, width: int, height: int) -> tuple[np.ndarray, np.ndarray]:
@@ -172,7 +204,10 @@ def _smooth_noise(rng: np.random.Generator, n: int, frames: float) -> np.ndarray
     radius = int(3 * frames) + 1
     kernel = np.exp(-0.5 * (np.arange(-radius, radius + 1) / frames) ** 2)
     white = rng.standard_normal(n + 2 * radius)
-    return np.convolve(white, kernel, mode="valid") / np.linalg.norm(kernel)
+    smooth = np.zeros(n)
+    for offset, weight in enumerate(kernel):  # not np.convolve: its BLAS dot rounds per CPU
+        smooth += weight * white[offset:offset + n]
+    return smooth / math.sqrt(math.fsum(kernel * kernel))
 
 
 def _key_curve(keys, n: int, ramp: float, log: bool = False) -> np.ndarray:
@@ -205,7 +240,12 @@ def _window_change(values: np.ndarray, window: int) -> np.ndarray:
 
 def _speed(points: np.ndarray) -> np.ndarray:
     """Per-frame speed (central differences) of an (n, 2) path, n >= 2."""
-    return np.linalg.norm(np.gradient(points, axis=0), axis=1)
+    return _length(np.gradient(points, axis=0))
+
+
+def _length(vectors: np.ndarray) -> np.ndarray:
+    """Euclidean length of (n, 2) vectors, with IEEE arithmetic only (no BLAS, no libm)."""
+    return np.sqrt(vectors[:, 0] * vectors[:, 0] + vectors[:, 1] * vectors[:, 1])
 
 
 # --------------------------------------------------------------------------- simulation
@@ -244,10 +284,13 @@ class Scene:
 
 
 def _shadow_factor(shadow: dict | None, x, y):
+    """Light let through at image points: 1 outside, 1 - strength inside, a smoothstep
+    ramp 4 x softness wide across the edge."""
     if shadow is None:
         return np.ones_like(np.asarray(x, dtype=np.float64))
     distance = x * shadow["normal"][0] + y * shadow["normal"][1] - shadow["offset"]
-    return 1.0 - shadow["strength"] / (1.0 + np.exp(-distance / shadow["softness"]))
+    ramp = np.clip(0.5 + distance / (4 * shadow["softness"]), 0.0, 1.0)
+    return 1.0 - shadow["strength"] * (ramp * ramp * (3.0 - 2.0 * ramp))
 
 
 _Effect = Callable[[Scene, dict, np.random.Generator], None]
@@ -395,10 +438,10 @@ def _illumination(scene: Scene, p: dict, rng) -> None:
     the middle of the image at a random angle."""
     scene.light = _key_curve(p["levels"], scene.n, p["ramp"], log=True)
     if p["shadow"] > 0:
-        angle = rng.uniform(0, 2 * np.pi)
-        normal = np.array([np.cos(angle), np.sin(angle)])
+        normal = np.array(_cos_sin(rng.uniform(0, 2 * np.pi)))
         through = np.array(scene.image_size) * rng.uniform(0.4, 0.6, 2)
-        scene.shadow = {"normal": normal, "offset": float(normal @ through),
+        offset = _snap(normal[0] * through[0] + normal[1] * through[1], POSITION_STEP)
+        scene.shadow = {"normal": normal, "offset": float(offset),
                         "strength": float(p["shadow"]), "softness": float(p["softness"])}
 
 
@@ -477,7 +520,10 @@ def _check_entry(entry: dict) -> tuple[str, int]:
 def simulate(entry: dict, image_size=(320, 240), seed: int = 0) -> Scene:
     """Decide every object's state on every frame of a sequence, and its ground truth and tags.
 
-    Cheap (no pixels): the tests check the declared attributes against it.
+    Cheap (no pixels): the tests check the declared attributes against it. The state is
+    snapped to the grids above before the ground truth is derived from it, so it is the
+    same on every machine (a last-bit difference of exp or sin moves a value across a
+    grid boundary with a probability of about 1e-10).
     """
     name, n = _check_entry(entry)
     width, height = (int(v) for v in image_size)
@@ -496,6 +542,11 @@ def simulate(entry: dict, image_size=(320, 240), seed: int = 0) -> Scene:
     for key, (effect, defaults) in _EFFECTS.items():
         if key in entry:
             effect(scene, _params(f"{name}: {key}", entry[key], defaults), _rng(seed, name, key))
+    for body in [scene.target, *(b for b, _ in scene.occluders), *(b for b, _ in scene.distractors)]:
+        body.snap()
+    scene.camera = _snap(scene.camera, POSITION_STEP)
+    scene.light = _snap(scene.light, LEVEL_STEP)
+    scene.shading = _snap(scene.shading, LEVEL_STEP)
     corners = scene.target.corners()
     scene.polygons = corners.reshape(n, 8)
     scene.boxes, scene.visible = _visible_boxes(corners, width, height)
@@ -518,7 +569,7 @@ def _tags(scene: Scene, corners: np.ndarray) -> dict[str, np.ndarray]:
     return {
         "camera_motion": _speed(scene.camera) > CAMERA_MOTION,
         "illum_change": _window_change(scene.light_at(centre), TAG_WINDOW) > np.log1p(ILLUM_CHANGE),
-        "motion_change": np.linalg.norm(after - before, axis=1) > MOTION_CHANGE,
+        "motion_change": _length(after - before) > MOTION_CHANGE,
         "occlusion": _occluded_fraction(scene, corners) >= OCCLUSION,
         "size_change": _window_change(area, TAG_WINDOW) > np.log1p(SIZE_CHANGE),
     }
@@ -532,24 +583,31 @@ def _occluded_fraction(scene: Scene, corners: np.ndarray) -> np.ndarray:
         bodies = [body for body, _ in scene.occluders if body.active[t]]
         if not bodies:
             continue
-        target = _fill(np.zeros((height, width), np.uint8), corners[t])
+        target = _inside(corners[t], width, height)
         cover = np.zeros_like(target)
         for body in bodies:
-            _fill(cover, body.corners()[t])
+            cover |= _inside(body.corners()[t], width, height)
         fraction[t] = np.count_nonzero(target & cover) / max(np.count_nonzero(target), 1)
     return fraction
 
 
-def _fill(mask: np.ndarray, quad: np.ndarray) -> np.ndarray:
-    """Set the pixels whose centres lie in a convex quad (sub-pixel vertices, 4 fractional bits)."""
-    import cv2
-
-    points = np.round((quad - 0.5) * 16).astype(np.int32)  # pixel centres are integers in OpenCV
-    cv2.fillConvexPoly(mask, points, 1, cv2.LINE_8, 4)
+def _inside(quad: np.ndarray, width: int, height: int) -> np.ndarray:
+    """(height, width) mask of the pixels whose centres lie in a quad (corners clockwise on screen)."""
+    x = np.arange(width) + 0.5
+    y = (np.arange(height) + 0.5)[:, None]
+    mask = np.ones((height, width), dtype=bool)
+    for (ax, ay), (bx, by) in zip(quad, np.roll(quad, -1, axis=0)):
+        mask &= (bx - ax) * (y - ay) - (by - ay) * (x - ax) >= 0
     return mask
 
 
 # --------------------------------------------------------------------------- rendering
+#
+# Pixels are computed with numpy's + - * / sqrt floor and comparisons (float64, and float32
+# for whole frames), from the snapped scene and from random integers: IEEE 754 rounds
+# those the same way on every machine and in every numpy version. No transcendental
+# function, BLAS call, FFT or library drawing routine touches a pixel, so a frame is the
+# same bytes everywhere.
 
 def _palette(rng: np.random.Generator) -> np.ndarray:
     """Three colours: a dark, a bright and a free one, so every texture has contrast."""
@@ -557,111 +615,182 @@ def _palette(rng: np.random.Generator) -> np.ndarray:
 
 
 def _colourise(field01: np.ndarray, palette: np.ndarray) -> np.ndarray:
-    """Map a [0, 1] field through the palette (piecewise linear), float32 RGB."""
-    stops = np.linspace(0, 1, len(palette))
-    return np.stack([np.interp(field01, stops, palette[:, c]) for c in range(3)], axis=-1).astype(np.float32)
+    """Map a [0, 1] field through the three palette colours (piecewise linear), (..., 3) RGB."""
+    t = 2.0 * field01[..., None]
+    low = palette[0] + (palette[1] - palette[0]) * t
+    high = palette[1] + (palette[2] - palette[1]) * (t - 1.0)
+    return np.where(t < 1.0, low, high)
+
+
+def _box_sums(values: np.ndarray, width: int) -> np.ndarray:
+    """Sums over periodic ``width`` x ``width`` windows (integers in, integers out: exact)."""
+    radius = width // 2
+    for axis in (0, 1):
+        values = sum(np.roll(values, shift, axis=axis) for shift in range(-radius, radius + 1))
+    return values
+
+
+def _smooth(white: np.ndarray, sigma: float) -> np.ndarray:
+    """Periodic low-pass of integer noise: three box passes of the width whose variance is
+    closest to a Gaussian of ``sigma`` px, as a mean (float64)."""
+    width = 2 * int(round((math.sqrt(4 * sigma * sigma + 1) - 1) / 2)) + 1
+    for _ in range(3):
+        white = _box_sums(white, width)
+    return white / float(width ** 6)
 
 
 def _noise_field(rng: np.random.Generator, shape: tuple[int, int], scale: float) -> np.ndarray:
     """Smooth periodic noise in [0, 1] with features of about ``scale`` px plus finer detail.
 
-    Filtered in the Fourier domain, so it tiles: the background canvas wraps when panning.
+    Periodic, so it tiles: the background canvas wraps when panning. Stretched so that
+    its 1st and 99th percentiles map to 0 and 1.
     """
-    fy = np.fft.fftfreq(shape[0])[:, None]
-    fx = np.fft.rfftfreq(shape[1])[None, :]
-    frequency = np.hypot(fx, fy)
-    spectrum = np.fft.rfft2(rng.standard_normal(shape))
-    coarse = np.exp(-(frequency * scale) ** 2)
-    fine = 0.35 * np.exp(-(frequency * scale / 4) ** 2)
-    values = np.fft.irfft2(spectrum * (coarse + fine), s=shape)
-    low, high = np.percentile(values, [1, 99])
-    return np.clip((values - low) / max(high - low, 1e-9), 0, 1)
+    white = rng.integers(0, 256, shape)
+    sigma = scale / (math.pi * math.sqrt(2))  # a Gaussian filter exp(-(f * scale)^2) in frequency
+    values = _smooth(white, sigma) + 0.35 * _smooth(white, sigma / 4)
+    ordered = np.sort(values, axis=None)
+    low, high = ordered[len(ordered) // 100], ordered[-1 - len(ordered) // 100]
+    return np.clip((values - low) / max(high - low, 1e-9), 0.0, 1.0)
 
 
 def _texture(kind: str, size: tuple[int, int], scale: float, palette: np.ndarray, rng) -> np.ndarray:
-    """(h, w, 3) float32 texture of ``kind`` clouds, checker or stripes (cells of ``scale`` px)."""
+    """(h, w, 3) float64 texture of ``kind`` clouds, checker or stripes (cells of ``scale`` px)."""
     width, height = size
     detail = _noise_field(rng, (height, width), max(scale / 2, 1.0))
     if kind == "clouds":
         return _colourise(_noise_field(rng, (height, width), scale), palette)
-    angle = rng.uniform(0, np.pi)
+    cos, sin = _cos_sin(rng.uniform(0, np.pi))
     y, x = np.mgrid[0:height, 0:width] + 0.5
-    u = (x * np.cos(angle) + y * np.sin(angle)) / scale
-    v = (-x * np.sin(angle) + y * np.cos(angle)) / scale
+    u = (x * cos + y * sin) / scale
+    v = (y * cos - x * sin) / scale
     if kind == "checker":
         pattern = (np.floor(u) + np.floor(v)) % 2
-    elif kind == "stripes":
-        pattern = 0.5 + 0.5 * np.sin(np.pi * u)
+    elif kind == "stripes":  # a smoothed triangle wave, period 2 cells
+        ramp = np.abs(u % 2.0 - 1.0)
+        pattern = ramp * ramp * (3.0 - 2.0 * ramp)
     else:
         raise ConfigError(f"unknown synthetic texture {kind!r}; use clouds, checker or stripes")
     return _colourise(0.7 * pattern + 0.3 * detail, palette)
 
 
-def _blur_kernel(motion: np.ndarray) -> np.ndarray | None:
-    """Normalised line kernel along ``motion`` (its length in px); None when under 1.5 px."""
-    import cv2
+def _to_shape_axes(x: np.ndarray, y: np.ndarray, centre, cos, sin) -> tuple[np.ndarray, np.ndarray]:
+    """Points (x (w,) columns, y (h,) rows) in a shape's own axes: undo its rotation about ``centre``."""
+    dx = x[None, :] - centre[0]
+    dy = y[:, None] - centre[1]
+    return dx * cos + dy * sin, dy * cos - dx * sin
 
-    length = float(np.hypot(*motion))
+
+def _rectangle_coverage(along: np.ndarray, across: np.ndarray, size) -> np.ndarray:
+    """Anti-aliased coverage at pixel centres given in a rectangle's own axes: 0.5 on the
+    edge, ramping to 0 and 1 within half a pixel either side."""
+    return (np.clip(size[0] / 2 + 0.5 - np.abs(along), 0.0, 1.0)
+            * np.clip(size[1] / 2 + 0.5 - np.abs(across), 0.0, 1.0))
+
+
+def _bilinear(texture: np.ndarray, u: np.ndarray, v: np.ndarray) -> np.ndarray:
+    """Texture (h, w, 3) sampled at pixel-centre coordinates (u column, v row); edges repeat."""
+    height, width = texture.shape[:2]
+    u = np.clip(u, 0.0, width - 1.0)
+    v = np.clip(v, 0.0, height - 1.0)
+    u0, v0 = np.floor(u), np.floor(v)
+    fu, fv = (u - u0)[..., None], (v - v0)[..., None]
+    u0, v0 = u0.astype(np.intp), v0.astype(np.intp)
+    u1, v1 = np.minimum(u0 + 1, width - 1), np.minimum(v0 + 1, height - 1)
+    top = texture[v0, u0] * (1.0 - fu) + texture[v0, u1] * fu
+    bottom = texture[v1, u0] * (1.0 - fu) + texture[v1, u1] * fu
+    return top * (1.0 - fv) + bottom * fv
+
+
+def _blur_offsets(motion) -> np.ndarray:
+    """Fractions of ``motion`` (px) at which a blurred object is sampled: one per pixel of
+    its length, centred; no blur under 1.5 px."""
+    length = math.sqrt(motion[0] * motion[0] + motion[1] * motion[1])
     if length < 1.5:
-        return None
-    radius = int(math.ceil(length / 2)) + 1
-    kernel = np.zeros((2 * radius + 1, 2 * radius + 1), np.float32)
-    end = motion / 2
-    start_point = np.round((radius - end) * 16).astype(int)
-    end_point = np.round((radius + end) * 16).astype(int)
-    cv2.line(kernel, tuple(int(v) for v in start_point), tuple(int(v) for v in end_point), 1.0, 1, cv2.LINE_AA, 4)
-    return kernel / kernel.sum()
+        return np.zeros(1)
+    samples = math.ceil(length)
+    return (np.arange(samples) + 0.5) / samples - 0.5
 
 
-def _coverage(x0: int, y0: int, x1: int, y1: int, centre, size, angle: float) -> np.ndarray:
-    """Anti-aliased coverage of a rotated rectangle over pixels [x0, x1) x [y0, y1).
-
-    Measured at pixel centres in screen pixels, whatever the texture's scaling: 0.5 on the
-    edge, ramping to 0 and 1 within half a pixel either side.
-    """
-    x = np.arange(x0, x1)[None, :] + 0.5 - centre[0]
-    y = np.arange(y0, y1)[:, None] + 0.5 - centre[1]
-    cos, sin = math.cos(angle), math.sin(angle)
-    across_width = x * cos + y * sin  # the rectangle's own axes (undo the rotation)
-    across_height = -x * sin + y * cos
-    return (np.clip(size[0] / 2 + 0.5 - np.abs(across_width), 0, 1)
-            * np.clip(size[1] / 2 + 0.5 - np.abs(across_height), 0, 1)).astype(np.float32)
-
-
-def _composite(image: np.ndarray, texture: np.ndarray, centre, size, angle: float,
-               gain: float = 1.0, kernel: np.ndarray | None = None):
-    """Draw ``texture`` stretched to ``size`` (w, h), rotated, at ``centre`` onto ``image`` in place.
+def _composite(image: np.ndarray, texture: np.ndarray, centre, size, cos: float, sin: float,
+               gain: float = 1.0, motion=(0.0, 0.0)):
+    """Draw ``texture`` stretched to ``size`` (w, h), rotated, at ``centre`` onto ``image`` in
+    place, blurred along ``motion`` (px) by averaging the shape over positions along it.
 
     Works on the region around the shape only. Returns (y0, x0, coverage): the shape's
-    alpha before blurring, for the region starting at row y0, column x0; None if off-image.
+    alpha without blur, for the region starting at row y0, column x0; None if off-image.
     """
-    import cv2
-
     height, width = image.shape[:2]
-    body = _Body(np.array([centre], float), np.array([size], float), np.array([angle], float), np.ones(1, bool))
-    quad = body.corners()[0]
-    pad = 2 + (kernel.shape[0] // 2 if kernel is not None else 0)
-    x0, y0 = (max(int(np.floor(v)) - pad, 0) for v in quad.min(axis=0))
-    x1 = min(int(np.ceil(quad[:, 0].max())) + pad, width)
-    y1 = min(int(np.ceil(quad[:, 1].max())) + pad, height)
+    offsets = _blur_offsets(motion)
+    reach = (0.5 * (abs(cos) * size[0] + abs(sin) * size[1]) + abs(motion[0]) / 2 + 2,
+             0.5 * (abs(sin) * size[0] + abs(cos) * size[1]) + abs(motion[1]) / 2 + 2)
+    x0, y0 = (max(math.floor(c - r), 0) for c, r in zip(centre, reach))
+    x1 = min(math.ceil(centre[0] + reach[0]), width)
+    y1 = min(math.ceil(centre[1] + reach[1]), height)
     if x0 >= x1 or y0 >= y1:
         return None
+    x, y = np.arange(x0, x1) + 0.5, np.arange(y0, y1) + 0.5
     tex_h, tex_w = texture.shape[:2]
-    cos, sin = math.cos(angle), math.sin(angle)
-    linear = np.array([[cos, -sin], [sin, cos]]) @ np.diag([size[0] / tex_w, size[1] / tex_h])
-    # texture index -> image index: OpenCV puts pixel centres on integers, ours are at +0.5
-    shift = linear @ np.array([0.5 - tex_w / 2, 0.5 - tex_h / 2]) + np.asarray(centre) - 0.5 - [x0, y0]
-    warp = np.hstack([linear, shift[:, None]])
-    colour = cv2.warpAffine(texture, warp, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR,
-                            borderMode=cv2.BORDER_REPLICATE)
-    coverage = _coverage(x0, y0, x1, y1, centre, size, angle)
-    layer = np.dstack([colour * coverage[..., None], coverage])  # premultiplied, so blur mixes right
-    if kernel is not None:
-        layer = cv2.filter2D(layer, -1, kernel, borderType=cv2.BORDER_CONSTANT)
+    colour = np.zeros((y1 - y0, x1 - x0, 3))
+    alpha = np.zeros((y1 - y0, x1 - x0))
+    for offset in offsets:  # premultiplied, so the blur mixes edges right
+        along, across = _to_shape_axes(x, y, (centre[0] + offset * motion[0], centre[1] + offset * motion[1]),
+                                         cos, sin)
+        cover = _rectangle_coverage(along, across, size)
+        u = (along / size[0] + 0.5) * tex_w - 0.5
+        v = (across / size[1] + 0.5) * tex_h - 0.5
+        colour += _bilinear(texture, u, v) * cover[..., None]
+        alpha += cover
+    if len(offsets) > 1:
+        colour /= len(offsets)
+        alpha /= len(offsets)
     region = image[y0:y1, x0:x1]
-    region *= 1 - layer[..., 3:]
-    region += layer[..., :3] * gain
-    return y0, x0, coverage
+    region *= 1.0 - alpha[..., None]
+    region += colour * gain
+    return y0, x0, _rectangle_coverage(*_to_shape_axes(x, y, centre, cos, sin), size)
+
+
+def _view(canvas: np.ndarray, positions, width: int, height: int) -> np.ndarray:
+    """Mean of the (height, width) windows of a wrapping canvas whose top-left corners are at
+    ``positions`` ((x, y) pairs, sub-pixel: bilinear). ``canvas`` is the canvas padded with
+    its own first ``height + 1`` rows and ``width + 1`` columns.
+
+    Each window is a weighted sum of whole-pixel shifts; the weights of all windows are
+    gathered per shift first, so a blur along k positions costs about 2k + 2 shifts, not 4k.
+    """
+    rows, cols = canvas.shape[0] - height - 1, canvas.shape[1] - width - 1  # the canvas's own size
+    weights: dict[tuple[int, int], float] = {}
+    share = 1.0 / len(positions)
+    for x, y in positions:
+        ix, iy = math.floor(x), math.floor(y)
+        fx, fy = x - ix, y - iy
+        for dy, dx, weight in ((0, 0, (1 - fx) * (1 - fy)), (0, 1, fx * (1 - fy)),
+                               (1, 0, (1 - fx) * fy), (1, 1, fx * fy)):
+            key = ((iy + dy) % rows, (ix + dx) % cols)
+            weights[key] = weights.get(key, 0.0) + weight * share
+    image = np.zeros((height, width, 3), dtype=canvas.dtype)
+    for (row, col), weight in sorted(weights.items()):
+        image += canvas[row:row + height, col:col + width] * canvas.dtype.type(weight)
+    return image
+
+
+def _paint(canvas: np.ndarray, colour: np.ndarray, centre, half_axes, cos: float, sin: float,
+           ellipse: bool) -> None:
+    """Blend an anti-aliased filled rectangle or ellipse into ``canvas`` (it must fit inside)."""
+    reach = math.ceil(max(half_axes)) + 2
+    x0, y0 = math.floor(centre[0]) - reach, math.floor(centre[1]) - reach
+    x = np.arange(x0, x0 + 2 * reach + 2) + 0.5
+    y = np.arange(y0, y0 + 2 * reach + 2) + 0.5
+    along, across = _to_shape_axes(x, y, centre, cos, sin)
+    if ellipse:  # signed distance to the outline, to first order: F / |grad F|
+        a2, b2 = half_axes[0] * half_axes[0], half_axes[1] * half_axes[1]
+        level = along * along / a2 + across * across / b2 - 1.0
+        slope = 2.0 * np.sqrt(along * along / (a2 * a2) + across * across / (b2 * b2))
+        cover = np.clip(0.5 - level / np.maximum(slope, 1e-12), 0.0, 1.0)
+    else:
+        cover = _rectangle_coverage(along, across, (2 * half_axes[0], 2 * half_axes[1]))
+    region = canvas[y0:y0 + len(y), x0:x0 + len(x)]
+    region *= 1.0 - cover[..., None]
+    region += colour * cover[..., None]
 
 
 class _Renderer:
@@ -677,20 +806,24 @@ class _Renderer:
         self.texture_size = tuple(max(4, int(round(v * texture_scale))) for v in look["size"])
         self.front = self._target_like(rng, 0.0)
         self.back = self._target_like(rng, 20.0)
-        self.distractors = [(body, self._target_like(rng, jitter)) for body, jitter in scene.distractors]
+        self.distractors = [(body, _cos_sin(body.angle), self._target_like(rng, jitter))
+                            for body, jitter in scene.distractors]
         self.occluders = []
         for body, occluder in scene.occluders:
             size = tuple(int(math.ceil(v)) for v in body.size[0])
             texture = _texture(occluder["texture"], size, occluder["scale"], _palette(rng), rng)
-            self.occluders.append((body, texture))
-        self.canvas = self._background(rng, (2 * width, 2 * height))
+            self.occluders.append((body, _cos_sin(body.angle), texture))
+        canvas = self._background(rng, (2 * width, 2 * height)).astype(np.float32)
+        self.canvas = np.pad(canvas, ((0, height + 1), (0, width + 1), (0, 0)), mode="wrap")
         if scene.shadow is not None:
             y, x = np.mgrid[0:height, 0:width] + 0.5
             self.shadow = _shadow_factor(scene.shadow, x, y).astype(np.float32)[..., None]
         else:
             self.shadow = None
-        self.noise = rng.normal(0, SENSOR_NOISE, (4, height, width, 3)).astype(np.float32)
+        self.noise = (rng.integers(-SENSOR_NOISE, SENSOR_NOISE + 1, (4, height, width, 3))
+                      + rng.integers(-SENSOR_NOISE, SENSOR_NOISE + 1, (4, height, width, 3))).astype(np.float32)
         self.noise_order = rng.integers(len(self.noise), size=scene.n)
+        self.target_trig = _cos_sin(scene.target.angle)
         self.target_motion = np.gradient(scene.target.centre, axis=0) * scene.exposure
         self.camera_motion = np.gradient(scene.camera, axis=0) * scene.exposure
 
@@ -702,22 +835,19 @@ class _Renderer:
 
     def _background(self, rng, size: tuple[int, int]) -> np.ndarray:
         """Tiling clouds with opaque shapes (edges and corners) and optional target-like clutter."""
-        import cv2
-
         look = self.scene.background
         width, height = size
         palette = (1 - look["tint"]) * _palette(rng) + look["tint"] * self.palette
         canvas = _colourise(_noise_field(rng, (height, width), look["scale"]), palette)
         for _ in range(look["shapes"]):
-            colour = tuple(float(c) for c in palette[rng.integers(3)] * rng.uniform(0.7, 1.3))
-            axes = (int(rng.integers(6, 36)), int(rng.integers(6, 36)))
+            colour = palette[rng.integers(3)] * rng.uniform(0.7, 1.3)
+            half_axes = (int(rng.integers(6, 36)), int(rng.integers(6, 36)))
             # whole shapes only: one cut by the canvas edge would show a seam when panning
-            centre = tuple(int(rng.integers(a, max(a + 1, limit - a))) for a, limit in zip(axes, size))
-            if rng.random() < 0.5:
-                cv2.rectangle(canvas, (centre[0] - axes[0], centre[1] - axes[1]),
-                              (centre[0] + axes[0], centre[1] + axes[1]), colour, -1, cv2.LINE_AA)
-            else:
-                cv2.ellipse(canvas, centre, axes, float(rng.uniform(0, 180)), 0, 360, colour, -1, cv2.LINE_AA)
+            reach = max(half_axes) + 3
+            centre = tuple(float(rng.integers(reach, limit - reach)) + 0.5 for limit in size)
+            ellipse = rng.random() < 0.5
+            cos, sin = _cos_sin(rng.uniform(0, np.pi)) if ellipse else (1.0, 0.0)
+            _paint(canvas, colour, centre, half_axes, float(cos), float(sin), ellipse)
         canvas *= (0.8 + 0.4 * _noise_field(rng, (height, width), 6))[..., None]  # shade the shapes too
         for _ in range(look["clutter"]):  # static look-alikes in the scene
             patch = self._target_like(rng, 30.0)
@@ -726,28 +856,30 @@ class _Renderer:
             canvas[y:y + patch.shape[0], x:x + patch.shape[1]] = patch
         return np.clip(canvas, 0, 255)
 
-    def frame(self, t: int, with_alpha: bool) -> SyntheticFrame:
-        import cv2
+    def _background_view(self, t: int) -> np.ndarray:
+        """The background at frame t, blurred along the camera's motion like the target."""
+        width, height = self.scene.image_size
+        camera, motion = self.scene.camera[t], self.camera_motion[t]
+        positions = [(camera[0] + offset * motion[0], camera[1] + offset * motion[1])
+                     for offset in _blur_offsets(motion)]
+        return _view(self.canvas, positions, width, height)
 
+    def frame(self, t: int, with_alpha: bool) -> SyntheticFrame:
         scene = self.scene
         width, height = scene.image_size
-        view = np.float64([[1, 0, -scene.camera[t, 0]], [0, 1, -scene.camera[t, 1]]])
-        image = cv2.warpAffine(self.canvas, view, (width, height), flags=cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_WRAP)
-        background_kernel = _blur_kernel(self.camera_motion[t])
-        if background_kernel is not None:
-            image = cv2.filter2D(image, -1, background_kernel, borderType=cv2.BORDER_REFLECT)
-        for body, texture in self.distractors:
-            _composite(image, texture, body.centre[t], body.size[t], body.angle[t])
+        image = self._background_view(t)
+        for body, (cos, sin), texture in self.distractors:
+            _composite(image, texture, body.centre[t], body.size[t], cos[t], sin[t])
         target = scene.target
+        cos, sin = self.target_trig
         drawn = _composite(image, self.back if scene.back_face[t] else self.front, target.centre[t],
-                           target.size[t], target.angle[t], scene.shading[t], _blur_kernel(self.target_motion[t]))
-        for body, texture in self.occluders:
+                           target.size[t], cos[t], sin[t], scene.shading[t], self.target_motion[t])
+        for body, (cos, sin), texture in self.occluders:
             if body.active[t]:
-                _composite(image, texture, body.centre[t], body.size[t], body.angle[t])
+                _composite(image, texture, body.centre[t], body.size[t], cos[t], sin[t])
         if self.shadow is not None:
             image *= self.shadow
-        image *= scene.light[t]
+        image *= np.float32(scene.light[t])
         image += self.noise[self.noise_order[t]]
         alpha = None
         if with_alpha:
@@ -756,18 +888,18 @@ class _Renderer:
                 y0, x0, coverage = drawn
                 alpha[y0:y0 + coverage.shape[0], x0:x0 + coverage.shape[1]] = coverage
         tags = {tag: bool(values[t]) for tag, values in scene.tags.items()}
-        return SyntheticFrame(np.clip(image, 0, 255).astype(np.uint8), scene.boxes[t].copy(),
-                              scene.polygons[t].copy(), tags, alpha)
+        pixels = np.clip(np.floor(image + np.float32(0.5)), 0, 255).astype(np.uint8)
+        return SyntheticFrame(pixels, scene.boxes[t].copy(), scene.polygons[t].copy(), tags, alpha)
 
 
 def render_sequence(entry: dict, image_size=(320, 240), seed: int = 0, *,
                     with_alpha: bool = False) -> Iterator[SyntheticFrame]:
     """Frames of one synthetic sequence with their ground truth, in memory (no files).
 
-    Deterministic for a given (entry, image_size, seed). ``with_alpha=True`` also gives the
-    target's drawn coverage (its anti-aliased alpha before blur and occluders), a soft
-    segmentation that checks the ground truth. Configuration errors are raised here, not
-    at the first frame.
+    Deterministic for a given (entry, image_size, seed), and the same bytes on every
+    machine (see "rendering" above). ``with_alpha=True`` also gives the target's drawn
+    coverage (its anti-aliased alpha before blur and occluders), a soft segmentation that
+    checks the ground truth. Configuration errors are raised here, not at the first frame.
     """
     renderer = _Renderer(simulate(entry, image_size, seed))
     return (renderer.frame(t, with_alpha) for t in range(renderer.scene.n))
@@ -828,20 +960,26 @@ def _link_or_copy(source: Path, target: Path) -> None:
         shutil.copyfile(source, target)
 
 
-def _write_sequence(entry: dict, root: Path, settings: dict, bar) -> None:
+def _digest(data: bytes) -> str:
+    return sha256(data).hexdigest()[:16]
+
+
+def _write_sequence(entry: dict, root: Path, settings: dict, bar) -> list[str]:
+    """Write one sequence in both layouts; returns its digest lines: one per frame (of the
+    RGB pixels, which the lossless PNG gives back exactly) and one for its annotations."""
     import cv2
 
     name = entry["name"]
     otb_dir, vot_dir = root / "otb" / name, root / "vot" / name.lower()
     (otb_dir / "img").mkdir(parents=True)
     (vot_dir / "color").mkdir(parents=True)
-    boxes, polygons, tags = [], [], {tag: [] for tag in VOT_TAGS}
+    boxes, polygons, tags, digests = [], [], {tag: [] for tag in VOT_TAGS}, []
     for number, frame in enumerate(render_sequence(entry, settings["image_size"], settings["seed"]), start=1):
-        jpg = otb_dir / "img" / f"{number:04d}.jpg"
-        bgr = cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)
-        if not cv2.imwrite(str(jpg), bgr, [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY]):
-            raise DatasetError("cannot write image", jpg)
-        _link_or_copy(jpg, vot_dir / "color" / f"{number:08d}.jpg")
+        png = otb_dir / "img" / f"{number:04d}.png"
+        if not cv2.imwrite(str(png), cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)):
+            raise DatasetError("cannot write image", png)
+        _link_or_copy(png, vot_dir / "color" / f"{number:08d}.png")
+        digests.append(f"{name} {number:04d} {_digest(frame.image.tobytes())}")
         boxes.append(frame.box)
         polygons.append(frame.polygon)
         for tag in VOT_TAGS:
@@ -849,13 +987,16 @@ def _write_sequence(entry: dict, root: Path, settings: dict, bar) -> None:
         bar.update(1)
     otb_boxes = np.array(boxes)
     otb_boxes[:, :2] += 1  # OTB ground truth is 1-based
-    (otb_dir / "groundtruth_rect.txt").write_text(_rows(otb_boxes))
-    (vot_dir / "groundtruth.txt").write_text(_rows(np.array(polygons)))
+    texts = {otb_dir / "groundtruth_rect.txt": _rows(otb_boxes), vot_dir / "groundtruth.txt": _rows(np.array(polygons))}
     for tag, values in tags.items():
         if any(values):  # VOT omits tags that are never set
-            (vot_dir / f"{tag}.tag").write_text("".join(f"{int(v)}\n" for v in values))
-    (vot_dir / "sequence").write_text(
-        f"channels.color=color/%08d.jpg\nfps={settings.get('fps', 30)}\nformat=default\nname={name.lower()}\n")
+            texts[vot_dir / f"{tag}.tag"] = "".join(f"{int(v)}\n" for v in values)
+    texts[vot_dir / "sequence"] = (f"channels.color=color/%08d.png\nfps={settings.get('fps', 30)}\n"
+                                   f"format=default\nname={name.lower()}\n")
+    for path, text in texts.items():
+        path.write_text(text)
+    annotations = "".join(f"{path.relative_to(root).as_posix()}\n{text}" for path, text in texts.items())
+    return digests + [f"{name} annotations {_digest(annotations.encode())}"]
 
 
 def _check_replaceable(out_dir: Path) -> None:
@@ -863,7 +1004,7 @@ def _check_replaceable(out_dir: Path) -> None:
     if out_dir.exists() and not out_dir.is_dir():
         raise DatasetError("exists and is not a folder", out_dir)
     if out_dir.is_dir():
-        ours = ("otb", "vot", MANIFEST)
+        ours = ("otb", "vot", MANIFEST, DIGESTS)
         foreign = sorted(p.name for p in out_dir.iterdir()
                          if p.name not in ours and not p.name.startswith(f".{MANIFEST}.tmp-"))
         if foreign:
@@ -905,6 +1046,35 @@ def _write_manifest(out_dir: Path, manifest: dict) -> None:
         os.close(directory)
 
 
+def _pinned_digests(benchmark, settings: dict) -> dict[str, str] | None:
+    """The digest lines pinned for the definition's own seed, by key ("Stroll 0001"), or None."""
+    name = benchmark.generator.get("digests")
+    if not name or settings["seed"] != benchmark.generator.get("seed"):
+        return None
+    path = Path(benchmark.path).parent / name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{benchmark.name}: cannot read its pinned digests {path}: {exc.strerror}") from None
+    if sha256(data).hexdigest() != benchmark.generator.get("digest"):
+        raise ConfigError(f"{path} does not match the digest pinned in {Path(benchmark.path).name}")
+    return dict(line.rsplit(" ", 1) for line in data.decode().splitlines())
+
+
+def _check_digests(lines: list[str], pinned: dict[str, str], out_dir: Path) -> None:
+    """Raise on the first frame (or annotation set) whose digest is not the pinned one."""
+    for line in lines:
+        key, value = line.rsplit(" ", 1)
+        if pinned.get(key) != value:
+            sequence, item = key.split(" ")
+            what = f"{sequence}'s annotations" if item == "annotations" else f"{sequence} frame {int(item)}"
+            raise DatasetError(
+                f"the synthetic benchmark renders differently here: {what} is the first that differs from the "
+                f"pinned digests (numpy {np.__version__}, Python {platform.python_version()}, {platform.system()} "
+                f"{platform.machine()}), so scores on it would not compare with anyone else's; the digests made "
+                f"here are in {out_dir / DIGESTS} (after editing the definition, remove its digests/digest keys)")
+
+
 def generate(benchmark, out_dir, *, seed: int | None = None, sequences=None, progress: bool = False) -> Path:
     """Render a synthetic benchmark into ``out_dir/otb`` and ``out_dir/vot``; returns ``out_dir``.
 
@@ -913,11 +1083,17 @@ def generate(benchmark, out_dir, *, seed: int | None = None, sequences=None, pro
     manifest ``synth.json`` comes last. ``out_dir`` is replaced as a whole, so it must hold
     nothing but a generated dataset. ``sequences`` restricts the run to those names; the
     manifest then says it is incomplete and :func:`is_generated` is False for the benchmark.
+
+    With the definition's own seed, the digests of what was written (``digests.txt``) must
+    equal those the definition pins (its ``generator: digests`` file, whose sha256 is
+    ``generator: digest``); otherwise a :class:`DatasetError` names the first frame that
+    differs, and the data stays for inspection but is not :func:`is_generated`.
     """
     from tqdm import tqdm
 
     settings = _generator_settings(benchmark, seed)
     entries = _entries(benchmark, sequences)
+    pinned = _pinned_digests(benchmark, settings)
     out_dir = Path(out_dir)
     _check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -926,11 +1102,14 @@ def generate(benchmark, out_dir, *, seed: int | None = None, sequences=None, pro
     if partial.exists():
         shutil.rmtree(partial)
     try:
+        digests = []
         with tqdm(total=sum(int(e["length"]) for e in entries), unit="frame", disable=not progress,
                   desc=f"generating {benchmark.name}") as bar:
             for entry in entries:
-                _write_sequence(entry, partial, settings, bar)
+                digests += _write_sequence(entry, partial, settings, bar)
         (partial / "vot" / "list.txt").write_text("".join(f"{e['name'].lower()}\n" for e in entries))
+        digests_text = "".join(line + "\n" for line in digests)
+        (partial / DIGESTS).write_text(digests_text)
         if out_dir.exists():
             old = out_dir.with_name(f"{out_dir.name}.old-{os.getpid()}")
             os.rename(out_dir, old)
@@ -948,7 +1127,10 @@ def generate(benchmark, out_dir, *, seed: int | None = None, sequences=None, pro
         "definition_sha256": _definition_hash(settings, entries),
         "complete": sequences is None,
         "sequences": {e["name"]: int(e["length"]) for e in entries},
+        "digests_sha256": sha256(digests_text.encode()).hexdigest(),
     })
+    if pinned is not None:
+        _check_digests(digests, pinned, out_dir)
     return out_dir
 
 
@@ -958,10 +1140,13 @@ def is_generated(benchmark, out_dir, seed: int | None = None) -> bool:
         manifest = json.loads((Path(out_dir) / MANIFEST).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return False
-    expected = _definition_hash(_generator_settings(benchmark, seed), _entries(benchmark))
+    settings = _generator_settings(benchmark, seed)
+    expected = _definition_hash(settings, _entries(benchmark))
+    pinned = benchmark.generator.get("digest") if settings["seed"] == benchmark.generator.get("seed") else None
     return (isinstance(manifest, dict) and manifest.get("complete") is True
             and manifest.get("generator_version") == GENERATOR_VERSION
-            and manifest.get("definition_sha256") == expected)
+            and manifest.get("definition_sha256") == expected
+            and (pinned is None or manifest.get("digests_sha256") == pinned))
 
 
 def ensure_generated(benchmark, out_dir, seed: int | None = None, progress: bool = False) -> Path:

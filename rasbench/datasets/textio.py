@@ -3,36 +3,109 @@
 One box per line, values separated by commas, tabs or spaces (OTB mixes all three).
 Trailing blank lines are fine; a blank line *between* boxes is an error, because
 skipping it would shift every later frame by one.
+
+Every file is opened without blocking and read only when it is a regular file (a FIFO
+or a link to ``/dev/zero`` in somebody's results folder must not hang or exhaust a
+report), and result files only up to :func:`size_bound` of the lines they should hold.
 """
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import numpy as np
 
 from ..errors import DatasetError
+from ..text import plural
 
 _TRANSLATE = str.maketrans({",": " ", "\t": " ", ";": " "})
 
+# The size bound of a result file: a generous line (a 60-point polygon at full double
+# precision) per frame, plus slack for trailing whitespace and comments.
+BYTES_PER_LINE = 1024
+SLACK_BYTES = 64 * 1024
 
-def read_text(path: Path, what: str) -> str:
+_FILE_KINDS = ((stat.S_ISDIR, "a directory"), (stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+               (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"))
+
+
+class RefusedFile(DatasetError):
+    """A file that is not read at all: not a regular file, or larger than its bound."""
+
+
+def size_bound(lines: int) -> int:
+    """The most bytes a file of ``lines`` lines (one per frame) may have: ``BYTES_PER_LINE``
+    per line plus ``SLACK_BYTES``."""
+    return int(lines) * BYTES_PER_LINE + SLACK_BYTES
+
+
+def read_bytes(path: Path, what: str, max_bytes: int | None = None) -> bytes:
+    """The bytes of a regular file, refusing anything else without blocking on it.
+
+    ``max_bytes``: refuse a larger file (:class:`RefusedFile`) instead of reading it.
+    """
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
-        return Path(path).read_text(encoding="utf-8", errors="strict")
+        fd = os.open(path, flags)  # non-blocking: opening a FIFO would wait for a writer
     except FileNotFoundError:
         raise DatasetError(f"{what} file is missing", path) from None
-    except UnicodeDecodeError as exc:
-        raise DatasetError(f"{what} file is not text ({exc.reason} at byte {exc.start})", path) from None
     except OSError as exc:
         raise DatasetError(f"cannot read {what} file: {exc.strerror}", path) from None
+    try:
+        info = os.fstat(fd)  # of what was opened, not of the name (no race with a swap)
+        if not stat.S_ISREG(info.st_mode):
+            kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "a special file")
+            raise RefusedFile(f"{what} file is not a regular file ({kind}); only regular files are read", path)
+        f = os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+    with f:
+        try:
+            data = f.read(-1 if max_bytes is None else max_bytes + 1)
+        except OSError as exc:
+            raise DatasetError(f"cannot read {what} file: {exc.strerror}", path) from None
+    if max_bytes is not None and len(data) > max_bytes:
+        lines = (max_bytes - SLACK_BYTES) // BYTES_PER_LINE
+        raise RefusedFile(f"{what} file is larger than expected: more than the {max_bytes} bytes allowed for "
+                          f"{lines} lines ({BYTES_PER_LINE} per line + {SLACK_BYTES}); not read", path)
+    return data
+
+
+def read_text(path: Path, what: str, max_bytes: int | None = None) -> str:
+    data = read_bytes(path, what, max_bytes)
+    try:
+        return data.decode("utf-8", errors="strict")
+    except UnicodeDecodeError as exc:
+        raise DatasetError(f"{what} file is not text ({exc.reason} at byte {exc.start})", path) from None
 
 
 def read_pysot_json(path: Path) -> dict:
     """A pysot dataset JSON (``OTB100.json``, ``VOT2018.json``): {sequence: entry}."""
     try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
+        data = json.loads(read_text(path, "pysot dataset JSON"))
+    except ValueError as exc:
         raise DatasetError(f"cannot read pysot dataset JSON: {exc}", path) from None
+    if not isinstance(data, dict) or not all(isinstance(v, dict) for v in data.values()):
+        raise DatasetError("not a pysot dataset JSON (expected {sequence: {\"gt_rect\": ...}, ...})", path)
+    return data
+
+
+def pysot_json_style(data: dict) -> str:
+    """What the entries of a pysot dataset JSON hold: "VOT-style polygons" when some
+    ``gt_rect`` row has 6 or more values, else "OTB-style boxes" (by content, whatever
+    the file's name)."""
+    polygons = any(isinstance(row, (list, tuple)) and len(row) >= 6
+                   for entry in data.values() for row in entry.get("gt_rect") or ())
+    return "VOT-style polygons" if polygons else "OTB-style boxes"
+
+
+def wrong_pysot_json(path: Path, data: dict, benchmark: str) -> DatasetError:
+    """The error for a pysot JSON that holds none of ``benchmark``'s sequences."""
+    return DatasetError(f"{path} holds {pysot_json_style(data)} for {plural(len(data), 'sequence')}, none of them "
+                        f"{benchmark}'s; is it the right file?")
 
 
 def parse_rows(text: str, columns: int | None, path, what: str = "box") -> np.ndarray:
@@ -68,8 +141,8 @@ def parse_rows(text: str, columns: int | None, path, what: str = "box") -> np.nd
     return np.array(rows, dtype=np.float64).reshape(len(rows), width or 0)
 
 
-def read_rows(path: Path, columns: int | None, what: str = "box") -> np.ndarray:
-    return parse_rows(read_text(path, what), columns, path, what)
+def read_rows(path: Path, columns: int | None, what: str = "box", max_bytes: int | None = None) -> np.ndarray:
+    return parse_rows(read_text(path, what, max_bytes), columns, path, what)
 
 
 def format_rows(rows: np.ndarray, fmt: str = "%.3f", delimiter: str = ",") -> str:
@@ -88,8 +161,11 @@ _BYTES_TRANSLATE = bytes.maketrans(b",\t;", b"   ")
 _BULK_MIN_BYTES = 1 << 18  # below this, parsing file by file is as fast
 
 
-def read_many(paths: list[Path], columns: int, what: str = "box") -> list:
+def read_many(paths: list[Path], columns: int, what: str = "box", lines: list[int] | None = None) -> list:
     """Parse many numeric text files; returns, per path, an array or a DatasetError.
+
+    ``lines``: the number of lines each file should hold; a file larger than
+    :func:`size_bound` of it is refused unread.
 
     Scoring a benchmark means parsing ~10^6 lines (18 trackers x OTB-100), where Python's
     float() dominates. Clean files are therefore joined and parsed in one pass by
@@ -102,9 +178,9 @@ def read_many(paths: list[Path], columns: int, what: str = "box") -> list:
     texts: dict[int, bytes] = {}
     for i, path in enumerate(paths):
         try:
-            texts[i] = Path(path).read_bytes().rstrip()
-        except OSError as exc:
-            results[i] = DatasetError(f"cannot read {what} file: {exc.strerror}", path)
+            texts[i] = read_bytes(path, what, None if lines is None else size_bound(lines[i])).rstrip()
+        except DatasetError as exc:
+            results[i] = exc
     bulk = [i for i, t in texts.items() if t and not any(c in t for c in (b"n", b"N", b"e", b"E", b"\r"))]
     if sum(len(texts[i]) for i in bulk) >= _BULK_MIN_BYTES:
         parsed = _parse_joined([texts[i] for i in bulk], columns)

@@ -13,12 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ..benchmarks import SequenceSpec
+from ..config.benchmarks import SequenceSpec
 from ..errors import DatasetError
-from ..region import Regions, parse_regions, regions_from_values
-from .images import numbered_images
+from ..geometry.regions import Regions, parse_regions, regions_from_values
+from ..text import plural
+from .images import image_size, numbered_images
 from .sequence import Dataset, Sequence, gather
-from .textio import read_pysot_json, read_text
+from .textio import read_pysot_json, read_text, wrong_pysot_json
 
 VOT_ORIGIN = 0
 IMAGE_FOLDERS = ("color", ".")
@@ -44,7 +45,7 @@ def _read_tags(seq_dir: Path, names, length: int) -> dict[str, np.ndarray]:
                         raise DatasetError(f"tag values are 0 or 1, got {line!r}", path, number)
                     values.append(line == "1")
                 if len(values) > length:
-                    raise DatasetError(f"{len(values)} tag lines for {length} frames", path)
+                    raise DatasetError(f"{plural(len(values), 'tag line')} for {plural(length, 'frame')}", path)
                 tags[name] = np.r_[np.array(values, bool), np.zeros(length - len(values), bool)]
                 break
         else:
@@ -52,28 +53,27 @@ def _read_tags(seq_dir: Path, names, length: int) -> dict[str, np.ndarray]:
     return tags
 
 
-def image_size(path: Path) -> tuple[int, int]:
-    """(width, height) from the image header, without decoding the pixels."""
-    from PIL import Image
+def _frames(name: str, seq_dir: Path, gt_path: Path, length: int) -> list[Path] | None:
+    """Image paths of frames 1..``length``, or None when the sequence has no images.
 
-    try:
-        with Image.open(path) as image:
-            return image.size
-    except OSError as exc:
-        raise DatasetError(f"cannot read image header: {exc}", path) from None
-
-
-def _frames(name: str, seq_dir: Path, length: int) -> list[Path]:
+    Images and ground-truth lines must match one to one. VOT-M (sequence_create.m)
+    silently scores the shorter of the two; vot-toolkit refuses a length mismatch, and
+    so does rasbench, naming groundtruth.txt and both counts."""
     for folder in IMAGE_FOLDERS:
         images = numbered_images(seq_dir / folder)
-        if images:
-            missing = [n for n in range(1, length + 1) if n not in images]
-            if missing:
-                shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
-                raise DatasetError(f"{name}: {len(missing)} of frames 1-{length} missing (frames {shown})",
-                                   seq_dir / folder)
-            return [images[n] for n in range(1, length + 1)]
-    raise DatasetError(f"{name}: no images in {seq_dir} or {seq_dir / 'color'}", seq_dir)
+        if not images:
+            continue
+        missing = [n for n in range(1, length + 1) if n not in images]
+        if missing and len(missing) < length and max(images) >= length:
+            shown = ", ".join(map(str, missing[:10])) + (" ..." if len(missing) > 10 else "")
+            raise DatasetError(f"{name}: {len(missing)} of frames 1-{length} missing (frames {shown})",
+                               seq_dir / folder)
+        if missing or len(images) != length:
+            first, last = images[min(images)].name, images[max(images)].name
+            raise DatasetError(f"{length} line{'s' * (length != 1)} for {len(images)} images ({first}-{last}) in "
+                               f"{seq_dir / folder}; one line per image", gt_path)
+        return [images[n] for n in range(1, length + 1)]
+    return None
 
 
 def _sequence(name, gt, frames, size, tags, source) -> Sequence:
@@ -91,13 +91,10 @@ def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], tag_names
     """
     def load_one(spec, seq_dir, gt_path):
         gt = _read_groundtruth(gt_path)
+        frames = _frames(spec.name, seq_dir, gt_path, len(gt))  # before the tags: they are checked against it
+        if frames is None and images:
+            raise DatasetError(f"{spec.name}: no images in {seq_dir} or {seq_dir / 'color'}", seq_dir)
         tags = _read_tags(seq_dir, tag_names, len(gt))
-        try:
-            frames = _frames(spec.name, seq_dir, len(gt))
-        except DatasetError:
-            if images:
-                raise
-            frames = None
         size = image_size(frames[0]) if frames else None
         return _sequence(spec.name, gt, frames if images else None, size, tags, gt_path)
 
@@ -134,6 +131,8 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], 
         has_images = (root / img_names[0]).is_file() and (root / img_names[-1]).is_file()
         frames = [root / n for n in img_names] if has_images else None
         sequences.append(_sequence(spec.name, gt, frames, size, tags, json_path))
+    if specs and not sequences:
+        raise wrong_pysot_json(json_path, data, name)
     return Dataset(name, sequences, f"pysot JSON {json_path}", root, missing)
 
 

@@ -1,10 +1,10 @@
-"""OTB metrics: overlap, centre error, success / precision curves, aggregation.
+"""OTB metrics: success / precision curves and their aggregation (IoU and centres: :mod:`rasbench.geometry.boxes`).
 
 Everything works on many runs at once: predictions and ground truth of all runs are
 concatenated into (N, 4) arrays and ``starts`` marks where each run begins, so a whole
 benchmark is scored with a handful of numpy calls. Boxes are [x, y, w, h] in the
 benchmark's native coordinates. The rules that differ between toolkits come from an
-:class:`~rasbench.conventions.OTBConvention`.
+:class:`~rasbench.config.conventions.OTBConvention`.
 """
 from __future__ import annotations
 
@@ -12,63 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..conventions import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, SUCCESS_THRESHOLDS, OTBConvention
+from ..config.conventions import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS, OTBConvention
+from ..geometry.boxes import centres, distance, overlap
 
 SUCCESS_RATE_INDEX = 10  # threshold 0.5
 PRECISION_INDEX = 20  # 20 px, and 0.20 for the normalised curve
 _EPS = np.finfo(np.float64).eps
-
-
-def overlap(pred: np.ndarray, gt: np.ndarray, rule: str = "otb") -> np.ndarray:
-    """Per-row IoU of two (N, 4) box arrays.
-
-    ``otb``: MATLAB calcRectInt arithmetic (right = x + w - 1, +1 on the intersection;
-    MATLAB's min/max ignore NaN, hence fmin/fmax), no eps, no clipping.
-    ``got10k``: intersection / (union + eps), clipped to [0, 1].
-    ``pysot``: intersection / union, clipped to [0, 1]. NaN propagates in both.
-    """
-    # contiguous columns: every operation below then streams through memory
-    px, py, pw, ph = np.ascontiguousarray(np.asarray(pred, dtype=np.float64).T)
-    gx, gy, gw, gh = np.ascontiguousarray(np.asarray(gt, dtype=np.float64).T)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        if rule == "otb":
-            iw = np.fmax(0.0, np.fmin(px + pw - 1, gx + gw - 1) - np.fmax(px, gx) + 1)
-            ih = np.fmax(0.0, np.fmin(py + ph - 1, gy + gh - 1) - np.fmax(py, gy) + 1)
-            inter = iw * ih
-            return inter / (pw * ph + gw * gh - inter)
-        iw = np.maximum(np.minimum(px + pw, gx + gw) - np.maximum(px, gx), 0.0)
-        ih = np.maximum(np.minimum(py + ph, gy + gh) - np.maximum(py, gy), 0.0)
-        inter = iw * ih
-        union = pw * ph + gw * gh - inter
-        if rule == "got10k":
-            return np.clip(inter / (union + _EPS), 0.0, 1.0)
-        if rule == "pysot":
-            return np.maximum(np.minimum(1.0, inter / union), 0.0)
-    raise ValueError(f"unknown overlap rule {rule!r}")
-
-
-def centres(boxes: np.ndarray) -> np.ndarray:
-    """Box centres as every OTB toolkit computes them: (x + (w - 1) / 2, y + (h - 1) / 2).
-
-    Returned as a (2, N) array (x row, y row)."""
-    x, y, w, h = np.ascontiguousarray(np.asarray(boxes, dtype=np.float64).T)
-    return np.stack([x + (w - 1) / 2, y + (h - 1) / 2])
-
-
-def centre_error(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    return _distance(centres(pred), centres(gt))
-
-
-def normalised_centre_error(pred: np.ndarray, gt: np.ndarray) -> np.ndarray:
-    """pysot/pytracking normalised precision: both centres divided by the GT size."""
-    size = np.ascontiguousarray(np.asarray(gt, dtype=np.float64)[:, 2:].T) + 1e-16
-    return _distance(centres(pred) / size, centres(gt) / size)
-
-
-def _distance(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Euclidean distance between (2, N) point arrays."""
-    dx, dy = a[0] - b[0], a[1] - b[1]
-    return np.sqrt(dx * dx + dy * dy)
 
 
 def repair_results(pred: np.ndarray, gt: np.ndarray, starts: np.ndarray) -> np.ndarray:
@@ -116,8 +65,8 @@ def frame_measures(pred: np.ndarray, gt: np.ndarray, starts, convention: OTBConv
     iou = overlap(pred, gt, convention.overlap)
     pred_centre, gt_centre = centres(pred), centres(gt)
     gt_size = np.ascontiguousarray(gt[:, 2:].T) + 1e-16
-    ce = _distance(pred_centre, gt_centre)
-    nce = _distance(pred_centre / gt_size, gt_centre / gt_size)
+    ce = distance(pred_centre, gt_centre)
+    nce = distance(pred_centre / gt_size, gt_centre / gt_size)
     with np.errstate(invalid="ignore"):
         if convention.invalid_groundtruth == "otb":
             invalid = ~(gt > 0).all(axis=1)
@@ -166,10 +115,10 @@ class Curves:
 
 
 def run_curve_counts(measures: FrameMeasures, convention: OTBConvention):
-    """Success / precision / normalised-precision hit counts per run."""
+    """Success (at the convention's thresholds) / precision / normalised-precision hit counts per run."""
     starts = measures.starts
     return (
-        run_counts(measures.overlap, SUCCESS_THRESHOLDS, starts, above=True),
+        run_counts(measures.overlap, np.array(convention.success_thresholds), starts, above=True),
         run_counts(measures.centre_error, PRECISION_THRESHOLDS, starts, above=False),
         run_counts(measures.norm_centre_error, NORM_PRECISION_THRESHOLDS, starts, above=False),
     )

@@ -12,7 +12,10 @@ and a :class:`RunLayout` says where each run starts and which sequence it belong
 All runs of one sequence have the sequence's length. Array indices are 0-based; where a
 reference toolkit counts frames from 1 the docstrings say so.
 
-The rules on which the reference toolkits disagree are fields of :class:`VOTConvention`;
+The rules on which the reference toolkits disagree are fields of
+:class:`~rasbench.config.conventions.VOTConvention`;
+the protocol's numbers (burn-in, skip after a failure) are arguments, which the callers
+take from the benchmark definition (:mod:`rasbench.config.families`);
 ``official`` is the final VOT MATLAB toolkit (toolkit-legacy, "VOT-M"), ``pysot`` is
 pysot-toolkit and ``vot-toolkit`` the Python VOT toolkit 0.9 ("VOT-Py");
 ``official-vot2015`` is VOT-M with the legacy rasterisation of its vot2013-2015 stacks.
@@ -20,105 +23,13 @@ Each rule is documented where it is implemented.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
-from ..region import FAILURE, INITIALIZATION, RECTANGLE, UNKNOWN, Regions, overlaps as region_overlaps
-
-
-# ============================================================================ conventions
-@dataclass(frozen=True)
-class VOTConvention:
-    name: str
-    summary: str
-    # region.overlaps rule (rasteriser, rectangle corners, rounding, degenerate cases).
-    overlap: str
-    # Raster bounds as (W + pad, H + pad) in region.overlaps' (right, bottom) sense:
-    # pad 0 = one pixel row/column beyond the image, -1 = the image itself.
-    accuracy_bounds_pad: int      # AR accuracy
-    eao_bounds_pad: int           # EAO overlaps
-    failure_bounds_pad: int       # run-time failure test (used by the protocol runner)
-    unsupervised_bounds_pad: int  # unsupervised average overlap
-    # Accuracy aggregation: "pooled" = per-frame mean over runs, then mean over all frames
-    # of all sequences (VOT-M 'all' selector, pysot); "sequence" = per-run mean, mean over
-    # runs, frame-weighted mean over sequences (VOT-Py).
-    accuracy: str
-    # Which frames accuracy ignores: "vot-matlab" = every special frame and the burn-in;
-    # "vot-toolkit" = codes 0 and 2 and the burn-in (other codes score their overlap).
-    accuracy_mask: str
-    # Reported failure count: "pooled" = sum over sequences of the mean over runs (VOT-M
-    # average_failures, pysot "Lost Number"); "weighted" = frame-weighted mean over
-    # sequences of the per-sequence mean over runs (VOT-Py "Robustness").
-    failures: str
-    # AR-plot robustness: "rate" = exp(-S * failures / frames) (VOT-M plot_ar);
-    # "weighted" = exp(-S * weighted failures / mean sequence length) (VOT-Py).
-    ar_plot: str
-    # EAO fragments, weights and curve indexing: "vot-matlab", "pysot", "vot-toolkit".
-    eao: str
-    # Unsupervised average overlap: "vot-matlab" (init frame = 0, pooled) or "vot-toolkit"
-    # (10-frame burn-in, per-run means, frame-weighted).
-    unsupervised: str
-    # Initialisation box for rectangle-only trackers: "bounding" (min/max box) or
-    # "area-preserving" (pysot / got10k).
-    init_box: str
-    # False: overlaps are not bounded by the image at all (VOT-M bounded_overlap = false).
-    bounded: bool = True
-    burnin: int = 10
-    skip_initialize: int = 5
-    sensitivity: float = 30.0
-    # Published EAO intervals (lengths, 1-based, inclusive); the toolkits' own indexing
-    # of them is applied by eao_score.
-    eao_ranges: dict = field(default_factory=lambda: {
-        "vot2015": (108, 371), "vot2016": (108, 371), "vot2017": (100, 356), "vot2018": (100, 356)})
-
-
-VOT_CONVENTIONS: dict[str, VOTConvention] = {c.name: c for c in (
-    VOTConvention(
-        name="official",
-        summary="VOT MATLAB toolkit (toolkit-legacy, final): trax region.c raster with x+w-1 "
-                "rectangles, bounds (W,H) for accuracy and (W-1,H-1) for failures/EAO, pooled "
-                "accuracy, failure rate, EAO per estimate_expected_overlap.m",
-        overlap="vot-matlab", accuracy_bounds_pad=0, eao_bounds_pad=-1, failure_bounds_pad=-1,
-        unsupervised_bounds_pad=0, accuracy="pooled", accuracy_mask="vot-matlab", failures="pooled",
-        ar_plot="rate", eao="vot-matlab", unsupervised="vot-matlab", init_box="bounding"),
-    VOTConvention(
-        name="pysot",
-        summary="pysot-toolkit: x+w rectangles, older region.c node rules, bounds (W,H) for AR and "
-                "(W-1,H-1) for EAO, pooled accuracy, lost number, EAO with 0-based failure "
-                "indices and one global sequence weight (no unsupervised analysis: VOT-M's rule "
-                "with pysot overlaps is used)",
-        overlap="pysot", accuracy_bounds_pad=0, eao_bounds_pad=-1, failure_bounds_pad=0,
-        unsupervised_bounds_pad=0, accuracy="pooled", accuracy_mask="vot-matlab", failures="pooled",
-        ar_plot="rate", eao="pysot", unsupervised="vot-matlab", init_box="area-preserving"),
-    VOTConvention(
-        name="vot-toolkit",
-        summary="vot-toolkit 0.9: np.round raster, image bounds everywhere, per-run accuracy "
-                "frame-weighted over sequences, frame-weighted failures, EAO with unit weights "
-                "and lengths low+1..high+1, unsupervised with 10-frame burn-in",
-        overlap="vot-toolkit", accuracy_bounds_pad=-1, eao_bounds_pad=-1, failure_bounds_pad=-1,
-        unsupervised_bounds_pad=-1, accuracy="sequence", accuracy_mask="vot-toolkit",
-        failures="weighted", ar_plot="weighted", eao="vot-toolkit", unsupervised="vot-toolkit",
-        init_box="bounding"),
-    VOTConvention(
-        name="official-vot2015",
-        summary="VOT MATLAB toolkit with its vot2013-2015 stack settings: legacy rasterization "
-                "(legacy_rasterization = true) and unbounded overlaps (bounded_overlap = false, "
-                "assumed to override the accuracy analysis' bounds too -- not verified); the "
-                "published VOT2015 numbers came from an older toolkit and are not reproducible",
-        overlap="vot-matlab-legacy", accuracy_bounds_pad=0, eao_bounds_pad=-1, failure_bounds_pad=-1,
-        unsupervised_bounds_pad=0, accuracy="pooled", accuracy_mask="vot-matlab", failures="pooled",
-        ar_plot="rate", eao="vot-matlab", unsupervised="vot-matlab", init_box="bounding", bounded=False),
-)}
-
-
-def vot_convention(name: str | VOTConvention) -> VOTConvention:
-    if isinstance(name, VOTConvention):
-        return name
-    try:
-        return VOT_CONVENTIONS[name.lower()]
-    except KeyError:
-        raise ValueError(f"unknown VOT convention {name!r}; choose from {', '.join(VOT_CONVENTIONS)}") from None
+from ..config.conventions import VOTConvention, vot_convention
+from ..geometry.raster import overlaps as region_overlaps
+from ..geometry.regions import FAILURE, INITIALIZATION, RECTANGLE, UNKNOWN, Regions
 
 
 # ============================================================================ layout
@@ -217,7 +128,7 @@ def frame_bounds(sizes, pad: int) -> np.ndarray:
 
 
 def _pad(c: VOTConvention, analysis: str) -> int:
-    return {"accuracy": c.accuracy_bounds_pad, "eao": c.eao_bounds_pad, "failure": c.failure_bounds_pad,
+    return {"accuracy": c.accuracy_bounds_pad, "eao": c.eao_bounds_pad, "failure": c.run.failure_bounds_pad,
             "unsupervised": c.unsupervised_bounds_pad}[analysis]
 
 
@@ -284,8 +195,9 @@ def burnin_mask(codes, layout: RunLayout, burnin: int) -> np.ndarray:
     return np.cumsum(delta[:-1]) > 0
 
 
-def accuracy_frames(overlaps, codes, layout: RunLayout, convention) -> np.ndarray:
-    """Per-frame overlaps that count for accuracy; NaN where the convention ignores a frame.
+def accuracy_frames(overlaps, codes, layout: RunLayout, convention, *, burnin: int) -> np.ndarray:
+    """Per-frame overlaps that count for accuracy; NaN where the convention ignores a frame
+    and on the ``burnin`` frames from each initialisation.
 
     VOT-M / pysot: special frames are NaN already (the MEX / vot_overlap return NaN for a
     1-value region) and the burn-in frames are set to code 0 before scoring.
@@ -294,7 +206,7 @@ def accuracy_frames(overlaps, codes, layout: RunLayout, convention) -> np.ndarra
     c = vot_convention(convention)
     codes = np.asarray(codes)
     out = np.array(overlaps, dtype=np.float64, copy=True)
-    masked = burnin_mask(codes, layout, c.burnin)
+    masked = burnin_mask(codes, layout, burnin)
     if c.accuracy_mask == "vot-toolkit":
         masked |= (codes == UNKNOWN) | (codes == FAILURE)
     else:
@@ -322,6 +234,11 @@ class ARResult:
                    failures / total frames when every sequence has the same run count).
     robustness     100 * failure_rate: R as the VOT2016-2018 tables and pysot print it.
     ar_robustness  the AR-plot robustness exp(-S ...) of the convention.
+
+    ``accuracy_terms``, ``failure_terms``: per-sequence (numerator, denominator), (S,) each,
+    whose sums' ratio is ``accuracy`` (pooled: overlap sum and count of the scored frames;
+    VOT-Py: weighted sequence accuracy and weight) and ``failures`` (pooled: the failures
+    and 1 / S, a sum; weighted: weighted failures and weight).
     """
 
     accuracy: float
@@ -335,6 +252,17 @@ class ARResult:
     sequence_lengths: np.ndarray
     run_accuracy: np.ndarray
     run_failures: np.ndarray
+    accuracy_terms: tuple
+    failure_terms: tuple
+
+    def ratio_terms(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per-sequence (numerator, denominator), (S,) each, of accuracy, failures and
+        robustness: each score is sum(numerator) / sum(denominator) over the sequences
+        (accuracy 0 without a scored frame), so it can be recomputed on any multiset of S
+        sequences, a bootstrap resample (:mod:`rasbench.metrics.stats`). Pooled failures are
+        a sum over S sequences (denominators 1 / S): score a subset of another size afresh."""
+        return {"accuracy": self.accuracy_terms, "failures": self.failure_terms,
+                "robustness": (100.0 * self.sequence_failures, self.sequence_lengths.astype(np.float64))}
 
 
 def _pooled_frame_means(values, layout: RunLayout):
@@ -361,21 +289,23 @@ def _nanmean_groups(values, groups, n):
         return np.where(counts > 0, sums / np.maximum(counts, 1), np.nan), counts
 
 
-def accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence_weights=None) -> ARResult:
+def accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence_weights=None, *,
+                        burnin: int) -> ARResult:
     """Accuracy and robustness from per-frame overlaps bounded for accuracy
-    (``run_overlaps(..., analysis="accuracy")``) and the result codes.
+    (``run_overlaps(..., analysis="accuracy")``) and the result codes; accuracy leaves
+    out the ``burnin`` frames from each initialisation.
 
     ``sequence_weights`` (VOT-Py only): frame counts used to weight sequences; default the
     sequence lengths of ``layout`` (after a tag selection VOT-Py still weights by the full
     sequence length -- pass those to reproduce it)."""
     with np.errstate(invalid="ignore", divide="ignore"):  # a tag without frames gives NaN, quietly
-        return _accuracy_robustness(overlaps, codes, layout, convention, sequence_weights)
+        return _accuracy_robustness(overlaps, codes, layout, convention, sequence_weights, burnin)
 
 
-def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence_weights) -> ARResult:
+def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequence_weights, burnin) -> ARResult:
     c = vot_convention(convention)
     codes = np.asarray(codes)
-    vals = accuracy_frames(overlaps, codes, layout, c)
+    vals = accuracy_frames(overlaps, codes, layout, c, burnin=burnin)
     n_seq = layout.n_sequences
     seq_of_run = layout.sequence_of_run
     seq_len = layout.sequence_lengths
@@ -394,7 +324,8 @@ def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequenc
         pooled, pooled_seq = _pooled_frame_means(vals, layout)
         ok = ~np.isnan(pooled)
         accuracy = float(np.mean(pooled[ok])) if ok.any() else 0.0
-        seq_acc = _nanmean_groups(pooled, pooled_seq, n_seq)[0]
+        seq_acc, scored = _nanmean_groups(pooled, pooled_seq, n_seq)
+        accuracy_terms = (np.bincount(pooled_seq[ok], pooled[ok], minlength=n_seq), scored.astype(np.float64))
     else:
         # VOT-Py: per-run mean of the unmasked overlaps (0 when none), mean over runs,
         # frame-weighted mean over sequences
@@ -402,11 +333,14 @@ def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequenc
         seq_acc = np.bincount(seq_of_run, run_acc, minlength=n_seq) / np.maximum(runs_per_seq, 1)
         weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
         accuracy = float(np.sum(seq_acc * weights) / np.sum(weights))
+        accuracy_terms = (seq_acc * weights, weights.astype(np.float64))
     if c.failures == "pooled":
         failures = float(seq_fail.sum())
+        failure_terms = (seq_fail, np.full(n_seq, 1.0 / n_seq))
     else:
         weights = seq_len if sequence_weights is None else np.asarray(sequence_weights, dtype=np.float64)
         failures = float(np.sum(seq_fail * weights) / np.sum(weights))
+        failure_terms = (seq_fail * weights, weights.astype(np.float64))
     if c.ar_plot == "rate":
         ar = float(np.exp(-c.sensitivity * failure_rate))
     else:
@@ -416,16 +350,17 @@ def _accuracy_robustness(overlaps, codes, layout: RunLayout, convention, sequenc
     return ARResult(accuracy=accuracy, failures=failures, failure_rate=failure_rate,
                     robustness=100.0 * failure_rate, ar_robustness=ar, frames=frames,
                     sequence_accuracy=seq_acc, sequence_failures=seq_fail, sequence_lengths=seq_len,
-                    run_accuracy=run_acc, run_failures=run_fail)
+                    run_accuracy=run_acc, run_failures=run_fail, accuracy_terms=accuracy_terms,
+                    failure_terms=failure_terms)
 
 
-def tag_accuracy_robustness(overlaps, codes, layout: RunLayout, tags: dict, convention) -> dict:
+def tag_accuracy_robustness(overlaps, codes, layout: RunLayout, tags: dict, convention, *, burnin: int) -> dict:
     """Per-tag :class:`ARResult`: frames selected by each boolean mask of ``tags`` before
     the burn-in is applied (VOT-M tag selectors; VOT-Py filter_tag)."""
     out = {}
     for name, mask in tags.items():
         sub, ov, cd = select_frames(mask, layout, overlaps, codes)
-        out[name] = accuracy_robustness(ov, cd, sub, convention)
+        out[name] = accuracy_robustness(ov, cd, sub, convention, burnin=burnin)
     return out
 
 
@@ -455,12 +390,14 @@ class EAOFragments:
     values (F, L): overlaps from each fragment's first frame (its initialisation), padded
     with zeros (failed fragments) or NaN (fragments that reach the end of the sequence);
     weights (F,); success (F,): the fragment reached the end of its run (VOT-Py mask);
-    lengths (F,): number of frames taken from the run."""
+    lengths (F,): number of frames taken from the run; runs (F,): the run it comes from
+    (non-decreasing)."""
 
     values: np.ndarray
     weights: np.ndarray
     success: np.ndarray
     lengths: np.ndarray
+    runs: np.ndarray
 
 
 def _fill(values, starts, lengths, width, pad, zero_nan, raw):
@@ -481,8 +418,9 @@ def _fill(values, starts, lengths, width, pad, zero_nan, raw):
 
 
 def eao_fragments(overlaps, codes, layout: RunLayout, convention, max_length: int | None = None,
-                  tag=None) -> EAOFragments:
-    """Fragments of every run (overlaps bounded for EAO, without burn-in).
+                  tag=None, *, skip_initialize: int) -> EAOFragments:
+    """Fragments of every run (overlaps bounded for EAO, without burn-in); ``skip_initialize``
+    (5 below, as in VOT) is the protocol's distance from a failure to the re-initialisation.
 
     ``vot-matlab`` (estimate_expected_overlap.m, 1-based frames): points = [1] + [f + 5 for
     each failure f with f + 5 <= N]; fragment j = o[p_j .. p_{j+1}] inclusive, NaN -> 0,
@@ -544,9 +482,9 @@ def eao_fragments(overlaps, codes, layout: RunLayout, convention, max_length: in
         frag_start, frag_len, success = frag_start[order], np.maximum(frag_len[order], 0), success[order]
         width = int(frag_len.max()) if len(frag_len) else 0
         values = _fill(ov, frag_start, frag_len, width, ~success, np.zeros(len(frag_start), bool), raw=True)
-        return EAOFragments(values, np.ones(len(frag_start)), success, frag_len)
+        return EAOFragments(values, np.ones(len(frag_start)), success, frag_len, run_key[order])
 
-    skip = c.skip_initialize
+    skip = skip_initialize
     width = int(max_length) if max_length is not None else int(lengths.max())
     if c.eao == "vot-matlab":
         keep = fail_local + skip <= lengths[fail_run] - 1     # 1-based f + 5 <= N
@@ -587,18 +525,14 @@ def eao_fragments(overlaps, codes, layout: RunLayout, convention, max_length: in
     keep_frag = take > 0
     values = _fill(ov, g0[keep_frag], take[keep_frag], width, (middle & failed_run)[keep_frag],
                    failed_run[keep_frag], raw=True)
-    return EAOFragments(values, weights[keep_frag], ~(middle & failed_run)[keep_frag], take[keep_frag])
+    return EAOFragments(values, weights[keep_frag], ~(middle & failed_run)[keep_frag], take[keep_frag],
+                        pt_run[keep_frag])
 
 
-def eao_curve(fragments: EAOFragments, convention) -> np.ndarray:
-    """Expected overlap curve: ``curve[L - 1]`` for sequence length L = 1..width.
-
-    VOT-M: curve(1) = 1; for L >= 2 the fragments whose L-th element is not NaN are usable
-    and curve(L) = sum(w * mean(frag[2..L])) / sum(w) over them (0 when none is usable).
-    pysot: the same, stored in float32. VOT-Py (compute_eao_curve): float32 arrays; element
-    1 is the weighted mean of the init-frame overlaps; a failed fragment counts for every
-    length (zeros), a successful one only up to its length."""
-    c = vot_convention(convention)
+def _fragment_curve_terms(fragments: EAOFragments, c: VOTConvention) -> tuple[np.ndarray, np.ndarray]:
+    """Each fragment's share of the expected overlap curve's numerator and denominator,
+    (F, width) each: the curve at a length is the ratio of their column sums (see
+    :func:`eao_curve`; float32 for VOT-Py, as it computes them)."""
     v = fragments.values
     w = fragments.weights
     f, width = v.shape
@@ -612,26 +546,51 @@ def eao_curve(fragments: EAOFragments, convention) -> np.ndarray:
             csum = np.cumsum(v32[:, 1:].astype(np.float64), axis=1)
             sums[:, 1:] = (csum / np.arange(1, width)[None, :]).astype(np.float32)
         w32 = w.astype(np.float32)[:, None]
-        num = np.sum(w32 * sums * mask, axis=0)
-        den = np.sum(mask * w32, axis=0).tolist()
+        return w32 * sums * mask, mask * w32
+    num = np.zeros((f, width))
+    den = np.zeros((f, width))
+    if width:
+        num[:, 0] = den[:, 0] = w  # curve(1) = 1 wherever a fragment has weight
+    if width > 1:
+        usable = ~np.isnan(v[:, 1:])                      # element L present, L = 2..width
+        means = np.cumsum(v[:, 1:], axis=1) / np.arange(1, width)[None, :]
+        with np.errstate(invalid="ignore"):
+            num[:, 1:] = np.where(usable, w[:, None] * means, 0.0)
+        den[:, 1:] = np.where(usable, w[:, None], 0.0)
+    return num, den
+
+
+def eao_curve(fragments: EAOFragments, convention) -> np.ndarray:
+    """Expected overlap curve: ``curve[L - 1]`` for sequence length L = 1..width.
+
+    VOT-M: curve(1) = 1; for L >= 2 the fragments whose L-th element is not NaN are usable
+    and curve(L) = sum(w * mean(frag[2..L])) / sum(w) over them (0 when none is usable).
+    pysot: the same, stored in float32. VOT-Py (compute_eao_curve): float32 arrays; element
+    1 is the weighted mean of the init-frame overlaps; a failed fragment counts for every
+    length (zeros), a successful one only up to its length."""
+    c = vot_convention(convention)
+    num, den = _fragment_curve_terms(fragments, c)
+    if c.eao == "vot-toolkit":
         with np.errstate(invalid="ignore", divide="ignore"):
-            return num / np.array(den, dtype=np.float64)
+            return np.sum(num, axis=0) / np.sum(den, axis=0).astype(np.float64)
+    width = num.shape[1]
     curve = np.zeros(width)
     if width == 0:
         return curve
     curve[0] = 1.0
     if width > 1:
-        usable = ~np.isnan(v[:, 1:])                      # element L present, L = 2..width
-        means = np.cumsum(v[:, 1:], axis=1) / np.arange(1, width)[None, :]
-        with np.errstate(invalid="ignore"):
-            num = np.sum(np.where(usable, w[:, None] * means, 0.0), axis=0)
-            den = np.sum(np.where(usable, w[:, None], 0.0), axis=0)
         with np.errstate(invalid="ignore", divide="ignore"):
-            eo = num / den
-        curve[1:] = np.where(usable.any(axis=0), eo, 0.0)
+            eo = np.sum(num[:, 1:], axis=0) / np.sum(den[:, 1:], axis=0)
+        curve[1:] = np.where((~np.isnan(fragments.values[:, 1:])).any(axis=0), eo, 0.0)  # none usable: 0
     if c.eao == "pysot":
         curve = curve.astype(np.float32).astype(np.float64)
     return curve
+
+
+def _eao_lengths(low: int, high: int, c: VOTConvention) -> slice:
+    """The curve elements the EAO score averages: lengths low..high (VOT-M, pysot) or the
+    0-based ``curve[low:high + 1]`` (VOT-Py)."""
+    return slice(low, high + 1) if c.eao == "vot-toolkit" else slice(low - 1, high)
 
 
 def eao_score(curve, low: int, high: int, convention) -> float:
@@ -641,19 +600,40 @@ def eao_score(curve, low: int, high: int, convention) -> float:
     VOT-Py: ``mean(curve[low:high + 1])`` with 0-based indices, i.e. lengths low+1..high+1,
     NaN propagating."""
     c = vot_convention(convention)
-    curve = np.asarray(curve, dtype=np.float64)
+    part = np.asarray(curve, dtype=np.float64)[_eao_lengths(low, high, c)]
     if c.eao == "vot-toolkit":
-        part = curve[low:high + 1]
         return float(np.mean(part)) if len(part) else float("nan")  # interval past the curve
-    part = curve[low - 1:high]
     ok = ~np.isnan(part)
     return float(np.sum(part[ok]) / np.sum(ok)) if ok.any() else float("nan")
 
 
+def eao_sequence_terms(fragments: EAOFragments, layout: RunLayout, convention, low: int,
+                       high: int) -> tuple[np.ndarray, np.ndarray]:
+    """Per-sequence numerator and denominator of the curve elements the EAO score averages.
+
+    Returns (num, den), (S, K) float64 each, K = the lengths of :func:`eao_score`'s interval
+    present in the curve: ``curve[k] = num[:, k].sum() / den[:, k].sum()`` (0 where the
+    denominator is 0, VOT-M's value for a length no fragment reaches; NaN where a sequence's
+    numerator is NaN, a length VOT-M's score skips). Summing over a subset of sequences gives
+    the curve of that subset, which is what a bootstrap over sequences needs. Equal to
+    :func:`eao_curve` up to rounding (pysot rounds its curve, VOT-Py computes it, in float32).
+    """
+    c = vot_convention(convention)
+    cols = _eao_lengths(low, high, c)
+    num, den = (t[:, cols].astype(np.float64) for t in _fragment_curve_terms(fragments, c))
+    seq = layout.sequence_of_run[fragments.runs]
+    out_num = np.zeros((layout.n_sequences, num.shape[1]))
+    out_den = np.zeros_like(out_num)
+    np.add.at(out_num, seq, num)  # not a matrix product: a NaN must stay in its own sequence
+    np.add.at(out_den, seq, den)
+    return out_num, out_den
+
+
 def expected_average_overlap(overlaps, codes, layout: RunLayout, convention, low: int, high: int,
-                             max_length: int | None = None, tag=None) -> tuple[float, np.ndarray]:
+                             max_length: int | None = None, tag=None, *,
+                             skip_initialize: int) -> tuple[float, np.ndarray]:
     """(EAO score, curve) from overlaps bounded for EAO (``run_overlaps(..., "eao")``)."""
-    frags = eao_fragments(overlaps, codes, layout, convention, max_length, tag)
+    frags = eao_fragments(overlaps, codes, layout, convention, max_length, tag, skip_initialize=skip_initialize)
     curve = eao_curve(frags, convention)
     return eao_score(curve, low, high, convention), curve
 
@@ -710,14 +690,16 @@ def eao_interval(sequence_lengths, threshold: float = 0.5) -> tuple[int, int, in
 
 
 # ============================================================================ unsupervised
-def unsupervised_average_overlap(overlaps, codes, layout: RunLayout, convention, gt_unknown=None) -> float:
+def unsupervised_average_overlap(overlaps, codes, layout: RunLayout, convention, gt_unknown=None, *,
+                                 burnin: int) -> float:
     """Average overlap of the unsupervised (no-reset) experiment.
 
     VOT-M analyze_overlap.m: per-frame mean over runs (NaN ignored), NaN frames -- the
     init frame included -- count as 0 and stay in the denominator, mean over all frames of
-    all sequences. VOT-Py average_accuracy: frames with unknown ground truth (``gt_unknown``),
-    code 0, code 2 and the 10-frame burn-in after code 1 are dropped, per-run mean (a run
-    without frames adds 0), mean over runs, frame-weighted over sequences."""
+    all sequences (``burnin`` unused). VOT-Py average_accuracy: frames with unknown ground
+    truth (``gt_unknown``), code 0, code 2 and the ``burnin`` frames from code 1 (10 in
+    its stacks) are dropped, per-run mean (a run without frames adds 0), mean over runs,
+    frame-weighted over sequences."""
     c = vot_convention(convention)
     ov = np.asarray(overlaps, dtype=np.float64)
     codes = np.asarray(codes)
@@ -725,7 +707,7 @@ def unsupervised_average_overlap(overlaps, codes, layout: RunLayout, convention,
         vals = np.where(codes >= 0, np.nan, ov)
         pooled, _ = _pooled_frame_means(vals, layout)
         return float(np.mean(np.where(np.isnan(pooled), 0.0, pooled)))
-    masked = burnin_mask(codes, layout, c.burnin) | (codes == UNKNOWN) | (codes == FAILURE)
+    masked = burnin_mask(codes, layout, burnin) | (codes == UNKNOWN) | (codes == FAILURE)
     if gt_unknown is not None:
         masked |= np.asarray(gt_unknown, dtype=bool)
     vals = np.where(masked, np.nan, ov)

@@ -1,4 +1,19 @@
-"""Evaluation protocols: where runs start and how they are initialised.
+"""Benchmark families at run time: where runs start, how trackers are initialised and
+reset, which frames they see. Protocol logic lives here, never in a tracker.
 
-Protocol logic lives here and in the runner, never in a tracker.
+* :mod:`~rasbench.protocols.base`: the family interface and the unit types;
+* :mod:`~rasbench.protocols.otb`: OPE, TRE, SRE;
+* :mod:`~rasbench.protocols.vot`: baseline, realtime, unsupervised.
 """
+from ..config.benchmarks import ExperimentDef
+from .base import Family
+from .otb import OTBFamily
+from .vot import VOTFamily
+
+# Every family, by name (the keys of config.families.FAMILY_DECLS).
+FAMILIES: dict[str, Family] = {family.name: family for family in (OTBFamily(), VOTFamily())}
+
+
+def family_for(experiment: ExperimentDef) -> Family:
+    """The family that runs ``experiment`` (chosen when its definition loaded)."""
+    return FAMILIES[experiment.family]

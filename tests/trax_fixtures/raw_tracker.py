@@ -10,9 +10,15 @@ printing junk lines to stdout and stderr that a client must ignore. On frame FAI
 * ``hang``: starts a child process (``sleep``) in its process group and stops answering;
 * ``garbage``: answers with a malformed state (a region of three numbers) after junk;
 * ``quit``: sends ``quit`` with a reason and exits;
-* ``leave``: answers, then exits quietly (a tracker that dies while the client is idle).
+* ``leave``: answers, then exits quietly (a tracker that dies while the client is idle);
+* ``double``: answers with two states (in one write);
+* ``stray``: answers, then sends another state 0.3 s later, unasked;
+* ``hello``: answers with a hello instead of a state;
+* ``mask``: answers with the mask region given as a third argument;
+* ``idle-quit``: answers and, in the same write, quits; then exits.
 
-``startup-crash`` exits before its hello, ``startup-hang`` never says hello.
+``startup-crash`` exits before its hello, ``startup-hang`` never says hello,
+``two-hellos`` says hello twice.
 """
 import subprocess
 import sys
@@ -20,6 +26,7 @@ import time
 
 MODE = sys.argv[1]
 FAIL_AT = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+MASK = sys.argv[3] if len(sys.argv) > 3 else ""
 
 
 def send(line):
@@ -38,8 +45,9 @@ if MODE == "startup-hang":
     time.sleep(3600)
 
 print("raw_tracker: junk before the hello", flush=True)
-send('@@TRAX:hello "trax.version=3" "trax.region=rectangle;" "trax.image=path;" "trax.channels=color;" '
-     '"trax.name=raw"')
+HELLO = ('@@TRAX:hello "trax.version=3" "trax.region=rectangle;" "trax.image=path;" "trax.channels=color;" '
+         '"trax.name=raw"')
+send(HELLO + "\n" + HELLO if MODE == "two-hellos" else HELLO)  # one write: both arrive together
 box, frame, path = None, 0, ""
 for line in sys.stdin:
     line = line.rstrip("\n")
@@ -70,6 +78,21 @@ for line in sys.stdin:
         if MODE == "quit":
             send('@@TRAX:quit "trax.reason=model diverged"')
             sys.exit(0)
+        if MODE == "double":
+            send(f'@@TRAX:state "{box}"\n@@TRAX:state "{box}"')
+            continue
+        if MODE == "hello":
+            send(HELLO)
+            continue
+        if MODE == "mask":
+            send(f'@@TRAX:state "{MASK}"')
+            continue
+        if MODE == "idle-quit":
+            send(f'@@TRAX:state "{box}"\n@@TRAX:quit "trax.reason=tired"')  # one write: they arrive together
+            sys.exit(0)
+        if MODE == "stray":
+            send(f'@@TRAX:state "{box}"')
+            time.sleep(0.3)
     send(f'@@TRAX:state "{box}"')
     if MODE == "leave" and frame == FAIL_AT and "/Alpha/" in path:
         sys.exit(0)

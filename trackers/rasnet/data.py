@@ -22,9 +22,9 @@ Sources, named by ``KIND:PATH`` strings (:func:`open_source`):
   folder time stamp, since parsing a million XML files takes minutes.
 * ``synth:`` | ``synth:SEEDS``: the synthetic benchmark's sequences (experiments/synth.yaml)
   rendered in memory with training seeds (``synth:`` = seeds 1-4; ``synth:7``,
-  ``synth:1-8``, ``synth:1,5,9``), JPEG-encoded at the benchmark's quality so training
-  frames carry the same compression as the evaluation files. The benchmark's own seed
-  (the evaluation data) is refused.
+  ``synth:1-8``, ``synth:1,5,9``), held JPEG-encoded (quality 90: a quarter of the memory
+  of the lossless PNG files the benchmark itself stores). The benchmark's own seed (the
+  evaluation data) is refused.
 * ``synth:DIR``: a folder written by ``rasbench synth --out DIR --seed N`` (its ``otb/``
   layout; 1-based OTB boxes shifted to 0-based). The evaluation seed is refused here too.
 
@@ -97,6 +97,7 @@ POSITIVE_RADIUS = 16.0  # px in the search crop (SiamFC's rPos)
 STRETCH_MARGIN = 8  # centre-crop 247 of the stretched 255 crop: +-4 px of translation room
 
 DEFAULT_SYNTH_SEEDS = (1, 2, 3, 4)
+SYNTH_JPEG_QUALITY = 90  # in-memory synthetic training frames
 SOURCE_KINDS = ("got10k", "vid", "synth")
 MAX_ATTEMPTS = 50  # redraws of a pair whose images cannot be read, before giving up
 
@@ -371,7 +372,7 @@ def _snippet_stamp(folder: Path) -> list[int]:
 
 def _vid_index(annotations: Path, processes: int) -> dict[str, dict]:
     """Parsed snippets by relative path, reusing the cache for snippets whose stamp is unchanged."""
-    from rasbench.datasets import cache_dir
+    from rasbench.paths import cache_dir
 
     cache = cache_dir() / "train-index" / f"vid-{sha1(str(annotations.resolve()).encode()).hexdigest()[:16]}.json"
     try:
@@ -441,7 +442,7 @@ def vid_videos(root, processes: int = 1) -> list[Video]:
 # ----------------------------------------------------------------------------- synthetic
 
 def _synth_benchmark():
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
 
     return load_benchmark("synth")
 
@@ -454,14 +455,14 @@ def _check_training_seed(seed: int, where: str) -> None:
 
 
 def _render_video(job: tuple[dict, tuple[int, int], int]) -> tuple[np.ndarray, list[bytes]]:
-    """(boxes (n, 4), JPEG bytes per frame) of one synthetic sequence, at the benchmark's JPEG quality."""
-    from rasbench.datasets.synthetic import JPEG_QUALITY, render_sequence
+    """(boxes (n, 4), JPEG bytes per frame) of one synthetic sequence."""
+    from rasbench.datasets.synthetic import render_sequence
 
     entry, image_size, seed = job
     boxes, images = [], []
     for frame in render_sequence(entry, image_size, seed):
         ok, data = cv2.imencode(".jpg", cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR),
-                                [cv2.IMWRITE_JPEG_QUALITY, JPEG_QUALITY])
+                                [cv2.IMWRITE_JPEG_QUALITY, SYNTH_JPEG_QUALITY])
         if not ok:
             raise DatasetError(f"JPEG encoding failed for synthetic sequence {entry['name']}")
         boxes.append(frame.box)

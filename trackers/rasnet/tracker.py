@@ -51,7 +51,7 @@ import torch
 import torch.nn.functional as F
 
 from rasbench.errors import TrackerError
-from rasbench.region import Regions, area_preserving_boxes, bounding_boxes
+from rasbench.geometry import Regions, area_preserving_boxes, bounding_boxes
 
 from . import siamfc
 from .model import EXEMPLAR_SIZE, INSTANCE_SIZE, TOTAL_STRIDE, RASNet, build_model
@@ -166,11 +166,12 @@ def no_weights_message(variant: str = "rasnet") -> str:
         missing = f"the bundled default {DEFAULT_WEIGHTS} is missing from this installation"
     else:
         missing = f"only 'rasnet' has bundled weights, not {variant!r}"
-    return (f"RASNet ({variant}) needs weights, and none were given; {missing}. Either train them with "
-            f"`rasbench train --variant {variant} ...` (see trackers/rasnet/weights/README.md) or initialise "
-            f"the backbone from SiamFC: `rasbench weights convert 2016-08-17.net.mat {variant}.pt --variant "
-            f"{variant}` (also siamfc-pytorch / got10k .pth files). Then run with `-p weights={variant}.pt`. "
-            f"(`-p random_init=true` builds an untrained network, for tests and speed measurements only.)")
+    return (f"RASNet ({variant}) needs weights, and none were given; {missing}. Either train them "
+            f"(`rasbench train --variant {variant} --data got10k:DIR --out runs/{variant}` writes "
+            f"runs/{variant}/final.pt; see `rasbench train --help`) or initialise the backbone from SiamFC "
+            f"(`rasbench weights convert 2016-08-17.net.mat {variant}.pt --variant {variant}`; siamfc-pytorch / "
+            f"got10k .pth files work too), then run with `-p weights=FILE`. (`-p random_init=true` builds an "
+            f"untrained network, for tests and speed measurements only.)")
 
 
 class _StageClock:

@@ -42,7 +42,7 @@ from typing import Any, Mapping
 import numpy as np
 import torch
 
-from rasbench.errors import TrackerError
+from rasbench.errors import TrackerError, optional_dependency
 
 from .model import VARIANTS, AlexNetV1, RASNet, build_model, parameter_count
 
@@ -303,10 +303,8 @@ def matconvnet_to_backbone(params: Mapping[str, np.ndarray]) -> tuple[dict[str, 
 
 def read_matconvnet_params(path: str | Path) -> dict[str, np.ndarray]:
     """``net.params`` of a MatConvNet DagNN .mat file as name -> array."""
-    try:
+    with optional_dependency("reading MatConvNet .mat files"):
         from scipy.io import loadmat
-    except ImportError as exc:
-        raise WeightsError("reading MatConvNet .mat files needs scipy: pip install scipy") from exc
     try:
         mat = loadmat(str(path))
     except NotImplementedError as exc:  # MATLAB v7.3 (HDF5) files

@@ -11,14 +11,20 @@ from __future__ import annotations
 import importlib.util
 import os
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import yaml
 
-from .errors import ConfigError
+from ..errors import ConfigError
+from ..paths import path_component
+from ..text import plural, yaml_problem
+from .families import FAMILY_DECLS, ProtocolOptions, protocol_options
 
 ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC", "LR")
+# Dataset layouts (a definition's ``format``) whose sequences may be listed by name alone,
+# the data giving their length, and the ground-truth file such a sequence has.
+NAME_ONLY_GROUNDTRUTH = {"vot": "groundtruth.txt"}
 
 
 @dataclass(frozen=True)
@@ -44,9 +50,20 @@ class SequenceSpec:
 
 @dataclass(frozen=True)
 class ExperimentDef:
+    """One experiment of a benchmark: its protocol, the family that protocol belongs to
+    (chosen once, here), the options as the definition writes them and as checked,
+    typed ``settings`` (a :class:`~rasbench.config.families.ProtocolOptions`)."""
+
     name: str
     protocol: str
+    family: str
     options: dict = field(default_factory=dict, hash=False)
+    settings: ProtocolOptions | None = field(default=None, hash=False)
+
+    @property
+    def dataset_layout(self) -> str:
+        """The dataset layout this experiment reads (its family's)."""
+        return FAMILY_DECLS[self.family].dataset_layout
 
 
 @dataclass(frozen=True)
@@ -64,6 +81,14 @@ class BenchmarkDef:
     aliases: tuple[str, ...] = ()
     path: Path | None = None
     raw: dict = field(default_factory=dict, hash=False)  # the merged YAML, for format-specific keys
+
+    def dataset_layout(self, experiment: str | None = None) -> str:
+        """The dataset layout ``experiment`` reads (default: the first experiment's); a
+        definition without experiments reads its ``format``."""
+        if experiment is not None:
+            return self.experiment(experiment).dataset_layout
+        first = next(iter(self.experiments.values()), None)
+        return first.dataset_layout if first is not None else self.format
 
     def experiment(self, name: str) -> ExperimentDef:
         try:
@@ -88,7 +113,7 @@ def _read_yaml(path: Path) -> dict:
     except OSError as exc:
         raise ConfigError(f"cannot read benchmark definition {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{path} is not valid YAML: {exc}") from None
+        raise ConfigError(f"{path} is not valid YAML: {yaml_problem(exc)}") from None
     if not isinstance(data, dict):
         raise ConfigError(f"{path} must hold a mapping at the top level")
     return data
@@ -125,6 +150,16 @@ def list_benchmarks() -> list[str]:
     return sorted(files for files, path in _benchmark_files().items() if "name" in _read_yaml(path))
 
 
+def describe_benchmarks() -> list[str]:
+    """Each benchmark as "available:" lists and help texts show it: ``"vot2017 (vot2018)"``."""
+    files = _benchmark_files()
+    out = []
+    for name in list_benchmarks():
+        aliases = [str(a) for a in _read_yaml(files[name]).get("aliases") or ()]
+        out.append(name + (f" ({', '.join(aliases)})" if aliases else ""))
+    return out
+
+
 def find_definition(name: str) -> Path:
     candidate = Path(name)
     if candidate.suffix in (".yaml", ".yml") and candidate.is_file():
@@ -133,26 +168,34 @@ def find_definition(name: str) -> Path:
     key = name.lower()
     if key in files:
         return files[key]
-    for stem, path in files.items():
+    for path in files.values():
         if key in [a.lower() for a in _read_yaml(path).get("aliases", [])]:
             return path
-    raise ConfigError(f"unknown benchmark {name!r}; available: {', '.join(list_benchmarks())}")
+    raise ConfigError(f"unknown benchmark {name!r}; available: {', '.join(describe_benchmarks())}, or a YAML file")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_benchmark(name: str) -> BenchmarkDef:
     path = find_definition(name)
     data = _with_base(path)
     for key in ("name", "format", "sequences", "experiments"):
         if key not in data:
             raise ConfigError(f"{path}: missing key {key!r}")
+    path_component(data["name"], f"{path}: benchmark name")  # it names the results folder
     table_data = _with_base(Path(data["table"])) if "table" in data else {}
     specs = _sequence_specs(data, table_data, path)
+    if "eao_interval" in data:
+        raise ConfigError(f"{path}: eao_interval is an option of the baseline and realtime experiments "
+                          f"(experiments: {{baseline: {{eao_interval: [low, high], ...}}}})")
     experiments = {}
     for exp_name, exp in (data["experiments"] or {}).items():
+        path_component(exp_name, f"{path}: experiment name")
         exp = dict(exp or {})
         protocol = exp.pop("protocol", exp_name)
-        experiments[exp_name.lower()] = ExperimentDef(exp_name.lower(), protocol, exp)
+        where = f"{path}: experiment {exp_name}"
+        options = protocol_options(protocol, where)  # checked once here, so a run cannot fail on them later
+        experiments[exp_name.lower()] = ExperimentDef(exp_name.lower(), protocol, options.family, exp,
+                                                      options.parse(exp, where))
     return BenchmarkDef(
         name=data["name"],
         title=data.get("title", data["name"]),
@@ -174,25 +217,28 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
     table = table_data.get("sequences") or {}
     specs: dict[str, SequenceSpec] = {}
     for entry in data["sequences"]:
-        if isinstance(entry, str) and data["format"] == "vot" and entry not in table:
-            specs[entry] = SequenceSpec(name=entry, folder=entry, groundtruth="groundtruth.txt", first=1, last=None,
-                                        anno=entry)
+        name = entry.get("name") if isinstance(entry, dict) else entry
+        if not isinstance(entry, (str, dict)) or name is None:
+            raise ConfigError(f"{path}: a sequence entry must be a name or a mapping with 'name', got {entry!r}")
+        path_component(name, f"{path}: sequence name")  # it names result files and folders
+        listed = NAME_ONLY_GROUNDTRUTH.get(data["format"])
+        if isinstance(entry, str) and listed and entry not in table:
+            specs[entry] = SequenceSpec(name=entry, folder=entry, groundtruth=listed, first=1, last=None, anno=entry)
             continue
         if isinstance(entry, str):
             if entry not in table:
                 raise ConfigError(f"{path}: sequence {entry!r} is not in the sequence table")
-            row, name = dict(table[entry]), entry
-        elif isinstance(entry, dict) and "name" in entry:
-            row, name = dict(entry), entry["name"]
-            row.setdefault("frames", [1, row.get("length", 0)])
+            row = dict(table[entry])
         else:
-            raise ConfigError(f"{path}: a sequence entry must be a name or a mapping with 'name', got {entry!r}")
+            row = dict(entry)
+            row.setdefault("frames", [1, row.get("length", 0)])
         first, last = (int(v) for v in row["frames"])
         if last < first:
             raise ConfigError(f"{path}: sequence {name} has frames [{first}, {last}]")
         unknown = [a for a in row.get("attributes", []) if a not in ATTRIBUTE_CODES]
         if unknown:
-            raise ConfigError(f"{path}: sequence {name} has unknown attribute(s) {unknown}")
+            raise ConfigError(f"{path}: sequence {name} has {plural(len(unknown), 'unknown attribute')} "
+                              f"{', '.join(map(str, unknown))}")
         specs[name] = SequenceSpec(
             name=name,
             folder=row.get("folder", name),

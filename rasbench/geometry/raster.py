@@ -1,19 +1,4 @@
-"""VOT regions: parsing, formatting, box conversions and rasterised overlap.
-
-Coordinates are 0-based pixel coordinates, as in VOT ground truth and results: the image
-spans pixel columns 0..W-1 and rows 0..H-1, and a pixel is addressed by the integer
-coordinate of its corner. A rectangle is ``x, y, w, h``; a polygon is ``x1, y1, ..., xK,
-yK`` (K >= 3; VOT2014-2017 ground truth uses K = 4 rotated boxes).
-
-A whole trajectory (or many concatenated trajectories) is one :class:`Regions` object
-holding flat arrays, so every function here is vectorised over frames:
-
-* ``kind``   (N,) int8: :data:`SPECIAL`, :data:`RECTANGLE` or :data:`POLYGON`;
-* ``code``   (N,) int64: the special code of special frames (VOT results: 0 = unknown /
-  skipped, 1 = initialisation, 2 = failure), 0 elsewhere;
-* ``coords`` (N, V) float64, NaN padded: rectangles use columns 0..3 (x, y, w, h),
-  polygons columns 0..2K-1 (x1, y1, x2, y2, ...);
-* ``points`` (N,) int: K for polygons, 0 for rectangles and special frames.
+"""Rasterised overlap of VOT regions, as each reference toolkit computes it.
 
 The VOT toolkits compute overlap by rasterising both regions to pixel masks. Each
 reference implementation does it differently, and every difference is a named rule of
@@ -21,256 +6,19 @@ reference implementation does it differently, and every difference is a named ru
 sources (trax ``src/region.c``, the VOT MATLAB toolkit's ``region_overlap`` MEX,
 pysot-toolkit's ``region.pyx`` + its copy of ``region.c``, vot-toolkit 0.9
 ``vot/region/raster.py``) and are checked against the installed native libtrax and
-vot-toolkit in the tests.
+vot-toolkit in the tests. Coordinates are 0-based (see :mod:`rasbench.geometry.regions`).
 """
 from __future__ import annotations
 
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 import numpy as np
 
-SPECIAL, RECTANGLE, POLYGON = 0, 1, 2
-
-# Special codes written by the VOT toolkits in result files.
-UNKNOWN, INITIALIZATION, FAILURE = 0, 1, 2
+from .regions import POLYGON, RECTANGLE, SPECIAL, Regions
 
 _F32_MAX = float(np.finfo(np.float32).max)
-
-
-@dataclass(frozen=True, eq=False)
-class Regions:
-    """A sequence of VOT regions as flat arrays (see the module docstring)."""
-
-    kind: np.ndarray
-    code: np.ndarray
-    coords: np.ndarray
-    points: np.ndarray
-
-    def __post_init__(self):
-        n = len(self.kind)
-        if not (len(self.code) == len(self.points) == len(self.coords) == n) or self.coords.ndim != 2:
-            raise ValueError("Regions arrays must have the same length and coords must be 2-D")
-
-    def __len__(self) -> int:
-        return len(self.kind)
-
-    def __getitem__(self, index) -> "Regions":
-        if isinstance(index, (int, np.integer)):
-            index = slice(index, index + 1 if index != -1 else None)
-        return Regions(self.kind[index], self.code[index], self.coords[index], self.points[index])
-
-    @property
-    def is_special(self) -> np.ndarray:
-        return self.kind == SPECIAL
-
-    def codes(self, fill: int = -1) -> np.ndarray:
-        """Special code per frame, ``fill`` for frames holding a region.
-
-        VOT toolkits only write non-negative codes, so the default -1 is unambiguous."""
-        return np.where(self.kind == SPECIAL, self.code, fill)
-
-    # ----------------------------------------------------------------- constructors
-    @staticmethod
-    def specials(codes) -> "Regions":
-        codes = np.asarray(codes, dtype=np.int64).reshape(-1)
-        n = len(codes)
-        return Regions(np.full(n, SPECIAL, np.int8), codes.copy(), np.full((n, 4), np.nan),
-                       np.zeros(n, np.int64))
-
-    @staticmethod
-    def rectangles(boxes) -> "Regions":
-        """Rectangles from an (N, 4) array of x, y, w, h (rows with NaN become unknown)."""
-        boxes = np.asarray(boxes, dtype=np.float64).reshape(-1, 4)
-        n = len(boxes)
-        kind = np.where(np.isnan(boxes).any(axis=1), SPECIAL, RECTANGLE).astype(np.int8)
-        coords = np.where(kind[:, None] == SPECIAL, np.nan, boxes)
-        return Regions(kind, np.zeros(n, np.int64), coords, np.zeros(n, np.int64))
-
-    @staticmethod
-    def polygons(points) -> "Regions":
-        """Polygons from an (N, 2K) array of x1, y1, ... or an (N, K, 2) array."""
-        points = np.asarray(points, dtype=np.float64)
-        if points.ndim == 3:
-            points = points.reshape(len(points), -1)
-        if points.ndim != 2 or points.shape[1] % 2 or points.shape[1] < 6:
-            raise ValueError("polygons need an (N, 2K) or (N, K, 2) array with K >= 3")
-        n = len(points)
-        kind = np.where(np.isnan(points).any(axis=1), SPECIAL, POLYGON).astype(np.int8)
-        coords = np.where(kind[:, None] == SPECIAL, np.nan, points)
-        pts = np.where(kind == POLYGON, points.shape[1] // 2, 0).astype(np.int64)
-        return Regions(kind, np.zeros(n, np.int64), coords, pts)
-
-    @staticmethod
-    def concat(parts: Sequence["Regions"]) -> "Regions":
-        parts = list(parts)
-        if not parts:
-            return Regions.specials([])
-        width = max(p.coords.shape[1] for p in parts)
-        coords = np.full((sum(len(p) for p in parts), width), np.nan)
-        row = 0
-        for p in parts:
-            coords[row:row + len(p), :p.coords.shape[1]] = p.coords
-            row += len(p)
-        return Regions(np.concatenate([p.kind for p in parts]), np.concatenate([p.code for p in parts]),
-                       coords, np.concatenate([p.points for p in parts]))
-
-
-# --------------------------------------------------------------------- text in / out
-def _region_arrays(values: np.ndarray, counts: np.ndarray, where) -> Regions:
-    """Regions from the values of all lines, flattened, and the number on each line, with
-    the VOT rules: 1 value = special code; 4 = rectangle; an even count >= 6 = polygon;
-    NaN anywhere = unknown (special code 0, as vot-toolkit and trax do). ``where(i)``
-    names line i in errors."""
-    counts = np.asarray(counts, np.int64)
-    n = len(counts)
-    single = counts == 1
-    bad = ~(single | (counts == 4) | ((counts >= 6) & (counts % 2 == 0)))
-    if bad.any():
-        i = int(np.argmax(bad))
-        raise ValueError(f"{where(i)}: a region needs 1, 4 or an even number >= 6 of values, got {counts[i]}")
-    row = np.repeat(np.arange(n), counts)
-    column = np.arange(len(values)) - np.repeat(np.cumsum(counts) - counts, counts)
-    coords = np.full((n, max(4, int(counts.max(initial=0)))), np.nan)
-    coords[row, column] = values
-    first = coords[:, 0].copy()
-    if np.any(single & np.isinf(first)):
-        i = int(np.argmax(single & np.isinf(first)))
-        raise ValueError(f"{where(i)}: {first[i]} is not a region code")
-    kind = np.where(single, SPECIAL, np.where(counts == 4, RECTANGLE, POLYGON)).astype(np.int8)
-    unknown = single & np.isnan(first)
-    unknown |= ~single & (np.bincount(row, np.isnan(values), minlength=n) > 0)
-    kind[unknown] = SPECIAL
-    code = np.where(single & ~unknown, np.nan_to_num(first), UNKNOWN).astype(np.int64)
-    coords[kind == SPECIAL] = np.nan
-    points = np.where(kind == POLYGON, counts // 2, 0)
-    return Regions(kind, code, coords, points)
-
-
-def parse_regions(lines: Iterable[str], separator: str | None = ",") -> Regions:
-    """Parse VOT ground-truth / result lines (one region per line).
-
-    Values are separated by ``separator`` (VOT files use commas); ``None`` splits on
-    commas when a line has one, else on whitespace. Blank lines are an error: strip
-    trailing ones before calling.
-    """
-    texts = [line.strip() for line in lines]
-    if not all(texts):
-        raise ValueError(f"line {texts.index('') + 1}: empty region")
-    if separator == ",":  # the common case: one split of the joined text
-        counts = [text.count(",") + 1 for text in texts]
-        tokens = ",".join(texts).split(",")
-    else:
-        split = [text.split(separator if separator is not None else ("," if "," in text else None))
-                 for text in texts]
-        counts = [len(parts) for parts in split]
-        tokens = [token for parts in split for token in parts]
-    try:
-        values = np.array(tokens, dtype=np.float64)
-    except ValueError:
-        ends = np.cumsum(counts)
-        for i, token in enumerate(tokens):
-            try:
-                float(token)
-            except ValueError:
-                number = int(np.searchsorted(ends, i, side="right")) + 1
-                raise ValueError(f"line {number}: cannot parse {texts[number - 1]!r}") from None
-        raise
-    return _region_arrays(values, np.asarray(counts), lambda i: f"line {i + 1}")
-
-
-def regions_from_values(rows: Iterable[Sequence[float]]) -> Regions:
-    """Regions from lists of numbers (pysot JSON ``gt_rect`` entries, in-memory results)."""
-    rows = [row if isinstance(row, (list, tuple, np.ndarray)) else list(row) for row in rows]
-    counts = np.array([len(row) for row in rows], np.int64)
-    try:
-        values = np.array([float(v) for row in rows for v in row], dtype=np.float64)
-    except (TypeError, ValueError) as exc:
-        raise ValueError(f"regions: {exc}") from None
-    return _region_arrays(values, counts, lambda i: f"region {i}")
-
-
-def format_regions(regions: Regions, decimals: int | None = None) -> list[str]:
-    """Text lines for a result / ground-truth file (inverse of :func:`parse_regions`).
-
-    ``decimals=None`` writes the shortest text that reads back to the same double;
-    an integer writes fixed-point numbers (trax writes 4 decimals)."""
-    def number(v: float) -> str:
-        if decimals is None:
-            return np.format_float_positional(v, unique=True, trim="-")
-        return f"{v:.{decimals}f}"
-
-    out = []
-    for kind, code, row, k in zip(regions.kind, regions.code, regions.coords, regions.points):
-        if kind == SPECIAL:
-            out.append(str(int(code)))
-        else:
-            count = 4 if kind == RECTANGLE else 2 * int(k)
-            out.append(",".join(number(float(v)) for v in row[:count]))
-    return out
-
-
-# --------------------------------------------------------------------- box conversions
-def _polygon_xy(regions: Regions):
-    """(N, K) x and y of polygon vertices, NaN where a frame has fewer points."""
-    k = max(1, regions.coords.shape[1] // 2)
-    xy = regions.coords[:, :2 * k].reshape(len(regions), k, 2)
-    valid = np.arange(k)[None, :] < regions.points[:, None]
-    return np.where(valid, xy[..., 0], np.nan), np.where(valid, xy[..., 1], np.nan)
-
-
-def bounding_boxes(regions: Regions) -> np.ndarray:
-    """Axis-aligned (N, 4) x, y, w, h: the min/max box of each polygon with w = max - min
-    (no +1), as trax converts a polygon for a rectangle-only tracker and vot-toolkit's
-    ``Rectangle.convert`` does. Rectangles pass through; special frames give NaN."""
-    out = np.full((len(regions), 4), np.nan)
-    rect = regions.kind == RECTANGLE
-    out[rect] = regions.coords[rect, :4]
-    poly = regions.kind == POLYGON
-    if poly.any():
-        xs, ys = _polygon_xy(regions[np.flatnonzero(poly)])
-        x0, y0 = np.nanmin(xs, axis=1), np.nanmin(ys, axis=1)
-        out[poly] = np.stack([x0, y0, np.nanmax(xs, axis=1) - x0, np.nanmax(ys, axis=1) - y0], axis=1)
-    return out
-
-
-def area_preserving_boxes(regions: Regions, form: str = "centre") -> np.ndarray:
-    """The pysot / got10k initialisation box of each region, (N, 4).
-
-    Polygon: centre = mean of the corners; s = sqrt(|p1 - p2| |p2 - p3| / ((x2 - x1)(y2 - y1)))
-    with the min/max box (x1, y1, x2, y2) and the first three corners p1, p2, p3;
-    w = s (x2 - x1) + 1, h = s (y2 - y1) + 1 (pysot ``get_axis_aligned_bbox``, got10k
-    ``_corner2rect``). Rectangle: centre = (x + w/2, y + h/2), same w, h.
-
-    ``form``: ``"centre"`` -> (cx, cy, w, h) as pysot returns it; ``"got10k"`` -> (cx - w/2,
-    cy - h/2, w, h); ``"pysot"`` -> (cx - (w-1)/2, cy - (h-1)/2, w, h), the box pysot's
-    test script records for the init frame. Special frames give NaN.
-    """
-    cx = np.full(len(regions), np.nan)
-    cy, w, h = cx.copy(), cx.copy(), cx.copy()
-    rect = regions.kind == RECTANGLE
-    rx, ry, rw, rh = regions.coords[rect, :4].T
-    cx[rect], cy[rect], w[rect], h[rect] = rx + rw / 2, ry + rh / 2, rw, rh
-    poly = regions.kind == POLYGON
-    if poly.any():
-        xs, ys = _polygon_xy(regions[np.flatnonzero(poly)])
-        x1, x2 = np.nanmin(xs, axis=1), np.nanmax(xs, axis=1)
-        y1, y2 = np.nanmin(ys, axis=1), np.nanmax(ys, axis=1)
-        side1 = np.hypot(xs[:, 0] - xs[:, 1], ys[:, 0] - ys[:, 1])
-        side2 = np.hypot(xs[:, 1] - xs[:, 2], ys[:, 1] - ys[:, 2])
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.sqrt(side1 * side2 / ((x2 - x1) * (y2 - y1)))
-        cx[poly], cy[poly] = np.nanmean(xs, axis=1), np.nanmean(ys, axis=1)
-        w[poly], h[poly] = s * (x2 - x1) + 1, s * (y2 - y1) + 1
-    if form == "centre":
-        return np.stack([cx, cy, w, h], axis=1)
-    if form == "got10k":
-        return np.stack([cx - w / 2, cy - h / 2, w, h], axis=1)
-    if form == "pysot":
-        return np.stack([cx - (w - 1) / 2, cy - (h - 1) / 2, w, h], axis=1)
-    raise ValueError(f"unknown box form {form!r}")
 
 
 def to_polygons(regions: Regions, rectangle_corners: str = "x+w-1"):
@@ -707,12 +455,12 @@ def _c_overlaps(a, b, right, bottom, spec, chunk_rows):
     def clipped_bbox(v, valid):
         xs = np.where(valid, v[..., 0], np.inf)
         ys = np.where(valid, v[..., 1], np.inf)
-        l, t = xs.min(axis=1), ys.min(axis=1)
+        left, t = xs.min(axis=1), ys.min(axis=1)
         r = np.where(valid, v[..., 0], -np.inf).max(axis=1)
         btm = np.where(valid, v[..., 1], -np.inf).max(axis=1)
         if not legacy:  # bounds_round: outward to whole pixels
-            l, t, r, btm = np.floor(l), np.floor(t), np.ceil(r), np.ceil(btm)
-        return (np.maximum(l, bl).astype(f32), np.maximum(t, bl).astype(f32),
+            left, t, r, btm = np.floor(left), np.floor(t), np.ceil(r), np.ceil(btm)
+        return (np.maximum(left, bl).astype(f32), np.maximum(t, bl).astype(f32),
                 np.minimum(r, br).astype(f32), np.minimum(btm, bb_).astype(f32))
 
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):

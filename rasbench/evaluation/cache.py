@@ -16,20 +16,21 @@ whose files are bad are never cached. One ``.npz`` per (tracker folder, scope) u
 """
 from __future__ import annotations
 
-import hashlib
+import io
 import json
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from . import __version__
+from .._version import __version__
+from ..errors import ResultsWriteError
+from ..fingerprint import text_digest
+from ..paths import atomic_write_bytes, cache_dir
 
 log = logging.getLogger("rasbench")
-FORMAT_VERSION = 1  # bump when the metric code changes what a run's counts are
+FORMAT_VERSION = 2  # bump when the metric code changes what a run's counts are (2: MATLAB thresholds)
 
 
 @dataclass
@@ -41,28 +42,14 @@ class RunScore:
     fps: float | None
 
 
-def file_key(path: Path | None) -> list | None:
-    if path is None:
-        return None
-    try:
-        st = os.stat(path)
-    except OSError:
-        return None
-    return [st.st_size, st.st_mtime_ns]
-
-
 class RunScoreCache:
     def __init__(self, directory: Path | None = None, enabled: bool = True):
-        if directory is None:
-            from .datasets import cache_dir
-
-            directory = cache_dir() / "scores"
-        self.directory = Path(directory)
+        self.directory = Path(directory) if directory is not None else cache_dir() / "scores"
         self.enabled = enabled
 
     def _entry(self, folder: Path, scope: str) -> Path:
         key = f"{Path(folder).resolve()}|{scope}|{FORMAT_VERSION}|{__version__}"
-        return self.directory / (hashlib.sha1(key.encode()).hexdigest()[:20] + ".npz")
+        return self.directory / (text_digest(key) + ".npz")
 
     def load(self, folder: Path, scope: str) -> dict[str, tuple[list, RunScore]]:
         """``{relative path: (key, score)}`` stored for this folder and scope."""
@@ -85,19 +72,17 @@ class RunScoreCache:
         if not self.enabled or not items:
             return
         entry = self._entry(folder, scope)
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            keys=np.array(json.dumps([[rel, key] for rel, key, _ in items])),
+            success=np.stack([s.success for _, _, s in items]),
+            precision=np.stack([s.precision for _, _, s in items]),
+            norm_precision=np.stack([s.norm_precision for _, _, s in items]),
+            frames=np.array([s.frames for _, _, s in items]),
+            fps=np.array([np.nan if s.fps is None else s.fps for _, _, s in items]),
+        )
         try:
-            entry.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=entry.parent, suffix=".npz.tmp")
-            with os.fdopen(fd, "wb") as f:
-                np.savez(
-                    f,
-                    keys=np.array(json.dumps([[rel, key] for rel, key, _ in items])),
-                    success=np.stack([s.success for _, _, s in items]),
-                    precision=np.stack([s.precision for _, _, s in items]),
-                    norm_precision=np.stack([s.norm_precision for _, _, s in items]),
-                    frames=np.array([s.frames for _, _, s in items]),
-                    fps=np.array([np.nan if s.fps is None else s.fps for _, _, s in items]),
-                )
-            os.replace(tmp, entry)
-        except OSError as exc:
+            atomic_write_bytes(entry, buffer.getvalue())
+        except ResultsWriteError as exc:
             log.debug("cannot write cache entry %s: %s", entry, exc)

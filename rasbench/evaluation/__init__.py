@@ -1,0 +1,35 @@
+"""The scoring half of the family seam: result folders in, one :class:`~rasbench.evaluation.model.Report` out.
+
+Each family's scorer (:mod:`~rasbench.evaluation.otb`, :mod:`~rasbench.evaluation.vot`)
+provides ``score(benchmark, experiment, dataset, tracker_dirs, convention, cache)`` and
+``view_run(...)`` for the viewer; :func:`evaluate` dispatches by the experiment's family.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from types import ModuleType
+
+from ..config.benchmarks import BenchmarkDef
+from ..config.conventions import convention as find_convention
+from ..datasets import Dataset
+from . import otb, vot
+from .model import Report
+
+# The scorer of each family, by family name.
+SCORERS: dict[str, ModuleType] = {"otb": otb, "vot": vot}
+
+
+def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
+             convention: str = "official", cache: bool = True) -> Report:
+    """Score every tracker folder of ``tracker_dirs`` ({name: experiment folder}) on the
+    sequences of ``dataset`` under ``convention``; run scores are cached where the
+    family caches them (``cache=False``: recompute)."""
+    family = benchmark.experiment(experiment).family
+    conv = find_convention(family, convention)
+    return SCORERS[family].score(benchmark, experiment, dataset, tracker_dirs, conv, cache)
+
+
+def cross_plots(benchmark: BenchmarkDef, experiment: str) -> list[tuple[str, str]]:
+    """Plots combining ``experiment`` with another of the benchmark, known without scoring:
+    [(plot kind of :data:`rasbench.plots.CROSS_KINDS`, other experiment)]."""
+    return SCORERS[benchmark.experiment(experiment).family].cross_plots(benchmark, experiment)

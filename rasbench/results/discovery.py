@@ -1,0 +1,55 @@
+"""The tracker folders under ``--results`` paths, ours and anybody's."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import ResultsError
+from . import LAYOUTS
+
+
+def find_tracker_dirs(results: list[Path], benchmark: str, experiment: str,
+                      wanted: list[str] | None = None) -> dict[str, Path]:
+    """Experiment folders of the trackers under each ``--results`` path, by tracker name.
+
+    A path may be a results root (``<path>/<benchmark>/<tracker>/<experiment>``) or
+    directly a folder of tracker folders (other people's raw results), each holding
+    experiment folders (VOT toolkit: ``<tracker>/baseline``) or, where a family's layout
+    says so, the result files themselves (got10k, pysot: ``<tracker>/<Seq>.txt`` for OPE).
+    ``wanted`` selects and orders trackers; a name may also be a path to such a folder.
+    """
+    found: dict[str, Path] = {}
+    for root in results:
+        root = Path(root)
+        if not root.is_dir():
+            raise ResultsError(f"results folder {root} " + ("is a file" if root.exists() else "does not exist"))
+        folder = root / benchmark if (root / benchmark).is_dir() else root
+        for child in sorted(folder.iterdir()):
+            if not child.is_dir() or child.name.startswith("."):
+                continue
+            exp_dir = _experiment_dir(child, experiment)
+            if exp_dir is None:
+                continue
+            if child.name in found and found[child.name] != exp_dir:
+                raise ResultsError(f"tracker {child.name!r} is in both {found[child.name]} and {exp_dir}; "
+                                   f"pass one --results or rename a folder")
+            found[child.name] = exp_dir
+    if wanted is None:
+        return found
+    selected = {}
+    for name in wanted:
+        if name in found:
+            selected[name] = found[name]
+        elif Path(name).is_dir() and _experiment_dir(Path(name), experiment):
+            selected[Path(name).name] = _experiment_dir(Path(name), experiment)
+        else:
+            raise ResultsError(f"no {experiment} results for tracker {name!r}; found: {', '.join(found) or 'none'} "
+                               f"(in {', '.join(str(r) for r in results)})")
+    return selected
+
+
+def _experiment_dir(tracker_folder: Path, experiment: str) -> Path | None:
+    if (tracker_folder / experiment).is_dir():
+        return tracker_folder / experiment
+    if any(layout.holds_results(tracker_folder, experiment) for layout in LAYOUTS.values()):
+        return tracker_folder
+    return None

@@ -1,0 +1,157 @@
+"""The OTB family's results layout: what got10k and pysot write, and the naming others use.
+
+In a tracker's experiment folder:
+
+* one-run experiments (OPE): ``<Seq>.txt`` and ``times/<Seq>_time.txt``, exactly what
+  got10k and pysot write into their tracker folders (which therefore load as OPE results
+  of their own: the tracker folder holds the files);
+* multi-run experiments (TRE, SRE): ``<Seq>/<Seq>_<run:03d>.txt`` and ``..._time.txt``.
+
+Boxes are ``x,y,w,h`` per line (``%.3f``, comma separated) in the benchmark's native
+coordinates; times are seconds per frame (``%.8f``). Reading accepts the usual variants
+of sequence file names (``jogging_1.txt``, ``Jogging.1.txt``, lower case, got10k's
+``Human4.txt``) and times beside the boxes (pytracking).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from ..config.benchmarks import ExperimentDef, SequenceSpec
+from ..datasets.otb import normalise_name
+from ..datasets.textio import format_rows, read_many, read_rows
+from ..paths import atomic_write_text
+from .layout import Layout, UnitFiles, failure_problem, remove, unit_errors
+
+
+@dataclass(frozen=True)
+class RunFiles:
+    """The files one run is scored from: ``length`` boxes, times where known."""
+
+    sequence: str
+    boxes: Path
+    times: Path | None
+    length: int
+
+
+@dataclass
+class Scan:
+    """What a tracker folder holds for a set of sequences: the runs to score, the
+    sequences that cannot be scored (and why), notes on ambiguous names."""
+
+    runs: list[RunFiles] = field(default_factory=list)
+    problems: dict[str, str] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+class OTBLayout(Layout):
+    family = "otb"
+
+    def __init__(self, experiment: ExperimentDef):
+        super().__init__(experiment)
+        self.one_run = experiment.protocol == "ope"
+
+    def _files(self, folder: Path, sequence: str, run: int) -> UnitFiles:
+        if self.one_run:
+            return UnitFiles(folder / f"{sequence}.txt", folder / "times" / f"{sequence}_time.txt")
+        stem = f"{sequence}_{run:03d}"
+        return UnitFiles(folder / sequence / f"{stem}.txt", folder / sequence / f"{stem}_time.txt")
+
+    @staticmethod
+    def holds_results(tracker_folder: Path, experiment: str) -> bool:
+        return experiment == "ope" and any(tracker_folder.glob("*.txt"))  # got10k / pysot OPE folders
+
+    def write_unit(self, folder: Path, sequence: str, run: int, boxes: np.ndarray, times: np.ndarray) -> UnitFiles:
+        """A run's (N, 4) boxes (native coordinates) and (N,) seconds; the boxes last."""
+        files = self.unit_files(folder, sequence, run)
+        atomic_write_text(files.times, format_rows(np.asarray(times)[:, None], fmt="%.8f"))
+        atomic_write_text(files.boxes, format_rows(boxes))
+        remove(files.error)
+        return files
+
+    def scan(self, folder: Path, specs: dict[str, SequenceSpec], lengths: dict[str, list[int]]) -> Scan:
+        """The runs of each sequence in ``specs`` whose expected lengths are ``lengths``
+        (one per run); a sequence without all its files is a problem, with the failure
+        record a run left where there is one."""
+        folder = Path(folder)
+        matched, notes = self._match(folder, specs)
+        scan = Scan(notes=notes)
+        errors = unit_errors(folder)
+        present = set(folder.rglob("*.txt"))  # one walk instead of a stat per file
+        for name in specs:
+            location = matched.get(name)
+            if location is None:
+                scan.problems[name] = failure_problem(errors, name, "no result file")
+                continue
+            runs = []
+            for number, length in enumerate(lengths[name], start=1):
+                boxes = location if self.one_run else location / f"{name}_{number:03d}.txt"
+                if boxes not in present:
+                    scan.problems[name] = f"missing {boxes.name}"
+                    break
+                times = time_file(boxes, present) if self.one_run else boxes.with_name(f"{boxes.stem}_time.txt")
+                runs.append(RunFiles(name, boxes, times if times in present else None, length))
+            else:
+                scan.runs += runs
+        return scan
+
+    def run_path(self, folder: Path, spec: SequenceSpec, run: int) -> Path | None:
+        """The box file of run ``run`` of ``spec``'s sequence, any naming variant; None if absent."""
+        matched, _ = self._match(Path(folder), {spec.name: spec})
+        location = matched.get(spec.name)
+        if location is None:
+            return None
+        path = location if self.one_run else location / f"{spec.name}_{run:03d}.txt"
+        return path if path.is_file() else None
+
+    def _match(self, folder: Path, specs: dict[str, SequenceSpec]) -> tuple[dict[str, Path], list[str]]:
+        """{sequence: box file (one run) or sequence folder} and notes on duplicates."""
+        if not self.one_run:
+            return {s.name: folder / s.name for s in specs.values() if (folder / s.name).is_dir()}, []
+        key_to_seq = {}
+        for spec in specs.values():
+            for key in {normalise_name(n) for n in (spec.name, spec.anno, *spec.aliases)}:
+                key_to_seq.setdefault(key, spec.name)
+        files: dict[str, Path] = {}
+        notes = []
+        for path in sorted(folder.glob("*.txt")):
+            if path.stem.endswith("_time"):
+                continue
+            seq = key_to_seq.get(normalise_name(path.stem))
+            if seq is None:
+                continue
+            previous = files.get(seq)
+            if previous is not None:
+                keep = path if path.stem == seq else previous
+                notes.append(f"{seq}: both {previous.name} and {path.name}; using {keep.name}")
+                files[seq] = keep
+            else:
+                files[seq] = path
+        return files, notes
+
+
+def time_file(box_file: Path, present: set[Path]) -> Path | None:
+    """Per-frame times of a one-run result among the ``present`` files: got10k's
+    ``times/<Seq>_time.txt`` or a ``<Seq>_time.txt`` beside the boxes (pytracking)."""
+    for candidate in (box_file.parent / "times" / f"{box_file.stem}_time.txt",
+                      box_file.with_name(f"{box_file.stem}_time.txt")):
+        if candidate in present:
+            return candidate
+    return None
+
+
+def read_boxes(path: Path) -> np.ndarray:
+    """An (N, 4) box file (``x,y,w,h`` per line; commas, tabs or spaces)."""
+    return read_rows(path, 4, "box")
+
+
+def read_runs(runs: list[RunFiles]) -> tuple[list, dict]:
+    """The boxes of each run (an (N, 4) array, or the exception that refused it) and the
+    times by file (a (N, 1) array or an exception), parsed in one pass each."""
+    boxes = read_many([r.boxes for r in runs], 4, "box", lines=[r.length for r in runs])
+    timed = [r for r in runs if r.times is not None]
+    times = dict(zip((r.times for r in timed), read_many([r.times for r in timed], 1, "time",
+                                                         lines=[r.length for r in timed])))
+    return boxes, times
