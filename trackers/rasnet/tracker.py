@@ -37,6 +37,9 @@ benchmark's convention derives; ``siamfc`` takes the ground-truth polygon (the t
 then declares ``takes_polygon``) and uses the area-preserving box of SiamFC's VOT code
 (``get_axis_aligned_BB``: centre = mean of the corners, sides scaled to the polygon's area,
 plus one).
+
+The registered names are at the end: the ``*_tracker`` factories fix the variant (the
+ablations), :func:`siamfc_3s_tracker` is SiamFC-3s with its weights and preset.
 """
 from __future__ import annotations
 
@@ -55,7 +58,7 @@ from rasbench.geometry import Regions, area_preserving_boxes, bounding_boxes
 
 from . import siamfc
 from .model import EXEMPLAR_SIZE, INSTANCE_SIZE, TOTAL_STRIDE, RASNet, build_model
-from .weights import file_sha256, load_weights
+from .weights import file_sha256, load_weights, official_checkpoint
 
 #: The bundled weights of ``--tracker rasnet`` (trained on synthetic data only).
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "weights" / "rasnet_synth.pt"
@@ -521,3 +524,45 @@ class RASNetTracker:
             self.target_size = [self.initial_size[0] * self.scale, self.initial_size[1] * self.scale]
         w, h = self.target_size
         return np.array([self.centre[0] - w / 2.0, self.centre[1] - h / 2.0, w, h])
+
+
+# ----------------------------------------------------------------------------- registered names
+
+def _variant_factory(variant: str):
+    def make(**params) -> RASNetTracker:
+        return RASNetTracker(variant=variant, **params)
+
+    make.__name__ = make.__qualname__ = f"{variant}_tracker"
+    make.__doc__ = f"RASNetTracker fixed to the {variant!r} variant (the checkpoint must be one)."
+    make.name = variant  # what rasbench.registry calls the results folder for module:function specs
+    make.deterministic = True  # the runner reads it without building the tracker
+    return make
+
+
+siamfc_tracker = _variant_factory("siamfc")
+genatt_tracker = _variant_factory("genatt")
+dualatt_tracker = _variant_factory("dualatt")
+chanatt_tracker = _variant_factory("chanatt")
+
+
+def siamfc_3s_tracker(weights: str | None = None, preset: str = "siamfc-3s", **params) -> RASNetTracker:
+    """SiamFC-3s as published: the ``siamfc`` variant with the ``siamfc-3s`` preset (official
+    hyper-parameters and arithmetic). Weights: ``-p weights=`` (a checkpoint, or the
+    original ``2016-08-17.net.mat``), else those ``rasbench weights download siamfc-3s`` made."""
+    if params.pop("variant", "siamfc") != "siamfc":
+        raise TrackerError("siamfc-3s is the siamfc variant; for other variants use rasnet-<variant>")
+    if weights is None and not params.get("random_init"):
+        default = official_checkpoint("siamfc-3s")
+        if not default.is_file():
+            raise TrackerError(f"siamfc-3s needs the official SiamFC-3s weights, and {default} does not exist. Get "
+                               f"them with `rasbench weights download siamfc-3s` (9 MB from the SiamFC project page, "
+                               f"verified and converted there), or pass a copy of 2016-08-17.net.mat (or a converted "
+                               f"checkpoint) with -p weights=PATH")
+        weights = str(default)
+    tracker = RASNetTracker(weights=weights, variant="siamfc", preset=preset, **params)
+    tracker.name = "siamfc-3s"
+    return tracker
+
+
+siamfc_3s_tracker.name = "siamfc-3s"
+siamfc_3s_tracker.deterministic = True
