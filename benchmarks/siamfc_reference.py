@@ -10,6 +10,8 @@ host, penalty, cosine window and argmax in numpy. Same network and hyper-paramet
 """
 from __future__ import annotations
 
+import time
+
 import cv2
 import numpy as np
 import torch
@@ -59,10 +61,28 @@ class ReferenceSiamFC:
 
     @torch.inference_mode()
     def update(self, image: np.ndarray) -> np.ndarray:
+        return self._track(image, lambda stage: None)
+
+    def update_profiled(self, image: np.ndarray, timer=time.perf_counter) -> tuple[np.ndarray, dict[str, float]]:
+        """:meth:`update` plus seconds per stage (crop, backbone, head, post), like the rasbench tracker's."""
+        times, last = {}, [timer()]
+
+        def mark(stage: str) -> None:
+            now = timer()
+            times[stage], last[0] = now - last[0], now
+
+        with torch.inference_mode():
+            box = self._track(image, mark)
+        return box, times
+
+    def _track(self, image: np.ndarray, mark) -> np.ndarray:
         crops = np.stack([crop_and_resize(image, self.centre, self.x_side * f, 255, self.fill)
                           for f in self.scale_factors])
+        mark("crop")
         features = self.backbone(torch.from_numpy(crops).permute(0, 3, 1, 2).float())
+        mark("backbone")
         responses = (F.conv2d(features, self.kernel) * self.out_scale + self.bias)[:, 0].numpy()
+        mark("head")
         responses = np.stack([cv2.resize(r, (self.up, self.up), interpolation=cv2.INTER_CUBIC) for r in responses])
         responses[[0, 2]] *= self.scale_penalty
         best = int(np.argmax(responses.reshape(3, -1).max(axis=1)))
@@ -76,5 +96,6 @@ class ReferenceSiamFC:
         self.target *= factor
         self.z_side *= factor
         self.x_side *= factor
+        mark("post")
         return np.array([self.centre[1] - self.target[1] / 2, self.centre[0] - self.target[0] / 2,
                          self.target[1], self.target[0]])

@@ -178,18 +178,20 @@ def no_weights_message(variant: str = "rasnet") -> str:
 
 
 class _StageClock:
-    """Per-stage wall time for profiling; synchronises the device before each reading."""
+    """Per-stage time for profiling (``timer``: wall or CPU seconds); synchronises the
+    device before each reading."""
 
-    def __init__(self, device: torch.device) -> None:
+    def __init__(self, device: torch.device, timer: Callable[[], float] = time.perf_counter) -> None:
         self.sync: Callable[[], None] = (lambda: torch.cuda.synchronize(device)) if device.type == "cuda" else (
             lambda: None)
+        self.timer = timer
         self.times: dict[str, float] = {}
         self.sync()
-        self._last = time.perf_counter()
+        self._last = timer()
 
     def mark(self, stage: str) -> None:
         self.sync()
-        now = time.perf_counter()
+        now = self.timer()
         self.times[stage] = self.times.get(stage, 0.0) + now - self._last
         self._last = now
 
@@ -436,10 +438,12 @@ class RASNetTracker:
         """The box for the next frame: ``{"box": [x, y, w, h], "confidence": peak logit}``."""
         return self._track(image, None)
 
-    def update_profiled(self, image: np.ndarray) -> tuple[dict, dict[str, float]]:
-        """:meth:`update` plus seconds per stage (crop, backbone, head, post). Synchronises
-        the device after every stage, so it is slower than :meth:`update` on a GPU."""
-        clock = _StageClock(self.device)
+    def update_profiled(self, image: np.ndarray, timer: Callable[[], float] = time.perf_counter
+                        ) -> tuple[dict, dict[str, float]]:
+        """:meth:`update` plus seconds per stage (crop, backbone, head, post) by ``timer``
+        (wall time; ``time.process_time`` for CPU time). Synchronises the device after
+        every stage, so it is slower than :meth:`update` on a GPU."""
+        clock = _StageClock(self.device, timer)
         with torch.inference_mode():
             result = self._track(image, clock)
         return result, clock.times
