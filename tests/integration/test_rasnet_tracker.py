@@ -243,14 +243,14 @@ def test_shifted_image_gives_shifted_box():
 
 
 def test_profiled_update_is_update_with_stage_times_by_the_given_timer():
-    texture = _symmetric_texture(2)
+    texture = symmetric_texture(2)
     box = np.array([136.0, 100.0, 48.0, 40.0])
     plain, profiled = _random_tracker(), _random_tracker()
     for tracker in (plain, profiled):
-        tracker.init(_scene(texture, 136, 100), box)
+        tracker.init(scene(texture, 136, 100), box)
     ticks = iter(range(100))
-    result, seconds = profiled.update_profiled(_scene(texture, 140, 97), lambda: 1.5 * next(ticks))
-    assert np.array_equal(result["box"], plain.update(_scene(texture, 140, 97))["box"])
+    result, seconds = profiled.update_profiled(scene(texture, 140, 97), lambda: 1.5 * next(ticks))
+    assert np.array_equal(result["box"], plain.update(scene(texture, 140, 97))["box"])
     assert seconds == {"crop": 1.5, "backbone": 1.5, "head": 1.5, "post": 1.5}
 
 

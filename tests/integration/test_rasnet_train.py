@@ -24,7 +24,7 @@ from rasbench_trackers.rasnet.data import (Augment, DataWarning, PairDataset, Sy
                                            parse_seeds, siamfc_crop, split_videos, temporal_weight, vid_videos)
 from rasbench_trackers.rasnet.train import TrainingError, lr_gamma, train, train_step, weighted_logistic_loss
 from rasbench_trackers.rasnet.weights import siamfc_model
-from test_rasnet_weights import HAVE_SCIPY, _matconvnet_params, _write_net_mat
+from siamfc_files import HAVE_SCIPY, matconvnet_params, write_net_mat
 
 TINY_ENTRIES = (
     {"name": "Alpha", "length": 30, "target": {"size": [40, 30]}, "motion": {"speed": 3.0}},
@@ -403,7 +403,7 @@ def test_resume_refuses_other_settings_and_a_fresh_run_refuses_a_used_folder(uni
 @pytest.mark.parametrize("freeze", [True, False])
 def test_training_starts_from_the_siamfc_backbone_frozen_or_not(tmp_path, freeze):
     source = build_model("siamfc", seed=8).backbone.eval()
-    _write_net_mat(tmp_path / "2016-08-17.net.mat", _matconvnet_params(source))
+    write_net_mat(tmp_path / "2016-08-17.net.mat", matconvnet_params(source))
     final = train("rasnet", [TINY_SYNTH], tmp_path / "run", workers=0, init_from=tmp_path / "2016-08-17.net.mat",
                   freeze_backbone=freeze, **TINY_RUN)
     trained = torch.load(final, map_location="cpu", weights_only=True)

@@ -1,23 +1,16 @@
-"""SiamFC-3s: MATLAB's imresize and SiamFC's crop / peak / state arithmetic, the VOT polygon
-initialisation, the registered tracker, loading the original weights and downloading them."""
-import copy
-import hashlib
-import math
+"""SiamFC-3s: MATLAB's imresize and SiamFC's crop / peak / state arithmetic, the presets, the
+initial box from a VOT polygon, the registered name without weights, git blob ids."""
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import invoke
 from rasbench.errors import TrackerError
-from rasbench.geometry import POLYGON
 from rasbench.registry import resolve
-from rasbench_trackers.rasnet import RASNetTracker, build_model, save_checkpoint, siamfc
+from rasbench_trackers.rasnet import RASNetTracker, siamfc
 from rasbench_trackers.rasnet.tracker import PRESETS, make_hyper
 
-from test_rasnet_weights import HAVE_SCIPY, _matconvnet_params, _write_net_mat
-
-needs_scipy = pytest.mark.skipif(not HAVE_SCIPY, reason="scipy is not installed (needed for .mat files)")
+BAG_POLYGON = [334.02, 128.36, 438.19, 188.78, 396.39, 260.83, 292.23, 200.41]  # VOT bag, frame 1
 
 
 class _ZeroBackbone(torch.nn.Module):
@@ -222,9 +215,6 @@ def test_presets_and_bad_values():
         make_hyper({"crop": "bilinear"})
 
 
-BAG_POLYGON = [334.02, 128.36, 438.19, 188.78, 396.39, 260.83, 292.23, 200.41]  # VOT bag, frame 1
-
-
 def test_polygon_gives_siamfc_area_preserving_box():
     tracker = _siamfc_tracker()
     assert tracker.takes_polygon
@@ -237,53 +227,7 @@ def test_polygon_gives_siamfc_area_preserving_box():
     assert toolkit.initial_box(BAG_POLYGON) == pytest.approx((365.21, 194.595, 145.96, 132.47))
 
 
-class PolygonRecorder:
-    """Records what init receives, asking for polygons."""
-
-    name = "polygonrecorder"
-    deterministic = True
-    takes_polygon = True
-    received = []
-
-    def init(self, image, region):
-        PolygonRecorder.received.append(np.asarray(region, float).copy())
-        self.box = np.array([10.0, 10.0, 20.0, 20.0])
-
-    def update(self, image):
-        return self.box
-
-
-def test_vot_runs_give_polygons_to_trackers_that_take_them(tmp_path):
-    from rasbench.config.benchmarks import load_benchmark
-    from rasbench.datasets import open_dataset
-    from rasbench.runner import run_experiment
-
-    bench = load_benchmark("synth")
-    dataset = open_dataset(bench, root=tmp_path / "synth", sequences=["spin"], experiment="unsupervised")
-    PolygonRecorder.received.clear()
-    summary = run_experiment(bench, "unsupervised", dataset, resolve("test_rasnet_siamfc:PolygonRecorder"),
-                             tmp_path / "res", progress=False)
-    assert summary.ok
-    gt = dataset["spin"].groundtruth
-    assert gt.kind[0] == POLYGON
-    assert np.array_equal(PolygonRecorder.received[0], gt.coords[0, :2 * gt.points[0]])
-
-
-def test_trax_server_gives_polygons_to_trackers_that_take_them():
-    from rasbench.trax.server import _ServerSession
-    from rasbench.trax.wire import Region
-
-    tracker = PolygonRecorder()
-    session = _ServerSession(tracker, transport=None, region="polygon", version=1, name="p")
-    session._image = lambda text: np.zeros((4, 4, 3), np.uint8)
-    PolygonRecorder.received.clear()
-    session._initialize("path", Region.polygon(BAG_POLYGON))
-    session._initialize("path", Region.rectangle([1, 2, 3, 4]))
-    assert np.allclose(PolygonRecorder.received[0], BAG_POLYGON) and np.allclose(PolygonRecorder.received[1],
-                                                                                  [1, 2, 3, 4])
-
-
-# ----------------------------------------------------------------------------- the registered tracker, weights
+# ----------------------------------------------------------------------------- the registered name, blob ids
 
 def test_siamfc_3s_without_weights_says_how_to_get_them(tmp_path, monkeypatch):
     monkeypatch.setenv("RASBENCH_CACHE", str(tmp_path / "cache"))
@@ -296,116 +240,8 @@ def test_siamfc_3s_without_weights_says_how_to_get_them(tmp_path, monkeypatch):
         resolve("siamfc-3s", {"variant": "rasnet", "random_init": True}).create()
 
 
-@needs_scipy
-def test_siamfc_runs_straight_from_the_original_mat_file(tmp_path):
-    source = build_model("siamfc", seed=3).backbone.eval()
-    _write_net_mat(tmp_path / "2016-08-17.net.mat", _matconvnet_params(source))
-    tracker = resolve("siamfc-3s", {"weights": str(tmp_path / "2016-08-17.net.mat"), "device": "cpu"}).create()
-    assert tracker.name == "siamfc-3s" and tracker.hyper == PRESETS["siamfc-3s"]
-    assert tracker.model.bias.item() == -0.25 and tracker.model.out_scale.item() == pytest.approx(0.001)
-    # the tracker folds the batch norms into the convolutions: equal to the source folded alike
-    assert torch.equal(tracker.model.backbone.conv1[0].weight, copy.deepcopy(source).fold_batch_norm().conv1[0].weight)
-    assert tracker.describe()["weights_sha256"] == hashlib.sha256(
-        (tmp_path / "2016-08-17.net.mat").read_bytes()).hexdigest()
-    # the other variants need training first: refused with the conversion command
-    with pytest.raises(TrackerError, match="rasbench weights convert .* --variant rasnet"):
-        RASNetTracker(weights=str(tmp_path / "2016-08-17.net.mat"), device="cpu")
-
-
-@needs_scipy
-def test_weights_download_fetches_verifies_and_converts(tmp_path, monkeypatch):
-    from archive_server import ArchiveServer
-
-    from rasbench_trackers.rasnet import weights
-
-    source = build_model("siamfc", seed=4).backbone.eval()
-    _write_net_mat(tmp_path / "net.mat", _matconvnet_params(source))
-    content = (tmp_path / "net.mat").read_bytes()
-    blob = hashlib.sha1(b"blob %d\x00" % len(content) + content).hexdigest()
-    official = weights.OFFICIAL_WEIGHTS["siamfc-3s"]
-    monkeypatch.setitem(weights.OFFICIAL_WEIGHTS, "siamfc-3s",
-                        weights.OfficialWeights(official.url, official.file_name, blob, official.checkpoint_name,
-                                                official.variant))
-    monkeypatch.setenv("RASBENCH_CACHE", str(tmp_path / "cache"))
-    with ArchiveServer({"net.mat": content, "other.mat": content + b"x"}) as server:
-        server.faults["net.mat"] = [("cut", 1000)]  # the first transfer breaks: resumed
-        port = server.url_template.split(":")[2].split("/")[0]
-        result = invoke("weights", "download", "siamfc-3s", "--url", f"http://127.0.0.1:{port}/net.mat", "-q")
-        assert result.exit_code == 0, result.output
-        assert server.requests_for("net.mat")[1] == "bytes=1000-"
-        folder = tmp_path / "cache" / "weights"
-        assert (folder / "2016-08-17.net.mat").read_bytes() == content
-        tracker = resolve("siamfc-3s", {"device": "cpu"}).create()  # now the default
-        assert tracker.weights_path == (folder / "siamfc-3s.pt").resolve()
-        assert torch.equal(tracker.model.backbone.conv5[0].weight, source.conv5[0].weight)
-        # a file that is not the official one is refused and deleted
-        (folder / "2016-08-17.net.mat").unlink()
-        result = invoke("weights", "download", "siamfc-3s", "--url", f"http://127.0.0.1:{port}/other.mat", "-q")
-    assert result.exit_code == 2 and "Traceback" not in result.output
-    assert result.output.startswith("error: ") and "git blob id" in result.output and blob in result.output
-    assert not (folder / "2016-08-17.net.mat").exists()
-
-
 def test_git_blob_id_is_gits(tmp_path):
     (tmp_path / "f").write_bytes(b"hello\n")
     from rasbench_trackers.rasnet.weights import git_blob_id
 
     assert git_blob_id(tmp_path / "f") == "ce013625030ba8dba906f756967f9e9ca394464a"  # git hash-object
-
-
-# ----------------------------------------------------------------------------- layout does not change boxes
-
-def _clip(count=8):
-    rng = np.random.default_rng(6)
-    background = rng.integers(0, 256, (30, 40, 3)).astype(np.uint8).repeat(8, 0).repeat(8, 1)
-    texture = rng.integers(0, 256, (6, 8, 3)).astype(np.uint8).repeat(6, 0).repeat(6, 1)
-    frames = []
-    for k in range(count):
-        frame = background.copy()
-        frame[80 + 3 * k:116 + 3 * k, 100 + 4 * k:148 + 4 * k] = texture
-        frames.append(frame)
-    return frames, [100.0, 80.0, 48.0, 36.0]
-
-
-@pytest.mark.parametrize("preset", ["rasnet", "siamfc-3s"])
-def test_channels_last_changes_no_box(preset, tmp_path):
-    weights = save_checkpoint(build_model("rasnet", seed=9), tmp_path / "w.pt")
-    frames, first = _clip()
-    runs = []
-    for channels_last in (True, False):
-        tracker = RASNetTracker(weights=str(weights), preset=preset, device="cpu", channels_last=channels_last)
-        assert tracker.model.backbone.conv1[0].weight.is_contiguous(
-            memory_format=torch.channels_last if channels_last else torch.contiguous_format)
-        tracker.init(frames[0], first)
-        runs.append(np.array([tracker.update(frame)["box"] for frame in frames[1:]]))
-    assert np.array_equal(runs[0], runs[1])
-    assert math.isfinite(runs[0].sum())
-
-
-# ----------------------------------------------------------------------------- CUDA (benchmarks/gpu_check.sh)
-
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-
-
-@pytest.mark.cuda
-@needs_cuda
-def test_cuda_siamfc_3s_tracks_like_the_cpu_in_one_sync_per_frame():
-    import warnings
-
-    frames, first = _clip()
-    boxes = {}
-    for device in ("cpu", "cuda"):
-        tracker = RASNetTracker(random_init=True, variant="siamfc", preset="siamfc-3s", device=device, seed=3)
-        tracker.init(frames[0], first)
-        boxes[device] = np.array([tracker.update(frame)["box"] for frame in frames[1:4]])
-    np.testing.assert_allclose(boxes["cpu"], boxes["cuda"], atol=1.0)  # cuDNN may use TF32
-    tracker.update(frames[4])  # same search side as the frame before: no new crop matrices
-    torch.cuda.set_sync_debug_mode("warn")
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            tracker.update(frames[4])
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
-    syncs = [str(w.message) for w in caught if "synchroniz" in str(w.message)]
-    assert len(syncs) <= 1, syncs
