@@ -17,6 +17,11 @@ release, ``shared/data/otb/results_subsets/SiamFC-3s-official``) two ways:
   one to the 3 decimals the official file has. One-step agreement measures the per-frame
   arithmetic without the drift that compounds any single difference.
 
+* ``rules``: no network at all: whether the official boxes move as SiamFC's state update
+  says (whole upsampled-response pixels of ``round(s_x)``, one of three size factors) or
+  as rasbench's would.
+
+    python benchmarks/siamfc_fidelity.py rules --official DIR
     python benchmarks/siamfc_fidelity.py compare --root SEQS --official DIR RESULTS/otb2015/siamfc-3s/ope ...
     python benchmarks/siamfc_fidelity.py ablate --root SEQS --official DIR --weights W.mat [--steps 300]
 """
@@ -38,6 +43,7 @@ from rasbench.results.otb import read_boxes
 from rasbench_trackers.rasnet import RASNetTracker, siamfc
 
 TARGETS = ("Couple", "Crossing", "Dog1", "Football1", "Jogging-1", "Jogging-2")
+SCALE_LR, SCALE_STEP = 0.59, 1.0375  # SiamFC-3s (tracking/tracker.m)
 CONFIGS = {  # label -> tracker parameters on top of preset=siamfc-3s
     "siamfc-3s": {},
     "crop=rasbench": {"crop": "rasbench"},
@@ -120,6 +126,18 @@ def one_steps(tracker: RASNetTracker, frames, seq, official: np.ndarray, steps: 
     return np.array(boxes)
 
 
+def search_sides(states: np.ndarray) -> np.ndarray:
+    """SiamFC's search side ``s_x`` in each of consecutive states (N,): the first box's, times the
+    damped scale factor of every step since (read from the width ratios, which the 3 decimals
+    of the boxes blur but cannot confuse: the factors differ by 2 %)."""
+    first = states[0]
+    context = 0.5 * (first[2] + first[3])
+    factors = 1 - SCALE_LR + SCALE_LR * SCALE_STEP ** np.array([-1.0, 0.0, 1.0])
+    ratios = states[1:, 2] / states[:-1, 2]
+    steps = factors[np.argmin(np.abs(ratios[:, None] - factors), axis=1)]
+    return np.sqrt((first[2] + context) * (first[3] + context)) * 255 / 127 * np.cumprod(np.r_[1.0, steps])
+
+
 def step_moves(boxes: np.ndarray, previous: np.ndarray, scale_lr: float, scale_step: float) -> tuple:
     """(centre displacement in SiamFC's upsampled-response pixels (N, 2), scale choice (N,) in -1, 0, 1).
 
@@ -127,10 +145,7 @@ def step_moves(boxes: np.ndarray, previous: np.ndarray, scale_lr: float, scale_s
     state at ``previous`` (it scales with the box width); the scale choice is read from the
     width ratio, ``1 + lr (q - 1)`` with ``q`` one of ``scale_step ** (-1, 0, 1)``.
     """
-    first = previous[0]
-    context = 0.5 * (first[2] + first[3])
-    initial_side = np.sqrt((first[2] + context) * (first[3] + context)) * 255 / 127
-    sides = np.array([siamfc.matlab_round(initial_side * w / first[2]) for w in previous[:, 2]])
+    sides = np.array([siamfc.matlab_round(side) for side in search_sides(previous)])
     unit = 0.5 * sides / 255
     moves = ((boxes[:, :2] + boxes[:, 2:] / 2) - (previous[:, :2] + previous[:, 2:] / 2)) / unit[:, None]
     q = 1 + (boxes[:, 2] / previous[:, 2] - 1) / scale_lr
@@ -208,12 +223,36 @@ def free_run(tracker: RASNetTracker, seq) -> np.ndarray:
     return np.array(boxes)
 
 
+def rules(args) -> None:
+    """Which state update the official boxes obey, network aside: SiamFC's moves are whole
+    upsampled-response pixels of ``8/16 round(s_x)/255`` from ``ceil(272/2)``; rasbench's are
+    ``8/16 s_x q/255`` (the winning scale's side) from the exact centre, half a pixel off
+    SiamFC's; the size changes by one of the three damped factors ``1 - lr + lr q`` either way."""
+    print(f"{'target':10s} {'steps':>6s} {'size: one of 3':>15s} {'siamfc moves':>13s} {'rasbench moves':>15s}")
+    counts = np.zeros(4)
+    for name in args.targets:
+        boxes = official_boxes(args.official, name)
+        previous, current = boxes[:-1], boxes[1:]
+        moves, choice = step_moves(current, previous, SCALE_LR, SCALE_STEP)
+        q = SCALE_STEP ** choice
+        sized = np.abs(current[:, 2] / previous[:, 2] - (1 - SCALE_LR + SCALE_LR * q)) < 1e-3
+        whole = np.all(np.abs(moves - np.round(moves)) < 0.02, axis=1)
+        shift = (current[:, :2] + current[:, 2:] / 2) - (previous[:, :2] + previous[:, 2:] / 2)
+        own = shift / (0.5 * search_sides(previous) * q / 255)[:, None] - 0.5
+        own_whole = np.all(np.abs(own - np.round(own)) < 0.02, axis=1)
+        row = np.array([len(current), sized.sum(), whole.sum(), own_whole.sum()])
+        counts += row
+        print(f"{name:10s} {row[0]:6d} {row[1]:15d} {row[2]:13d} {row[3]:15d}")
+    print(f"{'all':10s} {int(counts[0]):6d} {int(counts[1]):15d} {int(counts[2]):13d} {int(counts[3]):15d}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
-    for name in ("compare", "ablate"):
+    for name in ("compare", "ablate", "rules"):
         p = sub.add_parser(name)
-        p.add_argument("--root", type=Path, required=True, help="folder of the OTB sequences")
+        if name != "rules":
+            p.add_argument("--root", type=Path, required=True, help="folder of the OTB sequences")
         p.add_argument("--official", type=Path, required=True, help="folder of the official SiamFC-3s boxes")
         p.add_argument("--targets", type=lambda s: s.split(","), default=TARGETS)
     sub.choices["compare"].add_argument("results", nargs="+", help="result folders (<Seq>.txt files)")
@@ -223,7 +262,7 @@ def main() -> None:
     sub.choices["ablate"].add_argument("--configs", type=lambda s: s.split(","), default=list(CONFIGS))
     sub.choices["ablate"].add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
-    compare(args) if args.command == "compare" else ablate(args)
+    {"compare": compare, "ablate": ablate, "rules": rules}[args.command](args)
 
 
 if __name__ == "__main__":
