@@ -1,25 +1,27 @@
 """How close is ``siamfc-3s`` to the official SiamFC-3s, frame by frame?
 
 Compares our boxes with the official SiamFC-3s boxes of the same targets (the CFNet
-release, ``shared/data/otb/results_subsets/SiamFC-3s-official``) two ways:
+release, ``shared/data/otb/results_subsets/SiamFC-3s-official``) three ways:
 
 * ``compare RESULTS_DIR ...``: result folders written by ``rasbench run otb2015`` (any
   tracker), scored per target: success AUC (official OTB convention) next to the official
   boxes' own, and the mean IoU between the folder's boxes and the official ones over all
   frames (frame 1 included: it is the ground truth for both).
-* ``ablate``: runs ``siamfc-3s`` in this process with each piece of the original's
-  arithmetic switched back to rasbench's (``crop``, ``upsample``, ``update``), all of them,
-  and with the weights perturbed by noise the size of their int8 rounding (uniform in half
-  a quantisation step per output channel: what the float originals could have been). Per
-  configuration and target it prints the mean IoU to the official boxes of a free run, and
-  the one-step agreement: the tracker is put in the official state of frame k - 1 (centre,
-  size, search side) and tracks frame k; the step agrees when the box equals the official
-  one to the 3 decimals the official file has. One-step agreement measures the per-frame
-  arithmetic without the drift that compounds any single difference.
-
 * ``rules``: no network at all: whether the official boxes move as SiamFC's state update
   says (whole upsampled-response pixels of ``round(s_x)``, one of three size factors) or
   as rasbench's would.
+* ``ablate``: runs ``siamfc-3s`` in this process with each piece of the original's
+  arithmetic switched back to rasbench's (``crop``, ``upsample``, ``update``), all of them,
+  and with the weights perturbed by noise the size of their int8 rounding (uniform in half
+  a quantisation step per output channel: what the float originals could have been). One
+  step per frame: the tracker is put in the official state of frame k - 1 (centre, size,
+  search side) and tracks frame k, which measures the per-frame arithmetic without the
+  drift that compounds any single difference; printed over all targets: the share of steps
+  with the official box (to its 3 decimals), the official scale choice, the official move
+  (within half an upsampled-response pixel), and the mean move difference in those pixels
+  (length, x, y). The int8-noise rows are compared with the unperturbed steps too: how
+  much weight rounding alone changes. ``--free`` adds free runs (mean IoU to the official
+  boxes over whole targets).
 
     python benchmarks/siamfc_fidelity.py rules --official DIR
     python benchmarks/siamfc_fidelity.py compare --root SEQS --official DIR RESULTS/otb2015/siamfc-3s/ope ...
