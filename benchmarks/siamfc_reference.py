@@ -1,8 +1,10 @@
 """The plain PyTorch SiamFC loop a user would write, as the yardstick for ``siamfc-3s``'s speed.
 
 It follows the structure of the common PyTorch ports (huanglianghua/siamfc-pytorch): OpenCV
-crops (``copyMakeBorder`` with the mean colour, then ``cv2.resize``), the backbone on the
-three-scale batch in PyTorch's default layout, the cross-correlation as ``F.conv2d`` with the
+crops (``copyMakeBorder`` with the mean colour, then ``cv2.resize``), the backbone as loaded
+(batch norms unfolded) on the three-scale batch, whose HWC crops permuted to NCHW are
+channels-last in memory, so PyTorch runs the convolutions channels-last without being
+asked, the cross-correlation as ``F.conv2d`` with the
 head's gain and bias after it, the responses upsampled with ``cv2.resize(INTER_CUBIC)`` on the
 host, penalty, cosine window and argmax in numpy. Same network and hyper-parameters as
 ``siamfc-3s``; its boxes differ slightly (bilinear crops, OpenCV's cubic kernel). Used by
