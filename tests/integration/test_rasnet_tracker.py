@@ -112,6 +112,36 @@ def test_importing_and_tracking_leave_global_torch_settings_alone():
     assert torch.get_num_threads() == threads and not torch.is_inference_mode_enabled()
 
 
+def test_on_a_cpu_only_the_backbone_runs_on_several_threads(monkeypatch):
+    seen = {}
+
+    class Backbone(_ZeroBackbone):
+        def forward(self, image):
+            seen.setdefault("backbone", torch.get_num_threads())
+            return super().forward(image)
+
+    def spy(name, method):
+        def wrapped(*args):
+            seen.setdefault(name, torch.get_num_threads())
+            return method(*args)
+        return wrapped
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        tracker = _random_tracker()
+        tracker.model.backbone = Backbone()
+        for name in ("search_crops", "respond", "locate_peak"):
+            monkeypatch.setattr(tracker, name, spy(name, getattr(tracker, name)))
+        image = np.zeros((64, 64, 3), np.uint8)
+        tracker.init(image, [10, 10, 20, 20])
+        tracker.update(image)
+        assert seen == {"search_crops": 1, "backbone": 2, "respond": 1, "locate_peak": 1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+
+
 # ----------------------------------------------------------------------------- crops
 
 def test_search_crop_returns_the_known_pixels_and_mean_colour_padding():
