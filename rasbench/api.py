@@ -177,10 +177,14 @@ def evaluate(benchmark: str | BenchmarkDef, results: PathLike | Iterable[PathLik
     names in ``report.plots``), ``report.to_dict()`` (what ``--format json`` prints).
     """
     from .config.conventions import convention as find_convention
+    from .errors import ConfigError
     from .evaluation import evaluate as score
 
     bench = load_benchmark(benchmark)
-    exp = experiments(bench, experiment)[0] if experiment is None else experiments(bench, [experiment])[0]
+    chosen = experiments(bench, experiment)
+    if len(chosen) > 1:
+        raise ConfigError(f"evaluate scores one experiment at a time, got {', '.join(chosen)}")
+    exp = chosen[0]
     find_convention(bench.experiment(exp).family, convention)
     datasets, dirs = scoring_inputs(bench, [exp], results, trackers, sequences, root, annotations)
     return score(bench, exp, datasets[exp], dirs[exp], convention, cache=cache)

@@ -79,6 +79,8 @@ def test_run_resumes_and_keeps_the_clis_guards(tiny_otb, tmp_path):
         rasbench.run(IdentityTracker(), bench, root=root, results=results, params={"x": 1}, progress=False)
     with pytest.raises(ConfigError):
         rasbench.evaluate(bench, results=results, root=root, convention="nonsense")
+    with pytest.raises(ConfigError, match="one experiment at a time"):
+        rasbench.evaluate(bench, results=results, root=root, experiment="ope,tre")
 
 
 @pytest.mark.slow  # generates the whole synthetic benchmark (~20 s of CPU)
