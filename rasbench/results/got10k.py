@@ -19,7 +19,7 @@ from ..datasets.textio import parse_rows, read_rows
 from ..errors import DatasetError, ResultsError
 from ..paths import atomic_write_text
 from ..text import plural
-from .layout import Layout, UnitFiles, failure_problem, remove, unit_errors
+from .layout import Layout, UnitFiles, failure_problem, problem_line, remove, unit_errors
 
 _RUN_FILE = re.compile(r"_(\d{3})\.txt$")
 
@@ -85,7 +85,7 @@ class GOT10kLayout(Layout):
                 continue
             members += [(f"{name}/{p.name}", p) for p in runs] + [(f"{name}/{times.name}", times)]
         if problems:
-            raise ResultsError(_problem_line(problems, len(sequences)))
+            raise ResultsError(problem_line(problems, len(sequences)))
         return members
 
     @staticmethod
@@ -124,7 +124,7 @@ class GOT10kLayout(Layout):
             if len(lengths) != 1:
                 problems.append(f"{name}: files of different lengths ({', '.join(map(str, sorted(lengths)))} lines)")
         if problems:
-            raise ResultsError(_problem_line(problems, len(expected)))
+            raise ResultsError(problem_line(problems, len(expected)))
 
 
 def _check_runs(name: str, runs: list[Path], times: Path | None, frames: int | None) -> None:
@@ -139,8 +139,3 @@ def _check_runs(name: str, runs: list[Path], times: Path | None, frames: int | N
     wrong = [f"{file} has {plural(n, 'line')}" for file, n in lengths.items() if n != expected]
     if wrong:
         raise DatasetError(f"{'; '.join(wrong)}, {plural(expected, 'frame')} expected")
-
-
-def _problem_line(problems: list[str], total: int) -> str:
-    shown = "; ".join(problems[:3]) + (f"; ... ({len(problems) - 3} more)" if len(problems) > 3 else "")
-    return f"{plural(len(problems), 'problem')} for {plural(total, 'sequence')}: {shown}"

@@ -18,7 +18,7 @@ from ..config.benchmarks import ExperimentDef
 from ..datasets.textio import parse_rows
 from ..errors import DatasetError, ResultsError
 from ..text import plural
-from .layout import Layout
+from .layout import Layout, problem_line
 from .otb import OTBLayout
 
 
@@ -53,7 +53,7 @@ class TrackingNetLayout(OTBLayout):
                 continue
             members.append((f"{name}.txt", path))
         if problems:
-            raise ResultsError(_problem_line(problems, len(sequences)))
+            raise ResultsError(problem_line(problems, len(sequences)))
         return members
 
     @staticmethod
@@ -75,7 +75,7 @@ class TrackingNetLayout(OTBLayout):
             except (DatasetError, UnicodeDecodeError) as exc:
                 problems.append(str(exc))
         if problems:
-            raise ResultsError(_problem_line(problems, len(expected)))
+            raise ResultsError(problem_line(problems, len(expected)))
 
 
 def read_archive(path: Path, names: list[str]) -> dict[str, np.ndarray | None]:
@@ -104,8 +104,3 @@ def archive_sequences(path: Path) -> list[str]:
             return [Path(n).stem for n in archive.namelist() if n.endswith(".txt") and "__MACOSX" not in n]
     except (OSError, zipfile.BadZipFile) as exc:
         raise ResultsError(f"cannot read the archive {path}: {exc}") from None
-
-
-def _problem_line(problems: list[str], total: int) -> str:
-    shown = "; ".join(problems[:3]) + (f"; ... ({len(problems) - 3} more)" if len(problems) > 3 else "")
-    return f"{plural(len(problems), 'problem')} for {plural(total, 'sequence')}: {shown}"
