@@ -152,3 +152,24 @@ def test_shared_test_submission_example_packs(shared_data, tmp_path):
     check_archive(bench, "ope", out)
     with zipfile.ZipFile(out) as archive:
         assert len({n.split("/")[0] for n in archive.namelist()}) == 180
+
+
+def test_datasets_checks_a_copy(copy, tmp_path, monkeypatch):
+    """`rasbench datasets` on a GOT-10k copy: counts, and per broken sequence what is wrong."""
+    import shutil
+
+    bench, _, split = copy
+    broken = tmp_path / "val"
+    shutil.copytree(split, broken)
+    shutil.rmtree(broken / "Escape")
+    (broken / "Speck" / "00000140.jpg").unlink()
+    (broken / "Storm" / "cover.label").write_text("8\n" * 10)
+    monkeypatch.setenv("RASBENCH_EXPERIMENTS", str(bench.path.parent))
+    shown = invoke("datasets", "--root", str(broken))
+    assert shown.exit_code == 0, shown.output
+    lines = [line.strip() for line in shown.output.splitlines()]
+    row = next(line for line in lines if line.startswith("synth-got10k"))
+    assert row.split()[1:4] == ["images", "1/4", "3"]
+    assert "Speck: 140 ground-truth boxes for 139 images; one per image, or the first only" in shown.output
+    assert "10 labels for 180 frames" in shown.output
+    assert "not there: Escape" in shown.output

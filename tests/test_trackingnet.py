@@ -111,3 +111,37 @@ def test_archive_check_names_what_is_wrong(tmp_path):
     with pytest.raises(ResultsError, match=r"^2 problems for 511 sequences: unexpected member sub/zxTw_b64trk_0.txt; "
                                            r"1 sequence missing \(zxTw_b64trk_0.txt\)$"):
         check_archive(bench, "ope", path)
+
+
+def test_run_and_pack_a_test_split_copy(tmp_path):
+    """A TrackingNet chunk whose ground truth is the first box only (as TEST): it runs, packs
+    with its lengths checked against the frames, and is not scored locally."""
+    import cv2
+
+    chunk = tmp_path / "TEST"
+    names = ["-abc_0", "Xyz_1"]
+    for k, name in enumerate(names):
+        (chunk / "frames" / name).mkdir(parents=True)
+        for i in range(6 + k):
+            cv2.imwrite(str(chunk / "frames" / name / f"{i}.jpg"), np.full((48, 64, 3), 40 * i, np.uint8))
+        (chunk / "anno").mkdir(exist_ok=True)
+        (chunk / "anno" / f"{name}.txt").write_text("10,12,20,16\n")
+    definition = tmp_path / "tn.yaml"
+    definition.write_text(yaml.safe_dump({"name": "tn", "format": "trackingnet", "sequences": names,
+                                          "experiments": {"ope": {"protocol": "trackingnet"}}}))
+    results = tmp_path / "results"
+    run = invoke("run", str(definition), "-t", "identity", "--root", str(chunk), "--results", str(results), "-q")
+    assert run.exit_code == 0, run.output
+    boxes = np.loadtxt(results / "tn" / "identity" / "ope" / "Xyz_1.txt", delimiter=",")
+    assert boxes.shape == (7, 4) and (boxes == [10, 12, 20, 16]).all()  # identity: the first box, as given
+    packed = invoke("pack", str(definition), "--results", str(results), "-t", "identity", "--root", str(chunk),
+                    "-o", str(tmp_path / "tn.zip"))
+    assert packed.exit_code == 0, packed.output
+    with zipfile.ZipFile(tmp_path / "tn.zip") as archive:
+        assert sorted(archive.namelist()) == ["-abc_0.txt", "Xyz_1.txt"]
+    shown = invoke("report", str(definition), "--results", str(results), "--root", str(chunk), "-f", "json")
+    problems = json.loads(shown.stdout)["trackers"]["identity"]["problems"]
+    assert set(problems) == set(names) and "the test split is scored by the server" in problems["Xyz_1"]
+    (chunk / "frames" / "Xyz_1" / "3.jpg").unlink()
+    broken = invoke("run", str(definition), "-t", "identity", "--root", str(chunk), "--results", str(results), "-q")
+    assert broken.exit_code == 2 and "Xyz_1: 1 of frames 0-6 missing (first: 3)" in broken.stderr

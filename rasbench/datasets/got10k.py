@@ -68,7 +68,7 @@ def _images(name: str, folder: Path, first: int) -> list[Path] | None:
     images = numbered_images(folder)
     if not images:
         return None
-    expected = range(first, first + len(images))
+    expected = range(first, max(images) + 1)
     gaps = [n for n in expected if n not in images]
     if gaps:
         raise DatasetError(f"{name}: {len(gaps)} of frames {first}-{expected[-1]} missing (first: {gaps[0]})", folder)
