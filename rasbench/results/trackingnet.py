@@ -14,8 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config.benchmarks import ExperimentDef
-from ..datasets.textio import parse_rows
+from ..config.benchmarks import ExperimentDef, SequenceSpec
+from ..datasets.textio import parse_rows, read_rows
 from ..errors import DatasetError, ResultsError
 from ..text import plural
 from .layout import Layout, problem_line
@@ -33,8 +33,6 @@ class TrackingNetLayout(OTBLayout):
         """The (archive name, file) pairs of the test-server archive, after checking every
         sequence of ``sequences`` ({name: frames, None where unknown}) has its box file of
         4-value lines, one per frame; :class:`ResultsError` naming what is missing or wrong."""
-        from ..config.benchmarks import SequenceSpec
-
         specs = {n: SequenceSpec(name=n, folder=n, groundtruth="", first=1, last=None, anno=n) for n in sequences}
         matched, _ = self._match(Path(folder), specs)
         members, problems = [], []
@@ -44,8 +42,8 @@ class TrackingNetLayout(OTBLayout):
                 problems.append(f"{name}: no result file")
                 continue
             try:
-                rows = len(parse_rows(path.read_text(encoding="utf-8"), 4, path))
-            except (OSError, UnicodeDecodeError, DatasetError) as exc:
+                rows = len(read_rows(path, 4, "box"))
+            except DatasetError as exc:
                 problems.append(f"{name}: {exc}")
                 continue
             if frames is not None and rows != frames:
