@@ -16,7 +16,7 @@ import numpy as np
 from ..config.benchmarks import BenchmarkDef
 from ..datasets import Dataset
 from ..datasets.got10k import VISIBLE
-from ..datasets.textio import read_rows
+from ..datasets.textio import read_rows, size_bound
 from ..errors import DatasetError
 from ..geometry.boxes import overlap
 from ..geometry.regions import Regions
@@ -43,12 +43,13 @@ def _sequence(seq, runs: list[Path], times: Path | None) -> tuple[np.ndarray, np
         raise DatasetError("the ground truth has unknown rows")
     ious = []
     for path in runs:
-        boxes = read_rows(path, 4, "box")
+        boxes = read_rows(path, 4, "box", max_bytes=size_bound(len(seq)))
         if len(boxes) != len(seq):
             raise DatasetError(f"{path.name} has {plural(len(boxes), 'box', 'boxes')}, the ground truth "
                                f"{plural(len(seq), 'frame')}")
         ious.append(G.sequence_ious(boxes, seq.groundtruth, seq.tags[VISIBLE], seq.image_size))
-    seq_times = read_rows(times, None, "time").reshape(-1) if times is not None else None
+    seq_times = read_rows(times, None, "time", max_bytes=size_bound(len(seq))).reshape(-1) if times is not None \
+        else None
     return np.concatenate(ious), seq_times
 
 

@@ -17,6 +17,7 @@ import numpy as np
 
 from ..config.benchmarks import BenchmarkDef
 from ..datasets import Dataset
+from ..datasets.textio import read_rows, size_bound
 from ..errors import DatasetError
 from ..metrics import trackingnet as T
 from ..results.manifest import run_convention_notes
@@ -53,7 +54,7 @@ def _score_tracker(result: TrackerResult, layout: TrackingNetLayout, benchmark: 
             result.problems[name] = "no result file (scored as zero boxes, as the devkit does)"
         else:
             try:
-                boxes = read_boxes(path)
+                boxes = read_rows(path, 4, "box", max_bytes=size_bound(len(seq)))
             except DatasetError as exc:
                 result.problems[name] = str(exc)
                 continue
