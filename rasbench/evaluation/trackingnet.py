@@ -87,7 +87,8 @@ def _presentation(benchmark: BenchmarkDef, experiment: str, dataset: Dataset) ->
         measures=MEASURES, primary="success", headline=tuple(m.key for m in MEASURES),
         counts=("scored_sequences", "seqs"), experiment_label=experiment.upper(), curves=curves,
         plots=[PlotSpec(c.key.removesuffix("_curve"), "curve", f"{c.title} of {short} ({sequences})",
-                        params={"curve": c.key}) for c in curves] + [PlotSpec("ranking", "ranking", f"{short} ranking")],
+                        params={"curve": c.key}) for c in curves]
+        + [PlotSpec("ranking", "ranking", f"{short} ranking")],
         sequence_measures=MEASURES, sequence_table=[SUCCESS], sequence_note="Success (%) per sequence.",
         ranking=[SUCCESS, NORM_PRECISION], ranking_title=f"{short} ({sequences})",
         footnotes=["TrackingNet devkit: percentages; success, precision and normalised precision are trapezoid "
