@@ -173,3 +173,6 @@ def test_datasets_checks_a_copy(copy, tmp_path, monkeypatch):
     assert "Speck: 140 ground-truth boxes for 139 images; one per image, or the first only" in shown.output
     assert "10 labels for 180 frames" in shown.output
     assert "not there: Escape" in shown.output
+    (tmp_path / "empty").mkdir()
+    nowhere = invoke("datasets", "--root", str(tmp_path / "empty")).output
+    assert "got10k-val not found  (get it from http://got-10k.aitestunion.com/downloads" in nowhere

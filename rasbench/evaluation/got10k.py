@@ -116,7 +116,7 @@ def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_di
 
 def run_count(benchmark: BenchmarkDef, experiment: str, sequence) -> int:
     """How many repetitions ``experiment`` makes of a sequence, at most."""
-    return getattr(benchmark.experiment(experiment).settings, "repetitions", 1)
+    return benchmark.experiment(experiment).settings.repetitions
 
 
 def view_run(benchmark: BenchmarkDef, experiment: str, sequence, folder: Path, run: int) -> TrackView:

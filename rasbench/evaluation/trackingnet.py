@@ -49,7 +49,7 @@ def _score_tracker(result: TrackerResult, layout: TrackingNetLayout, benchmark: 
                                     "`rasbench pack` it)"
             continue
         boxes = None
-        path = found.get(name) or layout.run_path(result.folder, specs[name], 1)
+        path = found.get(name)
         if path is None:
             result.problems[name] = "no result file (scored as zero boxes, as the devkit does)"
         else:
