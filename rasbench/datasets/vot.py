@@ -115,6 +115,7 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], 
     data = read_pysot_json(json_path)
     root = json_path.parent
     sequences, missing = [], {}
+    short: dict[str, list[str]] = {}  # "graduate (768 of 844)": its tags with fewer values than frames
     for spec in specs.values():
         entry = data.get(spec.name)
         if entry is None:
@@ -135,9 +136,7 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], 
                 raise DatasetError(f"entry {spec.name!r}: tag {tag} has {len(values)} values for {len(gt)} "
                                    f"frames", json_path)
             if 0 < len(values) < len(gt):  # VOT2019.json: graduate, gymnastics1, hand
-                log.warning("%s: %s: tag %s has %d values for %d frames; the last %d read as not set, as VOT pads "
-                            "a short .tag file", json_path.name, spec.name, tag, len(values), len(gt),
-                            len(gt) - len(values))
+                short.setdefault(f"{spec.name} ({len(values)} of {len(gt)})", []).append(tag)
             tags[tag] = np.r_[values, np.zeros(len(gt) - len(values), bool)]
         has_images = (root / img_names[0]).is_file() and (root / img_names[-1]).is_file()
         frames = [root / n for n in img_names] if has_images else None
@@ -146,6 +145,9 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], 
         sequences.append(_sequence(spec.name, gt, frames, size, tags, json_path))
     if specs and not sequences:
         raise wrong_pysot_json(json_path, data, name)
+    if short:
+        log.warning("%s: tag lists shorter than the sequence, read as not set past their end (as VOT pads a short "
+                    ".tag file): %s", json_path.name, "; ".join(f"{k}: {', '.join(v)}" for k, v in short.items()))
     return Dataset(name, sequences, f"pysot JSON {json_path}", root, missing)
 
 
