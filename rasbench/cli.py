@@ -216,7 +216,7 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rasbench")
 def main():
-    """Evaluate single-object trackers on OTB and VOT with the reference toolkits' exact rules.
+    """Evaluate single-object trackers on OTB, VOT, GOT-10k and TrackingNet with the reference toolkits' exact rules.
 
     \b
     Typical session:
