@@ -212,7 +212,7 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rasbench")
 def main():
-    """Evaluate single-object trackers on OTB and VOT with the reference toolkits' exact rules.
+    """Evaluate single-object trackers on OTB, VOT, GOT-10k and TrackingNet with the reference toolkits' exact rules.
 
     \b
     Typical session:
@@ -540,7 +540,9 @@ def datasets(root):
         bench = load_benchmark(name)
         locations = locate(bench, root)
         if not locations:
-            click.echo(f"{name:10s} not found  (rasbench download {name} --root DIR)")
+            where = bench.download.get("registration")
+            click.echo(f"{name:10s} not found  (" + (f"get it from {where}" if where else
+                                                      f"rasbench download {name} --root DIR") + ")")
             continue
         for loc in locations:
             if loc.kind in ("generated", "not generated yet"):
@@ -599,6 +601,40 @@ def download(benchmark, root, url_template, sequences, timeout, min_rate, deadli
                              progress=not quiet)
     click.echo(rep.summary())
     sys.exit(0 if rep.ok else 1)
+
+
+@main.command()
+@click.argument("benchmark")
+@click.option("--results", type=click.Path(path_type=Path), default=default_results, show_default="results "
+              "(or $RASBENCH_RESULTS)", help="Results root (or a folder of tracker folders, got10k's own included).")
+@click.option("--tracker", "-t", required=True, help="The tracker's results folder name.")
+@click.option("--experiment", "-e", help="Experiment (default: the benchmark's first).")
+@click.option("--root", type=click.Path(path_type=Path), help="Dataset folder: result lengths are then checked "
+              "against its frames.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Archive to write (default: "
+              "TRACKER_BENCHMARK.zip here).")
+def pack(benchmark, results, tracker, experiment, root, out):
+    """Pack a tracker's BENCHMARK results into the archive its evaluation server takes
+    (got10k-test, trackingnet-test).
+
+    Every sequence must be there, complete; otherwise nothing is written and the error
+    names what is missing. The written archive is read back and checked against the
+    server's format and the benchmark's sequence names.
+    """
+    from .config.benchmarks import load_benchmark
+    from .datasets import open_dataset
+    from .results.discovery import find_tracker_dirs
+    from .results.submission import pack as pack_results
+
+    bench = load_benchmark(benchmark)
+    exp = _experiments(bench, [experiment] if experiment else [])[0]
+    folder = find_tracker_dirs([results], bench.name, exp, [tracker])
+    frames = None
+    if root is not None:
+        frames = {name: len(seq) for name, seq in open_dataset(bench, root=root, images=True, experiment=exp).items()}
+    out = Path(out) if out else Path(f"{Path(tracker).name}_{bench.name}.zip")
+    count = pack_results(bench, exp, next(iter(folder.values())), out, frames)
+    click.echo(f"{plural(len(bench.sequences), 'sequence')}, {plural(count, 'file')} -> {out.resolve()}")
 
 
 @main.command()
