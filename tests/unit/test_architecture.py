@@ -179,3 +179,12 @@ def test_only_the_results_layouts_know_result_file_names():
     found = sorted({where.rpartition(":")[0] for where, line in _source_lines(layouts)
                     if RESULT_FILE_NAMES.search(line)})
     assert found == []
+
+
+def test_tests_find_the_checkout_through_conftest():
+    """Test files move between tests/unit, integration, reference and gpu: paths relative to
+    a test file's own folder break silently, so they come from conftest (REPO, TESTS)."""
+    own_folder = "Path(" + "__file__)"  # split, so this line does not find itself
+    found = [f"{path.relative_to(REPO)}:{n}" for path in sorted((REPO / "tests").rglob("test_*.py"))
+             for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1) if own_folder in line]
+    assert found == []
