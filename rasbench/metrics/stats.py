@@ -307,17 +307,22 @@ def _swap_test(terms: RatioTerms, resampling: Resampling, first, second, observe
     threshold = (np.abs(observed) - _TIE * (np.abs(scores[first]) + np.abs(scores[second])))[:, None]
     hits = np.zeros(len(first), np.int64)
     swaps = resampling.swaps
-    step = max(1, _BLOCK // ((max(t, len(first)) if same_den else t) * k))  # rows per temporary array
+    if same_den:
+        # the statistic is then linear in the pattern: swapping sequence s moves the difference
+        # by 2 (num_j - num_i)[s] / den_total, averaged over the columns (0 where den_total is 0)
+        with np.errstate(divide="ignore"):
+            weight = np.where(total_den[first, :, 0] != 0, 1.0 / (k * total_den[first, :, 0]), 0.0)  # (P, K)
+        per_sequence = num.reshape(s, t, k)
+        slope = 2.0 * np.einsum("spk,pk->ps", per_sequence[:, second] - per_sequence[:, first], weight)
+    step = max(1, _BLOCK // (len(first) if same_den else t * k))  # rows per temporary array
     for m in range(0, len(swaps), step):
         moved = swaps[m:m + step].T.astype(np.float64)  # (S, m): 1 = the pair's terms swapped
 
         def sums(matrix, pattern):
             """(T, K, m): each tracker's sums over the sequences a pattern selects."""
             return (matrix.T @ pattern).reshape(t, k, -1)
-        if same_den:  # tracker `first` gains the other's swapped numerators and loses its own
-            shift = sums(num, moved)
-            shift = shift[second] - shift[first]
-            stat = _ratio_scores(total_num[first] - total_num[second] + 2 * shift, total_den[first], axis=1)
+        if same_den:
+            stat = observed[:, None] + slope @ moved
         else:
             # kept + moved sums, not totals minus the moved: a denominator of zero stays exactly
             # zero; pair by pair on views, as gathering (pairs, K, m) copies costs more
