@@ -93,7 +93,7 @@ class Uncertainty:
     n_boot: int = 10_000
     level: float = 0.95
     seed: int = 0
-    n_permutations: int = 100_000
+    n_permutations: int = 10_000
 
     @property
     def method(self) -> str:
