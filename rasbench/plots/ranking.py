@@ -61,8 +61,7 @@ def ranking_plot(rows, metrics: list[tuple[str, str]], title: str, published=(),
                 bounds = (intervals or {}).get(name, {}).get(metric) if not is_pub else None
                 if bounds is not None and all(is_finite(b) for b in bounds):
                     color = (styles.get(name) or TrackerStyle(PALETTE[0], "-", "o")).color
-                    ax.plot(bounds, [row_y, row_y], color=color, linewidth=1.0, alpha=0.6, zorder=2,
-                            solid_capstyle="butt")
+                    ax.hlines(row_y, *bounds, color=color, linewidth=1.0, alpha=0.6, zorder=2)
                     values += list(bounds)
                 if is_pub:
                     hollow(ax, [v], [row_y], "o")
