@@ -270,9 +270,12 @@ def main():
               show_default=True, help='ray: run units on a Ray cluster (pip install "rasbench[ray]").')
 @click.option("--address", help="With --executor ray: the cluster's address (ray://host:10001 or auto); default: "
               "a local instance.")
+@click.option("--runs", type=click.IntRange(min=1), help="Run a one-run experiment (OPE) N times, for stochastic "
+              "trackers: run 1 is the usual files, run k in runs/<k:03d>/ beside them; the report gives the mean "
+              "over runs and the spread between them. VOT experiments repeat as the benchmark defines.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(benchmark, tracker, experiments, root, results, name, params, sequences, convention, force, workers,
-        devices, frame_timeout, executor, address, quiet):
+        devices, frame_timeout, executor, address, runs, quiet):
     """Run a tracker on BENCHMARK.
 
     BENCHMARK: {benchmarks}.
@@ -284,6 +287,7 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     from .config.benchmarks import load_benchmark
     from .config.conventions import convention as find_convention
     from .datasets import PRESENT, open_dataset
+    from .protocols import family_for
     from .registry import resolve
     from .runner import check_frame_timeout, run_experiment
 
@@ -297,6 +301,8 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     exps = _experiments(bench, experiments)
     for exp in exps:
         find_convention(bench.experiment(exp).family, convention)
+        if runs is not None:  # refused before anything is read or run
+            family_for(bench.experiment(exp)).repetitions(bench.experiment(exp).settings, lambda: False, runs)
     spec = resolve(tracker, _parse_params(params))
     selection = _sequence_selection(sequences)
     failed = False
@@ -309,7 +315,7 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
             summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
                                      convention=convention, progress=not quiet, workers=workers,
                                      devices=gpus, frame_timeout=frame_timeout,
-                                     executor=executor, address=address)
+                                     executor=executor, address=address, runs=runs)
             fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
             click.echo(f"{summary.tracker} {bench.name}/{exp}: {plural(summary.completed, 'unit')} run, "
                        f"{summary.skipped} already done, {len(summary.failures)} failed"

@@ -8,6 +8,7 @@ cached (:mod:`~rasbench.evaluation.cache`).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -103,7 +104,7 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
     scores: dict = {}
     keys = {}
     for run in runs:
-        rel = run.boxes.relative_to(result.folder).as_posix()
+        rel = Path(os.path.relpath(run.boxes, result.folder)).as_posix()  # pytracking's runs: ../<param>_001/...
         key = [file_key(run.boxes), file_key(run.times), gt_hashes[(run.sequence, run.length)]]
         keys[run] = (rel, key)
         hit = cached.get(rel)
@@ -145,6 +146,12 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
                                       "norm_precision_20": float(norm_precision),
                                       "success_rate_50": float(success_rate), "fps": fps}
     result.sequence_terms = _sequence_terms(curves, drop)
+    repeats = max(run.repeat for run in runs)
+    if repeats > 1:  # a repeated one-run experiment: every scored sequence has every run, in order
+        each_run = M.sequence_curves(counts, np.array([r.frames for r in run_scores]), np.arange(len(run_scores)))
+        result.scores["runs"] = repeats
+        result.run_values = {key: tuple(np.reshape(a, (len(seq_names), repeats)) for a in terms)
+                             for key, terms in _sequence_terms(each_run, drop).items() if key in result.scores}
     for code in ATTRIBUTE_CODES:
         rows = [i for i, s in enumerate(seq_names) if code in dataset[s].attributes]
         if rows:

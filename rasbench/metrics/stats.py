@@ -212,13 +212,17 @@ def bca_interval(estimate, boot, jack, level: float = LEVEL) -> tuple[np.ndarray
     ``jack`` (S, P): with each sequence left out. z0 is the normal quantile of the share of
     resamples below the estimate (ties counted half); the acceleration is
     sum(d^3) / (6 sum(d^2)^1.5) with d = mean(jack) - jack (0 when all jackknife values are
-    equal). A share of 0 or 1 is clipped to 1/(2B) from the end. Returns (low, high), NaN
+    equal); resamples within 1e-9 (relative) of the estimate count as ties. A share of 0 or
+    1 is clipped to 1/(2B) from the end. Returns (low, high), NaN
     for a column with an undefined resample."""
     estimate = np.asarray(estimate, dtype=np.float64)
     boot = np.asarray(boot, dtype=np.float64)
     jack = np.asarray(jack, dtype=np.float64)
     b = boot.shape[0]
-    share = ((boot < estimate).sum(axis=0) + (boot <= estimate).sum(axis=0)) / (2.0 * b)
+    # resamples equal to the estimate up to rounding are ties: a discrete bootstrap distribution
+    # (few sequences) must not shift with the order of a sum (which trackers share the products)
+    tie = _TIE * np.abs(estimate)
+    share = ((boot < estimate - tie).sum(axis=0) + (boot <= estimate + tie).sum(axis=0)) / (2.0 * b)
     z0 = _norm_ppf(np.clip(share, 0.5 / b, 1 - 0.5 / b))
     d = jack.mean(axis=0) - jack
     ss = (d * d).sum(axis=0)
