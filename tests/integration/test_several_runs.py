@@ -50,8 +50,8 @@ def test_run_repeats_ope_beside_the_single_run_layout_and_resumes(otb, tmp_path)
     (("-e", "tre", "--runs", "2"), "--runs repeats one-run experiments (OPE); TRE runs each sequence"),
     (("--runs", "0"), "--runs"),
 ])
-def test_runs_refused_where_it_does_not_apply(otb, tmp_path, bad, message):
-    bench, root, _ = otb
+def test_runs_refused_where_it_does_not_apply(tiny_otb, tmp_path, bad, message):
+    bench, root = tiny_otb
     result = invoke("run", str(bench.path), "-t", "identity", "--root", root, "--results", tmp_path / "r", *bad)
     assert result.exit_code == 2 and result.output.count("\n") == 1 and message in result.output, result.output
     assert not (tmp_path / "r").exists()
