@@ -117,3 +117,10 @@ def test_pytracking_run_folders_load_as_runs_of_one_tracker(eight, tmp_path):
     (theirs / "dimp50_002" / "Q3.txt").unlink()
     t = evaluate(bench, "ope", dataset, dirs, uncertainty=None)["dimp50"]
     assert not t.complete and t.problems == {"Q3": "no result file in run 3 (dimp50_002)"}
+
+
+def test_runs_refused_for_vot(tmp_path):
+    result = invoke("run", "vot2017", "-t", "identity", "--root", tmp_path / "nowhere", "--results", tmp_path / "r",
+                    "--runs", 3)
+    assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
+    assert "--runs: VOT experiments repeat as the benchmark defines (15 repetitions" in result.output
