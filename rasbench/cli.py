@@ -394,9 +394,14 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     JSON (--format json) prints one object:
       {"benchmark", "experiment", "convention", "trackers": {NAME: {"success_auc",
        "precision_20", "norm_precision_20", "success_rate_50", "fps",
-       "sequences": {SEQ: {"success_auc", "precision_20", ...}}, ...}}}
+       "sequences": {SEQ: {"success_auc", "precision_20", ...}},
+       "intervals": {"success_auc": {"ci_low", "ci_high", "ci_level", "n_boot",
+       "seed"}, ...}, ...}}, "uncertainty": {...}, "comparisons": {"success_auc":
+       {"tied_with_best", "pairs": [{"a", "b", "delta", "delta_ci", "p", "p_holm"}]}}}
     with fractions in 0..1. A tracker whose files are missing or have the wrong length
     is marked incomplete ("complete": false, "problems": {...}), never silently scored.
+    Intervals: BCa bootstrap over sequences; pairs: paired permutation tests, Holm-
+    adjusted (docs/statistics.md); trackers run several times add "runs", "run_spread".
 
     \b
     With --out DIR the report is written into DIR (and reused while its inputs are
