@@ -147,7 +147,7 @@ def to_table(report: Report, attributes: bool = False, color: bool = False, inte
     if not attributes:
         lines += report.footnotes + run_notes(report)
     if intervals:
-        lines += interval_notes(report)
+        lines += interval_notes(report)[:1] if attributes else interval_notes(report)
     return "\n".join(lines + incomplete_notes(order))
 
 
