@@ -373,9 +373,9 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--ci/--no-ci", "ci", default=None, help="Confidence intervals and paired tests between trackers. "
               "Computed by default for JSON, CSV and HTML; --ci also prints them in the table and LaTeX; --no-ci: "
               "none (faster).")
-@click.option("--n-boot", type=click.IntRange(min=100), default=10_000, show_default=True,
+@click.option("--n-boot", type=click.IntRange(min=100, max=100_000), default=10_000, show_default=True,
               help="Bootstrap resamples of the sequences per interval.")
-@click.option("--n-permutations", type=click.IntRange(min=100), default=10_000, show_default=True,
+@click.option("--n-permutations", type=click.IntRange(min=100, max=1_000_000), default=10_000, show_default=True,
               help="Random swap patterns per paired permutation test (all 2^S patterns when fewer).")
 @click.option("--ci-level", default="0.95", show_default=True, callback=_level, metavar="LEVEL",
               help="Confidence level of the intervals, between 0 and 1.")

@@ -85,7 +85,7 @@ class OTBLayout(Layout):
         ``tracker_folder`` is the first of at least two sibling folders ``<param>_<run:03d>``
         (numbered from 000 or 001); None otherwise."""
         match = _NUMBERED.fullmatch(tracker_folder.name)
-        if match is None or int(match.group(2)) > 1:
+        if match is None or int(match.group(2)) > 1 or not tracker_folder.is_dir():
             return None
         stem = match.group(1)
         siblings = sorted(p for p in tracker_folder.parent.iterdir()
