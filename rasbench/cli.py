@@ -382,7 +382,8 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
               help="Seed of the resamples and permutations (recorded in the outputs).")
 @click.option("--ci-format", type=click.Choice(["pm", "brackets"]), default="pm", show_default=True,
-              help="LaTeX with --ci: pm (0.582 plus-minus half the interval's width) or brackets (0.582 [0.561, 0.603]).")
+              help="LaTeX with --ci: pm (0.582 plus-minus half the interval's width) or brackets "
+                   "(0.582 [0.561, 0.603]).")
 def report(benchmark, results_paths, root, annotations, experiments, trackers, sequences, convention, formats, out,
            plots, plot_formats, published, published_files, top, published_top, highlight, quiet, rebuild, attributes,
            per_sequence, strict, ci, n_boot, n_permutations, ci_level, seed, ci_format):

@@ -104,7 +104,7 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
     scores: dict = {}
     keys = {}
     for run in runs:
-        rel = Path(os.path.relpath(run.boxes, result.folder)).as_posix()  # pytracking's runs: ../<param>_001/...
+        rel = Path(os.path.relpath(run.boxes, result.folder)).as_posix()  # pytracking's runs: in sibling folders
         key = [file_key(run.boxes), file_key(run.times), gt_hashes[(run.sequence, run.length)]]
         keys[run] = (rel, key)
         hit = cached.get(rel)
@@ -190,7 +190,8 @@ def _presentation(benchmark: BenchmarkDef, experiment: str, conv: OTBConvention,
         group_kind="attributes", group_noun="attribute", group_count="sequences",
         group_measures=[SUCCESS_AUC, PRECISION_20], group_table=[SUCCESS_AUC], group_order=list(counts),
         group_names=names, group_sizes=counts,
-        group_sequences={c: [s for s, seq in dataset.items() if c in seq.attributes] for c in counts}, group_title="success AUC per attribute (sequences)",
+        group_sequences={c: [s for s, seq in dataset.items() if c in seq.attributes] for c in counts},
+        group_title="success AUC per attribute (sequences)",
         group_caption="success AUC per attribute (number of sequences)",
         group_note="Success AUC per attribute; the number of sequences in brackets.",
         sequence_measures=MEASURES, sequence_table=[SUCCESS_AUC],

@@ -306,7 +306,6 @@ def _swap_test(terms: RatioTerms, resampling: Resampling, first, second, observe
     num, den, undefined = terms._flat()
     # every tracker with the same denominators (a mean; frames): a swap moves numerators only
     same_den = undefined is None and bool(np.all(den.reshape(s, t, k) == den.reshape(s, t, k)[:, :1]))
-    total_num = num.sum(axis=0).reshape(t, k, 1)
     total_den = den.sum(axis=0).reshape(t, k, 1)
     threshold = (np.abs(observed) - _TIE * (np.abs(scores[first]) + np.abs(scores[second])))[:, None]
     hits = np.zeros(len(first), np.int64)

@@ -151,7 +151,8 @@ def test_report_command_options_and_formats(twelve):
     assert re.search(r"0\.\d{3}}?\{\\scriptsize\$\\pm\$0\.\d{3}\}", pm) and "BCa bootstrap" in pm
     assert re.search(r"\{\\scriptsize\[0\.\d{3}, 0\.\d{3}\]\}", invoke("report", *common, "-f", "latex", "--ci",
                                                                       "--ci-format", "brackets").output)
-    for bad, message in ((("--no-ci", "--n-boot", 100), "--n-boot set how intervals are computed or shown: drop --no-ci"),
+    for bad, message in ((("--no-ci", "--n-boot", 100),
+                          "--n-boot set how intervals are computed or shown: drop --no-ci"),
                          (("--ci-level", "1"), "--ci-level must be a number between 0 and 1"),
                          (("--n-boot", "5"), "--n-boot")):
         result = invoke("report", *common, *bad)
