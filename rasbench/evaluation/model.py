@@ -122,8 +122,9 @@ class Comparison:
     method: str
 
     def __str__(self) -> str:
-        return (f"{self.a} - {self.b} ({self.measure}): {self.delta:+.4f} [{self.interval.low:+.4f}, "
-                f"{self.interval.high:+.4f}], p = {self.p:.4f}, Holm-adjusted {self.p_holm:.4f}")
+        low, high = (f"{v:+.4f}" if v is not None else "-" for v in (self.interval.low, self.interval.high))
+        return (f"{self.a} - {self.b} ({self.measure}): {self.delta:+.4f} [{low}, {high}], p = {self.p:.4f}, "
+                f"Holm-adjusted {self.p_holm:.4f}")
 
 
 @dataclass(frozen=True)
@@ -198,8 +199,8 @@ class TrackerResult:
     ``problems``: sequences that could not be scored and why (then the tracker is
     incomplete, never ranked); ``sequence_terms``: the per-sequence (numerator,
     denominator) of each ratio score and banded curve, rows in ``sequences`` order, the
-    input of :mod:`rasbench.metrics.stats`; ``run_values``: per measure, (sequences, runs)
-    values of each run where a tracker ran several times (the between-run spread);
+    input of :mod:`rasbench.metrics.stats`; ``run_values``: per measure, (numerator,
+    denominator), (sequences, runs) each, where a tracker ran several times (the spread);
     ``intervals``: headline confidence intervals by measure key; ``bands``: per banded
     curve, (low, high) arrays; ``run_spread``: per measure, {"run_scores", "run_sd"}."""
 
