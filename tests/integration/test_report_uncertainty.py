@@ -158,3 +158,31 @@ def test_report_command_options_and_formats(twelve):
         result = invoke("report", *common, *bad)
         assert result.exit_code == 2 and result.output.count("\n") == 1 and message in result.output, result.output
 
+
+
+def test_html_and_plots_show_intervals_bands_and_the_matrix(twelve, tmp_path):
+    from matplotlib.collections import LineCollection, PolyCollection
+
+    from rasbench.plots import figure
+
+    bench, dataset, dirs, root, results = twelve
+    rep = evaluate(bench, "ope", dataset, dirs)
+    ranking = figure(rep, "ranking")
+    bars = [c for ax in ranking.axes for c in ax.collections if isinstance(c, LineCollection)]
+    assert len(bars) == 3 * 2  # every tracker, AUC and P@20
+    assert sorted(tuple(np.round(seg[:, 0], 12)) for seg in bars[0].get_segments())[0] == pytest.approx(
+        (rep["steady"].intervals["success_auc"].low, rep["steady"].intervals["success_auc"].high), abs=1e-12)
+    success = figure(rep, "success")
+    assert sum(isinstance(c, PolyCollection) for c in success.axes[0].collections) == 3  # the best 3 shaded
+    assert not any(isinstance(c, PolyCollection) for c in figure(rep, "success_FM").axes[0].collections)
+    plain = figure(evaluate(bench, "ope", dataset, dirs, uncertainty=None), "ranking")
+    assert not any(isinstance(c, LineCollection) for ax in plain.axes for c in ax.collections)
+    out = tmp_path / "html"
+    result = invoke("report", str(root.parent / "tiny.yaml"), "--root", root, "--results", results, "-f", "html",
+                    "-o", out, "--no-plots", "-q")
+    assert result.exit_code == 0, result.output
+    page = (out / "report.html").read_text()
+    assert page.count('<span class="ci">[') == 3 * 4 + 3 * 2  # headline cells, AUC per attribute (FM, SV)
+    assert '<table class="matrix">' in page and "Statistically tied with the best" in page
+    steady_lost = rep.comparisons["success_auc"].p_holm[0, 2]
+    assert 'title="steady - lost: ' in page and steady_lost < 0.05 and 'class="sig-better"' in page
