@@ -23,8 +23,11 @@ from .families import FAMILY_DECLS, ProtocolOptions, protocol_options
 
 ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC", "LR")
 # Dataset layouts (a definition's ``format``) whose sequences may be listed by name alone,
-# the data giving their length, and the ground-truth file such a sequence has.
-NAME_ONLY_GROUNDTRUTH = {"vot": "groundtruth.txt"}
+# the data giving their length, and where such a sequence's ground truth is: (folder,
+# file) under the dataset root (TrackingNet keeps every sequence's in ``anno/``).
+NAME_ONLY_GROUNDTRUTH = {"vot": lambda name: (name, "groundtruth.txt"),
+                         "got10k": lambda name: (name, "groundtruth.txt"),
+                         "trackingnet": lambda name: ("anno", f"{name}.txt")}
 
 
 @dataclass(frozen=True)
@@ -223,7 +226,9 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
         path_component(name, f"{path}: sequence name")  # it names result files and folders
         listed = NAME_ONLY_GROUNDTRUTH.get(data["format"])
         if isinstance(entry, str) and listed and entry not in table:
-            specs[entry] = SequenceSpec(name=entry, folder=entry, groundtruth=listed, first=1, last=None, anno=entry)
+            folder, groundtruth = listed(entry)
+            specs[entry] = SequenceSpec(name=entry, folder=folder, groundtruth=groundtruth, first=1, last=None,
+                                        anno=entry)
             continue
         if isinstance(entry, str):
             if entry not in table:

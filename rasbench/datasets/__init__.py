@@ -18,7 +18,7 @@ from ..config.benchmarks import BenchmarkDef
 from ..errors import DatasetError
 from ..paths import cache_dir, data_dirs
 from ..text import plural
-from . import otb, vot
+from . import got10k, otb, vot
 from .otb import normalise_name
 from .sequence import Dataset, Sequence
 
@@ -87,6 +87,10 @@ LOADERS: dict[str, Loader] = {
                   lambda bench, path, specs: otb.load_annotations(bench.name, path, specs)),
     "vot": Loader(lambda bench, root, specs, **kw: vot.load_native(bench.name, root, specs, _tags(bench), **kw),
                   lambda bench, path, specs: vot.load_annotations(bench.name, path, specs, _tags(bench))),
+    "got10k": Loader(lambda bench, root, specs, **kw: got10k.load_got10k(bench.name, root, specs, **kw),
+                     lambda bench, path, specs: got10k.load_got10k(bench.name, path, specs, images=False)),
+    "trackingnet": Loader(lambda bench, root, specs, **kw: got10k.load_trackingnet(bench.name, root, specs, **kw),
+                          lambda bench, path, specs: got10k.load_trackingnet(bench.name, path, specs, images=False)),
 }
 
 

@@ -367,6 +367,10 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
         raise ConfigError(f"{root} is a file, not a folder to download into")
     downloader = DOWNLOADERS.get(benchmark.format)
     if downloader is None:
+        registration = benchmark.download.get("registration")
+        if registration:
+            raise ConfigError(f"{benchmark.name} has no direct download; get it from {registration}, then "
+                              f"`rasbench datasets --root DIR` checks your copy")
         raise ConfigError(f"{benchmark.name}: {benchmark.format!r} benchmarks are not downloaded "
                           f"(the synthetic one is generated: `rasbench synth`)")
     return downloader(benchmark, root, url_template, sequences, unpack, checksums, **fetch_options)
