@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, Union
 if TYPE_CHECKING:
     from .config.benchmarks import BenchmarkDef
     from .datasets import Dataset
-    from .evaluation.model import Report
+    from .evaluation.model import Report, Uncertainty
     from .runner.units import RunSummary
 
 PathLike = Union[str, Path]
@@ -67,7 +67,7 @@ def run(tracker: Any, benchmark: str | BenchmarkDef, experiment: Names = None, r
         results: PathLike | None = None, *, name: str | None = None, params: dict | None = None,
         sequences: Names = None, convention: str = "official", force: bool = False, workers: int = 1,
         devices: list[str] | None = None, frame_timeout: float | None = None, executor: str = "auto",
-        address: str | None = None, progress: bool = True,
+        address: str | None = None, progress: bool = True, runs: int | None = None,
         on_summary: Callable[[str, RunSummary], None] | None = None,
         message: Callable[[str], None] | None = None) -> list[RunSummary]:
     """Run ``tracker`` on the experiments of ``benchmark``; results go to
@@ -82,6 +82,8 @@ def run(tracker: Any, benchmark: str | BenchmarkDef, experiment: Names = None, r
     cache). ``sequences``: names, or ``"present"`` for those the folder holds.
     ``convention``: as ``rasbench conventions`` lists. ``workers``/``devices``/
     ``frame_timeout`` (seconds)/``executor``/``address``: where units run, as the CLI's options.
+    ``runs``: run a one-run experiment (OPE) this many times (stochastic trackers; run k's
+    files in ``runs/<k:03d>/`` beside run 1's), ConfigError where the family repeats by itself.
 
     Finished units are skipped (``force``: redo them); a folder whose results were made
     differently is refused (ResultsError); a failing unit is recorded next to its results
@@ -93,6 +95,7 @@ def run(tracker: Any, benchmark: str | BenchmarkDef, experiment: Names = None, r
     from .datasets import PRESENT, open_dataset
     from .errors import ConfigError
     from .paths import default_results
+    from .protocols import family_for
     from .registry import tracker_spec
     from .runner import run_experiment
 
@@ -100,6 +103,8 @@ def run(tracker: Any, benchmark: str | BenchmarkDef, experiment: Names = None, r
     exps = experiments(bench, experiment)
     for exp in exps:
         find_convention(bench.experiment(exp).family, convention)
+        if runs is not None:  # refused before anything is read or run
+            family_for(bench.experiment(exp)).repetitions(bench.experiment(exp).settings, lambda: False, runs)
     spec = tracker_spec(tracker, params)
     if spec.instance is not None and (workers > 1 or devices or frame_timeout is not None
                                       or executor not in ("auto", "local")):
@@ -115,7 +120,7 @@ def run(tracker: Any, benchmark: str | BenchmarkDef, experiment: Names = None, r
             message(present_note(bench, dataset, "running"))
         summary = run_experiment(bench, exp, dataset, spec, results_root, name=name, force=force,
                                  convention=convention, progress=progress, workers=workers, devices=devices,
-                                 frame_timeout=frame_timeout, executor=executor, address=address)
+                                 frame_timeout=frame_timeout, executor=executor, address=address, runs=runs)
         summaries.append(summary)
         if on_summary is not None:
             on_summary(exp, summary)
@@ -162,7 +167,7 @@ def scoring_inputs(benchmark: BenchmarkDef, exps: list[str], results: PathLike |
 def evaluate(benchmark: str | BenchmarkDef, results: PathLike | Iterable[PathLike] | None = None,
              experiment: str | None = None, *, trackers: Names = None, sequences: Names = None,
              convention: str = "official", root: PathLike | None = None, annotations: PathLike | None = None,
-             cache: bool = True) -> Report:
+             cache: bool = True, uncertainty: Uncertainty | bool = True) -> Report:
     """Score the tracker folders under ``results`` on one experiment of ``benchmark``.
 
     ``results``: a results root or folder of tracker folders, or several (default
@@ -174,11 +179,15 @@ def evaluate(benchmark: str | BenchmarkDef, results: PathLike | Iterable[PathLik
     Returns a :class:`~rasbench.evaluation.model.Report`: ``report.table()`` (pandas, one
     row per tracker in rank order, fractions in 0..1), ``report["KCF"].sequences``
     (``{sequence: {measure: value}}``), ``report.plot("success")`` (a matplotlib Figure;
-    names in ``report.plots``), ``report.to_dict()`` (what ``--format json`` prints).
+    names in ``report.plots``), ``report.to_dict()`` (what ``--format json`` prints),
+    ``report["KCF"].intervals`` and ``report.compare("ATOM", "KCF")`` (bootstrap intervals
+    and paired tests: ``uncertainty`` True for the defaults, an
+    :class:`~rasbench.evaluation.model.Uncertainty` for other settings, False for none).
     """
     from .config.conventions import convention as find_convention
     from .errors import ConfigError
     from .evaluation import evaluate as score
+    from .evaluation.model import Uncertainty
 
     bench = load_benchmark(benchmark)
     chosen = experiments(bench, experiment)
@@ -187,4 +196,5 @@ def evaluate(benchmark: str | BenchmarkDef, results: PathLike | Iterable[PathLik
     exp = chosen[0]
     find_convention(bench.experiment(exp).family, convention)
     datasets, dirs = scoring_inputs(bench, [exp], results, trackers, sequences, root, annotations)
-    return score(bench, exp, datasets[exp], dirs[exp], convention, cache=cache)
+    settings = Uncertainty() if uncertainty is True else uncertainty or None
+    return score(bench, exp, datasets[exp], dirs[exp], convention, cache=cache, uncertainty=settings)

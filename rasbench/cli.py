@@ -90,6 +90,17 @@ def _number(minimum: float, *, inclusive: bool = False):
     return check
 
 
+def _level(ctx, param, value):
+    """An option callback: a confidence level strictly between 0 and 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not 0 < number < 1:
+        raise ConfigError(f"{param.opts[0]} must be a number between 0 and 1 (e.g. 0.95), got {value!r}")
+    return number
+
+
 _SIZE = re.compile(r"(\d+(?:\.\d*)?)\s*([KMGT]?)(?:i?B)?", re.IGNORECASE)
 
 
@@ -255,9 +266,12 @@ def main():
               show_default=True, help='ray: run units on a Ray cluster (pip install "rasbench[ray]").')
 @click.option("--address", help="With --executor ray: the cluster's address (ray://host:10001 or auto); default: "
               "a local instance.")
+@click.option("--runs", type=click.IntRange(min=1), help="Run a one-run experiment (OPE) N times, for stochastic "
+              "trackers: run 1 is the usual files, run k in runs/<k:03d>/ beside them; the report gives the mean "
+              "over runs and the spread between them. VOT experiments repeat as the benchmark defines.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(benchmark, tracker, experiments, root, results, name, params, sequences, convention, force, workers,
-        devices, frame_timeout, executor, address, quiet):
+        devices, frame_timeout, executor, address, runs, quiet):
     """Run a tracker on BENCHMARK.
 
     BENCHMARK: {benchmarks}.
@@ -291,7 +305,7 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
                             params=_parse_params(params), sequences=_sequence_selection(sequences),
                             convention=convention, force=force, workers=workers, devices=gpus,
                             frame_timeout=frame_timeout, executor=executor, address=address, progress=not quiet,
-                            on_summary=finished, message=_note)
+                            runs=runs, on_summary=finished, message=_note)
     sys.exit(0 if all(s.ok for s in summaries) else 1)
 
 
@@ -338,9 +352,23 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--attributes", is_flag=True, help="Per-attribute success AUC (table/csv).")
 @click.option("--per-sequence", is_flag=True, help="Per-sequence rows (csv).")
 @click.option("--strict", is_flag=True, help="Exit with code 3 if any tracker has missing or bad result files.")
+@click.option("--ci/--no-ci", "ci", default=None, help="Confidence intervals and paired tests between trackers. "
+              "Computed by default for JSON, CSV and HTML; --ci also prints them in the table and LaTeX; --no-ci: "
+              "none (faster).")
+@click.option("--n-boot", type=click.IntRange(min=100, max=100_000), default=10_000, show_default=True,
+              help="Bootstrap resamples of the sequences per interval.")
+@click.option("--n-permutations", type=click.IntRange(min=100, max=1_000_000), default=10_000, show_default=True,
+              help="Random swap patterns per paired permutation test (all 2^S patterns when fewer).")
+@click.option("--ci-level", default="0.95", show_default=True, callback=_level, metavar="LEVEL",
+              help="Confidence level of the intervals, between 0 and 1.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the resamples and permutations (recorded in the outputs).")
+@click.option("--ci-format", type=click.Choice(["pm", "brackets"]), default="pm", show_default=True,
+              help="LaTeX with --ci: pm (0.582 plus-minus half the interval's width) or brackets "
+                   "(0.582 [0.561, 0.603]).")
 def report(benchmark, results_paths, root, annotations, experiments, trackers, sequences, convention, formats, out,
            plots, plot_formats, published, published_files, top, published_top, highlight, quiet, rebuild, attributes,
-           per_sequence, strict):
+           per_sequence, strict, ci, n_boot, n_permutations, ci_level, seed, ci_format):
     """Score result folders on BENCHMARK and print success / precision numbers.
 
     BENCHMARK: {benchmarks}.
@@ -349,9 +377,14 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     JSON (--format json) prints one object:
       {"benchmark", "experiment", "convention", "trackers": {NAME: {"success_auc",
        "precision_20", "norm_precision_20", "success_rate_50", "fps",
-       "sequences": {SEQ: {"success_auc", "precision_20", ...}}, ...}}}
+       "sequences": {SEQ: {"success_auc", "precision_20", ...}},
+       "intervals": {"success_auc": {"ci_low", "ci_high", "ci_level", "n_boot",
+       "seed"}, ...}, ...}}, "uncertainty": {...}, "comparisons": {"success_auc":
+       {"tied_with_best", "pairs": [{"a", "b", "delta", "delta_ci", "p", "p_holm"}]}}}
     with fractions in 0..1. A tracker whose files are missing or have the wrong length
     is marked incomplete ("complete": false, "problems": {...}), never silently scored.
+    Intervals: BCa bootstrap over sequences; pairs: paired permutation tests, Holm-
+    adjusted (docs/statistics.md); trackers run several times add "runs", "run_spread".
 
     \b
     With --out DIR the report is written into DIR (and reused while its inputs are
@@ -365,7 +398,15 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     """
     from .api import load_benchmark, scoring_inputs
     from .config.conventions import convention as find_convention
+    from .evaluation.model import Uncertainty
 
+    ctx = click.get_current_context()
+    if ci is False:
+        given = [f"--{name.replace('_', '-')}" for name in ("n_boot", "n_permutations", "ci_level", "seed", "ci_format")
+                 if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise ConfigError(f"{', '.join(given)} set how intervals are computed or shown: drop --no-ci")
+    uncertainty = None if ci is False else Uncertainty(n_boot, ci_level, seed, n_permutations)
     bench = load_benchmark(benchmark)
     exps = _experiments(bench, experiments)
     for exp in exps:
@@ -409,7 +450,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         request = ReportRequest(bench, exps, datasets, dirs, convention, formats=tuple(fmts), plots=plots,
                                 plot_formats=figure_formats, published=numbers,
                                 published_paths=tuple(chosen) if published else (), top=top,
-                                published_top=published_top, highlight=emphasised)
+                                published_top=published_top, highlight=emphasised, uncertainty=uncertainty,
+                                show_intervals=bool(ci), ci_format=ci_format)
         say = None if quiet else (lambda text: click.echo(f"report: {text}", err=True))
         result = build_report(request, out, rebuild=rebuild, progress=not quiet and sys.stderr.isatty(), message=say)
         if "table" in fmts:
@@ -428,7 +470,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     from .reports.text import to_csv, to_json, to_table
 
     exp, fmt = exps[0], fmts[0]
-    rep = evaluate(bench, exp, datasets[exp], dirs[exp], convention)
+    rep = evaluate(bench, exp, datasets[exp], dirs[exp], convention, uncertainty=uncertainty)
     if fmt == "json":
         click.echo(to_json(rep))
     elif fmt == "csv":
@@ -438,13 +480,14 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         from .reports.published import select_published
 
         if attributes:
-            click.echo(latex_attribute_table(rep) or "% no attributes / tags in this report", nl=False)
+            click.echo(latex_attribute_table(rep, intervals=ci_format if ci else None)
+                       or "% no attributes / tags in this report", nl=False)
         else:
             shown = (select_published(numbers, bench, [exp], list(rep.trackers), sequences=list(rep.dataset))[0]
                      if numbers is not None else [])
-            click.echo(latex_table(rep, shown, published_top), nl=False)
+            click.echo(latex_table(rep, shown, published_top, intervals=ci_format if ci else None), nl=False)
     else:
-        click.echo(to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
+        click.echo(to_table(rep, attributes=attributes, color=sys.stdout.isatty(), intervals=bool(ci)))
     if strict and any(not t.complete for t in rep.trackers.values()):
         sys.exit(3)
 

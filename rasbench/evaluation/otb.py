@@ -8,6 +8,7 @@ cached (:mod:`~rasbench.evaluation.cache`).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,19 @@ def _scores(curves: M.Curves, rows, drop_empty: bool) -> Scores:
                   len(rows))
 
 
+def _sequence_terms(curves: M.Curves, drop_empty: bool) -> dict:
+    """Per-sequence (numerator, denominator) of every headline score and of the success
+    curve: the sequence's value, and 1 where the convention averages it (0 for an empty
+    curve OTB leaves out)."""
+    kept = {kind: M.kept_sequences(getattr(curves, kind), drop_empty).astype(np.float64)
+            for kind in ("success", "precision", "norm_precision")}
+    return {"success_auc": (curves.success.mean(axis=1), kept["success"]),
+            "precision_20": (curves.precision[:, M.PRECISION_INDEX], kept["precision"]),
+            "norm_precision_20": (curves.norm_precision[:, M.PRECISION_INDEX], kept["norm_precision"]),
+            "success_rate_50": (curves.success[:, M.SUCCESS_RATE_INDEX], kept["success"]),
+            "success_curve": (curves.success, np.repeat(kept["success"][:, None], curves.success.shape[1], 1))}
+
+
 def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConvention) -> dict:
     """Parse and score runs: {run: RunScore or problem text}."""
     out: dict = {}
@@ -90,7 +104,7 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
     scores: dict = {}
     keys = {}
     for run in runs:
-        rel = run.boxes.relative_to(result.folder).as_posix()
+        rel = Path(os.path.relpath(run.boxes, result.folder)).as_posix()  # pytracking's runs: in sibling folders
         key = [file_key(run.boxes), file_key(run.times), gt_hashes[(run.sequence, run.length)]]
         keys[run] = (rel, key)
         hit = cached.get(rel)
@@ -131,6 +145,13 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
         result.sequences[seq_name] = {"success_auc": float(auc), "precision_20": float(precision),
                                       "norm_precision_20": float(norm_precision),
                                       "success_rate_50": float(success_rate), "fps": fps}
+    result.sequence_terms = _sequence_terms(curves, drop)
+    repeats = max(run.repeat for run in runs)
+    if repeats > 1:  # a repeated one-run experiment: every scored sequence has every run, in order
+        each_run = M.sequence_curves(counts, np.array([r.frames for r in run_scores]), np.arange(len(run_scores)))
+        result.scores["runs"] = repeats
+        result.run_values = {key: tuple(np.reshape(a, (len(seq_names), repeats)) for a in terms)
+                             for key, terms in _sequence_terms(each_run, drop).items() if key in result.scores}
     for code in ATTRIBUTE_CODES:
         rows = [i for i, s in enumerate(seq_names) if code in dataset[s].attributes]
         if rows:
@@ -151,7 +172,7 @@ def _presentation(benchmark: BenchmarkDef, experiment: str, conv: OTBConvention,
     names = {c: benchmark.attribute_names.get(c) or ATTRIBUTE_NAMES.get(c, c) for c in counts}
     sequences = plural(len(dataset), "sequence")
     curves = [CurveSpec("success_curve", "Success plots", np.asarray(conv.success_thresholds), "Overlap threshold",
-                        "Success rate", "success_auc", "lower left"),
+                        "Success rate", "success_auc", "lower left", band=True),
               CurveSpec("precision_curve", "Precision plots", PRECISION_THRESHOLDS,
                         "Location error threshold (pixels)", "Precision", "precision_20", "lower right", 20.0)]
     plots = [PlotSpec(kind, "curve", f"{curve.title} of {label} ({sequences})", params={"curve": curve.key})
@@ -168,7 +189,9 @@ def _presentation(benchmark: BenchmarkDef, experiment: str, conv: OTBConvention,
         counts=("scored_sequences", "seqs"), experiment_label=label, curves=curves, plots=plots,
         group_kind="attributes", group_noun="attribute", group_count="sequences",
         group_measures=[SUCCESS_AUC, PRECISION_20], group_table=[SUCCESS_AUC], group_order=list(counts),
-        group_names=names, group_sizes=counts, group_title="success AUC per attribute (sequences)",
+        group_names=names, group_sizes=counts,
+        group_sequences={c: [s for s, seq in dataset.items() if c in seq.attributes] for c in counts},
+        group_title="success AUC per attribute (sequences)",
         group_caption="success AUC per attribute (number of sequences)",
         group_note="Success AUC per attribute; the number of sequences in brackets.",
         sequence_measures=MEASURES, sequence_table=[SUCCESS_AUC],

@@ -144,10 +144,16 @@ def mean_curve(curves: np.ndarray, drop_empty: bool) -> np.ndarray:
     """
     curves = np.asarray(curves, dtype=np.float64)
     if drop_empty:
-        curves = curves[curves.sum(axis=1) > _EPS]
+        curves = curves[kept_sequences(curves, drop_empty)]
     if len(curves) == 0:
         return np.full(np.shape(curves)[1], np.nan)
     return np.mean(curves, axis=0)
+
+
+def kept_sequences(curves: np.ndarray, drop_empty: bool) -> np.ndarray:
+    """(S,) bool: the sequences :func:`mean_curve` averages, of (S, T) per-sequence curves."""
+    curves = np.asarray(curves, dtype=np.float64)
+    return curves.sum(axis=1) > _EPS if drop_empty else np.ones(len(curves), dtype=bool)
 
 
 def auc(success_curve: np.ndarray) -> float:

@@ -15,7 +15,7 @@ from ..config.benchmarks import ExperimentDef
 from ..config.conventions import convention
 from ..config.families import FAMILY_DECLS, ProtocolOptions
 from ..datasets import Dataset
-from ..errors import TrackerError
+from ..errors import ConfigError, TrackerError
 from ..registry import TrackerSpec
 from ..results.store import ResultStore
 
@@ -101,9 +101,13 @@ class Family:
         """The family's convention ``name`` (:class:`~rasbench.errors.ConfigError` if none)."""
         return convention(self.name, name)
 
-    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool]) -> int:
+    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool],
+                    requested: int | None = None) -> int:
         """How many times each planned run is repeated for a tracker (``deterministic()``
-        says whether the tracker declares itself deterministic; it may build one)."""
+        says whether the tracker declares itself deterministic; it may build one);
+        ``requested``: the user's ``--runs``, where the family allows it (else ConfigError)."""
+        if requested not in (None, 1):
+            raise ConfigError(f"--runs: {self.name} experiments are not repeated on request")
         return 1
 
     def tracker_boxes(self, conv) -> str:

@@ -13,7 +13,7 @@ from typing import Callable
 import numpy as np
 
 from ..config.families import ProtocolOptions
-from ..errors import TrackerError
+from ..errors import ConfigError, TrackerError
 from .base import Family, OnFrame, Outcome, RunContext, Unit
 from .otb import Run, track_run
 
@@ -21,7 +21,11 @@ from .otb import Run, track_run
 class GOT10kFamily(Family):
     name = "got10k"
 
-    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool]) -> int:
+    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool],
+                    requested: int | None = None) -> int:
+        if requested is not None:
+            raise ConfigError(f"--runs: {self.name} experiments repeat as the benchmark defines "
+                              f"({settings.repetitions} runs, one for a deterministic tracker)")
         return 1 if deterministic() else settings.repetitions
 
     def tracker_boxes(self, conv) -> str:
@@ -61,5 +65,6 @@ class TrackingNetFamily(GOT10kFamily):
 
     name = "trackingnet"
 
-    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool]) -> int:
-        return 1
+    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool],
+                    requested: int | None = None) -> int:
+        return Family.repetitions(self, settings, deterministic, requested)  # one run; none on request

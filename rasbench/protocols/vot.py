@@ -32,7 +32,7 @@ from ..config.conventions import VOTConvention
 from ..config.families import ProtocolOptions
 from ..datasets.frames import FrameReader
 from ..datasets.sequence import Sequence
-from ..errors import ResultsError, TrackerError
+from ..errors import ConfigError, ResultsError, TrackerError
 from ..geometry.boxes import area_preserving_boxes, bounding_boxes
 from ..geometry.raster import overlaps
 from ..geometry.regions import RECTANGLE, SPECIAL, Regions
@@ -248,7 +248,11 @@ class VOTFamily(Family):
 
     name = "vot"
 
-    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool]) -> int:
+    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool],
+                    requested: int | None = None) -> int:
+        if requested is not None:
+            raise ConfigError(f"--runs: VOT experiments repeat as the benchmark defines ({settings.repetitions} "
+                              f"repetitions, one for a deterministic tracker)")
         return 1 if deterministic() else settings.repetitions
 
     def tracker_boxes(self, conv: VOTConvention) -> str:

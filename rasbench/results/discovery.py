@@ -33,6 +33,7 @@ def find_tracker_dirs(results: list[Path], benchmark: str, experiment: str,
                 raise ResultsError(f"tracker {child.name!r} is in both {found[child.name]} and {exp_dir}; "
                                    f"pass one --results or rename a folder")
             found[child.name] = exp_dir
+    found = _group_runs(found)
     if wanted is None:
         return found
     selected = {}
@@ -53,3 +54,18 @@ def _experiment_dir(tracker_folder: Path, experiment: str) -> Path | None:
     if any(layout.holds_results(tracker_folder, experiment) for layout in LAYOUTS.values()):
         return tracker_folder
     return None
+
+
+def _group_runs(found: dict[str, Path]) -> dict[str, Path]:
+    """Run folders of one tracker (pytracking's numbered ``<param>_<run>`` folders) as one
+    tracker ``<param>``, found at its first run folder (the layout reads the others)."""
+    out = dict(found)
+    for name, folder in found.items():
+        for layout in LAYOUTS.values():
+            group = layout.run_group(folder) if folder.name == name else None
+            if group is not None and group[0] not in found:
+                stem, folders = group
+                for run_folder in folders:
+                    out.pop(run_folder.name, None)
+                out[stem] = folder
+    return out

@@ -57,6 +57,12 @@ class Layout:
         toolkits' flat folders) rather than an ``experiment`` folder."""
         return False
 
+    @staticmethod
+    def run_group(tracker_folder: Path) -> tuple[str, list[Path]] | None:
+        """Where another toolkit stores each run of a tracker in a folder of its own: the
+        tracker's name and its run folders when ``tracker_folder`` is the first of them."""
+        return None
+
     def is_done(self, folder: Path, sequence: str, run: int) -> bool:
         return self.unit_files(folder, sequence, run).boxes.is_file()
 

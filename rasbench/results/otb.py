@@ -7,6 +7,14 @@ In a tracker's experiment folder:
   of their own: the tracker folder holds the files);
 * multi-run experiments (TRE, SRE): ``<Seq>/<Seq>_<run:03d>.txt`` and ``..._time.txt``.
 
+A one-run experiment repeated (``rasbench run --runs N``, stochastic trackers) keeps run 1
+exactly as above and puts run k >= 2 in ``runs/<k:03d>/`` beside it, in the same layout
+(``runs/002/<Seq>.txt``, ``runs/002/times/<Seq>_time.txt``): a single-run folder is run 1
+of a repeated one, every other toolkit still reads run 1, one manifest covers all runs,
+and each run folder has the shape of one of pytracking's run folders. pytracking's own
+repeated runs, sibling folders ``<param>_000``, ``<param>_001``, ..., load as the runs of
+one tracker ``<param>`` (:meth:`OTBLayout.run_group`).
+
 Boxes are ``x,y,w,h`` per line (``%.3f``, comma separated) in the benchmark's native
 coordinates; times are seconds per frame (``%.8f``). Reading accepts the usual variants
 of sequence file names (``jogging_1.txt``, ``Jogging.1.txt``, lower case, got10k's
@@ -14,6 +22,7 @@ of sequence file names (``jogging_1.txt``, ``Jogging.1.txt``, lower case, got10k
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,12 +37,14 @@ from .layout import Layout, UnitFiles, failure_problem, remove, unit_errors
 
 @dataclass(frozen=True)
 class RunFiles:
-    """The files one run is scored from: ``length`` boxes, times where known."""
+    """The files one run is scored from: ``length`` boxes, times where known; ``repeat``:
+    which repetition of a repeated one-run experiment (1 otherwise)."""
 
     sequence: str
     boxes: Path
     times: Path | None
     length: int
+    repeat: int = 1
 
 
 @dataclass
@@ -46,6 +57,10 @@ class Scan:
     notes: list[str] = field(default_factory=list)
 
 
+RUNS_FOLDER = "runs"  # run k >= 2 of a repeated one-run experiment: runs/<k:03d>/
+_NUMBERED = re.compile(r"(.+)_(\d{3})")  # pytracking's run folders: <param>_<run:03d>
+
+
 class OTBLayout(Layout):
     family = "otb"
 
@@ -55,13 +70,37 @@ class OTBLayout(Layout):
 
     def _files(self, folder: Path, sequence: str, run: int) -> UnitFiles:
         if self.one_run:
-            return UnitFiles(folder / f"{sequence}.txt", folder / "times" / f"{sequence}_time.txt")
+            base = folder if run == 1 else folder / RUNS_FOLDER / f"{run:03d}"
+            return UnitFiles(base / f"{sequence}.txt", base / "times" / f"{sequence}_time.txt")
         stem = f"{sequence}_{run:03d}"
         return UnitFiles(folder / sequence / f"{stem}.txt", folder / sequence / f"{stem}_time.txt")
 
     @staticmethod
     def holds_results(tracker_folder: Path, experiment: str) -> bool:
         return experiment == "ope" and any(tracker_folder.glob("*.txt"))  # got10k / pysot OPE folders
+
+    @staticmethod
+    def run_group(tracker_folder: Path) -> tuple[str, list[Path]] | None:
+        """pytracking's repeated runs: (``<param>``, its run folders in order) when
+        ``tracker_folder`` is the first of at least two sibling folders ``<param>_<run:03d>``
+        (numbered from 000 or 001); None otherwise."""
+        match = _NUMBERED.fullmatch(tracker_folder.name)
+        if match is None or int(match.group(2)) > 1 or not tracker_folder.is_dir():
+            return None
+        stem = match.group(1)
+        siblings = sorted(p for p in tracker_folder.parent.iterdir()
+                          if p.is_dir() and (m := _NUMBERED.fullmatch(p.name)) and m.group(1) == stem)
+        return (stem, siblings) if len(siblings) > 1 and siblings[0] == tracker_folder else None
+
+    def run_folders(self, folder: Path) -> list[Path]:
+        """The folders of each run of a one-run experiment, run 1 first: ``folder`` and
+        ours in ``runs/``, or pytracking's sibling run folders (:meth:`run_group`)."""
+        group = self.run_group(folder)
+        if group is not None:
+            return group[1]
+        repeats = folder / RUNS_FOLDER
+        numbered = sorted(p for p in repeats.iterdir() if p.is_dir() and p.name.isdigit()) if repeats.is_dir() else []
+        return [folder, *numbered]
 
     def write_unit(self, folder: Path, sequence: str, run: int, boxes: np.ndarray, times: np.ndarray) -> UnitFiles:
         """A run's (N, 4) boxes (native coordinates) and (N,) seconds; the boxes last."""
@@ -76,6 +115,8 @@ class OTBLayout(Layout):
         (one per run); a sequence without all its files is a problem, with the failure
         record a run left where there is one."""
         folder = Path(folder)
+        if self.one_run:
+            return self._scan_repeats(folder, specs, lengths)
         matched, notes = self._match(folder, specs)
         scan = Scan(notes=notes)
         errors = unit_errors(folder)
@@ -87,18 +128,46 @@ class OTBLayout(Layout):
                 continue
             runs = []
             for number, length in enumerate(lengths[name], start=1):
-                boxes = location if self.one_run else location / f"{name}_{number:03d}.txt"
+                boxes = location / f"{name}_{number:03d}.txt"
                 if boxes not in present:
                     scan.problems[name] = f"missing {boxes.name}"
                     break
-                times = time_file(boxes, present) if self.one_run else boxes.with_name(f"{boxes.stem}_time.txt")
+                times = boxes.with_name(f"{boxes.stem}_time.txt")
                 runs.append(RunFiles(name, boxes, times if times in present else None, length))
+            else:
+                scan.runs += runs
+        return scan
+
+    def _scan_repeats(self, folder: Path, specs: dict[str, SequenceSpec], lengths: dict[str, list[int]]) -> Scan:
+        """A one-run experiment, run once or repeated: every run folder must hold every
+        sequence (else the sequence is a problem, never scored from fewer runs)."""
+        scan = Scan()
+        folders = self.run_folders(folder)
+        found = []
+        for run_folder in folders:
+            matched, notes = self._match(run_folder, specs)
+            scan.notes += notes if len(folders) == 1 else [f"{run_folder.name}: {note}" for note in notes]
+            found.append((matched, unit_errors(run_folder), set(run_folder.rglob("*.txt"))))
+        for name in specs:
+            runs = []
+            for repeat, (matched, errors, present) in enumerate(found, start=1):
+                boxes = matched.get(name)
+                if boxes is None:
+                    where = "" if len(found) == 1 else f" in run {repeat} ({folders[repeat - 1].name})"
+                    scan.problems[name] = failure_problem(errors, name, f"no result file{where}")
+                    break
+                runs.append(RunFiles(name, boxes, time_file(boxes, present), lengths[name][0], repeat))
             else:
                 scan.runs += runs
         return scan
 
     def run_path(self, folder: Path, spec: SequenceSpec, run: int) -> Path | None:
         """The box file of run ``run`` of ``spec``'s sequence, any naming variant; None if absent."""
+        if self.one_run:  # run k of a repeated one
+            folders = self.run_folders(Path(folder))
+            if run > len(folders):
+                return None
+            folder, run = folders[run - 1], 1
         matched, _ = self._match(Path(folder), {spec.name: spec})
         location = matched.get(spec.name)
         if location is None:
