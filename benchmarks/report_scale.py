@@ -94,6 +94,7 @@ class Variant:
     env: dict = field(default_factory=dict)
     rasbench: bool = False  # a rasbench report (profiled with --profile)
     seconds: list[float] = field(default_factory=list)
+    cpu_seconds: list[float] = field(default_factory=list)
     peak_mb: list[float] = field(default_factory=list)
 
     @property
@@ -101,13 +102,17 @@ class Variant:
         return statistics.median(self.seconds)
 
     @property
+    def cpu(self) -> float:
+        return statistics.median(self.cpu_seconds)
+
+    @property
     def peak(self) -> float:
         return statistics.median(self.peak_mb)
 
 
-def run_child(argv: list[str], env: dict, log: Path) -> tuple[float, float]:
+def run_child(argv: list[str], env: dict, log: Path) -> tuple[float, float, float]:
     """Run one process to its end, stdout into ``log`` (stderr beside it, ``.err``):
-    (wall seconds, peak resident MB from os.wait4)."""
+    (wall seconds, peak resident MB, CPU seconds (user + system, all its threads))."""
     with open(log, "wb") as out, open(log.with_suffix(".err"), "wb") as err:
         started = time.perf_counter()
         proc = subprocess.Popen(argv, env=env, stdout=out, stderr=err, cwd=log.parent)
@@ -117,7 +122,7 @@ def run_child(argv: list[str], env: dict, log: Path) -> tuple[float, float]:
     if proc.returncode != 0:
         tail = log.with_suffix(".err").read_text(errors="replace")[-3000:]
         raise SystemExit(f"exit code {proc.returncode}: {' '.join(argv)}\n{tail}")
-    return seconds, usage.ru_maxrss / 1024  # Linux: kilobytes
+    return seconds, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime  # Linux: ru_maxrss in kilobytes
 
 
 def child_env(cache: Path | None, extra: dict) -> dict:
@@ -144,9 +149,10 @@ def interleaved(variants: list[Variant], repeat: int, scratch: Path) -> None:
             cache = {"warm": warm.get(v.label), "again": cold}.get(v.cache)
             if v.cache == "cold":
                 cold = cache = Path(tempfile.mkdtemp(prefix="cold-", dir=scratch))
-            seconds, peak = run_child(expand(v.argv, out), child_env(cache, v.env), scratch / "child.log")
+            seconds, peak, cpu = run_child(expand(v.argv, out), child_env(cache, v.env), scratch / "child.log")
             v.seconds.append(seconds)
             v.peak_mb.append(peak)
+            v.cpu_seconds.append(cpu)
         shutil.rmtree(out, ignore_errors=True)
         if cold is not None:
             shutil.rmtree(cold, ignore_errors=True)
@@ -164,7 +170,8 @@ def load() -> float:
 
 def print_row(title: str, variants: list[Variant], ratios: list[tuple[str, str]], load_before: float,
               memory: list[tuple[str, str]] = ()) -> None:
-    """The row's table; ``ratios``: (slower, faster) labels, printed as slower / faster."""
+    """The row's table; ``ratios``: (slower, faster) labels, printed as slower / faster, for
+    wall time and for CPU time (user + system: the steadier figure on a loaded machine)."""
     import resource
 
     rounds = len(variants[0].seconds)
@@ -173,13 +180,15 @@ def print_row(title: str, variants: list[Variant], ratios: list[tuple[str, str]]
     print(f"   {rounds} interleaved round(s); load average (1 min) {load_before:.1f} -> {load():.1f} on "
           f"{os.cpu_count()} CPUs; peak = ru_maxrss of each process (os.wait4), median; floor {floor:.0f} MB")
     width = max(len(v.label) for v in variants)
-    print(f"   {'':{width}s}  median s    min-max s   peak MB")
+    print(f"   {'':{width}s}  median s    min-max s   cpu s  peak MB")
     for v in variants:
-        print(f"   {v.label:{width}s}  {v.median:8.3f}  {min(v.seconds):6.2f}-{max(v.seconds):<6.2f} {v.peak:8.0f}")
+        print(f"   {v.label:{width}s}  {v.median:8.3f}  {min(v.seconds):6.2f}-{max(v.seconds):<6.2f} {v.cpu:6.2f} "
+              f"{v.peak:8.0f}")
     by_label = {v.label: v for v in variants}
     for slow, fast in ratios:
         r = by_label[slow].median / by_label[fast].median
-        print(f"   time:   {slow} / {fast} = {r:.2f}" + (f" ({fast} {r:.1f}x faster)" if r >= 1 else ""))
+        print(f"   time:   {slow} / {fast} = {r:.2f}" + (f" ({fast} {r:.1f}x faster)" if r >= 1 else "")
+              + f"; cpu {by_label[slow].cpu / by_label[fast].cpu:.2f}")
     for big, small in memory:
         print(f"   memory: {big} / {small} = {by_label[big].peak / by_label[small].peak:.2f}")
 
