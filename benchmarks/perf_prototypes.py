@@ -3,6 +3,10 @@ measured on its own, in one process, beside a prototype of its fix (issue 18).
 
 Sections (``--only``, comma-separated):
 
+  stages   a report's steps as ``rasbench report`` takes them (imports, benchmark
+           definition, published numbers, annotations, scoring, table), each scenario in a
+           new process (cold: an empty ``$RASBENCH_CACHE``): where the wall time goes.
+
   yaml     pure-Python ``yaml.safe_load`` vs the C loader (``yaml.CSafeLoader``) on the
            published numbers, the OTB-2015 and VOT2017 definitions and a 280-sequence one;
            ``load_published()`` and ``load_benchmark()`` as the CLI calls them.
@@ -45,11 +49,76 @@ import zipfile
 from functools import partial
 from pathlib import Path
 
-import numpy as np
-
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SECTIONS = ("yaml", "json", "anno", "parse", "vot", "memory", "imports")
+SECTIONS = ("stages", "yaml", "json", "anno", "parse", "vot", "memory", "imports")
+
+
+STAGE_SCENARIOS = ("otb cold", "otb warm", "lasot-anno cold", "lasot-json cold", "lasot-anno warm", "vot cold")
+
+
+def stages_child(scenario: str, work: Path, shared: Path) -> None:
+    """One report's steps in the order ``cli.report`` runs them; prints {step: seconds}.
+    Imports are separate steps (pandas: where ``read_many``'s bulk parse would import it)."""
+    steps, last = {}, [time.perf_counter()]
+
+    def step(name):
+        now = time.perf_counter()
+        steps[name] = now - last[0]
+        last[0] = now
+
+    import numpy  # noqa: F401
+    step("import numpy")
+    import yaml  # noqa: F401
+    step("import yaml")
+    import click  # noqa: F401
+    step("import click")
+    import rasbench.cli  # noqa: F401
+    from rasbench.benchmarks import load_benchmark
+    from rasbench.datasets import open_dataset
+    from rasbench.publish import load_published
+    from rasbench.results import find_tracker_dirs
+    step("import rasbench (cli, benchmarks, datasets, publish)")
+    kind, _, state = scenario.partition(" ")
+    if kind == "vot":
+        from rasbench.vot_report import evaluate_vot as evaluate
+        from rasbench.vot_report import to_table
+    else:
+        from rasbench.report import evaluate, to_table
+    step("import rasbench report modules")
+    if kind == "otb":
+        name, annotations, results, options = ("otb2015", shared / "otb/annotations/OTB100.json",
+                                               [shared / "otb/results"], ("ope", "got10k"))
+    elif kind == "vot":
+        name, annotations, results, options = ("vot2017", shared / "vot2017/annotations/VOT2018.json",
+                                               [work / "vot/dasiam/VOT2018"], ("baseline", "vot-toolkit"))
+    else:
+        folder = work / "lasot-280x2500"
+        name, results, options = str(folder / "bench.yaml"), [folder / "results"], ("ope", "got10k")
+        annotations = folder / ("anno" if kind == "lasot-anno" else "lasot.json")
+    bench = load_benchmark(name)
+    step("load_benchmark")
+    load_published()
+    step("load_published (not used by the table)")
+    dataset = open_dataset(bench, annotations=annotations, images=False, experiment=options[0])
+    step("open_dataset")
+    dirs = find_tracker_dirs(results, bench.name, options[0])
+    step("find_tracker_dirs")
+    if state == "cold" and kind != "vot":
+        import pandas  # noqa: F401
+        step("import pandas (read_many)")
+    report = evaluate(bench, options[0], dataset, dirs, options[1])
+    step("evaluate" + (" (vot)" if kind == "vot" else ""))
+    to_table(report)
+    step("to_table")
+    print(json.dumps(steps))
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["_stages"]:
+    stages_child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
+    sys.exit(0)
+
+import numpy as np  # below the _stages child, which times numpy's import itself
 
 
 def timed(fns: dict, repeat: int) -> dict:
@@ -89,6 +158,37 @@ def lasot_folder(work: Path) -> Path:
 
 
 # ---------------------------------------------------------------------------------------- sections
+
+
+def section_stages(args) -> None:
+    """Each scenario ``--repeat`` times in new processes, interleaved; median per step."""
+    if not (args.work / "vot/READY.json").is_file() or not (args.work / "lasot-280x2500/READY.json").is_file():
+        raise SystemExit(f"run report_scale.py --only lasot,vot --work {args.work} first (it writes the inputs)")
+    env = dict(os.environ)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)  # bytecode cached, as installed software has it
+    samples = {s: [] for s in STAGE_SCENARIOS}
+    for timed_round in [False] + [True] * args.repeat:
+        for scenario, runs in samples.items():
+            with tempfile.TemporaryDirectory() as cache:
+                if scenario.endswith("warm"):
+                    subprocess.run(_stages_argv(scenario, args), env=dict(env, RASBENCH_CACHE=cache), check=True,
+                                   capture_output=True)
+                started = time.perf_counter()
+                out = subprocess.run(_stages_argv(scenario, args), env=dict(env, RASBENCH_CACHE=cache), check=True,
+                                     capture_output=True, text=True).stdout
+                wall = time.perf_counter() - started
+            if timed_round:
+                steps = json.loads(out.splitlines()[-1])
+                runs.append({"process start and exit": wall - sum(steps.values()), **steps, "whole process": wall})
+    print("stages: wall seconds per step, medians, each scenario in new processes (interleaved)")
+    for scenario, runs in samples.items():
+        print(f" {scenario}:")
+        for step in runs[0]:
+            print(f"  {step:58s} {statistics.median(r[step] for r in runs) * 1000:8.0f} ms")
+
+
+def _stages_argv(scenario: str, args) -> list[str]:
+    return [sys.executable, str(Path(__file__).resolve()), "_stages", scenario, str(args.work), str(args.shared_data)]
 
 
 def section_yaml(args) -> None:

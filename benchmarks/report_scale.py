@@ -15,6 +15,12 @@ child processes, and its own peak is printed as the floor of every figure. The
   stays warm, as it is for the alternatives).
 * warm: ``$RASBENCH_CACHE`` points at a folder filled by one untimed run first.
 
+Before the timed rounds, one untimed round runs every command once, so that Python's
+bytecode caches and the OS file cache are warm for every side alike. Children run
+without ``PYTHONDONTWRITEBYTECODE`` (set in some sandboxes): otherwise every rasbench
+process would compile its modules from source, while the alternatives' installed
+packages have their bytecode.
+
 Rows (``--only`` picks some, comma-separated):
 
   otb    OTB-2015, the 18 stored tracker folders (../shared/data/otb/results, ~1.06 M
@@ -45,7 +51,7 @@ thing (success AUC vs got10k; EAO, accuracy and failures vs vot-toolkit).
     python benchmarks/report_scale.py [--only otb,lasot,vot,many,html,help] [--repeat N]
                                       [--quick] [--work DIR] [--shared-data DIR] [--profile DIR]
 
-``--quick``: one round, small generated data (LaSOT-sized: 20 x 500; many: 5/10/20
+``--quick``: one timed round, small generated data (LaSOT-sized: 20 x 500; many: 5/10/20
 trackers), html with 2 trackers: a smoke test of every row in about a minute.
 ``--profile DIR``: after a row, run each rasbench variant once more under cProfile
 (``DIR/<row>-<variant>.prof``, not timed) and print its top functions.
@@ -128,13 +134,15 @@ def run_child(argv: list[str], env: dict, log: Path) -> tuple[float, float, floa
 def child_env(cache: Path | None, extra: dict) -> dict:
     env = dict(os.environ, MPLBACKEND="Agg", **extra)
     env.pop("RASBENCH_CACHE", None)
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     if cache is not None:
         env["RASBENCH_CACHE"] = str(cache)
     return env
 
 
 def interleaved(variants: list[Variant], repeat: int, scratch: Path) -> None:
-    """Run the variants in turn, ``repeat`` rounds; fills each one's seconds and peaks."""
+    """Run the variants in turn, an untimed round and ``repeat`` timed ones; fills each
+    one's seconds, CPU seconds and peaks."""
     scratch.mkdir(parents=True, exist_ok=True)
     warm = {}
     for v in variants:
@@ -142,7 +150,7 @@ def interleaved(variants: list[Variant], repeat: int, scratch: Path) -> None:
             warm[v.label] = Path(tempfile.mkdtemp(prefix="warm-", dir=scratch))
             out = Path(tempfile.mkdtemp(prefix="out-", dir=scratch))
             run_child(expand(v.argv, out), child_env(warm[v.label], v.env), scratch / "prime.log")
-    for _ in range(repeat):
+    for timed in [False] + [True] * repeat:
         out = Path(tempfile.mkdtemp(prefix="out-", dir=scratch))
         cold = None
         for v in variants:
@@ -150,9 +158,10 @@ def interleaved(variants: list[Variant], repeat: int, scratch: Path) -> None:
             if v.cache == "cold":
                 cold = cache = Path(tempfile.mkdtemp(prefix="cold-", dir=scratch))
             seconds, peak, cpu = run_child(expand(v.argv, out), child_env(cache, v.env), scratch / "child.log")
-            v.seconds.append(seconds)
-            v.peak_mb.append(peak)
-            v.cpu_seconds.append(cpu)
+            if timed:
+                v.seconds.append(seconds)
+                v.peak_mb.append(peak)
+                v.cpu_seconds.append(cpu)
         shutil.rmtree(out, ignore_errors=True)
         if cold is not None:
             shutil.rmtree(cold, ignore_errors=True)
