@@ -494,12 +494,13 @@ def row_many(args, work: Path, scratch: Path):
     print_row(f"d. {counts[-1]} tracker folders x OTB-2015 ({boxes_per_tracker * counts[-1] / 1e6:.1f} M boxes), "
               f"convention got10k, cold", variants, [], before)
     xs = [n * boxes_per_tracker / 1e6 for n in counts]
-    ys = [v.median for v in variants]
-    mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
-    slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sum((x - mean_x) ** 2 for x in xs)
-    residual = max(abs(y - (mean_y + slope * (x - mean_x))) for x, y in zip(xs, ys))
-    print(f"   line through the medians: {mean_y - slope * mean_x:.2f} s + {slope:.3f} s per million boxes "
-          f"(largest residual {residual:.2f} s); peak memory {variants[0].peak:.0f} -> {variants[-1].peak:.0f} MB")
+    for what, ys in (("wall", [v.median for v in variants]), ("cpu", [v.cpu for v in variants])):
+        mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
+        slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sum((x - mean_x) ** 2 for x in xs)
+        residual = max(abs(y - (mean_y + slope * (x - mean_x))) for x, y in zip(xs, ys))
+        print(f"   {what}: line through the medians {mean_y - slope * mean_x:.2f} s + {slope:.3f} s per million "
+              f"boxes (largest residual {residual:.2f} s)")
+    print(f"   peak memory {variants[0].peak:.0f} -> {variants[-1].peak:.0f} MB")
     return variants
 
 
