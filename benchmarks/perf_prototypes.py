@@ -390,7 +390,7 @@ def section_parse(args) -> None:
                    "  np.loadtxt on the joined text": partial(_with_loadtxt, text),
                    "  np.array(text.split(), float64)": partial(_with_split, text)}
         for label, parse in parsers.items():
-            assert np.array_equal(parse(), reference), label
+            assert np.array_equal(parse(), reference, equal_nan=True), label
         current = partial(read_many, paths, 4)
         show(timed({"read_many (read + pandas.read_csv, C engine)": current, **parsers,
                     "  reading the files (bytes only)": partial(_joined, paths)}, args.repeat),
