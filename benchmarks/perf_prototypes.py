@@ -395,8 +395,8 @@ def section_parse(args) -> None:
         show(timed({"read_many (read + pandas.read_csv, C engine)": current, **parsers,
                     "  reading the files (bytes only)": partial(_joined, paths)}, args.repeat),
              "read_many (read + pandas.read_csv, C engine)")
-        print(f"  peak memory: read_many {peak_mb(current)[0]:.0f} MB, np.fromstring "
-              f"{peak_mb(parsers['  np.fromstring(sep=' ') on the joined text'])[0]:.0f} MB")
+        loadtxt = parsers["  np.loadtxt on the joined text"]
+        print(f"  peak memory: read_many {peak_mb(current)[0]:.0f} MB, np.loadtxt {peak_mb(loadtxt)[0]:.0f} MB")
 
 
 def _with_pandas(text: bytes) -> np.ndarray:
