@@ -20,6 +20,9 @@ Sections (``--only``, comma-separated):
   parse    the 18 OTB-2015 result folders (1.06 M lines) and the LaSOT-sized results:
            ``read_many`` (pandas' C reader) vs numpy parsers on the same joined text;
            ``import pandas`` on its own.
+  warm     OTB-2015's warm ``evaluate`` (run scores cached) by part: planning (three
+           walks per tracker folder), the cache entries, the curves; one ``os.scandir``
+           per folder (names and stats) as the floor of the planning.
   vot      VOT2017 DaSiamRPN under vot-toolkit: time and peak memory of reading, of the
            rasterised overlaps at several ``chunk_rows``, and of the scores from cached
            overlaps (what a VOT score cache would leave to do).
@@ -51,7 +54,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SECTIONS = ("stages", "yaml", "json", "anno", "parse", "vot", "memory", "imports")
+SECTIONS = ("stages", "yaml", "json", "anno", "parse", "warm", "vot", "memory", "imports")
 
 
 STAGE_SCENARIOS = ("otb cold", "otb warm", "lasot-anno cold", "lasot-json cold", "lasot-anno warm", "vot cold")
@@ -417,6 +420,38 @@ def _with_loadtxt(text: bytes) -> np.ndarray:
 
 def _with_split(text: bytes) -> np.ndarray:
     return np.array(text.split(), dtype=np.float64).reshape(-1, 4)
+
+
+def section_warm(args) -> None:
+    from rasbench.benchmarks import load_benchmark
+    from rasbench.cache import RunScoreCache
+    from rasbench.conventions import otb_convention
+    from rasbench.datasets import open_dataset
+    from rasbench.protocols.otb import expected_lengths
+    from rasbench.report import _plan_tracker, evaluate
+    from rasbench.results import find_tracker_dirs
+
+    bench = load_benchmark("otb2015")
+    dataset = open_dataset(bench, annotations=args.shared_data / "otb/annotations/OTB100.json", images=False)
+    dirs = find_tracker_dirs([args.shared_data / "otb/results"], "otb2015", "ope")
+    exp, conv = bench.experiment("ope"), otb_convention("got10k")
+    lengths = {n: expected_lengths(s, exp.protocol, exp.options, conv.ope_start) for n, s in dataset.items()}
+    with tempfile.TemporaryDirectory() as cache:
+        os.environ["RASBENCH_CACHE"] = cache
+        evaluate(bench, "ope", dataset, dirs, "got10k")  # fills the cache
+        scores = RunScoreCache()
+        scope = f"{bench.name}/ope/{conv.name}"
+
+        def scan():
+            return [[(e.name, e.stat().st_size, e.stat().st_mtime_ns) for e in os.scandir(f)] for f in dirs.values()]
+
+        print(f"warm: OTB-2015, {len(dirs)} trackers, run scores cached")
+        show(timed({"evaluate (warm)": partial(evaluate, bench, "ope", dataset, dirs, "got10k"),
+                    "  _plan_tracker for every tracker": lambda: [_plan_tracker(n, f, exp, dataset, lengths, bench)
+                                                                  for n, f in dirs.items()],
+                    "  RunScoreCache.load for every tracker": lambda: [scores.load(f, scope) for f in dirs.values()],
+                    "  one os.scandir per folder, names and stats (prototype floor)": scan}, args.repeat),
+             "evaluate (warm)")
 
 
 def section_vot(args) -> None:
