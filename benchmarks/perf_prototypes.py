@@ -27,6 +27,9 @@ Sections (``--only``, comma-separated):
            rasterised overlaps at several ``chunk_rows``, and of the scores from cached
            overlaps (what a VOT score cache would leave to do).
   memory   peak memory (tracemalloc) by stage of the LaSOT-sized cold report.
+  plots    three OTB-2015 figures (18 trackers) saved as PNG + PDF as ``plots.save`` does
+           (``bbox_inches="tight"``: every format draws the figure twice) vs the tight box
+           computed once per figure and handed to both formats.
   imports  ``python -c "import X"`` for the modules a report imports, interleaved.
 
 Timings are medians of ``--repeat`` calls (interleaved where two are compared) after one
@@ -54,7 +57,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-SECTIONS = ("stages", "yaml", "json", "anno", "parse", "warm", "vot", "memory", "imports")
+SECTIONS = ("stages", "yaml", "json", "anno", "parse", "warm", "vot", "memory", "plots", "imports")
 
 
 STAGE_SCENARIOS = ("otb cold", "otb warm", "lasot-anno cold", "lasot-json cold", "lasot-anno warm", "vot cold")
@@ -77,17 +80,14 @@ def stages_child(scenario: str, work: Path, shared: Path) -> None:
     import click  # noqa: F401
     step("import click")
     import rasbench.cli  # noqa: F401
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
-    from rasbench.publish import load_published
-    from rasbench.results import find_tracker_dirs
+    from rasbench.reports.published import load_published
+    from rasbench.results.discovery import find_tracker_dirs
     step("import rasbench (cli, benchmarks, datasets, publish)")
     kind, _, state = scenario.partition(" ")
-    if kind == "vot":
-        from rasbench.vot_report import evaluate_vot as evaluate
-        from rasbench.vot_report import to_table
-    else:
-        from rasbench.report import evaluate, to_table
+    from rasbench.evaluation import evaluate
+    from rasbench.reports.text import to_table
     step("import rasbench report modules")
     if kind == "otb":
         name, annotations, results, options = ("otb2015", shared / "otb/annotations/OTB100.json",
@@ -197,7 +197,8 @@ def _stages_argv(scenario: str, args) -> list[str]:
 def section_yaml(args) -> None:
     import yaml
 
-    from rasbench import benchmarks, publish
+    from rasbench.config import benchmarks
+    from rasbench.reports import published as publish
 
     exp = REPO / "experiments"
     files = {"published/baselines.yaml": [exp / "published/baselines.yaml"],
@@ -299,12 +300,12 @@ def _annotation_section(title: str, bench, source: Path, load, repeat: int, extr
         index = {normalise_name(n): n for n in stored}
         return [index.get(normalise_name(n)) for n in names]
 
-    def lookups_as_now():
-        from rasbench.datasets.otb import _lookup
+    def lookups_as_now():  # as datasets/otb.py looked names up before issue 18: a map per name
+        from rasbench.datasets.otb import normalise_name
 
-        return [_lookup(stored, n) for n in names]
+        return [{normalise_name(s): s for s in stored}.get(normalise_name(n)) for n in names]
 
-    fns = {"current loader": load, **dict(extra), "  name lookups as now (_lookup: the map rebuilt per name)":
+    fns = {"current loader": load, **dict(extra), "  name lookups, the map rebuilt per name (before)":
            lookups_as_now, "  name lookups with one map (prototype)": lookups_one_map,
            "  cache: np.load of the .npz (prototype)": lambda: _cache_read(cache)}
     fns.update(_cache_keys(source))
@@ -338,7 +339,7 @@ def _gc_paused(fn, *args):
 
 
 def section_json(args) -> None:
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets.otb import load_pysot_json
     from rasbench.datasets.textio import read_pysot_json
 
@@ -357,7 +358,7 @@ def section_json(args) -> None:
 
 
 def section_anno(args) -> None:
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets.otb import load_anno_folder
     from rasbench.datasets.textio import read_many
 
@@ -423,19 +424,21 @@ def _with_split(text: bytes) -> np.ndarray:
 
 
 def section_warm(args) -> None:
-    from rasbench.benchmarks import load_benchmark
-    from rasbench.cache import RunScoreCache
-    from rasbench.conventions import otb_convention
+    from rasbench.config.benchmarks import load_benchmark
+    from rasbench.evaluation.cache import RunScoreCache
+    from rasbench.config.conventions import otb_convention
     from rasbench.datasets import open_dataset
+    from rasbench.evaluation import evaluate
     from rasbench.protocols.otb import expected_lengths
-    from rasbench.report import _plan_tracker, evaluate
-    from rasbench.results import find_tracker_dirs
+    from rasbench.results.discovery import find_tracker_dirs
+    from rasbench.results.otb import OTBLayout
 
     bench = load_benchmark("otb2015")
     dataset = open_dataset(bench, annotations=args.shared_data / "otb/annotations/OTB100.json", images=False)
     dirs = find_tracker_dirs([args.shared_data / "otb/results"], "otb2015", "ope")
     exp, conv = bench.experiment("ope"), otb_convention("got10k")
-    lengths = {n: expected_lengths(s, exp.protocol, exp.options, conv.ope_start) for n, s in dataset.items()}
+    lengths = {n: expected_lengths(s, exp.settings, conv.run.start) for n, s in dataset.items()}
+    layout, specs = OTBLayout(exp), {s: bench.sequences[s] for s in dataset}
     with tempfile.TemporaryDirectory() as cache:
         os.environ["RASBENCH_CACHE"] = cache
         evaluate(bench, "ope", dataset, dirs, "got10k")  # fills the cache
@@ -447,20 +450,23 @@ def section_warm(args) -> None:
 
         print(f"warm: OTB-2015, {len(dirs)} trackers, run scores cached")
         show(timed({"evaluate (warm)": partial(evaluate, bench, "ope", dataset, dirs, "got10k"),
-                    "  _plan_tracker for every tracker": lambda: [_plan_tracker(n, f, exp, dataset, lengths, bench)
-                                                                  for n, f in dirs.items()],
+                    "  OTBLayout.scan for every tracker": lambda: [layout.scan(f, specs, lengths)
+                                                                   for f in dirs.values()],
                     "  RunScoreCache.load for every tracker": lambda: [scores.load(f, scope) for f in dirs.values()],
                     "  one os.scandir per folder, names and stats (prototype floor)": scan}, args.repeat),
              "evaluate (warm)")
 
 
 def section_vot(args) -> None:
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
+    from rasbench.config.conventions import vot_convention
     from rasbench.datasets import open_dataset
+    from rasbench.evaluation import evaluate
+    from rasbench.evaluation.model import TrackerResult
+    from rasbench.evaluation.vot import _load
+    from rasbench.geometry.raster import overlaps
+    from rasbench.geometry.regions import Regions
     from rasbench.metrics import vot as V
-    from rasbench.protocols.vot import VOTOptions
-    from rasbench.region import Regions, overlaps
-    from rasbench.vot_report import _load_tracker, evaluate_vot
 
     base = args.shared_data / "vot2017"
     unpacked = Path(tempfile.mkdtemp())
@@ -471,17 +477,24 @@ def section_vot(args) -> None:
     open_json = partial(open_dataset, bench, annotations=base / "annotations/VOT2018.json", images=False,
                         experiment="baseline")
     dataset = open_json()
-    conv = V.vot_convention("vot-toolkit")
+    conv = vot_convention("vot-toolkit")
+    exp = bench.experiment("baseline")
+    options = exp.settings
+
+    def load_runs():
+        return _load(TrackerResult("DaSiamRPN", folder), exp, dataset, conv)
+
+    def evaluate_vot():
+        return evaluate(bench, "baseline", dataset, {"DaSiamRPN": folder}, "vot-toolkit")
+
     print("vot: VOT2017 baseline, DaSiamRPN, convention vot-toolkit")
-    _, runs = _load_tracker("DaSiamRPN", folder, dataset, conv)
+    runs = load_runs()
     names = list(runs)
     pred = Regions.concat([traj for n in names for traj, _ in runs[n]])
     gt = Regions.concat([dataset[n].groundtruth for n in names for _ in runs[n]])
     sizes = np.concatenate([np.broadcast_to(np.asarray(dataset[n].image_size, float), (len(dataset[n]), 2))
                             for n in names for _ in runs[n]])
     bounds = V.frame_bounds(sizes, conv.accuracy_bounds_pad)
-    exp = bench.experiment("baseline")
-    options = VOTOptions.of(exp)
     layout = V.RunLayout.from_lengths([len(dataset[n]) for n in names for _ in runs[n]],
                                       [i for i, n in enumerate(names) for _ in runs[n]])
     codes = pred.codes()
@@ -490,36 +503,36 @@ def section_vot(args) -> None:
     def scores_from_overlaps():  # what a warm report would still compute with overlaps cached
         ar = V.accuracy_robustness(ov["accuracy"], codes, layout, conv, burnin=options.burnin)
         fragments = V.eao_fragments(ov["eao"], codes, layout, conv, skip_initialize=options.skip_initialize)
-        return ar, V.eao_score(V.eao_curve(fragments, conv), *options.eao_interval, conv)
+        interval = options.eao_interval or V.eao_interval([len(s) for s in dataset.values()])[:2]
+        return ar, V.eao_score(V.eao_curve(fragments, conv), *interval, conv)
 
     cache = unpacked / "overlaps.npz"
     np.savez(cache, accuracy=ov["accuracy"], eao=ov["eao"], codes=codes)
-    fns = {"evaluate_vot (whole, one tracker)": lambda: evaluate_vot(bench, "baseline", dataset,
-                                                                      {"DaSiamRPN": folder}, "vot-toolkit"),
+    fns = {"evaluate (whole, one tracker)": evaluate_vot,
            "  open_dataset(VOT2018.json)": open_json,
-           "  reading the 60 result files (_load_tracker)": lambda: _load_tracker("DaSiamRPN", folder, dataset, conv),
+           "  reading the 60 result files (evaluation.vot._load)": load_runs,
            "  analysis_overlaps (rasterised IoU, default chunks)": lambda: V.analysis_overlaps(pred, gt, sizes, conv,
                                                                                               ("accuracy", "eao")),
            "  A, R, EAO from the overlaps": scores_from_overlaps,
            "  np.load of cached overlaps + codes (prototype)": lambda: dict(np.load(cache))}
     show(timed(fns, args.repeat))
-    print(f"  {len(pred):,} frames; region.overlaps with bounds (W, H), vot-toolkit rule, by chunk_rows "
+    print(f"  {len(pred):,} frames; geometry.raster.overlaps with bounds (W, H), vot-toolkit rule, by chunk_rows "
           f"(threads: {os.cpu_count()}):")
     for chunk in (1 << 18, 1 << 19, 1 << 20, 1 << 21):
         rasterise = partial(overlaps, pred, gt, bounds, conv.overlap, chunk_rows=chunk)
         seconds = timed({"": rasterise}, args.repeat)[""]
         mb, _ = peak_mb(rasterise)
         print(f"    chunk_rows 2**{chunk.bit_length() - 1}: {seconds * 1000:7.0f} ms, peak {mb:5.0f} MB")
-    mb, _ = peak_mb(lambda: evaluate_vot(bench, "baseline", dataset, {"DaSiamRPN": folder}, "vot-toolkit"))
+    mb, _ = peak_mb(evaluate_vot)
     print(f"  evaluate_vot peak {mb:.0f} MB; dataset alone {peak_mb(open_json)[0]:.0f} MB")
 
 
 def section_memory(args) -> None:
-    from rasbench.benchmarks import load_benchmark
+    from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
     from rasbench.datasets.textio import read_many
-    from rasbench.report import evaluate
-    from rasbench.results import find_tracker_dirs
+    from rasbench.evaluation import evaluate
+    from rasbench.results.discovery import find_tracker_dirs
 
     folder = lasot_folder(args.work)
     bench = load_benchmark(str(folder / "bench.yaml"))
@@ -552,9 +565,56 @@ def section_memory(args) -> None:
         print(f"  {label:40s} peak {peak / 1e6:6.0f} MB, held {held / 1e6:6.0f} MB")
 
 
+def _save_box_once(fig, stem: Path, formats) -> list[Path]:
+    """The prototype: one draw for the tight bounding box, then each format with it."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    from rasbench.plots import style
+
+    canvas = FigureCanvasAgg(fig)
+    with style.print_style():
+        box = fig.get_tightbbox(canvas.get_renderer()).padded(style.RC["savefig.pad_inches"])
+        paths = []
+        for fmt in formats:
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            metadata = {"Software": None} if fmt == "png" else {"Creator": None, "CreationDate": None}
+            fig.savefig(path, format=fmt, bbox_inches=box, metadata=metadata)
+            paths.append(path)
+    return paths
+
+
+def section_plots(args) -> None:
+    from rasbench import plots
+    from rasbench.config.benchmarks import load_benchmark
+    from rasbench.datasets import open_dataset
+    from rasbench.evaluation import evaluate
+    from rasbench.results.discovery import find_tracker_dirs
+
+    bench = load_benchmark("otb2015")
+    dataset = open_dataset(bench, annotations=args.shared_data / "otb/annotations/OTB100.json", images=False)
+    report = evaluate(bench, "ope", dataset, find_tracker_dirs([args.shared_data / "otb/results"], "otb2015", "ope"),
+                      "got10k")
+    names = [p.name for p in report.plots]
+    figures = {name: partial(plots.figure, report, name) for name in names[:2] + names[-1:]}
+    folder = Path(tempfile.mkdtemp())
+    print(f"plots: {len(figures)} OTB-2015 figures ({', '.join(figures)}; {len(report.trackers)} trackers), "
+          f"PNG + PDF each")
+
+    def save_all(saver, tag):
+        return [saver(build(), folder / f"{tag}_{name}", ("png", "pdf")) for name, build in figures.items()]
+
+    show(timed({"plots.save (tight box per format: 4 draws per figure)": partial(save_all, plots.save, "now"),
+                "  tight box once, both formats with it (prototype)": partial(save_all, _save_box_once, "once"),
+                "  building the figures only": lambda: [build() for build in figures.values()]}, args.repeat),
+         "plots.save (tight box per format: 4 draws per figure)")
+    same = [(folder / f"now_{n}.png").read_bytes() == (folder / f"once_{n}.png").read_bytes() for n in figures]
+    print(f"  PNG files byte-identical between the two: {sum(same)} of {len(same)}")
+
+
 def section_imports(args) -> None:
-    modules = ("numpy", "yaml", "click", "pandas", "rasbench.cli", "rasbench.benchmarks", "rasbench.datasets",
-               "rasbench.report", "rasbench.vot_report", "rasbench.publish", "rasbench.plots", "matplotlib.pyplot")
+    modules = ("numpy", "yaml", "click", "pandas", "rasbench.cli", "rasbench.config.benchmarks", "rasbench.datasets",
+               "rasbench.evaluation", "rasbench.reports.build", "rasbench.reports.published", "rasbench.plots",
+               "matplotlib.pyplot")
     times = {m: [] for m in ("(nothing)",) + modules}
     for _ in range(args.repeat):
         for m, samples in times.items():

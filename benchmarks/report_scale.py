@@ -50,9 +50,12 @@ thing (success AUC vs got10k; EAO, accuracy and failures vs vot-toolkit).
 
     python benchmarks/report_scale.py [--only otb,lasot,vot,many,html,help] [--repeat N]
                                       [--quick] [--work DIR] [--shared-data DIR] [--profile DIR]
+                                      [--before DIR]
 
 ``--quick``: one timed round, small generated data (LaSOT-sized: 20 x 500; many: 5/10/20
 trackers), html with 2 trackers: a smoke test of every row in about a minute.
+``--before DIR``: beside every rasbench variant, the same on the rasbench package in DIR
+(an earlier version unpacked there), interleaved: before / after ratios.
 ``--profile DIR``: after a row, run each rasbench variant once more under cProfile
 (``DIR/<row>-<variant>.prof``, not timed) and print its top functions.
 """
@@ -169,6 +172,24 @@ def interleaved(variants: list[Variant], repeat: int, scratch: Path) -> None:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+BEFORE = " [before]"
+
+
+def with_before(variants: list[Variant], args) -> list[Variant]:
+    """With ``--before DIR``: after each rasbench variant, the same command run on the
+    rasbench package in DIR (``$PYTHONPATH=DIR``, e.g. ``git archive main rasbench
+    experiments | tar -x -C DIR``), so that before / after ratios come from one
+    interleaved run."""
+    if args.before is None:
+        return variants
+    out = []
+    for v in variants:
+        out.append(v)
+        if v.rasbench or v.argv[1:3] == ["-m", "rasbench"]:
+            out.append(Variant(v.label + BEFORE, v.argv, v.cache, dict(v.env, PYTHONPATH=str(args.before))))
+    return out
+
+
 def expand(argv: list[str], out: Path) -> list[str]:
     return [a.replace("{out}", str(out)) for a in argv]
 
@@ -200,6 +221,11 @@ def print_row(title: str, variants: list[Variant], ratios: list[tuple[str, str]]
               + f"; cpu {by_label[slow].cpu / by_label[fast].cpu:.2f}")
     for big, small in memory:
         print(f"   memory: {big} / {small} = {by_label[big].peak / by_label[small].peak:.2f}")
+    for v in variants:
+        if v.label.endswith(BEFORE):
+            now = by_label[v.label[:-len(BEFORE)]]
+            print(f"   before / after: {now.label}: time {v.median / now.median:.2f}, cpu {v.cpu / now.cpu:.2f}, "
+                  f"peak {v.peak:.0f} -> {now.peak:.0f} MB")
 
 
 def profile(row: str, variants: list[Variant], folder: Path, scratch: Path) -> None:
@@ -248,7 +274,7 @@ def otb_annotation_files(shared: Path, folder: Path) -> Path:
     anno = folder / "anno"
     params = {"v": GENERATOR_VERSION, "source": str(shared / "otb/annotations/OTB100.json")}
     if not ready(folder, params):
-        from rasbench.benchmarks import load_benchmark
+        from rasbench.config.benchmarks import load_benchmark
         from rasbench.datasets import open_dataset
 
         anno.mkdir()
@@ -418,6 +444,7 @@ def row_otb(args, work: Path, scratch: Path):
     variants = [Variant("rasbench cold", argv, "cold", rasbench=True),
                 Variant("rasbench warm", argv, "warm", rasbench=True), *got10k_variants(results, anno)]
     before = load()
+    variants = with_before(variants, args)
     interleaved(variants, args.repeat, scratch)
     print_row("a. OTB-2015, 18 trackers x 100 sequences (~1.06 M boxes), convention got10k", variants,
               [("got10k scoring only", "rasbench cold"), ("got10k scoring only", "rasbench warm"),
@@ -440,6 +467,7 @@ def row_lasot(args, work: Path, scratch: Path):
                 Variant("rasbench warm, pysot JSON", json_argv, "warm", rasbench=True),
                 *got10k_variants(folder / "results", folder / "anno", plots=False)]
     before = load()
+    variants = with_before(variants, args)
     interleaved(variants, args.repeat, scratch)
     mb = (folder / "lasot.json").stat().st_size / 1e6
     print_row(f"b. LaSOT-sized: {sequences} sequences x {frames} frames, 4 trackers "
@@ -463,6 +491,7 @@ def row_vot(args, work: Path, scratch: Path):
                 Variant("rasbench warm", argv, "warm", rasbench=True),
                 Variant("vot-toolkit analysis", vot_argv, env={"VOT_PERSISTENT_CACHE": "0"})]
     before = load()
+    variants = with_before(variants, args)
     interleaved(variants, args.repeat, scratch)
     print_row("c. VOT2017 baseline, DaSiamRPN (60 sequences x 1 run), convention vot-toolkit", variants,
               [("vot-toolkit analysis", "rasbench cold"), ("vot-toolkit analysis", "rasbench warm")], before,
@@ -488,6 +517,7 @@ def row_many(args, work: Path, scratch: Path):
     variants = [Variant(f"rasbench cold, {n} trackers", base + ([] if n == len(names) else ["-t", ",".join(names[:n])]),
                         "cold", rasbench=True) for n in counts]
     before = load()
+    variants = with_before(variants, args)
     interleaved(variants, args.repeat, scratch)
     # got10k's convention scores every ground-truth row of OTB100.json (Tiger1 from frame 6)
     boxes_per_tracker = sum(f.read_bytes().count(b"\n") for f in (work / "otb/anno").glob("*.txt"))
@@ -513,6 +543,7 @@ def row_html(args, work: Path, scratch: Path):
     variants = [Variant("cold build (new cache, new folder)", argv, "cold", rasbench=True),
                 Variant("second build, inputs unchanged", argv, "again", rasbench=True)]
     before = load()
+    variants = with_before(variants, args)
     interleaved(variants, args.repeat, scratch)
     print_row(f"e. HTML + LaTeX of OTB-2015, {'2' if args.quick else '18'} trackers, plots png+pdf, built together",
               variants, [("cold build (new cache, new folder)", "second build, inputs unchanged")], before)
@@ -524,6 +555,7 @@ def row_help(args, work: Path, scratch: Path):
                 Variant("rasbench --help", [PY, "-m", "rasbench", "--help"]),
                 Variant("rasbench report --help", [PY, "-m", "rasbench", "report", "--help"])]
     before = load()
+    variants = with_before(variants, args)
     interleaved(variants, max(args.repeat, 5), scratch)
     print_row("f. CLI start-up", variants, [("rasbench --help", "python -c pass")], before)
     log = scratch / "importtime.log"
@@ -554,6 +586,8 @@ def main() -> int:
                         help="where generated inputs are kept between runs (default: %(default)s)")
     parser.add_argument("--shared-data", type=Path, default=REPO.parent / "shared" / "data")
     parser.add_argument("--profile", type=Path, help="also profile each rasbench variant into this folder")
+    parser.add_argument("--before", type=Path, help="also run every rasbench variant on the rasbench package in "
+                                                     "this folder (before / after ratios)")
     args = parser.parse_args()
     rows = [r.strip() for r in args.only.split(",") if r.strip()]
     unknown = [r for r in rows if r not in ROWS]

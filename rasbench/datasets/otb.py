@@ -85,9 +85,10 @@ def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], images: b
     return Dataset(name, sequences, f"OTB folders in {root}", root, missing)
 
 
-def _lookup(names, wanted: str):
-    """Case-insensitive lookup treating '-', '_', '.' alike (jogging-1 vs Jogging.1)."""
-    return {normalise_name(n): n for n in names}.get(normalise_name(wanted))
+def _name_index(names) -> dict[str, str]:
+    """Stored names by :func:`normalise_name` (case-insensitive, '-', '_', '.' alike:
+    jogging-1 vs Jogging.1); built once per file or folder, not per lookup (quadratic)."""
+    return {normalise_name(n): n for n in names}
 
 
 def normalise_name(name: str) -> str:
@@ -98,9 +99,10 @@ def load_anno_folder(name: str, anno_dir: Path, specs: dict[str, SequenceSpec]) 
     """The OTB toolkit's ``anno/<seq>.txt`` files (David: 471 rows starting at frame 300)."""
     anno_dir = Path(anno_dir)
     files = {p.stem: p for p in anno_dir.glob("*.txt")}
+    index = _name_index(files)
     sequences, missing = [], {}
     for spec in specs.values():
-        key = _lookup(files, spec.anno) or _lookup(files, spec.name)
+        key = index.get(normalise_name(spec.anno)) or index.get(normalise_name(spec.name))
         if key is None:
             missing[spec.name] = f"no {spec.anno}.txt in {anno_dir}"
             continue
@@ -122,9 +124,10 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec]) 
         raise DatasetError(f"{json_path} holds {pysot_json_style(data)} for {plural(len(data), 'sequence')}, "
                            f"not {name}'s boxes; is it the right file?")
     root = json_path.parent
+    index = _name_index(data)
     sequences, missing = [], {}
     for spec in specs.values():
-        key = _lookup(data, spec.name)
+        key = index.get(normalise_name(spec.name))
         if key is None:
             missing[spec.name] = f"no entry {spec.name!r} in {json_path.name}"
             continue
