@@ -52,3 +52,70 @@ def test_bulk_reader_refuses_what_the_line_parser_refuses(tmp_path, bad, message
     assert isinstance(got[2], DatasetError) and message in str(got[2])
     with pytest.raises(DatasetError, match=message):
         parse_rows(bad, 4, paths[2])
+
+
+def _write_copy(tmp_path, boxes: dict):
+    """``boxes`` ({sequence: rows}) as a pysot JSON and as an anno/ folder."""
+    import json
+
+    path = tmp_path / "small.json"
+    path.write_text(json.dumps({n: {"video_dir": n, "init_rect": rows[0], "gt_rect": rows, "attr": [],
+                                    "img_names": [f"{n}/img/{i:04d}.jpg" for i in range(1, len(rows) + 1)]}
+                                for n, rows in boxes.items()}))
+    anno = tmp_path / "anno"
+    anno.mkdir(exist_ok=True)
+    for n, rows in boxes.items():
+        (anno / f"{n}.txt").write_text("".join(",".join(map(str, r)) + "\n" for r in rows))
+    return path, anno
+
+
+@pytest.mark.parametrize("source", ["json", "anno"])
+def test_annotation_cache_serves_the_same_dataset_and_lets_go_of_changed_files(tmp_path, shared_data, source):
+    import json
+    import os
+
+    from rasbench.config.benchmarks import load_benchmark
+    from rasbench.datasets import open_dataset
+    from rasbench.paths import cache_dir
+
+    names = ["Basketball", "Biker", "Bird1"]
+    data = json.loads((shared_data / "otb/annotations/OTB100.json").read_text())
+    boxes = {n: data[n]["gt_rect"] for n in names}
+    json_path, anno = _write_copy(tmp_path, boxes)
+    path = json_path if source == "json" else anno
+    bench = load_benchmark("otb2015")
+
+    def load():
+        return open_dataset(bench, annotations=path, images=False, sequences=names)
+
+    def entries():
+        return set((cache_dir() / "annotations").glob("*.npz"))
+
+    before = entries()
+    first = load()
+    assert len(entries() - before) == 1
+    again = load()  # from the cache
+    for n in names:
+        a, b = first[n], again[n]
+        assert np.array_equal(a.groundtruth, b.groundtruth) and a.groundtruth.dtype == b.groundtruth.dtype
+        assert (a.first_frame, a.attributes, a.init_omit, a.origin, a.source, a.image_size) == \
+               (b.first_frame, b.attributes, b.init_omit, b.origin, b.source, b.image_size)
+    assert (again.source, again.missing, list(again)) == (first.source, first.missing, list(first))
+
+    # one box moved by a digit (same file size), the modification time put back: a file
+    # written anew has a new inode, and that tells
+    target = json_path if source == "json" else anno / "Biker.txt"
+    st = target.stat()
+    x = boxes["Biker"][5][0]
+    boxes["Biker"][5][0] = x + 100 if 100 <= x < 899 else x - 100 if x >= 200 else x
+    assert boxes["Biker"][5][0] != x
+    moved = tmp_path / "moved"
+    moved.mkdir()
+    _write_copy(moved, boxes)
+    os.replace(moved / ("small.json" if source == "json" else "anno/Biker.txt"), target)
+    os.utime(target, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert target.stat().st_size == st.st_size and target.stat().st_ino != st.st_ino
+    changed = load()
+    assert changed["Biker"].groundtruth[5, 0] == boxes["Biker"][5][0]
+    assert np.array_equal(changed["Basketball"].groundtruth, first["Basketball"].groundtruth)
+    assert len(entries() - before) == 2

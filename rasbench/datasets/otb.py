@@ -18,7 +18,7 @@ from ..errors import DatasetError
 from ..text import plural
 from .images import numbered_images
 from .sequence import Dataset, Sequence, gather
-from .textio import pysot_json_style, read_pysot_json, read_rows, wrong_pysot_json
+from .textio import pysot_json_style, read_many, read_pysot_json, read_rows, wrong_pysot_json
 
 OTB_ORIGIN = 1  # OTB ground truth is in MATLAB (1-based) pixel coordinates
 IMAGE_FOLDERS = ("img", "imgs", "jpg")
@@ -100,15 +100,19 @@ def load_anno_folder(name: str, anno_dir: Path, specs: dict[str, SequenceSpec]) 
     anno_dir = Path(anno_dir)
     files = {p.stem: p for p in anno_dir.glob("*.txt")}
     index = _name_index(files)
-    sequences, missing = [], {}
+    found, missing = [], {}
     for spec in specs.values():
         key = index.get(normalise_name(spec.anno)) or index.get(normalise_name(spec.name))
         if key is None:
             missing[spec.name] = f"no {spec.anno}.txt in {anno_dir}"
-            continue
-        gt = read_rows(files[key], 4, "ground truth")
-        _check_length(spec, gt, files[key], spec.first)
-        sequences.append(_sequence(spec, gt, spec.first, None, files[key]))
+        else:
+            found.append((spec, files[key]))
+    sequences = []
+    for (spec, path), gt in zip(found, read_many([path for _, path in found], 4, "ground truth")):
+        if isinstance(gt, Exception):  # read in one pass, the first bad file named as before
+            raise gt
+        _check_length(spec, gt, path, spec.first)
+        sequences.append(_sequence(spec, gt, spec.first, None, path))
     return Dataset(name, sequences, f"OTB toolkit annotations in {anno_dir}", None, missing)
 
 
