@@ -119,3 +119,40 @@ def test_annotation_cache_serves_the_same_dataset_and_lets_go_of_changed_files(t
     assert changed["Biker"].groundtruth[5, 0] == boxes["Biker"][5][0]
     assert np.array_equal(changed["Basketball"].groundtruth, first["Basketball"].groundtruth)
     assert len(entries() - before) == 2
+
+
+def test_vot_score_cache_gives_the_same_report_and_lets_go_of_a_changed_run(tmp_path, monkeypatch):
+    from report_fixtures import run_vot_trackers, tiny_vot
+
+    from rasbench.datasets import open_dataset
+    from rasbench.evaluation import evaluate
+    from rasbench.evaluation import vot as scoring
+    from rasbench.reports.text import to_json
+    from rasbench.results.discovery import find_tracker_dirs
+
+    bench, root = tiny_vot(tmp_path)
+    folder = run_vot_trackers(bench, root, tmp_path / "results", experiments=("baseline", "unsupervised"))
+    dataset = open_dataset(bench, root=root, images=False, experiment="baseline")
+    measured = []
+    real_measure = scoring._measure
+    monkeypatch.setattr(scoring, "_measure", lambda *a: measured.append(a[0].name) or real_measure(*a))
+
+    def report(exp, cache=True):
+        return to_json(evaluate(bench, exp, dataset, find_tracker_dirs([folder], bench.name, exp), cache=cache))
+
+    fresh = {exp: report(exp, cache=False) for exp in ("baseline", "unsupervised")}
+    for exp in fresh:
+        assert report(exp) == fresh[exp]  # computed, then saved
+        measured.clear()
+        assert report(exp) == fresh[exp] and measured == []  # served from the cache
+
+    # identity's first baseline run of alpha, one box moved: that tracker is measured again
+    run = next((folder / "identity" / "baseline" / "alpha").glob("*_001.txt"))
+    lines = run.read_text().splitlines()
+    row = next(i for i, line in enumerate(lines) if line.count(",") == 3 and i > 1)
+    x, rest = lines[row].split(",", 1)
+    lines[row] = f"{float(x) + 7:g},{rest}"
+    run.write_text("\n".join(lines) + "\n")
+    changed = report("baseline")
+    assert measured == ["identity"]
+    assert changed == report("baseline", cache=False) and changed != fresh["baseline"]
