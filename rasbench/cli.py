@@ -349,13 +349,15 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--highlight", multiple=True, metavar="NAME",
               help="Emphasise these trackers (yours) in the plots and the HTML table (comma-separated or repeated).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages (with --out).")
+@click.option("--workers", "-j", type=click.IntRange(min=1), show_default="one per CPU core, at most one per plot",
+              help="With --out: processes rendering the plots (each plot is rendered once, for every format).")
 @click.option("--rebuild", is_flag=True, help="With --out: rebuild every output even if its inputs are unchanged.")
 @click.option("--attributes", is_flag=True, help="Per-attribute success AUC (table/csv).")
 @click.option("--per-sequence", is_flag=True, help="Per-sequence rows (csv).")
 @click.option("--strict", is_flag=True, help="Exit with code 3 if any tracker has missing or bad result files.")
 def report(benchmark, results_paths, root, annotations, experiments, trackers, sequences, convention, formats, out,
-           plots, plot_formats, published, published_files, top, published_top, highlight, quiet, rebuild, attributes,
-           per_sequence, strict):
+           plots, plot_formats, published, published_files, top, published_top, highlight, quiet, workers, rebuild,
+           attributes, per_sequence, strict):
     """Score result folders on BENCHMARK and print success / precision numbers.
 
     BENCHMARK: {benchmarks}.
@@ -439,7 +441,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         request = ReportRequest(bench, exps, datasets, dirs, convention, formats=tuple(fmts), plots=plots,
                                 plot_formats=figure_formats, published=numbers,
                                 published_paths=tuple(chosen) if published else (), top=top,
-                                published_top=published_top, highlight=emphasised)
+                                published_top=published_top, highlight=emphasised, workers=workers)
         say = None if quiet else (lambda text: click.echo(f"report: {text}", err=True))
         result = build_report(request, out, rebuild=rebuild, progress=not quiet and sys.stderr.isatty(), message=say)
         if "table" in fmts:

@@ -156,3 +156,54 @@ def test_vot_score_cache_gives_the_same_report_and_lets_go_of_a_changed_run(tmp_
     changed = report("baseline")
     assert measured == ["identity"]
     assert changed == report("baseline", cache=False) and changed != fresh["baseline"]
+
+
+def test_parallel_build_writes_the_serial_files_renders_each_plot_once_and_never_imports_torch(otb, tmp_path):
+    """``-f html,latex`` in one build: every plot drawn once for both formats, the same
+    bytes whatever ``--workers``; a second build reuses everything; torch stays out."""
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench, root, folder = otb
+    out = {n: tmp_path / f"out{n}" for n in (1, 2)}
+    code = (
+        "import sys, json, time\n"
+        "from click.testing import CliRunner\n"
+        "from rasbench.cli import main\n"
+        "from rasbench.plots import style\n"
+        "drawn = []\n"
+        "real = style.save\n"
+        "style.save = lambda fig, stem, formats=('png', 'pdf'): drawn.append(list(formats)) or real(fig, stem, formats)\n"
+        "args = ['report', sys.argv[1], '--results', sys.argv[2], '--root', sys.argv[3], '-e', 'ope,tre',\n"
+        "        '-f', 'html,latex', '-o', sys.argv[4], '--workers', sys.argv[5], '-q']\n"
+        "r = CliRunner().invoke(main, args)\n"
+        "assert r.exit_code == 0, r.output\n"
+        "started = time.perf_counter()\n"
+        "again = CliRunner().invoke(main, args[:-1])\n"
+        "assert again.exit_code == 0, again.output\n"
+        "print(json.dumps({'drawn': drawn, 'torch': sorted(m for m in sys.modules if m.split('.')[0] == 'torch'),\n"
+        "                  'second': again.output, 'seconds': time.perf_counter() - started}))\n")
+    runs = {}
+    for n, target in out.items():
+        done = subprocess.run([sys.executable, "-c", code, str(bench.path), str(folder.parent), str(root), str(target),
+                               str(n)], capture_output=True, text=True, check=True,
+                              env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
+        runs[n] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert runs[1]["torch"] == runs[2]["torch"] == []
+    # serial: save() runs in this process, once per plot with both formats
+    assert runs[1]["drawn"] and all(formats == ["png", "pdf"] for formats in runs[1]["drawn"])
+    assert "0 outputs built" in runs[1]["second"] and runs[1]["seconds"] < 5
+    files = {n: sorted(p.relative_to(t).as_posix() for p in t.rglob("*") if p.is_file() and "lock" not in p.name)
+             for n, t in out.items()}
+    assert files[1] == files[2] and any(f.endswith(".pdf") for f in files[1])
+    import re
+
+    def content(path):  # the page says when it was generated
+        return re.sub(rb"generated [0-9: -]+", b"", path.read_bytes())
+
+    for name in files[1]:
+        if not name.endswith(".rasbench-report.json"):
+            assert content(out[1] / name) == content(out[2] / name), name

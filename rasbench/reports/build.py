@@ -107,6 +107,7 @@ class ReportRequest:
     top: int = 10
     published_top: int = 5
     highlight: tuple = ()  # tracker names drawn emphasised
+    workers: int | None = None  # plot-rendering processes (None: plots.style.default_workers)
 
 
 @dataclass
@@ -260,7 +261,7 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
                 from ..plots import plot_set
 
                 return plot_set({exp: report_for(exp)}, out / "plots", formats, shown, request.top,
-                                request.published_top, highlight=request.highlight,
+                                request.published_top, request.workers, highlight=request.highlight,
                                 progress=f"plots {exp}" if progress else None)
             plot_sets[exp] = plot_steps(f"plots:{exp}", key, render_plots)
             for kind, other in cross_plots(request.benchmark, exp):
