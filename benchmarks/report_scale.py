@@ -31,7 +31,8 @@ Rows (``--only`` picks some, comma-separated):
   lasot  LaSOT-sized: 280 sequences x 2,500 frames, 4 trackers, integer boxes (one
          tracker with 3 decimals), generated once into the work folder: rasbench from
          an OTB-toolkit anno/ folder and from a pysot-style JSON (~37 MB) vs got10k
-         scoring the same text files.
+         scoring the same text files; also with the annotations cached and the run
+         scores not (new results on a dataset read before).
   vot    VOT2017 baseline, DaSiamRPN (the third-party VOT2018 re-run in shared data),
          convention vot-toolkit: rasbench cold and warm vs ``vot analysis`` (vot-toolkit
          0.9.0, its CLI, persistent cache off) on a results-only workspace over the
@@ -92,8 +93,9 @@ class Variant:
     """One side of a comparison: a command line and how ``$RASBENCH_CACHE`` is set.
 
     ``cache``: "cold" (a new empty folder per run), "warm" (one folder, filled by an
-    untimed run first), "again" (the folder and ``{out}`` of the cold run just before it
-    in the same round) or None (no rasbench cache: the alternatives). ``{out}`` in the
+    untimed run first), "annotations" (as warm, but the run scores removed before each
+    run: new results on a dataset read before), "again" (the folder and ``{out}`` of the
+    cold run just before it in the same round) or None (no rasbench cache: the alternatives). ``{out}`` in the
     arguments is a new folder per round.
     """
 
@@ -149,7 +151,7 @@ def interleaved(variants: list[Variant], repeat: int, scratch: Path) -> None:
     scratch.mkdir(parents=True, exist_ok=True)
     warm = {}
     for v in variants:
-        if v.cache == "warm":
+        if v.cache in ("warm", "annotations"):
             warm[v.label] = Path(tempfile.mkdtemp(prefix="warm-", dir=scratch))
             out = Path(tempfile.mkdtemp(prefix="out-", dir=scratch))
             run_child(expand(v.argv, out), child_env(warm[v.label], v.env), scratch / "prime.log")
@@ -157,7 +159,10 @@ def interleaved(variants: list[Variant], repeat: int, scratch: Path) -> None:
         out = Path(tempfile.mkdtemp(prefix="out-", dir=scratch))
         cold = None
         for v in variants:
-            cache = {"warm": warm.get(v.label), "again": cold}.get(v.cache)
+            cache = {"warm": warm.get(v.label), "annotations": warm.get(v.label), "again": cold}.get(v.cache)
+            if v.cache == "annotations":
+                for scores in ("scores", "measured"):
+                    shutil.rmtree(cache / scores, ignore_errors=True)
             if v.cache == "cold":
                 cold = cache = Path(tempfile.mkdtemp(prefix="cold-", dir=scratch))
             seconds, peak, cpu = run_child(expand(v.argv, out), child_env(cache, v.env), scratch / "child.log")
@@ -463,6 +468,7 @@ def row_lasot(args, work: Path, scratch: Path):
     json_argv = rasbench(str(folder / "bench.yaml"), "--annotations", str(folder / "lasot.json"), *common)
     variants = [Variant("rasbench cold, anno/ txt", anno_argv, "cold", rasbench=True),
                 Variant("rasbench cold, pysot JSON", json_argv, "cold", rasbench=True),
+                Variant("rasbench annotations cached, JSON", json_argv, "annotations", rasbench=True),
                 Variant("rasbench warm, anno/ txt", anno_argv, "warm", rasbench=True),
                 Variant("rasbench warm, pysot JSON", json_argv, "warm", rasbench=True),
                 *got10k_variants(folder / "results", folder / "anno", plots=False)]
@@ -472,8 +478,8 @@ def row_lasot(args, work: Path, scratch: Path):
     mb = (folder / "lasot.json").stat().st_size / 1e6
     print_row(f"b. LaSOT-sized: {sequences} sequences x {frames} frames, 4 trackers "
               f"({4 * sequences * frames / 1e6:.2f} M boxes; JSON {mb:.0f} MB), convention got10k", variants,
-              [("got10k scoring only", v.label) for v in variants[:4]], before,
-              [(v.label, "got10k scoring only") for v in variants[:4]])
+              [("got10k scoring only", v.label) for v in variants if v.rasbench], before,
+              [(v.label, "got10k scoring only") for v in variants if v.rasbench])
     print(compare_with_got10k(folder / "results", folder / "anno", anno_argv, scratch))
     return variants
 

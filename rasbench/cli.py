@@ -429,7 +429,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     if missing:
         raise ConfigError(f"--highlight {', '.join(missing)}: no such tracker here (found: {', '.join(sorted(found))})")
     numbers = None
-    if published:
+    # the shipped numbers are read only for the outputs that show them; a given file is always checked
+    if published and (out is not None or "latex" in fmts or published_files):
         from .reports.published import load_published
         from .reports.published import published_files as shipped
 
