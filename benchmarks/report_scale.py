@@ -530,7 +530,10 @@ def row_many(args, work: Path, scratch: Path):
     print_row(f"d. {counts[-1]} tracker folders x OTB-2015 ({boxes_per_tracker * counts[-1] / 1e6:.1f} M boxes), "
               f"convention got10k, cold", variants, [], before)
     xs = [n * boxes_per_tracker / 1e6 for n in counts]
-    for what, ys in (("wall", [v.median for v in variants]), ("cpu", [v.cpu for v in variants])):
+    fits = [(what + tag, ys) for tag, group in (("", [v for v in variants if not v.label.endswith(BEFORE)]),
+                                                 (BEFORE, [v for v in variants if v.label.endswith(BEFORE)])) if group
+            for what, ys in (("wall", [v.median for v in group]), ("cpu", [v.cpu for v in group]))]
+    for what, ys in fits:
         mean_x, mean_y = statistics.fmean(xs), statistics.fmean(ys)
         slope = sum((x - mean_x) * (y - mean_y) for x, y in zip(xs, ys)) / sum((x - mean_x) ** 2 for x in xs)
         residual = max(abs(y - (mean_y + slope * (x - mean_x))) for x, y in zip(xs, ys))
