@@ -425,10 +425,10 @@ def _with_split(text: bytes) -> np.ndarray:
 
 def section_warm(args) -> None:
     from rasbench.config.benchmarks import load_benchmark
-    from rasbench.evaluation.cache import RunScoreCache
     from rasbench.config.conventions import otb_convention
     from rasbench.datasets import open_dataset
     from rasbench.evaluation import evaluate
+    from rasbench.evaluation.cache import RunScoreCache
     from rasbench.protocols.otb import expected_lengths
     from rasbench.results.discovery import find_tracker_dirs
     from rasbench.results.otb import OTBLayout

@@ -80,13 +80,14 @@ class _Measured:
         timed = [t is not None for t in self.times]
         times = [t if t is not None else np.full(0, np.nan) for t in self.times]
         return ({"runs": self.runs, "timed": timed},
-                {"codes": self.codes, "times": np.concatenate(times) if times else np.zeros(0),
+                {"codes": self.codes, "frame_times": np.concatenate(times) if times else np.zeros(0),
                  "time_counts": np.array([len(t) for t in times]),
                  **{f"overlaps:{k}": v for k, v in self.overlaps.items()}})
 
     @classmethod
     def from_cache(cls, facts: dict, arrays: dict) -> _Measured:
-        times = np.split(arrays["times"], np.cumsum(arrays["time_counts"])[:-1]) if len(arrays["time_counts"]) else []
+        counts = arrays["time_counts"]
+        times = np.split(arrays["frame_times"], np.cumsum(counts)[:-1]) if len(counts) else []
         return cls(facts["runs"], [t if timed else None for t, timed in zip(times, facts["timed"])], arrays["codes"],
                    {k.partition(":")[2]: v for k, v in arrays.items() if k.startswith("overlaps:")})
 
