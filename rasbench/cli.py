@@ -348,6 +348,8 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--highlight", multiple=True, metavar="NAME",
               help="Emphasise these trackers (yours) in the plots and the HTML table (comma-separated or repeated).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages (with --out).")
+@click.option("--workers", "-j", type=click.IntRange(min=1), show_default="one per CPU core, at most one per plot",
+              help="With --out: processes rendering the plots (each plot is rendered once, for every format).")
 @click.option("--rebuild", is_flag=True, help="With --out: rebuild every output even if its inputs are unchanged.")
 @click.option("--attributes", is_flag=True, help="Per-attribute success AUC (table/csv).")
 @click.option("--per-sequence", is_flag=True, help="Per-sequence rows (csv).")
@@ -367,8 +369,8 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
               help="LaTeX with --ci: pm (0.582 plus-minus half the interval's width) or brackets "
                    "(0.582 [0.561, 0.603]).")
 def report(benchmark, results_paths, root, annotations, experiments, trackers, sequences, convention, formats, out,
-           plots, plot_formats, published, published_files, top, published_top, highlight, quiet, rebuild, attributes,
-           per_sequence, strict, ci, n_boot, n_permutations, ci_level, seed, ci_format):
+           plots, plot_formats, published, published_files, top, published_top, highlight, quiet, workers, rebuild,
+           attributes, per_sequence, strict, ci, n_boot, n_permutations, ci_level, seed, ci_format):
     """Score result folders on BENCHMARK and print success / precision numbers.
 
     BENCHMARK: {benchmarks}.
@@ -438,7 +440,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     if missing:
         raise ConfigError(f"--highlight {', '.join(missing)}: no such tracker here (found: {', '.join(sorted(found))})")
     numbers = None
-    if published:
+    # the shipped numbers are read only for the outputs that show them; a given file is always checked
+    if published and (out is not None or "latex" in fmts or published_files):
         from .reports.published import load_published
         from .reports.published import published_files as shipped
 
@@ -451,7 +454,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
                                 plot_formats=figure_formats, published=numbers,
                                 published_paths=tuple(chosen) if published else (), top=top,
                                 published_top=published_top, highlight=emphasised, uncertainty=uncertainty,
-                                show_intervals=bool(ci), ci_format=ci_format)
+                                show_intervals=bool(ci), ci_format=ci_format, workers=workers)
         say = None if quiet else (lambda text: click.echo(f"report: {text}", err=True))
         result = build_report(request, out, rebuild=rebuild, progress=not quiet and sys.stderr.isatty(), message=say)
         if "table" in fmts:

@@ -18,7 +18,7 @@ import yaml
 
 from ..errors import ConfigError
 from ..paths import path_component
-from ..text import plural, yaml_problem
+from ..text import load_yaml, plural, yaml_problem
 from .families import FAMILY_DECLS, ProtocolOptions, protocol_options
 
 ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC", "LR")
@@ -111,8 +111,7 @@ def definitions_dirs() -> list[Path]:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
+        data = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigError(f"cannot read benchmark definition {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:

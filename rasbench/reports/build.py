@@ -111,6 +111,7 @@ class ReportRequest:
     uncertainty: Uncertainty | None = Uncertainty()  # None: no intervals or tests
     show_intervals: bool = False  # in the text and LaTeX tables too (they are always in JSON, CSV, HTML)
     ci_format: str = "pm"  # LaTeX: "pm" or "brackets"
+    workers: int | None = None  # plot-rendering processes (None: plots.style.default_workers)
 
 
 @dataclass
@@ -267,7 +268,7 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
                 from ..plots import plot_set
 
                 return plot_set({exp: report_for(exp)}, out / "plots", formats, shown, request.top,
-                                request.published_top, highlight=request.highlight,
+                                request.published_top, request.workers, highlight=request.highlight,
                                 progress=f"plots {exp}" if progress else None)
             plot_sets[exp] = plot_steps(f"plots:{exp}", key, render_plots)
             for kind, other in cross_plots(request.benchmark, exp):
