@@ -165,7 +165,8 @@ def test_parallel_build_writes_the_serial_files_renders_each_plot_once_and_never
     import os
     import subprocess
     import sys
-    from pathlib import Path
+
+    from conftest import TESTS
 
     bench, root, folder = otb
     out = {n: tmp_path / f"out{n}" for n in (1, 2)}
@@ -191,7 +192,7 @@ def test_parallel_build_writes_the_serial_files_renders_each_plot_once_and_never
     for n, target in out.items():
         done = subprocess.run([sys.executable, "-c", code, str(bench.path), str(folder.parent), str(root), str(target),
                                str(n)], capture_output=True, text=True, check=True,
-                              env={**os.environ, "PYTHONPATH": str(Path(__file__).parent)})
+                              env={**os.environ, "PYTHONPATH": str(TESTS)})
         runs[n] = json.loads(done.stdout.strip().splitlines()[-1])
     assert runs[1]["torch"] == runs[2]["torch"] == []
     # serial: save() runs in this process, once per plot with both formats
