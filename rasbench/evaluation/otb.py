@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config.benchmarks import ATTRIBUTE_CODES, BenchmarkDef
+from ..config.benchmarks import BenchmarkDef
 from ..config.conventions import PRECISION_THRESHOLDS, OTBConvention, otb_convention
 from ..datasets import Dataset
 from ..datasets.textio import RefusedFile
@@ -71,20 +71,27 @@ def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConventio
     if not good:
         return out
     gts = [dataset[run.sequence].groundtruth[len(dataset[run.sequence]) - run.length:] for run, _ in good]
+    absent = [_absent(dataset[run.sequence])[len(dataset[run.sequence]) - run.length:] for run, _ in good]
     lengths = np.array([run.length for run, _ in good])
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    measures = M.frame_measures(np.concatenate([p for _, p in good]), np.concatenate(gts), starts, convention)
+    measures = M.frame_measures(np.concatenate([p for _, p in good]), np.concatenate(gts), starts, convention,
+                                np.concatenate(absent))
     success, precision, norm = M.run_curve_counts(measures, convention)
     for i, (run, _) in enumerate(good):
         t = times.get(run.times)
         fps = M.sequence_fps(t.reshape(-1), convention.speed) if isinstance(t, np.ndarray) and t.size == run.length \
             else None
-        out[run] = RunScore(success[i], precision[i], norm[i], run.length, fps)
+        out[run] = RunScore(success[i], precision[i], norm[i], int(measures.frames[i]), fps)
     return out
 
 
+def _absent(sequence) -> np.ndarray:
+    """The sequence's absent-target flags, all False where it has none."""
+    return sequence.absent if sequence.absent is not None else np.zeros(len(sequence), dtype=bool)
+
+
 def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, convention: OTBConvention,
-           gt_hashes: dict, cache: RunScoreCache, scope: str) -> TrackerResult:
+           gt_hashes: dict, cache: RunScoreCache, scope: str, attribute_codes: tuple[str, ...]) -> TrackerResult:
     """Score a tracker's runs, reusing cached run scores whose inputs are unchanged."""
     cached = cache.load(result.folder, scope)
     scores: dict = {}
@@ -131,23 +138,23 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
         result.sequences[seq_name] = {"success_auc": float(auc), "precision_20": float(precision),
                                       "norm_precision_20": float(norm_precision),
                                       "success_rate_50": float(success_rate), "fps": fps}
-    for code in ATTRIBUTE_CODES:
+    for code in attribute_codes:
         rows = [i for i, s in enumerate(seq_names) if code in dataset[s].attributes]
         if rows:
             result.groups[code] = _scores(curves, np.array(rows), drop)
     return result
 
 
-def attribute_counts(dataset: Dataset) -> dict[str, int]:
-    """Sequences per attribute in ``dataset``, in the attribute table's order (those with any)."""
-    counts = {c: sum(c in s.attributes for s in dataset.values()) for c in ATTRIBUTE_CODES}
+def attribute_counts(dataset: Dataset, codes: tuple[str, ...]) -> dict[str, int]:
+    """Sequences per attribute in ``dataset``, in the order of ``codes`` (those with any)."""
+    counts = {c: sum(c in s.attributes for s in dataset.values()) for c in codes}
     return {c: n for c, n in counts.items() if n}
 
 
 def _presentation(benchmark: BenchmarkDef, experiment: str, conv: OTBConvention, dataset: Dataset) -> dict:
     """The report fields that say how an OTB experiment is shown."""
     label = experiment.upper()
-    counts = attribute_counts(dataset)
+    counts = attribute_counts(dataset, benchmark.attribute_codes)
     names = {c: benchmark.attribute_names.get(c) or ATTRIBUTE_NAMES.get(c, c) for c in counts}
     sequences = plural(len(dataset), "sequence")
     curves = [CurveSpec("success_curve", "Success plots", np.asarray(conv.success_thresholds), "Overlap threshold",
@@ -189,7 +196,10 @@ def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_di
     gt_hashes = {}
     for name, seq in dataset.items():
         for length in set(lengths[name]):
-            gt_hashes[(name, length)] = rows_digest(seq.groundtruth[len(seq) - length:])
+            rows = seq.groundtruth[len(seq) - length:]
+            if seq.absent is not None:  # the flags decide scores too
+                rows = np.column_stack([rows, seq.absent[len(seq) - length:]])
+            gt_hashes[(name, length)] = rows_digest(rows)
     scores = RunScoreCache(enabled=cache)
     scope = f"{benchmark.name}/{exp.name}/{conv.name}"
     layout = OTBLayout(exp)
@@ -199,7 +209,7 @@ def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_di
         scan = layout.scan(Path(folder), specs, lengths)
         result = TrackerResult(name, Path(folder), problems=dict(scan.problems), notes=list(scan.notes))
         result.notes += run_convention_notes(name, folder, conv.name)
-        trackers[name] = _score(result, scan.runs, dataset, conv, gt_hashes, scores, scope)
+        trackers[name] = _score(result, scan.runs, dataset, conv, gt_hashes, scores, scope, benchmark.attribute_codes)
     return Report(benchmark, experiment, "otb", conv, dataset, trackers=trackers,
                   **_presentation(benchmark, experiment, conv, dataset))
 

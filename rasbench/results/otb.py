@@ -10,7 +10,9 @@ In a tracker's experiment folder:
 Boxes are ``x,y,w,h`` per line (``%.3f``, comma separated) in the benchmark's native
 coordinates; times are seconds per frame (``%.8f``). Reading accepts the usual variants
 of sequence file names (``jogging_1.txt``, ``Jogging.1.txt``, lower case, got10k's
-``Human4.txt``) and times beside the boxes (pytracking).
+``Human4.txt``, pytracking's ``nfs_``/``uav_``/``tpl_`` prefixes through the sequence
+table's aliases), gzip-compressed files (``<Seq>.txt.gz``) and times beside the boxes
+(pytracking).
 """
 from __future__ import annotations
 
@@ -61,7 +63,7 @@ class OTBLayout(Layout):
 
     @staticmethod
     def holds_results(tracker_folder: Path, experiment: str) -> bool:
-        return experiment == "ope" and any(tracker_folder.glob("*.txt"))  # got10k / pysot OPE folders
+        return experiment == "ope" and any(_result_files(tracker_folder))  # got10k / pysot / LaSOT toolkit folders
 
     def write_unit(self, folder: Path, sequence: str, run: int, boxes: np.ndarray, times: np.ndarray) -> UnitFiles:
         """A run's (N, 4) boxes (native coordinates) and (N,) seconds; the boxes last."""
@@ -79,7 +81,7 @@ class OTBLayout(Layout):
         matched, notes = self._match(folder, specs)
         scan = Scan(notes=notes)
         errors = unit_errors(folder)
-        present = set(folder.rglob("*.txt"))  # one walk instead of a stat per file
+        present = {p for p in folder.rglob("*.txt*") if p.name.endswith(RESULT_SUFFIXES)}  # one walk, not a stat per file
         for name in specs:
             location = matched.get(name)
             if location is None:
@@ -116,15 +118,16 @@ class OTBLayout(Layout):
                 key_to_seq.setdefault(key, spec.name)
         files: dict[str, Path] = {}
         notes = []
-        for path in sorted(folder.glob("*.txt")):
-            if path.stem.endswith("_time"):
+        for path in _result_files(folder):
+            stem = result_stem(path)
+            if stem.endswith("_time"):
                 continue
-            seq = key_to_seq.get(normalise_name(path.stem))
+            seq = key_to_seq.get(normalise_name(stem))
             if seq is None:
                 continue
             previous = files.get(seq)
             if previous is not None:
-                keep = path if path.stem == seq else previous
+                keep = path if stem == seq else previous
                 notes.append(f"{seq}: both {previous.name} and {path.name}; using {keep.name}")
                 files[seq] = keep
             else:
@@ -132,13 +135,29 @@ class OTBLayout(Layout):
         return files, notes
 
 
+RESULT_SUFFIXES = (".txt", ".txt.gz")
+
+
+def _result_files(folder: Path) -> list[Path]:
+    """The result files directly in ``folder`` (plain or gzip-compressed), sorted."""
+    return sorted(p for p in folder.glob("*.txt*") if p.name.endswith(RESULT_SUFFIXES))
+
+
+def result_stem(path: Path) -> str:
+    """A result file's name without ``.txt`` or ``.txt.gz``."""
+    name = path.name
+    return name[:-len(".gz")][:-len(".txt")] if name.endswith(".gz") else name[:-len(".txt")]
+
+
 def time_file(box_file: Path, present: set[Path]) -> Path | None:
     """Per-frame times of a one-run result among the ``present`` files: got10k's
-    ``times/<Seq>_time.txt`` or a ``<Seq>_time.txt`` beside the boxes (pytracking)."""
-    for candidate in (box_file.parent / "times" / f"{box_file.stem}_time.txt",
-                      box_file.with_name(f"{box_file.stem}_time.txt")):
-        if candidate in present:
-            return candidate
+    ``times/<Seq>_time.txt`` or a ``<Seq>_time.txt`` beside the boxes (pytracking),
+    either possibly gzip-compressed."""
+    stem = result_stem(box_file)
+    for folder in (box_file.parent / "times", box_file.parent):
+        for suffix in RESULT_SUFFIXES:
+            if folder / f"{stem}_time{suffix}" in present:
+                return folder / f"{stem}_time{suffix}"
     return None
 
 
