@@ -25,9 +25,10 @@ ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC
 # Dataset layouts (a definition's ``format``) whose sequences may be listed by name alone,
 # the data giving their length.
 NAME_ONLY_FORMATS = ("vot", "lasot")
-# The folder and ground-truth file a sequence has by default in each dataset layout
-# ({class}: the name up to its last '-', LaSOT's <class>/<class>-<n>).
-LAYOUT_DEFAULTS = {"vot": ("{name}", "groundtruth.txt"), "lasot": ("{class}/{name}", "groundtruth.txt")}
+# The folder and ground-truth file (in that folder) a sequence has by default in each
+# dataset layout ({class}: the name up to its last '-', LaSOT's <class>/<class>-<n>).
+LAYOUT_DEFAULTS = {"vot": ("{name}", "groundtruth.txt"), "lasot": ("{class}/{name}", "groundtruth.txt"),
+                   "nfs": ("{name}", "30/{name}.txt")}
 
 
 @dataclass(frozen=True)
@@ -233,8 +234,9 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
         if not isinstance(entry, (str, dict)) or name is None:
             raise ConfigError(f"{path}: a sequence entry must be a name or a mapping with 'name', got {entry!r}")
         path_component(name, f"{path}: sequence name")  # it names result files and folders
-        folder_pattern, groundtruth = LAYOUT_DEFAULTS.get(data["format"], ("{name}", "groundtruth_rect.txt"))
-        default_folder = folder_pattern.format(name=name, **{"class": str(name).rsplit("-", 1)[0]})
+        fields = {"name": name, "class": str(name).rsplit("-", 1)[0]}
+        default_folder, groundtruth = (pattern.format(**fields) for pattern in
+                                       LAYOUT_DEFAULTS.get(data["format"], ("{name}", "groundtruth_rect.txt")))
         if isinstance(entry, str) and data["format"] in NAME_ONLY_FORMATS and entry not in table:
             specs[entry] = SequenceSpec(name=entry, folder=default_folder, groundtruth=groundtruth, first=1,
                                         last=None, anno=entry)

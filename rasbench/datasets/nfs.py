@@ -26,8 +26,6 @@ from .otb import OTB_ORIGIN, load_anno_folder
 from .sequence import Dataset, Sequence
 from .textio import read_text
 
-FPS = "30"
-
 
 def read_vatic(path: Path) -> np.ndarray:
     """(N, 4) ``x, y, w, h`` boxes of a VATIC annotation (columns 1..4: xmin ymin xmax ymax)."""
@@ -64,7 +62,7 @@ def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], images: b
     root = Path(root)
     sequences, missing = [], {}
     for spec in specs.values():
-        gt_path = root / spec.folder / FPS / f"{spec.folder}.txt"
+        gt_path = root / spec.folder / spec.groundtruth  # <seq>/30/<seq>.txt
         if not gt_path.is_file():
             missing[spec.name] = f"ground truth {gt_path} not found"
             continue

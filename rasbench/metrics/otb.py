@@ -50,7 +50,11 @@ class FrameMeasures:
     centre_error: np.ndarray
     norm_centre_error: np.ndarray
     starts: np.ndarray
-    frames: np.ndarray  # (runs,) frames each run's curves are divided by
+    frames: np.ndarray | None = None  # (runs,) frames each run's curves are divided by; default: its length
+
+    def __post_init__(self):
+        if self.frames is None:
+            self.frames = self.lengths
 
     @property
     def lengths(self) -> np.ndarray:
@@ -89,12 +93,12 @@ def frame_measures(pred: np.ndarray, gt: np.ndarray, starts, convention: OTBConv
         iou[absent] = -1
         ce[absent] = np.inf
         nce[absent] = np.inf
-    frames = np.diff(np.append(starts, len(gt)))
+    measures = FrameMeasures(iou, ce, nce, starts)
     if convention.drop_unlabelled and len(starts):
         unlabelled = np.isnan(gt).any(axis=1)
         iou[unlabelled] = ce[unlabelled] = nce[unlabelled] = np.nan  # NaN passes no threshold
-        frames = frames - np.add.reduceat(unlabelled.astype(np.int64), starts)
-    return FrameMeasures(iou, ce, nce, starts, frames)
+        measures.frames = measures.lengths - np.add.reduceat(unlabelled.astype(np.int64), starts)
+    return measures
 
 
 def run_counts(values: np.ndarray, thresholds: np.ndarray, starts: np.ndarray, above: bool) -> np.ndarray:
