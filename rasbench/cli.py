@@ -562,6 +562,7 @@ def datasets(root):
     """Show which benchmarks are found where: what is present and what is missing."""
     from .config.benchmarks import list_benchmarks, load_benchmark
     from .datasets import locate
+    from .datasets.download import where_to_get
     from .paths import data_dirs
 
     click.echo("searched: " + (str(root) if root else ", ".join(str(d) for d in data_dirs())
@@ -570,7 +571,7 @@ def datasets(root):
         bench = load_benchmark(name)
         locations = locate(bench, root)
         if not locations:
-            click.echo(f"{name:10s} not found  (rasbench download {name} --root DIR)")
+            click.echo(f"{name:10s} not found  ({where_to_get(bench)})")
             continue
         for loc in locations:
             if loc.kind in ("generated", "not generated yet"):

@@ -81,9 +81,10 @@ def uav(shared: Path, bench: str) -> None:
             if fields["folder"] == name:
                 del fields["folder"]
             rows.append(row(name, fields))
-    header = (f"# {bench}: image folders and frame ranges from the UAV123 kit's configSeqs.m (= got10k's uav123.json =\n"
-              f"# pytracking's uavdataset.py), attributes from anno/{bench}/att/<seq>.txt (Escheee/TBCF @a83b2c78;\n"
-              "# written by scripts/ope_tables.py). Ground truth: anno/<subset>/<seq>.txt; NaN rows = target absent.\n")
+    header = (f"# {bench}: image folders and frame ranges from the UAV123 kit's configSeqs.m (= got10k's\n"
+              f"# uav123.json = pytracking's uavdataset.py), attributes from anno/{bench}/att/<seq>.txt\n"
+              "# (Escheee/TBCF @a83b2c78; written by scripts/ope_tables.py). Ground truth: anno/<subset>/<seq>.txt;\n"
+              "# NaN rows = target absent.\n")
     write(REPO / "experiments" / "uav" / f"{bench.lower()}.yaml", header, order,
           names_from(anno / "attribute_order.txt"), rows)
 
@@ -105,11 +106,11 @@ def tc128(shared: Path) -> None:
             if name != config_name:
                 fields["aliases"] = [config_name]
             rows.append(row(name, fields))
-    header = ("# Temple Color 128 (129 targets: Jogging1 and Jogging2 are two targets of one video): frame ranges from\n"
-              "# the kit's configSeqs.m, attributes from anno/att/<seq>.txt in the OTB order (assumed: no second source\n"
-              "# gives TC128's order), Escheee/TBCF @a83b2c78; written by scripts/ope_tables.py. configSeqs.m names\n"
-              "# 'subway' what the files call 'Subway' (an alias here). Carchasing_ce3 and Thunder_ce have no flags (their\n"
-              "# att files hold a single 0).\n")
+    header = ("# Temple Color 128 (129 targets: Jogging1 and Jogging2 are two targets of one video): frame\n"
+              "# ranges from the kit's configSeqs.m, attributes from anno/att/<seq>.txt in the OTB order (assumed:\n"
+              "# no second source gives TC128's order), Escheee/TBCF @a83b2c78; written by scripts/ope_tables.py.\n"
+              "# configSeqs.m names 'subway' what the files call 'Subway' (an alias here). Carchasing_ce3 and\n"
+              "# Thunder_ce have no flags (their att files hold a single 0).\n")
     names = {"IV": "illumination variation", "OPR": "out-of-plane rotation", "SV": "scale variation",
              "OCC": "occlusion", "DEF": "deformation", "MB": "motion blur", "FM": "fast motion",
              "IPR": "in-plane rotation", "OV": "out of view", "BC": "background clutter", "LR": "low resolution"}

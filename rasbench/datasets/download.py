@@ -366,10 +366,18 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
     if Path(root).exists() and not Path(root).is_dir():
         raise ConfigError(f"{root} is a file, not a folder to download into")
     downloader = DOWNLOADERS.get(benchmark.format)
+    if benchmark.download.get("where") and not (url_template or benchmark.download.get("url")):
+        raise ConfigError(f"{benchmark.name} is not downloaded by rasbench; {benchmark.download['where']}")
     if downloader is None:
         raise ConfigError(f"{benchmark.name}: {benchmark.format!r} benchmarks are not downloaded "
                           f"(the synthetic one is generated: `rasbench synth`)")
     return downloader(benchmark, root, url_template, sequences, unpack, checksums, **fetch_options)
+
+
+def where_to_get(benchmark: BenchmarkDef) -> str:
+    """How to get a benchmark's data: the definition's ``download: where`` text (sources
+    rasbench cannot download from), else the download command."""
+    return str(benchmark.download.get("where") or f"rasbench download {benchmark.name} --root DIR")
 
 
 def download_otb(benchmark: BenchmarkDef, root, url_template: str | None, sequences, unpack: UnpackLimits,

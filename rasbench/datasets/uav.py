@@ -13,9 +13,9 @@ from pathlib import Path
 
 from ..config.benchmarks import SequenceSpec
 from ..errors import DatasetError
+from .images import numbered_images
 from .otb import OTB_ORIGIN, load_anno_folder
 from .sequence import Dataset, Sequence
-from .images import numbered_images
 from .textio import read_rows
 
 IMAGES = Path("data_seq") / "UAV123"

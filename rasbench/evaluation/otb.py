@@ -53,8 +53,11 @@ def _scores(curves: M.Curves, rows, drop_empty: bool) -> Scores:
                   len(rows))
 
 
-def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConvention) -> dict:
-    """Parse and score runs: {run: RunScore or problem text}."""
+def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConvention,
+                cut: frozenset = frozenset()) -> dict:
+    """Parse and score runs: {run: RunScore or problem text}. Results of the sequences in
+    ``cut`` that are longer than the ground truth are cut to its length (a definition's
+    ``cut_long_results``: LaSOT's monkey-17, which every reference toolkit cuts)."""
     out: dict = {}
     boxes, times = read_runs(runs)
     good = []
@@ -63,11 +66,11 @@ def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConventio
             out[run] = str(parsed)
         elif isinstance(times.get(run.times), RefusedFile):  # unreadable times are merely unknown, these hostile
             out[run] = str(times[run.times])
-        elif len(parsed) != run.length:
+        elif len(parsed) != run.length and not (len(parsed) > run.length and run.sequence in cut):
             out[run] = (f"{run.boxes.name} has {plural(len(parsed), 'box', 'boxes')}, the ground truth "
                         f"{plural(run.length, 'frame')}")
         else:
-            good.append((run, parsed))
+            good.append((run, parsed[:run.length]))
     if not good:
         return out
     gts = [dataset[run.sequence].groundtruth[len(dataset[run.sequence]) - run.length:] for run, _ in good]
@@ -91,7 +94,7 @@ def _absent(sequence) -> np.ndarray:
 
 
 def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, convention: OTBConvention,
-           gt_hashes: dict, cache: RunScoreCache, scope: str, attribute_codes: tuple[str, ...]) -> TrackerResult:
+           gt_hashes: dict, cache: RunScoreCache, scope: str, benchmark: BenchmarkDef) -> TrackerResult:
     """Score a tracker's runs, reusing cached run scores whose inputs are unchanged."""
     cached = cache.load(result.folder, scope)
     scores: dict = {}
@@ -105,7 +108,7 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
             scores[run] = hit[1]
     missing = [run for run in runs if run not in scores]
     if missing:
-        scores.update(_score_runs(missing, dataset, convention))
+        scores.update(_score_runs(missing, dataset, convention, frozenset(benchmark.raw.get("cut_long_results") or ())))
         cache.save(result.folder, scope, [(*keys[run], s) for run, s in scores.items() if isinstance(s, RunScore)])
 
     by_sequence: dict[str, list[RunScore]] = {}
@@ -138,7 +141,7 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
         result.sequences[seq_name] = {"success_auc": float(auc), "precision_20": float(precision),
                                       "norm_precision_20": float(norm_precision),
                                       "success_rate_50": float(success_rate), "fps": fps}
-    for code in attribute_codes:
+    for code in benchmark.attribute_codes:
         rows = [i for i, s in enumerate(seq_names) if code in dataset[s].attributes]
         if rows:
             result.groups[code] = _scores(curves, np.array(rows), drop)
@@ -209,7 +212,7 @@ def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_di
         scan = layout.scan(Path(folder), specs, lengths)
         result = TrackerResult(name, Path(folder), problems=dict(scan.problems), notes=list(scan.notes))
         result.notes += run_convention_notes(name, folder, conv.name)
-        trackers[name] = _score(result, scan.runs, dataset, conv, gt_hashes, scores, scope, benchmark.attribute_codes)
+        trackers[name] = _score(result, scan.runs, dataset, conv, gt_hashes, scores, scope, benchmark)
     return Report(benchmark, experiment, "otb", conv, dataset, trackers=trackers,
                   **_presentation(benchmark, experiment, conv, dataset))
 

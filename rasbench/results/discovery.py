@@ -29,10 +29,11 @@ def find_tracker_dirs(results: list[Path], benchmark: str, experiment: str,
             exp_dir = _experiment_dir(child, experiment)
             if exp_dir is None:
                 continue
-            if child.name in found and found[child.name] != exp_dir:
-                raise ResultsError(f"tracker {child.name!r} is in both {found[child.name]} and {exp_dir}; "
+            name = tracker_name(child.name)
+            if name in found and found[name] != exp_dir:
+                raise ResultsError(f"tracker {name!r} is in both {found[name]} and {exp_dir}; "
                                    f"pass one --results or rename a folder")
-            found[child.name] = exp_dir
+            found[name] = exp_dir
     if wanted is None:
         return found
     selected = {}
@@ -40,11 +41,21 @@ def find_tracker_dirs(results: list[Path], benchmark: str, experiment: str,
         if name in found:
             selected[name] = found[name]
         elif Path(name).is_dir() and _experiment_dir(Path(name), experiment):
-            selected[Path(name).name] = _experiment_dir(Path(name), experiment)
+            selected[tracker_name(Path(name).name)] = _experiment_dir(Path(name), experiment)
         else:
             raise ResultsError(f"no {experiment} results for tracker {name!r}; found: {', '.join(found) or 'none'} "
                                f"(in {', '.join(str(r) for r in results)})")
     return selected
+
+
+def tracker_name(folder_name: str) -> str:
+    """The tracker a folder holds: its name, less a suffix a layout's naming adds (the LaSOT
+    toolkit's ``<Tracker>_tracking_result``)."""
+    for layout in LAYOUTS.values():
+        name = layout.tracker_name(folder_name)
+        if name != folder_name:
+            return name
+    return folder_name
 
 
 def _experiment_dir(tracker_folder: Path, experiment: str) -> Path | None:

@@ -56,6 +56,12 @@ class Layout:
         toolkits' flat folders) rather than an ``experiment`` folder."""
         return False
 
+    @staticmethod
+    def tracker_name(folder_name: str) -> str:
+        """The tracker a folder of other toolkits' results belongs to (its name, unless the
+        layout's naming says otherwise)."""
+        return folder_name
+
     def is_done(self, folder: Path, sequence: str, run: int) -> bool:
         return self.unit_files(folder, sequence, run).boxes.is_file()
 

@@ -7,6 +7,10 @@ In a tracker's experiment folder:
   of their own: the tracker folder holds the files);
 * multi-run experiments (TRE, SRE): ``<Seq>/<Seq>_<run:03d>.txt`` and ``..._time.txt``.
 
+Other toolkits' OPE folders load as they are: got10k's and pysot's ``<tracker>/<Seq>.txt``,
+the LaSOT toolkit's ``tracking_results/<Tracker>_tracking_result/<Seq>.txt`` (the tracker
+is ``<Tracker>``).
+
 Boxes are ``x,y,w,h`` per line (``%.3f``, comma separated) in the benchmark's native
 coordinates; times are seconds per frame (``%.8f``). Reading accepts the usual variants
 of sequence file names (``jogging_1.txt``, ``Jogging.1.txt``, lower case, got10k's
@@ -65,6 +69,11 @@ class OTBLayout(Layout):
     def holds_results(tracker_folder: Path, experiment: str) -> bool:
         return experiment == "ope" and any(_result_files(tracker_folder))  # got10k / pysot / LaSOT toolkit folders
 
+    @staticmethod
+    def tracker_name(folder_name: str) -> str:
+        """The LaSOT toolkit's ``<Tracker>_tracking_result`` folders are the tracker's."""
+        return folder_name.removesuffix(LASOT_TOOLKIT_SUFFIX) or folder_name
+
     def write_unit(self, folder: Path, sequence: str, run: int, boxes: np.ndarray, times: np.ndarray) -> UnitFiles:
         """A run's (N, 4) boxes (native coordinates) and (N,) seconds; the boxes last."""
         files = self.unit_files(folder, sequence, run)
@@ -81,7 +90,8 @@ class OTBLayout(Layout):
         matched, notes = self._match(folder, specs)
         scan = Scan(notes=notes)
         errors = unit_errors(folder)
-        present = {p for p in folder.rglob("*.txt*") if p.name.endswith(RESULT_SUFFIXES)}  # one walk, not a stat per file
+        # one walk instead of a stat per file
+        present = {p for p in folder.rglob("*.txt*") if p.name.endswith(RESULT_SUFFIXES)}
         for name in specs:
             location = matched.get(name)
             if location is None:
@@ -136,6 +146,7 @@ class OTBLayout(Layout):
 
 
 RESULT_SUFFIXES = (".txt", ".txt.gz")
+LASOT_TOOLKIT_SUFFIX = "_tracking_result"  # tracking_results/<Tracker>_tracking_result/<seq>.txt
 
 
 def _result_files(folder: Path) -> list[Path]:
