@@ -325,3 +325,42 @@ def test_lasot_report_against_published(shared_data):
     assert result.exit_code == 0, result.output
     rows = {line.split()[0]: line.split()[1:4] for line in result.output.splitlines()[3:]}
     assert rows == {"SiamRPN++": ["0.496", "0.491", "0.569"], "ATOM": ["0.514", "0.505", "0.577"]}
+
+
+def test_long_results_are_cut_only_where_the_definition_says(lasot_copy, tmp_path):
+    root, names = lasot_copy
+    path = tmp_path / "cut.yaml"
+    path.write_text(yaml.safe_dump({"name": "cut", "format": "lasot", "sequences": list(names),
+                                    "cut_long_results": ["curtain-1"], "experiments": {"ope": {"protocol": "ope"}}}))
+    bench = load_benchmark(str(path))
+    dataset = open_dataset(bench, root=root, images=False)
+    results = tmp_path / "res" / "Long"
+    results.mkdir(parents=True)
+    for name in names:
+        text = (root / name.split("-")[0] / name / "groundtruth.txt").read_text()
+        (results / f"{name}.txt").write_text(text + "1,1,5,5\n")  # one box too many
+    result = evaluate(bench, "ope", dataset, {"Long": results}, "official", cache=False).trackers["Long"]
+    assert list(result.sequences) == ["curtain-1"]
+    assert result.problems == {"escape-1": "escape-1.txt has 151 boxes, the ground truth 150 frames"}
+
+
+def test_datasets_names_what_is_wrong_in_a_lasot_copy(tmp_path):
+    seq = tmp_path / "LaSOT" / "airplane" / "airplane-1"
+    seq.mkdir(parents=True)
+    (seq / "groundtruth.txt").write_text("1,1,5,5\n" * 10)
+    for flags in ("full_occlusion.txt", "out_of_view.txt"):
+        (seq / flags).write_text(",".join(["0"] * 10) + "\n")
+    result = invoke("datasets", "--root", tmp_path / "LaSOT")
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    row = next(i for i, line in enumerate(lines) if line.startswith("lasot "))
+    assert "0/280" in lines[row] and "280 missing" in lines[row]
+    assert "airplane-1: 10 ground-truth boxes, expected 2788" in lines[row + 1]
+    assert any(line.startswith("uav123") and "cemse.kaust.edu.sa/ivul/uav123" in line for line in lines)
+
+
+def test_download_says_where_to_get_benchmarks_it_cannot_download(tmp_path):
+    result = invoke("download", "lasot", "--root", tmp_path)
+    assert result.exit_code == 2
+    assert result.output.startswith("error: lasot is not downloaded by rasbench; get the 280 test sequences from "
+                                    "Hugging Face l-lt/LaSOT")

@@ -38,10 +38,14 @@ def _flags(path: Path, length: int) -> np.ndarray:
     return np.array(values) == "1"
 
 
-def _sequence(spec: SequenceSpec, gt: np.ndarray, absent: np.ndarray, frames, source: Path) -> Sequence:
+def _check_length(spec: SequenceSpec, gt: np.ndarray, source: Path) -> None:
     if spec.last is not None and len(gt) != spec.length:
         raise DatasetError(f"{spec.name}: {plural(len(gt), 'ground-truth box', 'ground-truth boxes')}, "
                            f"expected {spec.length}", source)
+
+
+def _sequence(spec: SequenceSpec, gt: np.ndarray, absent: np.ndarray, frames, source: Path) -> Sequence:
+    _check_length(spec, gt, source)
     return Sequence(name=spec.name, groundtruth=gt, first_frame=1, frame_paths=frames, attributes=spec.attributes,
                     origin=OTB_ORIGIN, source=source, absent=absent)
 
@@ -51,6 +55,7 @@ def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], images: b
     """Sequences from ``root/<class>/<seq>``; absent folders are listed in ``missing``."""
     def load_one(spec, seq_dir, gt_path):
         gt = read_rows(gt_path, 4, "ground truth")
+        _check_length(spec, gt, gt_path)
         absent = np.zeros(len(gt), dtype=bool)
         for flag_file in FLAG_FILES:
             absent |= _flags(seq_dir / flag_file, len(gt))
