@@ -28,6 +28,7 @@ from pathlib import Path
 import numpy as np
 
 from .errors import ConfigError, DatasetError
+from .datasets.images import read_bgr
 from .evaluation import SCORERS
 from .geometry.regions import FAILURE, INITIALIZATION, POLYGON, RECTANGLE, SPECIAL, Regions
 from .text import plural
@@ -335,16 +336,6 @@ class _Frames:
         pass
 
 
-def _read_bgr(path: Path) -> np.ndarray:
-    import cv2
-
-    data = np.fromfile(str(path), dtype=np.uint8)
-    image = cv2.imdecode(data, cv2.IMREAD_COLOR)
-    if image is None:
-        raise DatasetError("image cannot be decoded", path)
-    return image
-
-
 def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out: Path, run: int = 1,
                   frames: tuple[int, int] | None = None, step: int | None = None, scale: float | None = None,
                   fps: float | None = None) -> ShowResult:
@@ -376,14 +367,14 @@ def show_sequence(benchmark, experiment: str, sequence, tracker_dirs: dict, out:
     if step is None:
         step = math.ceil((last - first + 1) / GIF_MAX_FRAMES) if suffix == ".gif" else 1
     if scale is None:
-        width = sequence.image_size[0] if sequence.image_size else _read_bgr(sequence.frame_paths[0]).shape[1]
+        width = sequence.image_size[0] if sequence.image_size else read_bgr(sequence.frame_paths[0]).shape[1]
         scale = min(1.0, GIF_MAX_WIDTH / width) if suffix == ".gif" else 1.0
     positions = range(first - 1, last, step)
     strips = [_overlap_strip(t, PANEL_WIDTH - 16) for t in tracks]
     title = f"{benchmark.name} {sequence.name} {experiment}" + (f" run {run}" if run != 1 else "")
 
     def frame(i: int) -> np.ndarray:
-        return compose_frame(_read_bgr(sequence.frame_paths[i]), sequence, truth, tracks, i, scale, strips, title)
+        return compose_frame(read_bgr(sequence.frame_paths[i]), sequence, truth, tracks, i, scale, strips, title)
 
     if suffix == ".gif":
         sample = positions[::max(1, math.ceil(len(positions) / GIF_PALETTE_SAMPLES))]

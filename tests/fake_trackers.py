@@ -1,4 +1,5 @@
 """Small trackers with known behaviour, importable as ``fake_trackers:Name`` in tests."""
+import sys
 import time
 
 import numpy as np
@@ -34,6 +35,19 @@ class Recorder:
 
     def update(self, image):
         return {"box": self.box, "confidence": 0.5}
+
+
+class Announcer:
+    """Writes ``<init>`` to stderr when a sequence starts (to see what the progress bar showed then)."""
+
+    name = "announcer"
+
+    def init(self, image, box):
+        sys.stderr.write("<init>")
+        self.box = np.asarray(box, float)
+
+    def update(self, image):
+        return self.box
 
 
 class Faulty:

@@ -1,5 +1,6 @@
 """The runner end to end on tiny OTB-layout sequences: files, coordinates, resume, faults."""
 import json
+import re
 
 import numpy as np
 import pytest
@@ -56,6 +57,16 @@ def test_pixel_tracker_scores_near_perfect(tiny_otb, tmp_path):
     assert best.overall.precision_20 == 1.0 and best.overall.success_auc > 0.85
     assert floor.overall.success_auc < best.overall.success_auc - 0.2
     assert rep.ranked()[0].name == "brightbox"
+
+
+def test_progress_bar_names_the_unit_being_run(tiny_otb, tmp_path, capsys):
+    bench, root = tiny_otb
+    dataset = open_dataset(bench, root=root)
+    run_experiment(bench, "ope", dataset, resolve("fake_trackers:Announcer"), tmp_path / "res", progress=True)
+    chunks = capsys.readouterr().err.split("<init>")[:-1]  # what was on screen before each sequence began
+    assert len(chunks) == 2
+    shown = [re.findall(r"running ([^(]+?) \(", chunk)[-1] for chunk in chunks]
+    assert shown == ["Alpha", "Beta"]
 
 
 def test_resume_skips_finished_units(tiny_otb, tmp_path):

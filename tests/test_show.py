@@ -4,6 +4,7 @@ import zipfile
 
 import cv2
 import numpy as np
+import pytest
 from click.testing import CliRunner
 from conftest import invoke
 from PIL import Image
@@ -204,3 +205,19 @@ def test_pillow_is_a_declared_dependency():
     config = configparser.ConfigParser()
     config.read(Path(__file__).resolve().parents[1] / "setup.cfg")
     assert re.search(r"^\s*pillow\b", config["options"]["install_requires"], re.M | re.I)
+
+
+def test_an_unreadable_frame_is_one_clear_error(otb, tmp_path):
+    import shutil
+
+    from rasbench.errors import DatasetError
+
+    bench, root, folder = otb
+    copy = tmp_path / "root"
+    shutil.copytree(root, copy)
+    seq = open_dataset(bench, root=copy, sequences=["Alpha"])["Alpha"]
+    seq.frame_paths[4].write_bytes(b"")  # a 0-byte JPEG: OpenCV raises instead of returning None
+    dirs = find_tracker_dirs([folder], "tiny", "ope", ["identity"])
+    with pytest.raises(DatasetError, match="cannot be decoded") as error:
+        show_sequence(bench, "ope", seq, dirs, tmp_path / "frames", frames=(1, 10))
+    assert seq.frame_paths[4].name in str(error.value)

@@ -14,9 +14,9 @@ _NUMBER = re.compile(r"(\d+)$")
 _EXIF_ORIENTATION = 0x0112
 
 
-def read_rgb(path: Path) -> np.ndarray:
-    """The image at ``path`` as RGB uint8 (H, W, 3); a :class:`DatasetError` for a file
-    that is missing, not a regular file, empty or not decodable."""
+def read_bgr(path: Path) -> np.ndarray:
+    """The image at ``path`` as OpenCV decodes it: BGR uint8 (H, W, 3); a :class:`DatasetError`
+    for a file that is missing, not a regular file, empty or not decodable."""
     import cv2
 
     data = np.frombuffer(read_bytes(path, "image"), dtype=np.uint8)
@@ -26,7 +26,14 @@ def read_rgb(path: Path) -> np.ndarray:
         image = None
     if image is None:
         raise DatasetError("image cannot be decoded (corrupt, empty or not an image)", path)
-    return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+    return image
+
+
+def read_rgb(path: Path) -> np.ndarray:
+    """The image at ``path`` as RGB uint8 (H, W, 3); errors as :func:`read_bgr`."""
+    import cv2
+
+    return cv2.cvtColor(read_bgr(path), cv2.COLOR_BGR2RGB)
 
 
 def image_size(path: Path) -> tuple[int, int]:

@@ -107,19 +107,30 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
     bar = tqdm(total=sum(u.frames for u in units), unit="frame", disable=not progress, dynamic_ncols=True,
                desc=f"{tracker_name} {benchmark.name}/{exp.name}")
     done_units = 0
+    running: list[str] = []  # sequences being run now, oldest first
+
+    def show_running() -> None:
+        names = ", ".join(running) or "-"
+        bar.set_postfix_str(f"running {names} ({done_units}/{len(units)} units done)", refresh=True)
+
+    def started(unit: Unit) -> None:
+        running.append(unit.sequence)
+        show_running()
 
     def finished(unit: Unit, outcome: Outcome) -> None:
         nonlocal done_units
         done_units += 1
+        if unit.sequence in running:
+            running.remove(unit.sequence)
         summary.add(outcome)
         for warning in outcome.warnings:
             bar.write(f"warning: {warning}")
         for failure in outcome.failures:
             bar.write(f"error: {failure.message} (recorded; continuing)")
-        bar.set_postfix_str(f"{unit.sequence} ({done_units}/{len(units)} units)", refresh=False)
+        show_running()
 
     try:
-        pool.run(job, units, runner, bar.update, finished)
+        pool.run(job, units, runner, bar.update, finished, started)
     finally:
         bar.close()
     return summary

@@ -39,6 +39,11 @@ STARTUP_TIMEOUT = 600.0
 
 Progress = Callable[[int], None]
 Finished = Callable[[Unit, Outcome], None]
+Started = Callable[[Unit], None]
+
+
+def _nothing(unit: Unit) -> None:
+    pass
 
 
 def make_executor(kind: str, *, workers: int = 1, devices: list[str] | None = None,
@@ -70,10 +75,11 @@ class LocalExecutor:
     """Units one after another in this process (the default)."""
 
     def run(self, job: Job, units: list[Unit], runner: UnitRunner | None, progress: Progress,
-            finished: Finished) -> None:
+            finished: Finished, started: Started = _nothing) -> None:
         runner = runner or UnitRunner(job)
         for unit in units:
             reported = 0
+            started(unit)
 
             def count(run: int, frame: int) -> None:
                 nonlocal reported
@@ -197,7 +203,7 @@ class ProcessExecutor:
         self.interval = PROGRESS_INTERVAL if frame_timeout is None else min(PROGRESS_INTERVAL, frame_timeout / 4)
 
     def run(self, job: Job, units: list[Unit], runner: UnitRunner | None, progress: Progress,
-            finished: Finished) -> None:
+            finished: Finished, started: Started = _nothing) -> None:
         context = multiprocessing.get_context("spawn")  # no fork: trackers may hold threads or CUDA
         events = context.Queue()
         todo = list(units)
@@ -212,6 +218,7 @@ class ProcessExecutor:
                 for worker in workers.values():
                     if worker.ready and worker.unit is None and todo:
                         worker.assign(todo.pop(0))
+                        started(worker.unit)
                 try:
                     kind, wid, payload = events.get(timeout=0.2)
                 except queue.Empty:
@@ -290,7 +297,7 @@ class RayExecutor:
         self.frame_timeout = frame_timeout
 
     def run(self, job: Job, units: list[Unit], runner: UnitRunner | None, progress: Progress,
-            finished: Finished) -> None:
+            finished: Finished, started: Started = _nothing) -> None:
         with optional_dependency("--executor ray"):
             import ray
         started_here = not ray.is_initialized()
@@ -306,6 +313,7 @@ class RayExecutor:
                     if todo and actor not in {a for a, _, _ in running.values()}:
                         unit = todo.pop(0)
                         running[actor.run.remote(unit)] = (actor, unit, time.monotonic())
+                        started(unit)
                 ready, _ = ray.wait(list(running), num_returns=1, timeout=0.5)
                 for ref in ready:
                     actor, unit, _ = running.pop(ref)
