@@ -364,3 +364,10 @@ def test_download_says_where_to_get_benchmarks_it_cannot_download(tmp_path):
     assert result.exit_code == 2
     assert result.output.startswith("error: lasot is not downloaded by rasbench; get the 280 test sequences from "
                                     "Hugging Face l-lt/LaSOT")
+
+
+def test_got10k_results_root_is_found_in_any_case(tmp_path):
+    tracker = tmp_path / "results" / "LaSOT" / "SiamFC"  # got10k's ExperimentLaSOT layout
+    tracker.mkdir(parents=True)
+    (tracker / "cat-1.txt").write_text("1,1,5,5\n")
+    assert find_tracker_dirs([tmp_path / "results"], "lasot", "ope") == {"SiamFC": tracker}

@@ -11,7 +11,8 @@ def find_tracker_dirs(results: list[Path], benchmark: str, experiment: str,
                       wanted: list[str] | None = None) -> dict[str, Path]:
     """Experiment folders of the trackers under each ``--results`` path, by tracker name.
 
-    A path may be a results root (``<path>/<benchmark>/<tracker>/<experiment>``) or
+    A path may be a results root (``<path>/<benchmark>/<tracker>/<experiment>``, the
+    benchmark folder in any case, as got10k's ``results/LaSOT/<tracker>/``) or
     directly a folder of tracker folders (other people's raw results), each holding
     experiment folders (VOT toolkit: ``<tracker>/baseline``) or, where a family's layout
     says so, the result files themselves (got10k, pysot: ``<tracker>/<Seq>.txt`` for OPE).
@@ -22,7 +23,7 @@ def find_tracker_dirs(results: list[Path], benchmark: str, experiment: str,
         root = Path(root)
         if not root.is_dir():
             raise ResultsError(f"results folder {root} " + ("is a file" if root.exists() else "does not exist"))
-        folder = root / benchmark if (root / benchmark).is_dir() else root
+        folder = _benchmark_folder(root, benchmark)
         for child in sorted(folder.iterdir()):
             if not child.is_dir() or child.name.startswith("."):
                 continue
@@ -46,6 +47,15 @@ def find_tracker_dirs(results: list[Path], benchmark: str, experiment: str,
             raise ResultsError(f"no {experiment} results for tracker {name!r}; found: {', '.join(found) or 'none'} "
                                f"(in {', '.join(str(r) for r in results)})")
     return selected
+
+
+def _benchmark_folder(root: Path, benchmark: str) -> Path:
+    """``root/<benchmark>`` where it exists, in any case (got10k writes ``results/LaSOT/``,
+    ``results/UAV123/``), else ``root`` itself."""
+    if (root / benchmark).is_dir():
+        return root / benchmark
+    same = [p for p in root.iterdir() if p.is_dir() and p.name.lower() == benchmark.lower()]
+    return same[0] if len(same) == 1 else root
 
 
 def tracker_name(folder_name: str) -> str:
