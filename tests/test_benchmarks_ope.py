@@ -371,3 +371,38 @@ def test_got10k_results_root_is_found_in_any_case(tmp_path):
     tracker.mkdir(parents=True)
     (tracker / "cat-1.txt").write_text("1,1,5,5\n")
     assert find_tracker_dirs([tmp_path / "results"], "lasot", "ope") == {"SiamFC": tracker}
+
+
+def test_nfs_equals_got10k_experiment_nfs_on_a_native_copy(tmp_path):
+    """got10k 0.1.3's NfS dataset and ExperimentNfS (30 fps) on a native-layout copy of three NfS
+    sequences whose VATIC files count 240 fps rows (8x, and 8x less 3) or one row too many."""
+    got10k_nfs = pytest.importorskip("got10k.experiments.nfs")
+    rng = np.random.default_rng(11)
+    root, results = tmp_path / "NFS", tmp_path / "results"
+    rows_per_sequence = {"bee": 45 * 8, "yoyo": 67 * 8 - 3, "drone": 71}
+    for name, rows in rows_per_sequence.items():
+        frames = load_benchmark("nfs").sequences[name].length
+        _images(root / name / "30" / name, range(1, frames + 1), 5)
+        xy = rng.uniform(10, 200, (rows, 2))
+        wh = rng.uniform(8, 60, (rows, 2))
+        lines = [f"1 {x:.0f} {y:.0f} {x + w:.0f} {y + h:.0f} {k} 0 0 0 \"thing\"" for k, (x, y, w, h)
+                 in enumerate(np.column_stack([xy, wh]))]
+        (root / name / "30" / f"{name}.txt").write_text("\n".join(lines) + "\n")
+        for tracker in ("A", "B"):
+            (results / "NfS/30" / tracker).mkdir(parents=True, exist_ok=True)
+            boxes = np.column_stack([rng.uniform(10, 200, (frames, 2)), rng.uniform(8, 60, (frames, 2))])
+            np.savetxt(results / "NfS/30" / tracker / f"{name}.txt", boxes, fmt="%.3f", delimiter=",")
+    experiment = got10k_nfs.ExperimentNfS(str(root), fps=30, result_dir=str(results),
+                                          report_dir=str(tmp_path / "reports"))
+    experiment.plot_curves = lambda names: None
+    reference = experiment.report(["A", "B"])
+    bench = load_benchmark("nfs")
+    dataset = open_dataset(bench, root=root, sequences=list(rows_per_sequence))
+    ours = evaluate(bench, "ope", dataset, find_tracker_dirs([results / "NfS/30"], "nfs", "ope"), "got10k")
+    for tracker in ("A", "B"):
+        overall, got = reference[tracker]["overall"], ours.trackers[tracker]
+        assert got.complete
+        assert got.scores["success_auc"] == pytest.approx(overall["success_score"], abs=1e-12)
+        assert got.scores["precision_20"] == pytest.approx(overall["precision_score"], abs=1e-12)
+        for seq, per in reference[tracker]["seq_wise"].items():
+            assert got.sequences[seq]["success_auc"] == pytest.approx(per["success_score"], abs=1e-12)
