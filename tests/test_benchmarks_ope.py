@@ -184,9 +184,23 @@ def test_lasot_annotations_need_their_absent_flags(tmp_path):
 
 
 def test_long_synthetic_lasot_sequences_stay_cheap(tmp_path):
-    names = write_lasot_copy(load_benchmark("synth"), tmp_path, sequences=["Storm"], length=2500, images=False)
-    seq = open_dataset(_lasot_benchmark(tmp_path, names), annotations=None, root=tmp_path, images=False)["storm-1"]
+    write_lasot_copy(load_benchmark("synth"), tmp_path, sequences=["Storm"], length=2500, images=False)
+    bench = load_benchmark(str(tmp_path / "synth_lasot.yaml"))  # the copy's own definition
+    seq = open_dataset(bench, root=tmp_path, images=False)["storm-1"]
     assert len(seq) == 2500 and 0 < seq.absent.sum() < 2500
+
+
+def test_synth_writes_a_lasot_copy_that_runs_and_scores(tmp_path):
+    copy = tmp_path / "copy"
+    result = invoke("synth", "--lasot", copy, "--length", "40")
+    assert result.exit_code == 0 and result.output.startswith("14 sequences in LaSOT's layout: ")
+    definition = copy / "synth_lasot.yaml"
+    run = invoke("run", definition, "--root", copy, "-t", "identity", "-s", "curtain-1", "--results", tmp_path / "r",
+                 "-q")
+    assert run.exit_code == 0, run.output
+    report = invoke("report", definition, "--root", copy, "--results", tmp_path / "r", "-s", "curtain-1", "-f", "json")
+    assert report.exit_code == 0 and '"scored_sequences": 1' in report.output
+    assert invoke("synth", "--length", "40").exit_code == 2
 
 
 # ----------------------------------------------------------------------------- UAV, NfS, TC128 layouts

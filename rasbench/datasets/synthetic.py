@@ -1160,6 +1160,7 @@ def ensure_generated(benchmark, out_dir, seed: int | None = None, progress: bool
 
 OUT_OF_VIEW = 0.5  # out_of_view where less than this fraction of the target is inside the image
 FULL_OCCLUSION = 0.9  # full_occlusion where occluders cover at least this fraction of its visible pixels
+LASOT_DEFINITION = "synth_lasot.yaml"
 
 
 def write_lasot_copy(benchmark, out_dir, *, sequences=None, length: int | None = None, image_size=(160, 120),
@@ -1175,7 +1176,9 @@ def write_lasot_copy(benchmark, out_dir, *, sequences=None, length: int | None =
     its visible pixels; a fully occluded frame's ground truth is ``0,0,0,0`` (as many of
     LaSOT's absent frames), an out-of-view one keeps its box (as the others).
     ``length`` makes every sequence that long (long sequences stay fast at small
-    ``image_size``; effects keep their frame numbers).
+    ``image_size``; effects keep their frame numbers). ``<out_dir>/synth_lasot.yaml`` is its
+    benchmark definition (LaSOT's layout and rules: ``rasbench run <out_dir>/synth_lasot.yaml
+    --root <out_dir>``).
     """
     import cv2
 
@@ -1204,4 +1207,8 @@ def write_lasot_copy(benchmark, out_dir, *, sequences=None, length: int | None =
             (folder / file).write_text(",".join(str(int(v)) for v in flags) + "\n")
         (folder / "nlp.txt").write_text(f"the synthetic target of {entry['name']}\n")
         names[lasot_name] = entry["name"]
+    (Path(out_dir) / LASOT_DEFINITION).write_text(
+        "# LaSOT-layout copy of rasbench's synthetic sequences (rasbench.datasets.synthetic.write_lasot_copy)\n"
+        f"name: synth_lasot\nformat: lasot\nexperiments: {{ope: {{protocol: ope}}}}\n"
+        f"sequences: [{', '.join(names)}]\n")
     return names
