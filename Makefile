@@ -13,11 +13,12 @@ TRACKER ?= rasnet
 ROOT ?=
 ROOT_ARG := $(if $(ROOT),--root $(ROOT),)
 
-.PHONY: install demo test clean-results help vot2015 vot2016 vot2017
+.PHONY: install demo test test-all clean-results help vot2015 vot2016 vot2017
 
 help:
 	@echo "make demo   - create $(VENV), install rasbench, run identity, MIL and RASNet (bundled weights) on the synthetic benchmark"
-	@echo "make test   - run the test suite (installs first if needed)"
+	@echo "make test   - the fast lane: every test but the slow (>10 s) and speed ones (installs first if needed)"
+	@echo "make test-all - every test (what CI runs)"
 	@echo "make vot2017 [TRACKER=rasnet] [ROOT=DIR] - VOT2017 baseline, real-time, unsupervised + report"
 	@echo "make vot2015 / vot2016 - the same for those stacks"
 
@@ -36,7 +37,11 @@ demo: install
 	$(BIN)/rasbench run synth --tracker rasnet --results $(RESULTS)
 	$(BIN)/rasbench report synth --results $(RESULTS) --trackers identity,mil,rasnet
 
+# tests/{unit,integration,reference,gpu}; reference/ and gpu/ skip without the shared data / a GPU
 test: install
+	$(BIN)/python -m pytest -m "not slow and not speed"
+
+test-all: install
 	$(BIN)/python -m pytest
 
 clean-results:

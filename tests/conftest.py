@@ -1,5 +1,12 @@
 """Shared fixtures.
 
+The suite is split by what a test needs: ``unit/`` (one module, in-process, fast), ``integration/``
+(the CLI, subprocesses, servers, several layers end to end), ``reference/`` (the shared reference data;
+skips without it) and ``gpu/`` (CUDA; skips without it). Markers: ``slow`` (over ~10 s), ``speed``
+(timing checks, noisy on a busy machine); ``make test`` leaves both out, ``make test-all`` runs everything.
+Helper modules (report_fixtures, fake_trackers, archive_server, vot_toolkit_reference, trax_fixtures/,
+vot_workspace/) live here beside this file and are imported by name from every folder.
+
 Tests that need the project's shared reference data (real OTB/VOT annotations and raw
 results) find it at ``$RASBENCH_SHARED_DATA`` or ``../shared/data`` beside the checkout,
 and skip cleanly when it is absent (a user's machine does not have it).
@@ -9,13 +16,17 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[1]
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+if str(TESTS) not in sys.path:  # the helper modules, for tests in every subfolder
+    sys.path.insert(0, str(TESTS))
 SHARED_DATA = Path(os.environ.get("RASBENCH_SHARED_DATA", REPO.parent / "shared" / "data"))
 
 

@@ -3,6 +3,7 @@ made by the real runner, and OTB reports with many fabricated trackers."""
 from __future__ import annotations
 
 import dataclasses
+import re
 from pathlib import Path
 
 import cv2
@@ -108,3 +109,17 @@ def many_trackers(report, count: int = 30):
         trackers[name] = dataclasses.replace(base, name=name, scores=overall.values, curves=overall.curves,
                                              groups={c: scale(g) for c, g in base.groups.items()})
     return dataclasses.replace(report, trackers=trackers)
+
+
+def tex_rows(tex: str) -> dict:
+    """{tracker: {column: text}} of a table written by latex_table (marks removed)."""
+    header = re.search(r"\\toprule\n(.*?) \\\\", tex).group(1).split(" & ")
+    rows = {}
+    for line in tex.split("\\midrule", 1)[1].split("\\bottomrule")[0].splitlines():
+        if not line.endswith(r"\\"):
+            continue
+        cells = [c.strip() for c in line[:-2].split(" & ")]
+        name = re.sub(r"\\textit\{(.*?)\}|\$\^[^$]*\$", r"\1", cells[0]).replace(r"\_", "_")
+        values = [re.sub(r"\\(textbf|underline)\{(.*?)\}", r"\2", c) for c in cells[1:]]
+        rows[name] = dict(zip(header[1:], values))
+    return rows

@@ -1,4 +1,4 @@
-"""Cheap trackers for the vot-toolkit end-to-end test (tests/test_vot_toolkit_e2e.py),
+"""Cheap trackers for the vot-toolkit end-to-end test (tests/integration/test_vot_toolkit_e2e.py),
 given to rasbench as ``path/to/e2e_trackers.py:Name`` (``rasbench run`` and ``rasbench
 trax``), so nothing needs to be on ``sys.path``."""
 import itertools

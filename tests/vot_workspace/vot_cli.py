@@ -1,4 +1,4 @@
-"""vot-toolkit's command line (``vot ...``) as tests/test_vot_toolkit_e2e.py runs it.
+"""vot-toolkit's command line (``vot ...``) as tests/integration/test_vot_toolkit_e2e.py runs it.
 
     python vot_cli.py [--fix-supervised] COMMAND [ARGS...]     (same COMMANDs as ``vot``)
 

@@ -314,6 +314,7 @@ def test_validation_split_is_stable_and_never_empty(tiny_videos):
 
 # ----------------------------------------------------------------------------- training
 
+@pytest.mark.slow
 def test_a_few_training_steps_reduce_the_loss(tiny_videos):
     dataset = PairDataset(tiny_videos, seed=1)
     batch = collate_pairs([dataset[(0, k)] for k in range(4)])
@@ -338,6 +339,7 @@ def _rows(out):
         return list(csv.DictReader(handle))
 
 
+@pytest.mark.slow
 def test_training_writes_checkpoints_loss_table_and_plot(uninterrupted_run):
     out, final = uninterrupted_run
     assert final == out / "final.pt"
@@ -365,6 +367,7 @@ def _same_state(first, second):
         assert torch.equal(a[key], b[key]), key
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("workers", [0, 2])
 def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(uninterrupted_run, tmp_path, workers):
     reference, reference_final = uninterrupted_run
@@ -381,6 +384,7 @@ def test_resume_reproduces_the_uninterrupted_run_bit_for_bit(uninterrupted_run, 
     assert losses == [(r["train_loss"], r["val_loss"]) for r in _rows(reference)]
 
 
+@pytest.mark.slow
 def test_resume_refuses_other_settings_and_a_fresh_run_refuses_a_used_folder(uninterrupted_run, tmp_path):
     reference, _ = uninterrupted_run
     out = tmp_path / "copy"

@@ -13,13 +13,14 @@ from report_fixtures import many_trackers, otb_report, run_vot_trackers, tiny_vo
 from rasbench import plots
 from rasbench.reports.published import PublishedNumber
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 
 
 def _pub(tracker, metric, value, experiment="ope", verified=True):
     return PublishedNumber(tracker, "tiny", experiment, metric, value, "a paper", "secondary", verified=verified)
 
 
+@pytest.mark.slow
 def test_otb_plot_set_has_overall_attribute_and_ranking_plots(otb, tmp_path):
     bench, root, folder = otb
     for exp in ("ope", "tre"):
@@ -86,6 +87,7 @@ def test_thirty_trackers_stay_readable(otb, tmp_path):
     assert len(bold) == 10
 
 
+@pytest.mark.slow
 def test_vot_plot_set(tmp_path):
     bench, root = tiny_vot(tmp_path)
     folder = run_vot_trackers(bench, root, tmp_path / "res")
@@ -133,29 +135,6 @@ def test_table_report_does_not_import_matplotlib_or_torch(otb):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True,
                          env={**os.environ, "PYTHONPATH": str(REPO / "tests")})
     assert json.loads(out.stdout.strip().splitlines()[-1]) == []
-
-
-def test_otb2015_plots_of_the_shared_raw_results(shared_data, tmp_path):
-    from rasbench.config.benchmarks import load_benchmark
-    from rasbench.datasets import open_dataset
-    from rasbench.evaluation import evaluate
-    from rasbench.results.discovery import find_tracker_dirs
-
-    bench = load_benchmark("otb2015")
-    dataset = open_dataset(bench, annotations=shared_data / "otb/annotations/OTB100.json", images=False)
-    dirs = find_tracker_dirs([shared_data / "otb/results"], "otb2015", "ope")
-    report = evaluate(bench, "ope", dataset, dirs)
-    # the per-attribute sequence counts printed in the OTB-2015 paper's plots
-    assert report.group_sizes == {"IV": 38, "OPR": 63, "SV": 64, "OCC": 49, "DEF": 44, "MB": 29,
-                                              "FM": 39, "IPR": 51, "OV": 14, "BC": 31, "LR": 9}
-    assert plots.curve_title(report, "success_curve") == "Success plots of OPE (100 sequences)"
-    assert plots.curve_title(report, "success_curve", "OV") == "Success plots of OPE - out of view (14)"
-    assert plots.curve_title(report, "precision_curve", "LR") == "Precision plots of OPE - low resolution (9)"
-    fig = plots.curve_plot(report, "success_curve", "OV")
-    labels = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert labels[0] == "ATOM [0.592]" and len(labels) == 18
-    path = plots.save(fig, tmp_path / "ov", ("png",))[0]
-    assert path.stat().st_size > 10000
 
 
 def test_every_tracker_has_its_own_colour_and_style():

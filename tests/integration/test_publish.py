@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from click.testing import CliRunner
 from conftest import invoke
-from report_fixtures import otb_report, run_vot_trackers, tiny_vot, vot_reports
+from report_fixtures import otb_report, run_vot_trackers, tex_rows, tiny_vot, vot_reports
 
 from rasbench.cli import main
 from rasbench.config.benchmarks import load_benchmark
@@ -79,18 +79,6 @@ def test_selection_by_benchmark_alias_names_and_recomputed_trackers():
 
 
 # ------------------------------------------------------------------------------ LaTeX
-def _tex_rows(tex: str) -> dict:
-    """{tracker: {column: text}} of a table written by latex_table (marks removed)."""
-    header = re.search(r"\\toprule\n(.*?) \\\\", tex).group(1).split(" & ")
-    rows = {}
-    for line in tex.split("\\midrule", 1)[1].split("\\bottomrule")[0].splitlines():
-        if not line.endswith(r"\\"):
-            continue
-        cells = [c.strip() for c in line[:-2].split(" & ")]
-        name = re.sub(r"\\textit\{(.*?)\}|\$\^[^$]*\$", r"\1", cells[0]).replace(r"\_", "_")
-        values = [re.sub(r"\\(textbf|underline)\{(.*?)\}", r"\2", c) for c in cells[1:]]
-        rows[name] = dict(zip(header[1:], values))
-    return rows
 
 
 def _expected(value, digits):
@@ -103,7 +91,7 @@ def test_latex_numbers_equal_the_json_report(otb, vot):
     published = [PublishedNumber("Some_Paper", "tiny", "ope", "success_auc", 0.9, "a paper", "secondary")]
     tex = latex_table(report, published)
     assert "\\toprule" in tex and "\\bottomrule" in tex and "\\begin{tabular}{lrrrrr}" in tex
-    rows = _tex_rows(tex)
+    rows = tex_rows(tex)
     data = to_dict(report)["trackers"]
     for name, entry in data.items():
         assert rows[name]["AUC"] == _expected(entry["success_auc"], 3)
@@ -120,7 +108,7 @@ def test_latex_numbers_equal_the_json_report(otb, vot):
 
     vbench, vroot, vfolder = vot
     vreport = vot_reports(vbench, vroot, vfolder, ("baseline",))["baseline"]
-    rows = _tex_rows(latex_table(vreport))
+    rows = tex_rows(latex_table(vreport))
     for name, entry in to_dict(vreport)["trackers"].items():
         assert [rows[name][k] for k in ("EAO", "A", "R", "Fail.")] == [
             _expected(entry["eao"], 3), _expected(entry["accuracy"], 3), _expected(entry["robustness"], 3),
@@ -169,6 +157,7 @@ def test_html_report_is_self_contained_with_tables_and_manifest(vot, tmp_path):
     assert result.incomplete == {"baseline": [], "realtime": [], "unsupervised": []}
 
 
+@pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM, reason="chromium not installed (apt-get install chromium)")
 def test_html_report_renders_in_headless_chromium(otb, tmp_path):
     bench, root, folder = otb
@@ -254,28 +243,6 @@ def test_report_command_formats_and_outputs(otb, tmp_path):
     strict = invoke(*args, "--format", "json", "--out", out, "--strict", "--no-plots")
     assert strict.exit_code == 3 and json.loads((out / "ope_report.json").read_text())["trackers"]["identity"][
         "complete"] is False
-
-
-# ------------------------------------------------------------------------------ shared data
-def test_otb2015_report_of_all_raw_results_takes_seconds(shared_data, tmp_path):
-    out = tmp_path / "otb2015"
-    args = ["report", "otb2015", "--annotations", shared_data / "otb/annotations/OTB100.json",
-            "--results", shared_data / "otb/results", "--out", out]
-    started = time.perf_counter()
-    html = invoke(*args, "--format", "html", "--plot-format", "png")  # PNG + PDF: twice the time (~15 s CPU)
-    seconds = time.perf_counter() - started
-    assert html.exit_code == 0, html.output
-    assert len(list((out / "plots").glob("ope_*.png"))) == 3 + 2 * 11
-    assert seconds < 60, f"{seconds:.1f} s"
-    invoke(*args, "--format", "latex", "--plot-format", "png")  # the plots are reused
-    invoke(*args, "--format", "json", "--plot-format", "png")
-    rows = _tex_rows((out / "ope_table.tex").read_text())
-    data = json.loads((out / "ope_report.json").read_text())["trackers"]
-    assert len(data) == 18 and rows["ATOM"]["AUC"] == "0.667"
-    for name, entry in data.items():
-        assert rows[name]["AUC"] == f"{entry['success_auc']:.3f}"
-        assert rows[name]["P@20"] == f"{entry['precision_20']:.3f}"
-    assert "\\textit{SiamRPN++}$^\\dagger$" in (out / "ope_table.tex").read_text()  # published, no raw results
 
 
 # ------------------------------------------------------------------------------ faults: cache, lock, errors
@@ -554,6 +521,7 @@ def test_html_compares_published_and_recomputed_numbers(otb, tmp_path):
     assert f"{precision - 0.123:+.3f}" in bad and "beyond rounding" in bad
 
 
+@pytest.mark.slow
 def test_both_formats_in_one_command_and_plots_rendered_once(otb, tmp_path):
     bench, root, folder = otb
     args = ["report", bench.path, "--results", folder.parent, "--root", root]

@@ -1,12 +1,11 @@
 """`rasbench show`: frames with the ground truth and trackers' regions drawn, as MP4,
 GIF or PNG frames; OTB and VOT results, VOT events (initialisation, failure)."""
-import zipfile
 
 import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from conftest import invoke
+from conftest import REPO, invoke
 from PIL import Image
 from report_fixtures import run_vot_trackers, tiny_vot
 
@@ -86,24 +85,6 @@ def test_show_command(otb, tmp_path):
     assert bad.exit_code == 2 and "outside 1-24" in bad.output
     no_images = CliRunner().invoke(main, ["show", str(bench.path), "Nope", "--root", str(root)])
     assert no_images.exit_code == 2
-
-
-def test_vot2017_bag_with_the_shared_raw_results(shared_data, tmp_path):
-    from rasbench.config.benchmarks import load_benchmark
-
-    with zipfile.ZipFile(shared_data / "vot2017/results/DaSiamRPN_vot2018_rerun_HonglinChu.zip") as z:
-        z.extractall(tmp_path)
-    run = invoke("show", "vot2017", "bag", "-e", "baseline", "--root", shared_data / "sequences/vot2017",
-                 "--results", shared_data / "vot2017/results", "--results", tmp_path / "VOT2018",
-                 "--frames", "190-196", "-o", tmp_path / "bag")
-    assert run.exit_code == 0, run.output
-    assert "Ocean_vot2018: bag_001.txt has 195 lines, 196 expected" in run.output  # drawn, and said
-    assert len(list((tmp_path / "bag").glob("*.png"))) == 7
-    bench = load_benchmark("vot2017")
-    seq = open_dataset(bench, root=shared_data / "sequences/vot2017", sequences=["bag"], experiment="baseline")["bag"]
-    dirs = find_tracker_dirs([tmp_path / "VOT2018"], "vot2017", "baseline")
-    track = load_tracks(bench, "baseline", seq, dirs)[0]
-    assert track.codes[0] == 1 and np.nanmean(track.overlaps) > 0.5
 
 
 def _one_line_error(result, phrase):
@@ -200,10 +181,9 @@ def test_ground_truth_stays_visible_under_a_tracker_box(otb, tmp_path):
 def test_pillow_is_a_declared_dependency():
     import configparser
     import re
-    from pathlib import Path
 
     config = configparser.ConfigParser()
-    config.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    config.read(REPO / "setup.cfg")
     assert re.search(r"^\s*pillow\b", config["options"]["install_requires"], re.M | re.I)
 
 

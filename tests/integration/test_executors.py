@@ -20,7 +20,7 @@ from rasbench.results.discovery import find_tracker_dirs
 from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]  # tests/: the helper modules (fake_trackers, ...)
 
 
 def _run(bench, root, results, tracker, params=None, experiment="ope", **kwargs):
@@ -101,6 +101,7 @@ def _cli(*args, **kwargs):
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, **kwargs)
 
 
+@pytest.mark.slow
 def test_sigkill_at_any_moment_then_rerun_completes_with_the_same_numbers(tiny_otb, tmp_path):
     bench, root = tiny_otb
     args = ["run", bench.path, "-t", "fake_trackers:Slow", "-p", "seconds=0.02", "--root", root, "-e", "tre", "-q"]

@@ -12,9 +12,9 @@ import pytest
 
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
-from rasbench.results.discovery import find_tracker_dirs
 from rasbench.evaluation import evaluate as evaluate_vot
 from rasbench.reports.text import to_dict
+from rasbench.results.discovery import find_tracker_dirs
 
 
 @pytest.fixture(scope="module")

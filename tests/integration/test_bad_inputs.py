@@ -372,3 +372,23 @@ def test_the_got10k_adapter_names_its_extra(monkeypatch):
     _without(monkeypatch, "got10k.trackers")
     with pytest.raises(ConfigError, match=r'needs got10k, which is not installed: pip install "rasbench\[got10k\]"'):
         to_got10k("identity")
+
+
+def test_the_got10k_extra_installs_what_got10k_fails_to_declare():
+    import configparser
+    from pathlib import Path
+
+    config = configparser.ConfigParser()
+    config.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    extra = config["options.extras_require"]["got10k"].split()
+    assert "got10k==0.1.3" in extra and "six" in extra  # got10k 0.1.3 imports six without declaring it
+
+
+def test_messages_never_point_at_files_an_installation_lacks():
+    pytest.importorskip("torch")
+    from rasbench_trackers.rasnet.model import VARIANTS
+    from rasbench_trackers.rasnet.tracker import no_weights_message
+
+    for variant in VARIANTS:
+        message = no_weights_message(variant)
+        assert ".md" not in message and "README" not in message and "rasbench train" in message

@@ -19,8 +19,8 @@ import pytest
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.config.conventions import otb_convention
 from rasbench.datasets import open_dataset
-from rasbench.metrics import otb as M
 from rasbench.evaluation import evaluate
+from rasbench.metrics import otb as M
 from rasbench.results.discovery import find_tracker_dirs
 
 

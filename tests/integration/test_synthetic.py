@@ -302,6 +302,7 @@ def test_generated_frames_decode_to_the_pinned_digests(bench, layout):
     assert f"Curtain 0037 {hashlib.sha256(rgb.tobytes()).hexdigest()[:16]}" in pinned
 
 
+@pytest.mark.slow
 def test_frames_do_not_depend_on_numpys_simd_code_paths(entries):
     """Rendering with numpy's SIMD dispatch switched off (other exp/log/sin results in the
     last bit) gives the same pixels: no such function reaches a pixel."""

@@ -416,6 +416,7 @@ def test_per_frame_bounds():
 
 # ----------------------------------------------------------------------------- speed
 @pytest.mark.slow
+@pytest.mark.speed
 def test_speed_vs_vot_toolkit():
     """21,000 pairs of ~100x100 rotated boxes (VOT2017 size): rasbench vs vot-toolkit."""
     pytest.importorskip("vot.region")

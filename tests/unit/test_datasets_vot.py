@@ -71,22 +71,6 @@ def test_pysot_json(tmp_path):
     assert seq.tags["occlusion"].tolist() == [False, True] and not seq.tags["camera_motion"].any()
 
 
-def test_vot2017_annotations(shared_data):
-    bench = load_benchmark("vot2017")
-    js = open_dataset(bench, annotations=shared_data / "vot2017/annotations/VOT2018.json", images=False)
-    folders = open_dataset(bench, annotations=shared_data / "vot2017/annotations/sequences", images=False)
-    assert len(js) == 60 and sum(len(s) for s in js.values()) == 21356
-    for name, seq in js.items():
-        other = folders[name]
-        # the folder copy was written from the JSON with fewer decimals for conduction1
-        assert np.allclose(seq.groundtruth.coords, other.groundtruth.coords, atol=1e-3, equal_nan=True), name
-        assert all(np.array_equal(seq.tags[t], other.tags[t]) for t in bench.raw["tags"])
-    assert js["conduction1"].groundtruth.kind[0] == RECTANGLE  # stored as x,y,w,h in the JSON
-    real = load_native("vot2017", shared_data / "sequences/vot2017", {"bag": bench.sequences["bag"]},
-                       bench.raw["tags"])
-    assert real["bag"].image_size == js["bag"].image_size == (480, 360)
-
-
 def test_ground_truth_shorter_or_longer_than_the_images_names_both_counts(tmp_path):
     write_vot_sequence(tmp_path, "s", n=9)
     gt = tmp_path / "s" / "groundtruth.txt"
@@ -157,16 +141,3 @@ def test_a_vot_annotation_file_for_an_otb_benchmark_is_named(tmp_path):
         open_dataset(load_benchmark("otb2015"), annotations=path, images=False)
     assert str(info.value) == (f"{path} holds VOT-style polygons for 3 sequences, not otb2015's boxes; "
                                "is it the right file?")
-
-
-def test_real_annotation_files_swapped(shared_data):
-    from conftest import invoke
-
-    otb = shared_data / "otb/annotations/OTB100.json"
-    vot = shared_data / "vot2017/annotations/VOT2018.json"
-    out = invoke("report", "vot2017", "--annotations", otb, "--results", shared_data / "vot2017/results")
-    assert out.exit_code == 2 and out.output == (f"error: {otb} holds OTB-style boxes for 100 sequences, none of them "
-                                                 "vot2017's; is it the right file?\n")
-    out = invoke("report", "otb2015", "--annotations", vot, "--results", shared_data / "otb/results")
-    assert out.exit_code == 2 and out.output == (f"error: {vot} holds VOT-style polygons for 60 sequences, not "
-                                                 "otb2015's boxes; is it the right file?\n")

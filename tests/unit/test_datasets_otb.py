@@ -1,5 +1,4 @@
 """OTB datasets: the shipped table, the three sources, and clear errors for bad data."""
-import json
 
 import numpy as np
 import pytest
@@ -7,7 +6,6 @@ import pytest
 from conftest import deadline, moving_boxes, write_benchmark, write_otb_sequence
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
-from rasbench.datasets.otb import load_anno_folder, load_native, load_pysot_json
 from rasbench.datasets.textio import parse_rows
 from rasbench.errors import ConfigError, DatasetError
 
@@ -140,29 +138,6 @@ def test_missing_sequence_is_listed(tiny_otb):
 # --- the real OTB annotations (skipped without ../shared/data) -------------------------
 
 
-def test_anno_folder_and_pysot_json_agree(shared_data):
-    specs = load_benchmark("otb2015").sequences
-    anno = load_anno_folder("otb2015", shared_data / "otb/annotations/anno", specs)
-    js = load_pysot_json("otb2015", shared_data / "otb/annotations/OTB100.json", specs)
-    assert not anno.missing and not js.missing and len(anno) == len(js) == 100
-    for name in specs:
-        a, j = anno[name], js[name]
-        offset = j.first_frame - a.first_frame
-        assert np.array_equal(a.groundtruth[offset:], j.groundtruth), name
-        assert (offset, name == "Tiger1") in ((0, False), (5, True))
-
-
-def test_real_sequences_in_native_layout(shared_data):
-    bench = load_benchmark("otb2015")
-    ds = load_native("otb2015", shared_data / "sequences", {n: bench.sequences[n] for n in
-                     ("Couple", "Crossing", "Football1", "Jogging-1", "Jogging-2", "Dog1")})
-    assert not ds.missing
-    assert len(ds["Football1"]) == 74 and len(ds["Dog1"]) == 1350
-    assert ds["Dog1"].frame(0).shape[2] == 3  # grayscale JPEG delivered as RGB
-    js = json.loads((shared_data / "otb/annotations/OTB100.json").read_text())
-    assert np.array_equal(ds["Jogging-2"].groundtruth, np.array(js["Jogging-2"]["gt_rect"], float))
-
-
 # --- unreadable and ambiguous frames ----------------------------------------------------
 
 
@@ -293,12 +268,3 @@ def test_sequence_names_match_like_result_files():
     specs = load_benchmark("otb2015").sequences
     assert select_sequences("otb2015", specs, ["jogging_1", "Human4", "skating2.2", "BASKETBALL", "Jogging-1"]) == \
         ["Jogging-1", "Human4-2", "Skating2-2", "Basketball"]
-
-
-def test_real_partial_folder_and_present(shared_data):
-    bench = load_benchmark("otb2015")
-    with pytest.raises(DatasetError, match=r"^otb2015: 94 of 100 sequences missing") as info:
-        open_dataset(bench, root=shared_data / "sequences", images=False)
-    assert "\n" not in str(info.value)
-    present = open_dataset(bench, root=shared_data / "sequences", images=False, sequences="present")
-    assert sorted(present) == ["Couple", "Crossing", "Dog1", "Football1", "Jogging-1", "Jogging-2"]

@@ -36,7 +36,7 @@ from rasbench.trax import (Hello, Message, MessageParser, Region, TraxDeclaratio
                            find_declaration, image_argument, load_registry, parse_image, parse_message, parse_region,
                            registry_files, serve, trackers_ini_entry)
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]  # tests/: the helper modules (fake_trackers, ...)
 FIXTURES = TESTS / "trax_fixtures"
 PY = sys.executable
 RAW = f"{shlex.quote(PY)} {shlex.quote(str(FIXTURES / 'raw_tracker.py'))}"

@@ -1,39 +1,24 @@
 """RASNetTracker: parameters, coordinates, crops, post-processing geometry, determinism, runner."""
 import json
 import math
-import warnings
 
 import numpy as np
 import pytest
 import torch
+from conftest import write_benchmark, write_otb_sequence
+from rasnet_scenes import scene, symmetric_texture
 
 import rasbench_trackers.rasnet.tracker as tracker_module
-from conftest import write_benchmark, write_otb_sequence
 from rasbench.errors import TrackerError
 from rasbench.registry import resolve
 from rasbench_trackers.rasnet import RASNetTracker, build_model, save_checkpoint
 from rasbench_trackers.rasnet.weights import file_sha256
 
 SPEC = "rasbench_trackers.rasnet:RASNetTracker"
-needs_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
 
 def _random_tracker(**params) -> RASNetTracker:
     return RASNetTracker(random_init=True, device="cpu", **params)
-
-
-def _symmetric_texture(seed: int = 0) -> np.ndarray:
-    """A 40x48 texture equal to itself rotated by 180 degrees."""
-    quarter = np.random.default_rng(seed).integers(0, 256, (5, 6, 3)).astype(np.uint8).repeat(4, 0).repeat(4, 1)
-    half = np.concatenate([quarter, quarter[:, ::-1]], 1)
-    return np.concatenate([half, half[::-1]], 0)
-
-
-def _scene(texture: np.ndarray, x0: int, y0: int, size=(320, 240)) -> np.ndarray:
-    """``texture`` pasted at (x0, y0) on a flat grey frame."""
-    image = np.full((size[1], size[0], 3), 90, np.uint8)
-    image[y0:y0 + texture.shape[0], x0:x0 + texture.shape[1]] = texture
-    return image
 
 
 class _ZeroBackbone(torch.nn.Module):
@@ -199,6 +184,7 @@ def test_scale_penalty_decides_between_scales():
     assert tracker.update(image)["box"][2] == pytest.approx(40 * ((1 - 0.56) + 0.56 / 1.03))
 
 
+@pytest.mark.slow
 def test_scale_and_centre_are_clamped():
     tracker, image = _post_tracker(max_scale=1.02)
     maps = np.zeros((3, 17, 17))
@@ -233,7 +219,7 @@ def test_static_target_is_tracked_in_place():
     response is symmetric about the crop centre, so the box may move by half an upsampled
     response pixel at most (the argmax of two tied pixels). A half-pixel error anywhere in the
     crop or box maths breaks the symmetry and shows up as a larger move."""
-    image = _scene(_symmetric_texture(), 136, 100)
+    image = scene(symmetric_texture(), 136, 100)
     box = np.array([136.0, 100.0, 48.0, 40.0])
     tracker = _random_tracker(seed=1)
     _symmetrise(tracker)
@@ -248,11 +234,11 @@ def test_static_target_is_tracked_in_place():
 
 
 def test_shifted_image_gives_shifted_box():
-    texture = _symmetric_texture(1)
+    texture = symmetric_texture(1)
     box = np.array([136.0, 100.0, 48.0, 40.0])
     tracker = _random_tracker(window_influence=0.0)
-    tracker.init(_scene(texture, 136, 100), box)
-    moved = tracker.update(_scene(texture, 143, 95))["box"] - box
+    tracker.init(scene(texture, 136, 100), box)
+    moved = tracker.update(scene(texture, 143, 95))["box"] - box
     np.testing.assert_allclose(moved, [7, -5, 0, 0], atol=1.0)
 
 
@@ -262,7 +248,7 @@ def test_attentions_run_once_and_each_frame_is_one_three_scale_batch():
     tracker.model.backbone.register_forward_hook(lambda m, args, out: backbone_inputs.append(tuple(args[0].shape)))
     for module in (tracker.model.residual_attention, tracker.model.channel_attention):
         module.register_forward_hook(lambda m, args, out: attention_calls.append(type(m).__name__))
-    image = _scene(_symmetric_texture(), 136, 100)
+    image = scene(symmetric_texture(), 136, 100)
     tracker.init(image, [136, 100, 48, 40])
     tracker.update(image)
     tracker.update(image)
@@ -270,10 +256,11 @@ def test_attentions_run_once_and_each_frame_is_one_three_scale_batch():
     assert sorted(attention_calls) == ["ChannelAttention", "ResidualAttention"]
 
 
+@pytest.mark.slow
 def test_smoke_run_is_finite_in_bounds_and_bit_identical():
     rng = np.random.default_rng(5)
     background = rng.integers(0, 256, (30, 40, 3)).astype(np.uint8).repeat(4, 0).repeat(4, 1)
-    texture = _symmetric_texture(2)
+    texture = symmetric_texture(2)
     frames = []
     for k in range(6):
         frame = background.copy()
@@ -291,6 +278,7 @@ def test_smoke_run_is_finite_in_bounds_and_bit_identical():
     assert ((centres >= 0) & (centres <= [160, 120])).all()
 
 
+@pytest.mark.slow
 def test_rasbench_runner_end_to_end_with_a_checkpoint(tmp_path):
     from rasbench.config.benchmarks import load_benchmark
     from rasbench.datasets import open_dataset
@@ -312,62 +300,3 @@ def test_rasbench_runner_end_to_end_with_a_checkpoint(tmp_path):
     manifest = json.loads((folder / "manifest.json").read_text())
     assert manifest["weights_sha256"] == file_sha256(weights)
     assert manifest["tracker_info"]["variant"] == "rasnet" and manifest["tracker_info"]["hyper"]["scale_step"] == 1.03
-
-
-# ----------------------------------------------------------------------------- CUDA
-
-@pytest.mark.cuda
-@needs_cuda
-def test_cuda_tracks_like_the_cpu():
-    image = _scene(_symmetric_texture(), 136, 100)
-    moved = _scene(_symmetric_texture(), 141, 97)
-    boxes = []
-    for device in ("cpu", "cuda"):
-        tracker = RASNetTracker(random_init=True, device=device, seed=2)
-        tracker.init(image, [136, 100, 48, 40])
-        boxes.append(tracker.update(moved)["box"])
-    np.testing.assert_allclose(boxes[0], boxes[1], atol=1.0)  # cuDNN may use TF32
-
-
-@pytest.mark.cuda
-@needs_cuda
-def test_cuda_crops_match_cpu_crops():
-    image = np.random.default_rng(0).integers(0, 256, (240, 320, 3)).astype(np.uint8)
-    crops = []
-    for device in ("cpu", "cuda"):
-        tracker = RASNetTracker(random_init=True, device=device)
-        tracker.init(image, [250, 10, 40, 30])  # near the border: padding on the device too
-        with torch.inference_mode():
-            crops.append(tracker.search_crops(image).cpu())
-    torch.testing.assert_close(crops[0], crops[1], atol=1e-2, rtol=0)
-
-
-@pytest.mark.cuda
-@needs_cuda
-def test_cuda_update_synchronises_once():
-    image = _scene(_symmetric_texture(), 136, 100)
-    tracker = RASNetTracker(random_init=True, device="cuda")
-    tracker.init(image, [136, 100, 48, 40])
-    tracker.update(image)  # warm-up (cuDNN set-up)
-    torch.cuda.set_sync_debug_mode("warn")
-    try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            tracker.update(image)
-    finally:
-        torch.cuda.set_sync_debug_mode("default")
-    syncs = [str(w.message) for w in caught if "synchroniz" in str(w.message)]
-    assert len(syncs) == 1, syncs  # the one copy of (scale, peak, score) to the host
-
-
-@pytest.mark.cuda
-@needs_cuda
-def test_cuda_half_precision_runs():
-    image = _scene(_symmetric_texture(), 136, 100)
-    tracker = RASNetTracker(random_init=True, device="cuda", half=True, window_influence=0.0)
-    assert tracker.model.backbone.conv1[0].weight.dtype == torch.float16
-    tracker.init(image, [136, 100, 48, 40])
-    result = tracker.update(_scene(_symmetric_texture(), 141, 97))
-    assert math.isfinite(result["confidence"])  # the head runs in float32: no float16 overflow
-    np.testing.assert_allclose(result["box"], [141, 97, 48, 40], atol=1.5)
-    assert tracker.describe()["half"] is True

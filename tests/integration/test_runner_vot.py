@@ -34,6 +34,7 @@ def _trajectory(path):
     return parse_regions(read_text(path, "result").rstrip().splitlines())
 
 
+@pytest.mark.slow
 def test_failing_tracker_resets_five_frames_after_each_failure(synth, tmp_path):
     summary, dataset, folder = _run(synth, tmp_path, "fake_trackers:LoseAfter", params={"after": 10})
     assert summary.ok and summary.completed == 2  # deterministic: one repetition per sequence
@@ -87,6 +88,7 @@ def test_realtime_latency_decides_which_frames_the_tracker_sees(synth, tmp_path)
     assert unseen_region_frames  # held outputs fill the frames the tracker never saw
 
 
+@pytest.mark.slow
 def test_stochastic_tracker_gets_fifteen_repetitions_and_resumes(synth, tmp_path):
     summary, _, folder = _run(synth, tmp_path, "fake_trackers:Jitter", sequences=["zoom"])
     assert summary.completed == 15
