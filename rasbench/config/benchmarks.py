@@ -234,8 +234,8 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
         if not isinstance(entry, (str, dict)) or name is None:
             raise ConfigError(f"{path}: a sequence entry must be a name or a mapping with 'name', got {entry!r}")
         path_component(name, f"{path}: sequence name")  # it names result files and folders
-        fields = {"name": name, "class": str(name).rsplit("-", 1)[0]}
-        default_folder, groundtruth = (pattern.format(**fields) for pattern in
+        placeholders = {"name": name, "class": str(name).rsplit("-", 1)[0]}
+        default_folder, groundtruth = (pattern.format(**placeholders) for pattern in
                                        LAYOUT_DEFAULTS.get(data["format"], ("{name}", "groundtruth_rect.txt")))
         if isinstance(entry, str) and data["format"] in NAME_ONLY_FORMATS and entry not in table:
             specs[entry] = SequenceSpec(name=entry, folder=default_folder, groundtruth=groundtruth, first=1,
