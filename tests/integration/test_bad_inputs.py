@@ -379,7 +379,7 @@ def test_the_got10k_extra_installs_what_got10k_fails_to_declare():
     from pathlib import Path
 
     config = configparser.ConfigParser()
-    config.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    config.read(Path(__file__).resolve().parents[2] / "setup.cfg")
     extra = config["options.extras_require"]["got10k"].split()
     assert "got10k==0.1.3" in extra and "six" in extra  # got10k 0.1.3 imports six without declaring it
 
