@@ -45,17 +45,13 @@ def _sequence_selection(values):
 def _experiments(bench, values) -> list[str]:
     """``--experiment`` values (comma-separated or repeated), each one BENCHMARK defines;
     none: the benchmark's first."""
-    names = list(dict.fromkeys(e.lower() for e in _split(values))) or [next(iter(bench.experiments))]
-    for name in names:
-        bench.experiment(name)
-    return names
+    from .api import experiments
+
+    return experiments(bench, values)
 
 
-def _say_present(bench, dataset, doing: str) -> None:
-    """With ``--sequences present``: how many of the benchmark's sequences are used."""
-    total = len(dataset) + len(dataset.missing)
-    click.echo(f"{bench.name}: {len(dataset)} of {plural(total, 'sequence')} present in {dataset.source}; {doing} "
-               f"those (--sequences present)", err=True)
+def _note(text: str) -> None:
+    click.echo(text, err=True)
 
 
 def _parse_params(pairs) -> dict:
@@ -216,7 +212,7 @@ class _Group(click.Group):
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rasbench")
 def main():
-    """Evaluate single-object trackers on OTB and VOT with the reference toolkits' exact rules.
+    """Evaluate single-object trackers on OTB, VOT, GOT-10k and TrackingNet with the reference toolkits' exact rules.
 
     \b
     Typical session:
@@ -270,11 +266,8 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     completes only what is missing. The exit code is 1 when a unit failed (its error is
     recorded next to its results and the run goes on with the next one).
     """
-    from .config.benchmarks import load_benchmark
-    from .config.conventions import convention as find_convention
-    from .datasets import PRESENT, open_dataset
-    from .registry import resolve
-    from .runner import check_frame_timeout, run_experiment
+    from . import api
+    from .runner import check_frame_timeout
 
     check_frame_timeout(frame_timeout, "--frame-timeout")
     gpus = _split([devices]) if devices is not None else None
@@ -282,32 +275,24 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
         raise ConfigError(f"--devices expects GPU numbers such as 0,1, got {devices!r}")
     if address is not None and executor != "ray":
         raise ConfigError("--address is the Ray cluster's: give it with --executor ray")
-    bench = load_benchmark(benchmark)
-    exps = _experiments(bench, experiments)
-    for exp in exps:
-        find_convention(bench.experiment(exp).family, convention)
-    spec = resolve(tracker, _parse_params(params))
-    selection = _sequence_selection(sequences)
-    failed = False
+    bench = api.load_benchmark(benchmark)
+
+    def finished(exp, summary) -> None:
+        fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
+        click.echo(f"{summary.tracker} {bench.name}/{exp}: {plural(summary.completed, 'unit')} run, "
+                   f"{summary.skipped} already done, {len(summary.failures)} failed"
+                   + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
+                   + f"\n  results: {summary.folder.resolve()}", err=True)
+        for failure in summary.failures:
+            click.secho(f"  failed: {failure.message}", fg="red", err=True)
+
     with _sigterm_interrupts():
-        for exp in exps:
-            dataset = open_dataset(bench, root=root, images=True, sequences=selection, progress=not quiet,
-                                   experiment=exp)
-            if selection == PRESENT:
-                _say_present(bench, dataset, "running")
-            summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
-                                     convention=convention, progress=not quiet, workers=workers,
-                                     devices=gpus, frame_timeout=frame_timeout,
-                                     executor=executor, address=address)
-            fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
-            click.echo(f"{summary.tracker} {bench.name}/{exp}: {plural(summary.completed, 'unit')} run, "
-                       f"{summary.skipped} already done, {len(summary.failures)} failed"
-                       + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
-                       + f"\n  results: {summary.folder.resolve()}", err=True)
-            for failure in summary.failures:
-                click.secho(f"  failed: {failure.message}", fg="red", err=True)
-            failed |= not summary.ok
-    sys.exit(1 if failed else 0)
+        summaries = api.run(tracker, bench, list(experiments), root, results, name=name,
+                            params=_parse_params(params), sequences=_sequence_selection(sequences),
+                            convention=convention, force=force, workers=workers, devices=gpus,
+                            frame_timeout=frame_timeout, executor=executor, address=address, progress=not quiet,
+                            on_summary=finished, message=_note)
+    sys.exit(0 if all(s.ok for s in summaries) else 1)
 
 
 @main.command()
@@ -378,10 +363,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     Published numbers appear only when the whole sequence set they were published on is
     scored (not with -s); incomplete trackers (*) are listed below the ranked ones.
     """
-    from .config.benchmarks import load_benchmark
+    from .api import load_benchmark, scoring_inputs
     from .config.conventions import convention as find_convention
-    from .datasets import PRESENT, open_dataset
-    from .results.discovery import find_tracker_dirs
 
     bench = load_benchmark(benchmark)
     exps = _experiments(bench, experiments)
@@ -406,21 +389,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     unknown = [f for f in figure_formats if f not in ("png", "pdf", "svg")]
     if unknown:
         raise ConfigError(f"--plot-format {', '.join(unknown)}: choose from png, pdf, svg")
-    paths = list(results_paths) or [Path(default_results())]
-    selection = _sequence_selection(sequences)
-    datasets, dirs = {}, {}
-    by_layout: dict = {}
-    for exp in exps:
-        layout = bench.dataset_layout(exp)
-        if layout not in by_layout:
-            by_layout[layout] = open_dataset(bench, root=root, annotations=annotations, images=False,
-                                             sequences=selection, experiment=exp)
-            if selection == PRESENT:
-                _say_present(bench, by_layout[layout], "scoring")
-        datasets[exp] = by_layout[layout]
-        dirs[exp] = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
-        if not dirs[exp]:
-            raise ResultsError(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
+    datasets, dirs = scoring_inputs(bench, exps, list(results_paths), _split(trackers), _sequence_selection(sequences),
+                                    root, annotations, message=_note)
     emphasised = tuple(dict.fromkeys(_split(highlight)))
     found = {name for exp_dirs in dirs.values() for name in exp_dirs}
     missing = [name for name in emphasised if name not in found]
@@ -630,6 +600,40 @@ def download(benchmark, root, url_template, sequences, timeout, min_rate, deadli
                              progress=not quiet)
     click.echo(rep.summary())
     sys.exit(0 if rep.ok else 1)
+
+
+@main.command()
+@click.argument("benchmark")
+@click.option("--results", type=click.Path(path_type=Path), default=default_results, show_default="results "
+              "(or $RASBENCH_RESULTS)", help="Results root (or a folder of tracker folders, got10k's own included).")
+@click.option("--tracker", "-t", required=True, help="The tracker's results folder name.")
+@click.option("--experiment", "-e", help="Experiment (default: the benchmark's first).")
+@click.option("--root", type=click.Path(path_type=Path), help="Dataset folder: result lengths are then checked "
+              "against its frames.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Archive to write (default: "
+              "TRACKER_BENCHMARK.zip here).")
+def pack(benchmark, results, tracker, experiment, root, out):
+    """Pack a tracker's BENCHMARK results into the archive its evaluation server takes
+    (got10k-test, trackingnet-test).
+
+    Every sequence must be there, complete; otherwise nothing is written and the error
+    names what is missing. The written archive is read back and checked against the
+    server's format and the benchmark's sequence names.
+    """
+    from .config.benchmarks import load_benchmark
+    from .datasets import open_dataset
+    from .results.discovery import find_tracker_dirs
+    from .results.submission import pack as pack_results
+
+    bench = load_benchmark(benchmark)
+    exp = _experiments(bench, [experiment] if experiment else [])[0]
+    folder = find_tracker_dirs([results], bench.name, exp, [tracker])
+    frames = None
+    if root is not None:
+        frames = {name: len(seq) for name, seq in open_dataset(bench, root=root, images=True, experiment=exp).items()}
+    out = Path(out) if out else Path(f"{Path(tracker).name}_{bench.name}.zip")
+    count = pack_results(bench, exp, next(iter(folder.values())), out, frames)
+    click.echo(f"{plural(len(bench.sequences), 'sequence')}, {plural(count, 'file')} -> {out.resolve()}")
 
 
 @main.command()

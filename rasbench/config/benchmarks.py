@@ -24,11 +24,13 @@ from .families import FAMILY_DECLS, ProtocolOptions, protocol_options
 ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC", "LR")
 # Dataset layouts (a definition's ``format``) whose sequences may be listed by name alone,
 # the data giving their length.
-NAME_ONLY_FORMATS = ("vot", "lasot")
+NAME_ONLY_FORMATS = ("vot", "lasot", "got10k", "trackingnet")
 # The folder and ground-truth file (in that folder) a sequence has by default in each
-# dataset layout ({class}: the name up to its last '-', LaSOT's <class>/<class>-<n>).
+# dataset layout ({class}: the name up to its last '-', LaSOT's <class>/<class>-<n>;
+# TrackingNet keeps every sequence's ground truth in ``anno/``).
 LAYOUT_DEFAULTS = {"vot": ("{name}", "groundtruth.txt"), "lasot": ("{class}/{name}", "groundtruth.txt"),
-                   "nfs": ("{name}", "30/{name}.txt")}
+                   "nfs": ("{name}", "30/{name}.txt"), "got10k": ("{name}", "groundtruth.txt"),
+                   "trackingnet": ("anno", "{name}.txt")}
 
 
 @dataclass(frozen=True)

@@ -247,8 +247,27 @@ def vot_convention(name: str | VOTConvention) -> VOTConvention:
     return name if isinstance(name, VOTConvention) else convention("vot", name)
 
 
+@dataclass(frozen=True)
+class ReferenceConvention:
+    """A family scored by one reference only (GOT-10k, TrackingNet): its rules are the
+    family's scorer's, documented there; ``run.boxes``: trackers get the annotation's
+    0-based boxes as they are."""
+
+    name: str
+    summary: str
+    run: OTBRun = OTBRun(start="first_frame", boxes="as_annotated")
+
+
 # The conventions of each family, by family name.
-CONVENTIONS: dict[str, dict] = {"otb": OTB_CONVENTIONS, "vot": VOT_CONVENTIONS}
+CONVENTIONS: dict[str, dict] = {
+    "otb": OTB_CONVENTIONS, "vot": VOT_CONVENTIONS,
+    "got10k": {"official": ReferenceConvention(
+        "official", "got10k 0.1.3 ExperimentGOT10k: frame 1 dropped, boxes clipped to the image, cover > 0 frames, "
+                    "IoUs and times pooled over frames and repetitions (AO, SR0.50, SR0.75)")},
+    "trackingnet": {"official": ReferenceConvention(
+        "official", "TrackingNet devkit metrics.py: boxes rounded half to even, frame 1 := GT, inclusive pixels, "
+                    "21-point trapezoid areas (success, precision, normalised precision), frame-pooled coverage")},
+}
 
 
 def convention(family: str, name: str) -> OTBConvention | VOTConvention:

@@ -18,7 +18,7 @@ from ..config.benchmarks import BenchmarkDef
 from ..errors import DatasetError
 from ..paths import cache_dir, data_dirs
 from ..text import plural
-from . import lasot, nfs, otb, uav, vot
+from . import got10k, lasot, nfs, otb, uav, vot
 from .otb import normalise_name
 from .sequence import Dataset, Sequence
 
@@ -97,6 +97,10 @@ LOADERS: dict[str, Loader] = {
                   lambda folder, bench: uav.holds(folder, bench.sequences, _subset(bench))),
     "nfs": Loader(lambda bench, root, specs, **kw: nfs.load_native(bench.name, root, specs, **kw),
                   lambda bench, path, specs: nfs.load_annotations(bench.name, path, specs)),
+    "got10k": Loader(lambda bench, root, specs, **kw: got10k.load_got10k(bench.name, root, specs, **kw),
+                     lambda bench, path, specs: got10k.load_got10k(bench.name, path, specs, images=False)),
+    "trackingnet": Loader(lambda bench, root, specs, **kw: got10k.load_trackingnet(bench.name, root, specs, **kw),
+                          lambda bench, path, specs: got10k.load_trackingnet(bench.name, path, specs, images=False)),
 }
 
 

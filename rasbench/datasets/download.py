@@ -369,6 +369,10 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
     if benchmark.download.get("where") and not (url_template or benchmark.download.get("url")):
         raise ConfigError(f"{benchmark.name} is not downloaded by rasbench; {benchmark.download['where']}")
     if downloader is None:
+        registration = benchmark.download.get("registration")
+        if registration:
+            raise ConfigError(f"{benchmark.name} has no direct download; get it from {registration}, then "
+                              f"`rasbench datasets --root DIR` checks your copy")
         raise ConfigError(f"{benchmark.name}: {benchmark.format!r} benchmarks are not downloaded "
                           f"(the synthetic one is generated: `rasbench synth`)")
     return downloader(benchmark, root, url_template, sequences, unpack, checksums, **fetch_options)
@@ -376,8 +380,13 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
 
 def where_to_get(benchmark: BenchmarkDef) -> str:
     """How to get a benchmark's data: the definition's ``download: where`` text (sources
-    rasbench cannot download from), else the download command."""
-    return str(benchmark.download.get("where") or f"rasbench download {benchmark.name} --root DIR")
+    rasbench cannot download from) or ``registration`` page, else the download command."""
+    download = benchmark.download
+    if download.get("where"):
+        return str(download["where"])
+    if download.get("registration"):
+        return f"get it from {download['registration']}"
+    return f"rasbench download {benchmark.name} --root DIR"
 
 
 def download_otb(benchmark: BenchmarkDef, root, url_template: str | None, sequences, unpack: UnpackLimits,

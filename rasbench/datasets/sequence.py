@@ -106,9 +106,6 @@ class Dataset(Mapping[str, Sequence]):
                                f"known: {', '.join(self._sequences)}")
         return Dataset(self.name, [self._sequences[n] for n in names], self.source, self.root)
 
-    def total_frames(self) -> int:
-        return sum(len(s) for s in self._sequences.values())
-
 
 def gather(specs, root: Path, load_one, strict: bool = True) -> tuple[list[Sequence], dict[str, str]]:
     """Load every spec's sequence from ``root/<folder>`` with ``load_one(spec, folder,

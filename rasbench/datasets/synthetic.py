@@ -1212,3 +1212,51 @@ def write_lasot_copy(benchmark, out_dir, *, sequences=None, length: int | None =
         f"name: synth_lasot\nformat: lasot\nexperiments: {{ope: {{protocol: ope}}}}\n"
         f"sequences: [{', '.join(names)}]\n")
     return names
+
+
+# --------------------------------------------------------------------------- GOT-10k copy
+GOT10K_COVER_LEVELS = 8  # cover.label: 0 = not visible, 1..8 = visible fraction in eighths (rounded up)
+
+
+def write_got10k_copy(benchmark, synth_dir, out_dir, *, sequences=None, seed: int | None = None) -> list[str]:
+    """Write the generated benchmark in ``synth_dir`` (see :func:`generate`) as a GOT-10k
+    split folder ``out_dir`` (the layout of :mod:`rasbench.datasets.got10k`, ``val``-style,
+    with labels); returns the sequence names, as ``out_dir/list.txt`` lists them.
+
+    Per sequence: the frames as ``00000001.jpg ...`` (JPEG, what got10k globs for),
+    ``groundtruth.txt`` (0-based ``x,y,w,h``: the OTB copy's boxes minus 1 in x and y),
+    ``meta_info.ini`` (``resolution``), ``cover.label`` (the visible fraction of the target,
+    in the image and not under an occluder, in eighths rounded up; 0 when none is
+    visible), ``absence.label`` (cover 0) and ``cut_by_image.label`` (part of the target
+    outside the image).
+    """
+    import cv2
+
+    from .textio import read_rows
+
+    settings = _generator_settings(benchmark, seed)
+    entries = _entries(benchmark, sequences)
+    synth_dir, out_dir = Path(synth_dir), Path(out_dir)
+    width, height = (int(v) for v in settings["image_size"])
+    names = []
+    for entry in entries:
+        name = entry["name"]
+        source, target = synth_dir / "otb" / name, out_dir / name
+        target.mkdir(parents=True, exist_ok=True)
+        scene = simulate(entry, settings["image_size"], settings["seed"])
+        visible = scene.visible * (1 - _occluded_fraction(scene, scene.target.corners()))
+        cover = np.clip(np.ceil(np.round(visible * GOT10K_COVER_LEVELS, 6)), 0, GOT10K_COVER_LEVELS).astype(int)
+        for number in range(1, scene.n + 1):
+            image = cv2.imread(str(source / "img" / f"{number:04d}.png"), cv2.IMREAD_COLOR)
+            if image is None or not cv2.imwrite(str(target / f"{number:08d}.jpg"), image):
+                raise DatasetError("cannot convert frame to JPEG", source / "img" / f"{number:04d}.png")
+        boxes = read_rows(source / "groundtruth_rect.txt", 4, "ground truth")
+        boxes[:, :2] -= 1
+        (target / "groundtruth.txt").write_text(_rows(boxes))
+        (target / "meta_info.ini").write_text(f"[METAINFO]\nobject_class: synthetic\nresolution: ({width}, {height})\n")
+        labels = {"cover": cover, "absence": (cover == 0).astype(int), "cut_by_image": (scene.visible < 1).astype(int)}
+        for label, values in labels.items():
+            (target / f"{label}.label").write_text("".join(f"{v}\n" for v in values))
+        names.append(name)
+    (out_dir / "list.txt").write_text("".join(f"{n}\n" for n in names))
+    return names

@@ -1,6 +1,7 @@
 """The scoring half of the family seam: result folders in, one :class:`~rasbench.evaluation.model.Report` out.
 
-Each family's scorer (:mod:`~rasbench.evaluation.otb`, :mod:`~rasbench.evaluation.vot`)
+Each family's scorer (:mod:`~rasbench.evaluation.otb`, :mod:`~rasbench.evaluation.vot`,
+:mod:`~rasbench.evaluation.got10k`, :mod:`~rasbench.evaluation.trackingnet`)
 provides ``score(benchmark, experiment, dataset, tracker_dirs, convention, cache)`` and
 ``view_run(...)`` for the viewer; :func:`evaluate` dispatches by the experiment's family.
 """
@@ -12,11 +13,11 @@ from types import ModuleType
 from ..config.benchmarks import BenchmarkDef
 from ..config.conventions import convention as find_convention
 from ..datasets import Dataset
-from . import otb, vot
+from . import got10k, otb, trackingnet, vot
 from .model import Report
 
 # The scorer of each family, by family name.
-SCORERS: dict[str, ModuleType] = {"otb": otb, "vot": vot}
+SCORERS: dict[str, ModuleType] = {"otb": otb, "vot": vot, "got10k": got10k, "trackingnet": trackingnet}
 
 
 def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],

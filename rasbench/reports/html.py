@@ -100,19 +100,6 @@ def _figures(plots: list[dict], names: list[str] | None = None, small: bool = Fa
     return f'<div class="{cls}">' + "".join(items) + "</div>" if items else ""
 
 
-def _figures(plots: list[dict], names: list[str] | None = None, small: bool = False, wide: bool = False) -> str:
-    chosen = [p for p in plots if names is None or p["name"] in names]
-    if names is not None:
-        chosen.sort(key=lambda p: names.index(p["name"]))
-    items = []
-    for p in chosen:
-        png = [f for f in p["paths"] if str(f).endswith(".png")]
-        if png:  # the title is in the image
-            items.append(f"<figure>{_img(png[0], p['title'], 0.75 if small else 1.0)}</figure>")
-    cls = "figs" + (" small" if small else "") + (" wide" if wide else "")
-    return f'<div class="{cls}">' + "".join(items) + "</div>" if items else ""
-
-
 def _row_class(complete: bool, highlighted: bool) -> str:
     names = ([] if complete else ["incomplete"]) + (["highlight"] if highlighted else [])
     return f' class="{" ".join(names)}"' if names else ""

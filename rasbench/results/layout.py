@@ -15,8 +15,9 @@ from typing import ClassVar
 
 from ..config.benchmarks import ExperimentDef
 from ..datasets.textio import read_text
-from ..errors import DatasetError, ResultsError, ResultsWriteError
+from ..errors import ConfigError, DatasetError, ResultsError, ResultsWriteError
 from ..paths import atomic_write_json, path_component
+from ..text import plural
 
 ERROR_RECORD_BYTES = 1 << 20  # a failure record: a message and a traceback
 
@@ -68,6 +69,18 @@ class Layout:
     def write_error(self, folder: Path, sequence: str, run: int, record: dict) -> None:
         atomic_write_json(self.unit_files(folder, sequence, run).error, record)
 
+    def submission_members(self, folder: Path, sequences: dict[str, int | None]) -> list[tuple[str, Path]]:
+        """The (archive name, file) pairs of a test-server archive of the results in
+        ``folder`` for ``sequences`` ({name: frames or None}), checked; families whose
+        servers take archives implement it (see :mod:`~rasbench.results.submission`)."""
+        raise ConfigError(f"{self.family.upper()} results are not packed for an evaluation server; "
+                          "`rasbench report` scores them")
+
+    @staticmethod
+    def check_archive(archive, sequences) -> None:
+        """Check a test-server archive (a ``zipfile.ZipFile``) holds exactly the results of ``sequences``."""
+        raise NotImplementedError
+
 
 def remove(path: Path) -> None:
     """Delete ``path`` if it is there; ResultsWriteError when it cannot be."""
@@ -100,3 +113,9 @@ def failure_problem(errors: dict[str, dict], prefix: str, absent: str) -> str:
     name starts with ``prefix``, else ``absent``."""
     failed = [r.get("error") for k, r in errors.items() if Path(k).name.startswith(prefix)]
     return f"failed: {failed[0]}" if failed else absent
+
+
+def problem_line(problems: list[str], total: int) -> str:
+    """Problems with ``total`` sequences' results as one line: the first three, then a count."""
+    shown = "; ".join(problems[:3]) + (f"; ... ({len(problems) - 3} more)" if len(problems) > 3 else "")
+    return f"{plural(len(problems), 'problem')} for {plural(total, 'sequence')}: {shown}"

@@ -218,6 +218,17 @@ CASES = [
      "dataset description URL 'description.json' is not a URL"),
     ("download: synth", "download synth --root {out}", "are not downloaded"),
     ("download: benchmark without URL", "download {bench} --root {out}", "no download URL template"),
+    ("download: registration needed", "download got10k-val --root {out}", "get it from http://got-10k"),
+    # pack
+    ("pack: unknown benchmark", "pack nosuch -t identity", "unknown benchmark 'nosuch'"),
+    ("pack: no --tracker", "pack got10k-test", "missing option '--tracker'"),
+    ("pack: unknown tracker", "pack {bench} --results {results} -t nosuch", "no ope results for tracker 'nosuch'"),
+    ("pack: unknown experiment", "pack {bench} --results {results} -t identity -e nosuch", "has no experiment"),
+    ("pack: OTB results", "pack {bench} --results {results} -t identity -o {out}/x.zip",
+     "OTB results are not packed for an evaluation server"),
+    ("pack: --out a folder", "pack {bench} --results {results} -t identity -o {out}", "is a folder"),
+    ("pack: --out in a missing folder", "pack {bench} --results {results} -t identity -o {missing}/x.zip",
+     "does not exist"),
     # synth
     ("synth: --seed without --out", "synth --seed 3", "give --out with --seed"),
     ("synth: --seed not a number", "synth --seed x", "'--seed': 'x'"),

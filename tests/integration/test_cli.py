@@ -35,7 +35,7 @@ def test_help_lists_every_benchmark_experiment_and_convention_defined(tmp_path, 
                                     / "experiments.yaml"), "experiments": {"ope-short": {"protocol": "ope"}}}))
     monkeypatch.setenv("RASBENCH_EXPERIMENTS", str(tmp_path / "defs"))
     run_help, report_help, show_help = _help("run"), _help("report"), _help("show")
-    assert "otb2015 (otb15, otb-2015, otb100, tb100, tb-100)" in run_help and "vot2017 (vot2018)" in run_help
+    assert "otb2015 (otb15, otb-2015, otb100, tb100, tb-100)" in run_help and "vot2017, vot2018, vot2019" in run_help
     assert "mine (mine-alias)" in run_help and "mine (mine-alias)" in report_help and "mine (mine-alias)" in show_help
     assert "ope, tre, sre, ope-short (OTB family); baseline, realtime, unsupervised (VOT family)" in run_help
     for name in list_benchmarks():
@@ -50,8 +50,8 @@ def test_help_lists_every_benchmark_experiment_and_convention_defined(tmp_path, 
 def test_unknown_benchmark_lists_the_aliases():
     result = CliRunner().invoke(main, ["run", "nosuch", "-t", "identity"])
     assert result.exit_code == 2 and result.stderr.startswith("error: unknown benchmark 'nosuch'; available: ")
-    assert " otb2013 (" in result.stderr and ", tc128 (tc-128, " in result.stderr
-    assert "vot2017 (vot2018), or a YAML file" in result.stderr
+    assert ", otb2013 (" in result.stderr and ", tc128 (tc-128, " in result.stderr
+    assert "vot2017, vot2018, vot2019, or a YAML file" in result.stderr
 
 
 def test_counts_of_one_are_singular(tiny_otb, tmp_path):

@@ -34,7 +34,7 @@ def test_tc128_subway_and_late_starts(shared_data):
 def test_definitions_match_the_shared_annotations(shared_data, name, folder, sequences, frames, nan_rows,
                                                   nan_sequences, absent):
     dataset = open_dataset(load_benchmark(name), annotations=shared_data / folder, images=False)
-    assert (len(dataset), dataset.total_frames()) == (sequences, frames)
+    assert (len(dataset), sum(len(s) for s in dataset.values())) == (sequences, frames)
     nan = [int(np.isnan(s.groundtruth).any(axis=1).sum()) for s in dataset.values()]
     assert (sum(nan), sum(n > 0 for n in nan)) == (nan_rows, nan_sequences)
     assert sum(int(s.absent.sum()) for s in dataset.values() if s.absent is not None) == absent
