@@ -578,6 +578,7 @@ def datasets(root):
     """Show which benchmarks are found where: what is present and what is missing."""
     from .config.benchmarks import list_benchmarks, load_benchmark
     from .datasets import locate
+    from .datasets.download import where_to_get
     from .paths import data_dirs
 
     click.echo("searched: " + (str(root) if root else ", ".join(str(d) for d in data_dirs())
@@ -586,9 +587,7 @@ def datasets(root):
         bench = load_benchmark(name)
         locations = locate(bench, root)
         if not locations:
-            where = bench.download.get("registration")
-            click.echo(f"{name:10s} not found  (" + (f"get it from {where}" if where else
-                                                      f"rasbench download {name} --root DIR") + ")")
+            click.echo(f"{name:10s} not found  ({where_to_get(bench)})")
             continue
         for loc in locations:
             if loc.kind in ("generated", "not generated yet"):
@@ -687,13 +686,24 @@ def pack(benchmark, results, tracker, experiment, root, out):
 @click.option("--out", type=click.Path(path_type=Path), help="Folder (default: the cache, where `run synth` looks).")
 @click.option("--seed", type=int, help="Generator seed (default: the benchmark's).")
 @click.option("--force", is_flag=True, help="Regenerate even if present.")
-def synth(out, seed, force):
-    """Generate the synthetic benchmark in OTB and VOT layouts."""
+@click.option("--lasot", "lasot_dir", type=click.Path(path_type=Path),
+              help="Instead: write the sequences in LaSOT's layout into this folder, with absent flags and a "
+                   "definition (synth_lasot.yaml).")
+@click.option("--length", type=click.IntRange(min=1), metavar="FRAMES", help="With --lasot: every sequence this long.")
+def synth(out, seed, force, lasot_dir, length):
+    """Generate the synthetic benchmark in OTB and VOT layouts (or, with --lasot, LaSOT's)."""
     from .config.benchmarks import load_benchmark
     from .datasets import synth_root
-    from .datasets.synthetic import ensure_generated, generate
+    from .datasets.synthetic import LASOT_DEFINITION, ensure_generated, generate, write_lasot_copy
 
     bench = load_benchmark("synth")
+    if lasot_dir is not None:
+        names = write_lasot_copy(bench, lasot_dir, seed=seed, length=length)
+        click.echo(f"{plural(len(names), 'sequence')} in LaSOT's layout: {lasot_dir.resolve()} "
+                   f"(rasbench run {lasot_dir / LASOT_DEFINITION} --root {lasot_dir} ...)")
+        return
+    if length is not None:
+        raise click.UsageError("--length goes with --lasot")
     if seed is not None and out is None:
         raise click.UsageError("give --out with --seed: the cache holds the benchmark's own seed, "
                                "which `rasbench run synth` expects")

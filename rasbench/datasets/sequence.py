@@ -23,6 +23,8 @@ class Sequence:
     box is shifted by ``-origin`` before a tracker sees it (see :mod:`rasbench.tracker`).
     Row ``k`` is frame ``first_frame + k`` (absolute frame numbers, as in OTB's
     configSeqs and initOmit files). ``frame_paths`` is None for annotation-only copies.
+    ``absent`` (N,) bool marks frames whose target is not visible, where the dataset
+    flags them (LaSOT); None where it does not.
     """
 
     name: str
@@ -35,6 +37,7 @@ class Sequence:
     source: Path | None = None
     tags: dict[str, np.ndarray] = field(default_factory=dict)
     image_size: tuple[int, int] | None = None  # (width, height) where known
+    absent: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.groundtruth)

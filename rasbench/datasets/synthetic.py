@@ -1156,6 +1156,64 @@ def ensure_generated(benchmark, out_dir, seed: int | None = None, progress: bool
     return Path(out_dir)
 
 
+# --------------------------------------------------------------------------- LaSOT-layout copies
+
+OUT_OF_VIEW = 0.5  # out_of_view where less than this fraction of the target is inside the image
+FULL_OCCLUSION = 0.9  # full_occlusion where occluders cover at least this fraction of its visible pixels
+LASOT_DEFINITION = "synth_lasot.yaml"
+
+
+def write_lasot_copy(benchmark, out_dir, *, sequences=None, length: int | None = None, image_size=(160, 120),
+                     seed: int | None = None, images: bool = True) -> dict[str, str]:
+    """Write synthetic sequences in LaSOT's native layout, to test LaSOT loaders and scorers
+    without downloads; returns {LaSOT name: synthetic name}.
+
+    Sequence ``Name`` becomes ``<out_dir>/name/name-1/`` with ``img/00000001.png ...``
+    (with ``images``), ``groundtruth.txt`` (integer ``x,y,w,h``, 1-based, as LaSOT's),
+    ``full_occlusion.txt`` and ``out_of_view.txt`` (one line of comma-separated flags) and
+    ``nlp.txt``. The target is out of view where less than :data:`OUT_OF_VIEW` of it is in
+    the image and fully occluded where occluders cover at least :data:`FULL_OCCLUSION` of
+    its visible pixels; a fully occluded frame's ground truth is ``0,0,0,0`` (as many of
+    LaSOT's absent frames), an out-of-view one keeps its box (as the others).
+    ``length`` makes every sequence that long (long sequences stay fast at small
+    ``image_size``; effects keep their frame numbers). ``<out_dir>/synth_lasot.yaml`` is its
+    benchmark definition (LaSOT's layout and rules: ``rasbench run <out_dir>/synth_lasot.yaml
+    --root <out_dir>``).
+    """
+    import cv2
+
+    settings = _generator_settings(benchmark, seed)
+    names = {}
+    for entry in _entries(benchmark, sequences):
+        entry = {**entry, "length": int(length or entry["length"])}
+        scene = simulate(entry, image_size, settings["seed"])
+        lasot_name = f"{entry['name'].lower()}-1"
+        folder = Path(out_dir) / entry["name"].lower() / lasot_name
+        (folder / "img").mkdir(parents=True, exist_ok=True)
+        out_of_view = scene.visible < OUT_OF_VIEW
+        occluded = _occluded_fraction(scene, scene.target.corners()) >= FULL_OCCLUSION
+        boxes = np.round(scene.boxes) + 0.0
+        boxes[:, :2] += 1  # LaSOT ground truth is 1-based
+        boxes[occluded] = 0
+        if images:
+            renderer = _Renderer(scene)
+            for number in range(1, scene.n + 1):
+                frame = renderer.frame(number - 1, False)
+                png = folder / "img" / f"{number:08d}.png"
+                if not cv2.imwrite(str(png), cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)):
+                    raise DatasetError("cannot write image", png)
+        (folder / "groundtruth.txt").write_text(format_rows(boxes, fmt="%d"))
+        for flags, file in ((occluded, "full_occlusion.txt"), (out_of_view, "out_of_view.txt")):
+            (folder / file).write_text(",".join(str(int(v)) for v in flags) + "\n")
+        (folder / "nlp.txt").write_text(f"the synthetic target of {entry['name']}\n")
+        names[lasot_name] = entry["name"]
+    (Path(out_dir) / LASOT_DEFINITION).write_text(
+        "# LaSOT-layout copy of rasbench's synthetic sequences (rasbench.datasets.synthetic.write_lasot_copy)\n"
+        f"name: synth_lasot\nformat: lasot\nexperiments: {{ope: {{protocol: ope}}}}\n"
+        f"sequences: [{', '.join(names)}]\n")
+    return names
+
+
 # --------------------------------------------------------------------------- GOT-10k copy
 GOT10K_COVER_LEVELS = 8  # cover.label: 0 = not visible, 1..8 = visible fraction in eighths (rounded up)
 

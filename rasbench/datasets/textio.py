@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +43,11 @@ def size_bound(lines: int) -> int:
 
 
 def read_bytes(path: Path, what: str, max_bytes: int | None = None) -> bytes:
-    """The bytes of a regular file, refusing anything else without blocking on it.
+    """The bytes of a regular file, refusing anything else without blocking on it; a
+    ``.gz`` file's decompressed bytes (gzip-compressed result files, as shared LaSOT results).
 
-    ``max_bytes``: refuse a larger file (:class:`RefusedFile`) instead of reading it.
+    ``max_bytes``: refuse a larger file (:class:`RefusedFile`) instead of reading it
+    (for a ``.gz`` file: larger once decompressed, found without decompressing more).
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
@@ -67,11 +70,38 @@ def read_bytes(path: Path, what: str, max_bytes: int | None = None) -> bytes:
             data = f.read(-1 if max_bytes is None else max_bytes + 1)
         except OSError as exc:
             raise DatasetError(f"cannot read {what} file: {exc.strerror}", path) from None
+    _check_size(data, max_bytes, what, path)
+    if Path(path).suffix == ".gz":
+        data = _gunzip(data, path, what, max_bytes)
+        _check_size(data, max_bytes, what, path)
+    return data
+
+
+def _check_size(data: bytes, max_bytes: int | None, what: str, path: Path) -> None:
     if max_bytes is not None and len(data) > max_bytes:
         lines = (max_bytes - SLACK_BYTES) // BYTES_PER_LINE
         raise RefusedFile(f"{what} file is larger than expected: more than the {max_bytes} bytes allowed for "
                           f"{lines} lines ({BYTES_PER_LINE} per line + {SLACK_BYTES}); not read", path)
-    return data
+
+
+def _gunzip(data: bytes, path: Path, what: str, max_bytes: int | None) -> bytes:
+    """The decompressed bytes of a gzip file (several members allowed), at most ``max_bytes + 1``."""
+    out = []
+    size = 0
+    limit = None if max_bytes is None else max_bytes + 1
+    try:
+        while data:
+            member = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip header and trailer
+            out.append(member.decompress(data, 0 if limit is None else limit - size))
+            size += len(out[-1])
+            if limit is not None and size >= limit:
+                break
+            if not member.eof:
+                raise DatasetError(f"{what} file is a truncated gzip file", path)
+            data = member.unused_data
+    except zlib.error as exc:
+        raise DatasetError(f"{what} file is not a valid gzip file ({exc})", path) from None
+    return b"".join(out)
 
 
 def read_text(path: Path, what: str, max_bytes: int | None = None) -> str:

@@ -35,7 +35,8 @@ from ..fingerprint import text_digest
 from ..paths import atomic_write_bytes, cache_dir
 
 log = logging.getLogger("rasbench")
-FORMAT_VERSION = 2  # bump when the metric code changes what a run's counts are (2: MATLAB thresholds)
+FORMAT_VERSION = 3  # bump when the metric code changes what a run's counts are (2: MATLAB thresholds,
+# 3: frames = the frames scored)
 
 
 @dataclass

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..config.benchmarks import ATTRIBUTE_CODES, BenchmarkDef
+from ..config.benchmarks import BenchmarkDef
 from ..config.conventions import PRECISION_THRESHOLDS, OTBConvention, otb_convention
 from ..datasets import Dataset
 from ..datasets.textio import RefusedFile
@@ -67,8 +67,11 @@ def _sequence_terms(curves: M.Curves, drop_empty: bool) -> dict:
             "success_curve": (curves.success, np.repeat(kept["success"][:, None], curves.success.shape[1], 1))}
 
 
-def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConvention) -> dict:
-    """Parse and score runs: {run: RunScore or problem text}."""
+def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConvention,
+                cut: frozenset = frozenset()) -> dict:
+    """Parse and score runs: {run: RunScore or problem text}. Results of the sequences in
+    ``cut`` that are longer than the ground truth are cut to its length (a definition's
+    ``cut_long_results``: LaSOT's monkey-17, which every reference toolkit cuts)."""
     out: dict = {}
     boxes, times = read_runs(runs)
     good = []
@@ -77,23 +80,25 @@ def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConventio
             out[run] = str(parsed)
         elif isinstance(times.get(run.times), RefusedFile):  # unreadable times are merely unknown, these hostile
             out[run] = str(times[run.times])
-        elif len(parsed) != run.length:
+        elif len(parsed) != run.length and not (len(parsed) > run.length and run.sequence in cut):
             out[run] = (f"{run.boxes.name} has {plural(len(parsed), 'box', 'boxes')}, the ground truth "
                         f"{plural(run.length, 'frame')}")
         else:
-            good.append((run, parsed))
+            good.append((run, parsed[:run.length]))
     if not good:
         return out
     gts = [dataset[run.sequence].groundtruth[len(dataset[run.sequence]) - run.length:] for run, _ in good]
+    absent = [_absent(dataset[run.sequence])[len(dataset[run.sequence]) - run.length:] for run, _ in good]
     lengths = np.array([run.length for run, _ in good])
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    measures = M.frame_measures(np.concatenate([p for _, p in good]), np.concatenate(gts), starts, convention)
+    measures = M.frame_measures(np.concatenate([p for _, p in good]), np.concatenate(gts), starts, convention,
+                                np.concatenate(absent))
     success, precision, norm = M.run_curve_counts(measures, convention)
     for i, (run, _) in enumerate(good):
         t = times.get(run.times)
         fps = M.sequence_fps(t.reshape(-1), convention.speed) if isinstance(t, np.ndarray) and t.size == run.length \
             else None
-        out[run] = RunScore(success[i], precision[i], norm[i], run.length, fps)
+        out[run] = RunScore(success[i], precision[i], norm[i], int(measures.frames[i]), fps)
     return out
 
 
@@ -112,8 +117,13 @@ def _batches(runs: list[RunFiles]) -> list[list[RunFiles]]:
     return batches
 
 
+def _absent(sequence) -> np.ndarray:
+    """The sequence's absent-target flags, all False where it has none."""
+    return sequence.absent if sequence.absent is not None else np.zeros(len(sequence), dtype=bool)
+
+
 def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, convention: OTBConvention,
-           gt_hashes: dict, cache: RunScoreCache, scope: str) -> TrackerResult:
+           gt_hashes: dict, cache: RunScoreCache, scope: str, benchmark: BenchmarkDef) -> TrackerResult:
     """Score a tracker's runs, reusing cached run scores whose inputs are unchanged."""
     cached = cache.load(result.folder, scope)
     scores: dict = {}
@@ -127,8 +137,9 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
             scores[run] = hit[1]
     missing = [run for run in runs if run not in scores]
     if missing:
+        cut = frozenset(benchmark.raw.get("cut_long_results") or ())
         for batch in _batches(missing):
-            scores.update(_score_runs(batch, dataset, convention))
+            scores.update(_score_runs(batch, dataset, convention, cut))
         cache.save(result.folder, scope, [(*keys[run], s) for run, s in scores.items() if isinstance(s, RunScore)])
 
     by_sequence: dict[str, list[RunScore]] = {}
@@ -168,23 +179,23 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
         result.scores["runs"] = repeats
         result.run_values = {key: tuple(np.reshape(a, (len(seq_names), repeats)) for a in terms)
                              for key, terms in _sequence_terms(each_run, drop).items() if key in result.scores}
-    for code in ATTRIBUTE_CODES:
+    for code in benchmark.attribute_codes:
         rows = [i for i, s in enumerate(seq_names) if code in dataset[s].attributes]
         if rows:
             result.groups[code] = _scores(curves, np.array(rows), drop)
     return result
 
 
-def attribute_counts(dataset: Dataset) -> dict[str, int]:
-    """Sequences per attribute in ``dataset``, in the attribute table's order (those with any)."""
-    counts = {c: sum(c in s.attributes for s in dataset.values()) for c in ATTRIBUTE_CODES}
+def attribute_counts(dataset: Dataset, codes: tuple[str, ...]) -> dict[str, int]:
+    """Sequences per attribute in ``dataset``, in the order of ``codes`` (those with any)."""
+    counts = {c: sum(c in s.attributes for s in dataset.values()) for c in codes}
     return {c: n for c, n in counts.items() if n}
 
 
 def _presentation(benchmark: BenchmarkDef, experiment: str, conv: OTBConvention, dataset: Dataset) -> dict:
     """The report fields that say how an OTB experiment is shown."""
     label = experiment.upper()
-    counts = attribute_counts(dataset)
+    counts = attribute_counts(dataset, benchmark.attribute_codes)
     names = {c: benchmark.attribute_names.get(c) or ATTRIBUTE_NAMES.get(c, c) for c in counts}
     sequences = plural(len(dataset), "sequence")
     curves = [CurveSpec("success_curve", "Success plots", np.asarray(conv.success_thresholds), "Overlap threshold",
@@ -228,7 +239,10 @@ def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_di
     gt_hashes = {}
     for name, seq in dataset.items():
         for length in set(lengths[name]):
-            gt_hashes[(name, length)] = rows_digest(seq.groundtruth[len(seq) - length:])
+            rows = seq.groundtruth[len(seq) - length:]
+            if seq.absent is not None:  # the flags decide scores too
+                rows = np.column_stack([rows, seq.absent[len(seq) - length:]])
+            gt_hashes[(name, length)] = rows_digest(rows)
     scores = RunScoreCache(enabled=cache)
     scope = f"{benchmark.name}/{exp.name}/{conv.name}"
     layout = OTBLayout(exp)
@@ -238,7 +252,7 @@ def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_di
         scan = layout.scan(Path(folder), specs, lengths)
         result = TrackerResult(name, Path(folder), problems=dict(scan.problems), notes=list(scan.notes))
         result.notes += run_convention_notes(name, folder, conv.name)
-        trackers[name] = _score(result, scan.runs, dataset, conv, gt_hashes, scores, scope)
+        trackers[name] = _score(result, scan.runs, dataset, conv, gt_hashes, scores, scope, benchmark)
     return Report(benchmark, experiment, "otb", conv, dataset, trackers=trackers,
                   **_presentation(benchmark, experiment, conv, dataset))
 

@@ -63,6 +63,12 @@ class Layout:
         tracker's name and its run folders when ``tracker_folder`` is the first of them."""
         return None
 
+    @staticmethod
+    def tracker_name(folder_name: str) -> str:
+        """The tracker a folder of other toolkits' results belongs to (its name, unless the
+        layout's naming says otherwise)."""
+        return folder_name
+
     def is_done(self, folder: Path, sequence: str, run: int) -> bool:
         return self.unit_files(folder, sequence, run).boxes.is_file()
 

@@ -7,6 +7,10 @@ In a tracker's experiment folder:
   of their own: the tracker folder holds the files);
 * multi-run experiments (TRE, SRE): ``<Seq>/<Seq>_<run:03d>.txt`` and ``..._time.txt``.
 
+Other toolkits' OPE folders load as they are: got10k's and pysot's ``<tracker>/<Seq>.txt``,
+the LaSOT toolkit's ``tracking_results/<Tracker>_tracking_result/<Seq>.txt`` (the tracker
+is ``<Tracker>``).
+
 A one-run experiment repeated (``rasbench run --runs N``, stochastic trackers) keeps run 1
 exactly as above and puts run k >= 2 in ``runs/<k:03d>/`` beside it, in the same layout
 (``runs/002/<Seq>.txt``, ``runs/002/times/<Seq>_time.txt``): a single-run folder is run 1
@@ -18,7 +22,9 @@ one tracker ``<param>`` (:meth:`OTBLayout.run_group`).
 Boxes are ``x,y,w,h`` per line (``%.3f``, comma separated) in the benchmark's native
 coordinates; times are seconds per frame (``%.8f``). Reading accepts the usual variants
 of sequence file names (``jogging_1.txt``, ``Jogging.1.txt``, lower case, got10k's
-``Human4.txt``) and times beside the boxes (pytracking).
+``Human4.txt``, pytracking's ``nfs_``/``uav_``/``tpl_`` prefixes through the sequence
+table's aliases), gzip-compressed files (``<Seq>.txt.gz``) and times beside the boxes
+(pytracking).
 """
 from __future__ import annotations
 
@@ -77,7 +83,12 @@ class OTBLayout(Layout):
 
     @staticmethod
     def holds_results(tracker_folder: Path, experiment: str) -> bool:
-        return experiment == "ope" and any(tracker_folder.glob("*.txt"))  # got10k / pysot OPE folders
+        return experiment == "ope" and any(_result_files(tracker_folder))  # got10k / pysot / LaSOT toolkit folders
+
+    @staticmethod
+    def tracker_name(folder_name: str) -> str:
+        """The LaSOT toolkit's ``<Tracker>_tracking_result`` folders are the tracker's."""
+        return folder_name.removesuffix(LASOT_TOOLKIT_SUFFIX) or folder_name
 
     @staticmethod
     def run_group(tracker_folder: Path) -> tuple[str, list[Path]] | None:
@@ -120,7 +131,8 @@ class OTBLayout(Layout):
         matched, notes = self._match(folder, specs)
         scan = Scan(notes=notes)
         errors = unit_errors(folder)
-        present = set(folder.rglob("*.txt"))  # one walk instead of a stat per file
+        # one walk instead of a stat per file
+        present = {p for p in folder.rglob("*.txt*") if p.name.endswith(RESULT_SUFFIXES)}
         for name in specs:
             location = matched.get(name)
             if location is None:
@@ -185,15 +197,16 @@ class OTBLayout(Layout):
                 key_to_seq.setdefault(key, spec.name)
         files: dict[str, Path] = {}
         notes = []
-        for path in sorted(folder.glob("*.txt")):
-            if path.stem.endswith("_time"):
+        for path in _result_files(folder):
+            stem = result_stem(path)
+            if stem.endswith("_time"):
                 continue
-            seq = key_to_seq.get(normalise_name(path.stem))
+            seq = key_to_seq.get(normalise_name(stem))
             if seq is None:
                 continue
             previous = files.get(seq)
             if previous is not None:
-                keep = path if path.stem == seq else previous
+                keep = path if stem == seq else previous
                 notes.append(f"{seq}: both {previous.name} and {path.name}; using {keep.name}")
                 files[seq] = keep
             else:
@@ -201,13 +214,30 @@ class OTBLayout(Layout):
         return files, notes
 
 
+RESULT_SUFFIXES = (".txt", ".txt.gz")
+LASOT_TOOLKIT_SUFFIX = "_tracking_result"  # tracking_results/<Tracker>_tracking_result/<seq>.txt
+
+
+def _result_files(folder: Path) -> list[Path]:
+    """The result files directly in ``folder`` (plain or gzip-compressed), sorted."""
+    return sorted(p for p in folder.glob("*.txt*") if p.name.endswith(RESULT_SUFFIXES))
+
+
+def result_stem(path: Path) -> str:
+    """A result file's name without ``.txt`` or ``.txt.gz``."""
+    name = path.name
+    return name[:-len(".gz")][:-len(".txt")] if name.endswith(".gz") else name[:-len(".txt")]
+
+
 def time_file(box_file: Path, present: set[Path]) -> Path | None:
     """Per-frame times of a one-run result among the ``present`` files: got10k's
-    ``times/<Seq>_time.txt`` or a ``<Seq>_time.txt`` beside the boxes (pytracking)."""
-    for candidate in (box_file.parent / "times" / f"{box_file.stem}_time.txt",
-                      box_file.with_name(f"{box_file.stem}_time.txt")):
-        if candidate in present:
-            return candidate
+    ``times/<Seq>_time.txt`` or a ``<Seq>_time.txt`` beside the boxes (pytracking),
+    either possibly gzip-compressed."""
+    stem = result_stem(box_file)
+    for folder in (box_file.parent / "times", box_file.parent):
+        for suffix in RESULT_SUFFIXES:
+            if folder / f"{stem}_time{suffix}" in present:
+                return folder / f"{stem}_time{suffix}"
     return None
 
 

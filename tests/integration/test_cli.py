@@ -49,8 +49,8 @@ def test_help_lists_every_benchmark_experiment_and_convention_defined(tmp_path, 
 
 def test_unknown_benchmark_lists_the_aliases():
     result = CliRunner().invoke(main, ["run", "nosuch", "-t", "identity"])
-    assert result.exit_code == 2
-    assert result.stderr.startswith("error: unknown benchmark 'nosuch'; available: got10k-test, got10k-val, otb2013 ")
+    assert result.exit_code == 2 and result.stderr.startswith("error: unknown benchmark 'nosuch'; available: ")
+    assert ", otb2013 (" in result.stderr and ", tc128 (tc-128, " in result.stderr
     assert "vot2017, vot2018, vot2019, or a YAML file" in result.stderr
 
 
