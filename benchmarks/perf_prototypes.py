@@ -121,7 +121,7 @@ if __name__ == "__main__" and sys.argv[1:2] == ["_stages"]:
     stages_child(sys.argv[2], Path(sys.argv[3]), Path(sys.argv[4]))
     sys.exit(0)
 
-import numpy as np  # below the _stages child, which times numpy's import itself
+import numpy as np  # noqa: E402  (below the _stages child, which times numpy's import itself)
 
 
 def timed(fns: dict, repeat: int) -> dict:

@@ -578,7 +578,7 @@ def row_help(args, work: Path, scratch: Path):
             rows.append((int(m.group(2)), int(m.group(1)), len(m.group(3)) // 2, m.group(4)))
     print("   python -X importtime -m rasbench --help (one run): imports by cumulative time, top-level and "
           "one level below")
-    for cumulative, own, depth, name in sorted((r for r in rows if r[2] <= 1), reverse=True)[:12]:
+    for cumulative, _own, depth, name in sorted((r for r in rows if r[2] <= 1), reverse=True)[:12]:
         print(f"     {cumulative / 1000:7.1f} ms  {'  ' * depth}{name}")
     return variants
 

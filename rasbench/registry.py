@@ -189,5 +189,6 @@ def wrap_foreign(tracker: Any):
         return FromGot10k(tracker)
     for method in ("init", "update"):
         if not callable(getattr(tracker, method, None)):
-            raise TrackerError(f"{type(tracker).__name__} has no {method}() method; see rasbench.tracker for the contract")
+            raise TrackerError(f"{type(tracker).__name__} has no {method}() method; "
+                               "see rasbench.tracker for the contract")
     return tracker

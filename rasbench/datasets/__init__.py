@@ -194,7 +194,8 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
             shown = "; ".join(f"{n}: {dataset.missing[n]}" for n in names)
         where = f"rasbench datasets --root {root}" if root is not None else "rasbench datasets"
         raise DatasetError(f"{benchmark.name}: {len(names)} of {plural(len(specs), 'sequence')} missing in "
-                           f"{dataset.source} ({shown}); `--sequences present` uses the {len(dataset)} there, `{where}` lists "
+                           f"{dataset.source} ({shown}); `--sequences present` uses the {len(dataset)} there, "
+                           f"`{where}` lists "
                            f"what is where")
     return dataset
 

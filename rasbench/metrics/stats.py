@@ -72,7 +72,7 @@ class RatioTerms:
         object.__setattr__(self, "den", np.ascontiguousarray(np.broadcast_to(den, num.shape)))
 
     @classmethod
-    def means(cls, values, included=None) -> "RatioTerms":
+    def means(cls, values, included=None) -> RatioTerms:
         """Scores that are means of per-sequence values: ``values`` (T, S); ``included``
         (T, S) bool, the sequences each tracker's mean counts (OTB leaves empty curves out),
         default all."""
@@ -81,7 +81,7 @@ class RatioTerms:
         return cls(np.where(den > 0, values, 0.0), den)
 
     @classmethod
-    def stack(cls, per_tracker) -> "RatioTerms":
+    def stack(cls, per_tracker) -> RatioTerms:
         """From one (num, den) pair per tracker, each (S,) or (S, K)."""
         pairs = list(per_tracker)
         return cls(np.stack([np.asarray(n, dtype=np.float64).reshape(len(n), -1) for n, _ in pairs]),

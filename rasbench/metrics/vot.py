@@ -58,7 +58,7 @@ class RunLayout:
             raise ValueError("groups must be non-decreasing (runs of a sequence adjacent)")
 
     @staticmethod
-    def from_lengths(lengths, groups=None) -> "RunLayout":
+    def from_lengths(lengths, groups=None) -> RunLayout:
         """Layout of runs with the given lengths; ``groups`` defaults to one sequence per run."""
         lengths = np.asarray(lengths, dtype=np.int64)
         groups = np.arange(len(lengths)) if groups is None else groups

@@ -27,7 +27,6 @@ from .style import (
     tracker_styles,
 )
 
-
 BANDS = 3  # curves shaded with their bootstrap band: more hide each other
 
 

@@ -243,8 +243,11 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
         info = step(f"status:{exp}", key, lambda: ([], status()))
         result.incomplete[exp] = info.get("incomplete", [])
         if "table" in want:
-            step(f"table:{exp}", key, lambda exp=exp: ([write(f"{exp}_table.txt", to_table(report_for(exp), intervals=request.show_intervals) + "\n")],
-                                                       {}))
+            def table(exp=exp):
+                text = to_table(report_for(exp), intervals=request.show_intervals)
+                return [write(f"{exp}_table.txt", text + "\n")], {}
+
+            step(f"table:{exp}", key, table)
         if "json" in want:
             step(f"json:{exp}", key, lambda exp=exp: ([write(f"{exp}_report.json", to_json(report_for(exp)) + "\n")],
                                                       {}))

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO, moving_boxes, write_benchmark, write_otb_sequence
+
 from rasbench.cli import main
 
 

@@ -15,12 +15,11 @@ from conftest import TESTS
 
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
-from rasbench.registry import resolve
 from rasbench.evaluation import evaluate
+from rasbench.registry import resolve
 from rasbench.results.discovery import find_tracker_dirs
 from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
-
 
 
 def _run(bench, root, results, tracker, params=None, experiment="ope", **kwargs):

@@ -48,8 +48,8 @@ pytest.importorskip("vot.analysis")
 from click.testing import CliRunner  # noqa: E402
 from conftest import TESTS  # noqa: E402
 
-from rasbench.config.benchmarks import load_benchmark  # noqa: E402
 from rasbench.cli import main as rasbench_cli  # noqa: E402
+from rasbench.config.benchmarks import load_benchmark  # noqa: E402
 from rasbench.geometry import parse_regions  # noqa: E402
 
 pytestmark = pytest.mark.slow  # the module fixture alone takes minutes on a busy machine
