@@ -82,6 +82,19 @@ class RunContext:
         self.tracker = self.spec.create()
 
 
+def plan_repetitions(ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
+    """One unit per sequence holding its repetitions 1..``repetitions`` not yet done (all with
+    ``force``): (units, repetitions skipped)."""
+    units, skipped = [], 0
+    for seq in ctx.dataset.values():
+        pending = tuple(r for r in range(1, repetitions + 1)
+                        if force or not ctx.store.is_done(ctx.tracker_name, seq.name, r))
+        skipped += repetitions - len(pending)
+        if pending:
+            units.append(Unit(seq.name, pending, len(seq) * len(pending)))
+    return units, skipped
+
+
 class Family:
     """A benchmark family at run time. Subclasses set ``name`` (a key of
     :data:`~rasbench.config.families.FAMILY_DECLS`, which declares its protocols and the

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config.families import ProtocolOptions
 from ..errors import ConfigError, TrackerError
-from .base import Family, OnFrame, Outcome, RunContext, Unit
+from .base import Family, OnFrame, Outcome, RunContext, Unit, plan_repetitions
 from .otb import Run, track_run
 
 
@@ -32,14 +32,7 @@ class GOT10kFamily(Family):
         return conv.run.boxes
 
     def plan(self, ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
-        units, skipped = [], 0
-        for seq in ctx.dataset.values():
-            pending = tuple(r for r in range(1, repetitions + 1)
-                            if force or not ctx.store.is_done(ctx.tracker_name, seq.name, r))
-            skipped += repetitions - len(pending)
-            if pending:
-                units.append(Unit(seq.name, pending, len(seq) * len(pending)))
-        return units, skipped
+        return plan_repetitions(ctx, repetitions, force)
 
     def run_unit(self, ctx: RunContext, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
         seq = ctx.dataset[unit.sequence]

@@ -38,7 +38,7 @@ from ..geometry.raster import overlaps
 from ..geometry.regions import RECTANGLE, SPECIAL, Regions
 from ..results.vot import read_trajectory
 from ..tracker import as_prediction, box_problem, wants_paths
-from .base import Family, OnFrame, Outcome, RunContext, Unit
+from .base import Family, OnFrame, Outcome, RunContext, Unit, plan_repetitions
 
 SKIP, INIT, FAILURE = 0, 1, 2
 
@@ -259,14 +259,7 @@ class VOTFamily(Family):
         return "as_annotated"  # VOT regions are 0-based already
 
     def plan(self, ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
-        units, skipped = [], 0
-        for seq in ctx.dataset.values():
-            pending = tuple(r for r in range(1, repetitions + 1)
-                            if force or not ctx.store.is_done(ctx.tracker_name, seq.name, r))
-            skipped += repetitions - len(pending)
-            if pending:
-                units.append(Unit(seq.name, pending, len(seq) * len(pending)))
-        return units, skipped
+        return plan_repetitions(ctx, repetitions, force)
 
     def run_unit(self, ctx: RunContext, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
         seq = ctx.dataset[unit.sequence]
