@@ -18,7 +18,7 @@ from typing import NoReturn
 import click
 
 from ._version import __version__
-from .errors import ConfigError, RasbenchError, ResultsError, optional_dependency
+from .errors import ConfigError, RasbenchError, ResultsError
 from .paths import default_results
 from .text import one_line, plural, yaml_problem
 
@@ -220,7 +220,48 @@ class _Group(click.Group):
             return super().invoke(ctx)
 
 
-@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+#: Entry-point group of the commands installed packages add (``name = module:click_command``).
+COMMAND_GROUP = "rasbench.commands"
+
+
+class _Main(_Group):
+    """The top-level group: its own commands, then those of the entry-point group
+    :data:`COMMAND_GROUP` (RASNet's ``weights`` and ``train``: the core never imports a
+    tracker package). Those load only when a name is not one of ours or the commands are
+    listed (``rasbench --help``), so ``rasbench run`` imports none of them; one that fails
+    to load is one warning line, and the others stay usable."""
+
+    _added: dict[str, click.Command] | None = None
+
+    def _installed(self) -> dict[str, click.Command]:
+        if self._added is None:
+            from importlib.metadata import entry_points
+
+            self._added = {}
+            for entry_point in entry_points(group=COMMAND_GROUP):
+                if entry_point.name in self.commands:
+                    continue  # a built-in name stays the built-in command
+                try:
+                    command = entry_point.load()
+                except Exception as exc:  # another package's module failing to import
+                    problem = f"{type(exc).__name__}: {exc}"
+                else:
+                    if isinstance(command, click.Command):
+                        self._added[entry_point.name] = command
+                        continue
+                    problem = f"{type(command).__name__} is not a click command"
+                click.secho(f"warning: command {entry_point.name!r} ({entry_point.value}) failed to load: "
+                            f"{one_line(problem)}", fg="yellow", err=True)
+        return self._added
+
+    def list_commands(self, ctx) -> list[str]:
+        return sorted({*super().list_commands(ctx), *self._installed()})
+
+    def get_command(self, ctx, name):
+        return super().get_command(ctx, name) or self._installed().get(name)
+
+
+@click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rasbench")
 def main():
     """Evaluate single-object trackers on OTB, VOT, GOT-10k and TrackingNet with the reference toolkits' exact rules.
@@ -774,104 +815,3 @@ def trax_command(tracker, params, weights, region, trax_version, name, print_con
     if not tracker:
         raise ConfigError("--tracker is required (or --print-config)")
     sys.exit(run_server(tracker, tracker_params, region=region, version=trax_version, name=name))
-
-
-@main.group()
-def weights():
-    """Inspect and convert tracker weight files (RASNet checkpoints, SiamFC models)."""
-
-
-@weights.command("convert")
-@click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.argument("dst", type=click.Path(path_type=Path))
-@click.option("--variant", default="rasnet", show_default=True,
-              help="siamfc, genatt, dualatt, chanatt or rasnet: the model the backbone initialises.")
-@click.option("--format", "source_format", default="auto", show_default=True,
-              type=click.Choice(["auto", "matconvnet", "siamfc-pytorch", "sequential"]),
-              help="SiamFC MatConvNet model (2016-08-17.net.mat), siamfc-pytorch / got10k .pth.")
-@click.option("--seed", type=int, default=0, show_default=True, help="Initialisation of the layers the source lacks.")
-def weights_convert(src, dst, variant, source_format, seed):
-    """Turn SiamFC weights into a RASNet checkpoint (backbone from SRC, the rest initialised)."""
-    with optional_dependency("rasbench weights convert"):
-        from rasbench_trackers.rasnet.weights import convert
-
-    info = convert(src, dst, variant=variant, source_format=source_format, seed=seed)
-    click.echo(f"wrote {dst}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
-
-
-@weights.command("pack")
-@click.argument("src", type=click.Path(exists=True, path_type=Path))
-@click.argument("dst", type=click.Path(path_type=Path))
-@click.option("--note", help="A line stored in the checkpoint's meta (what the weights are).")
-def weights_pack(src, dst, note):
-    """Re-save a checkpoint in half precision (half the size) for shipping."""
-    with optional_dependency("rasbench weights pack"):
-        from rasbench_trackers.rasnet.weights import pack
-
-    info = pack(src, dst, note)
-    click.echo(f"wrote {dst}: " + ", ".join(f"{k}={v}" for k, v in info.items()))
-
-
-@weights.command("info")
-@click.argument("path", type=click.Path(exists=True, path_type=Path))
-def weights_info(path):
-    """Describe a checkpoint: variant, constructor arguments, parameter count, sha256."""
-    import json
-
-    with optional_dependency("rasbench weights info"):
-        from rasbench_trackers.rasnet.weights import describe_checkpoint
-
-    click.echo(json.dumps(describe_checkpoint(path), indent=2, default=str))
-
-
-@main.command()
-@click.option("--variant", type=click.Choice(["rasnet", "siamfc", "genatt", "dualatt", "chanatt"]), default="rasnet",
-              show_default=True)
-@click.option("--data", "data", multiple=True, required=True, metavar="KIND:PATH",
-              help="got10k:DIR, vid:DIR, synth: (generated on the fly, seeds 1-4), synth:SEEDS (7, 1-8, 1,5) "
-                   "or synth:DIR. Repeat to mix.")
-@click.option("--val-data", multiple=True, metavar="KIND:PATH", help="Validation data (default: held-out videos).")
-@click.option("--out", required=True, type=click.Path(path_type=Path), help="Run folder (checkpoints, loss.csv/png).")
-@click.option("--epochs", type=int, default=50, show_default=True)
-@click.option("--pairs-per-epoch", type=int, default=60000, show_default=True)
-@click.option("--val-pairs", type=int, help="Validation pairs per epoch (default: 10% of the training pairs).")
-@click.option("--val-fraction", type=float, default=0.1, show_default=True, help="Videos held out for validation.")
-@click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--lr", type=float, nargs=2, default=(1e-2, 1e-5), show_default=True,
-              help="Start and end of the exponentially decaying learning rate.")
-@click.option("--momentum", type=float, default=0.9, show_default=True)
-@click.option("--weight-decay", type=float, default=5e-4, show_default=True)
-@click.option("--sigma", type=float, default=100.0, show_default=True,
-              help="Temporal weighting exp(-|i-j|/sigma) (inf: off).")
-@click.option("--omega-norm", type=click.Choice(["batch", "omega"]), default="batch", show_default=True)
-@click.option("--max-gap", type=int, default=100, show_default=True, help="Largest exemplar-search frame gap.")
-@click.option("--stretch", type=float, default=0.05, show_default=True)
-@click.option("--translate", type=int, default=4, show_default=True)
-@click.option("--color-jitter", type=float, default=0.1, show_default=True)
-@click.option("--gray", type=float, default=0.0, show_default=True, help="Share of pairs turned grey.")
-@click.option("--init", "init_from", type=click.Path(exists=True, path_type=Path),
-              help="Start from a checkpoint (e.g. a converted SiamFC backbone).")
-@click.option("--device", default="auto", show_default=True)
-@click.option("--amp", type=click.Choice(["auto", "off", "bf16", "fp16"]), default="auto", show_default=True)
-@click.option("--workers", default="auto", show_default=True, help="Data-loader workers.")
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--resume", is_flag=True, help="Continue the run in --out exactly where it stopped.")
-@click.option("--keep-checkpoints", type=int, help="Keep only the last N epoch checkpoints.")
-@click.option("--stop-after", type=int, help="Stop after N more epochs (continue later with --resume).")
-@click.option("--quiet", "-q", is_flag=True)
-def train(variant, data, val_data, out, epochs, pairs_per_epoch, val_pairs, val_fraction, batch_size, lr, momentum,
-          weight_decay, sigma, omega_norm, max_gap, stretch, translate, color_jitter, gray, init_from, device, amp,
-          workers, seed, resume, keep_checkpoints, stop_after, quiet):
-    """Train RASNet (or an ablation) from scratch: SGD, logistic loss with temporal weighting."""
-    with optional_dependency("rasbench train"):
-        from rasbench_trackers.rasnet.train import train as run_training
-
-    logging.getLogger("rasbench").setLevel(logging.INFO)
-    final = run_training(variant, list(data), out, epochs=epochs, pairs_per_epoch=pairs_per_epoch, batch_size=batch_size,
-                         lr=tuple(lr), momentum=momentum, weight_decay=weight_decay, sigma=sigma,
-                         omega_norm=omega_norm, max_gap=max_gap, val_data=list(val_data) or None,
-                         val_pairs=val_pairs, val_fraction=val_fraction, stretch=stretch, translate=translate,
-                         color_jitter=color_jitter, gray=gray, init_from=init_from, device=device, amp=amp,
-                         workers=workers, seed=seed, resume=resume, progress=not quiet,
-                         keep_checkpoints=keep_checkpoints, stop_after=stop_after)
-    click.echo(f"checkpoint: {final}")

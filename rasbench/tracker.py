@@ -17,8 +17,11 @@ A tracker is any object with ``init(image, box)`` and ``update(image)``:
 ``name`` names the results folder, ``deterministic`` says whether repeating a run can
 give a different trajectory (VOT repeats stochastic trackers). A tracker that reads
 images itself (an external process, say) sets ``input = "path"`` and receives the
-frame's file path (a ``str``) instead of the array. Subclassing :class:`Tracker` is
-optional; duck-typed objects work the same.
+frame's file path (a ``str``) instead of the array. A tracker with ``takes_polygon = True``
+is given, when a VOT run starts it on a polygon, that polygon ``[x1, y1, ..., xn, yn]``
+instead of the box the convention derives, and chooses its own box (rectangle regions
+still arrive as ``[x, y, w, h]``). Subclassing :class:`Tracker` is optional; duck-typed
+objects work the same.
 
 Protocol logic (where a run starts, resets, perturbed starts, timing) belongs to the
 runner, never to the tracker.
@@ -38,6 +41,7 @@ class Tracker:
     name: str = "tracker"
     deterministic: bool = False
     input: str = "array"  # or "path": receive the frame's file path instead of its pixels
+    takes_polygon: bool = False  # VOT: init with the ground-truth polygon instead of a box
 
     def init(self, image: np.ndarray, box: np.ndarray) -> None:
         raise NotImplementedError
@@ -118,6 +122,10 @@ def box_problem(box: Sequence[float]) -> str | None:
 
 def wants_paths(tracker: Any) -> bool:
     return getattr(tracker, "input", "array") == "path"
+
+
+def takes_polygon(tracker: Any) -> bool:
+    return getattr(tracker, "takes_polygon", False) is True
 
 
 def tracker_name(tracker: Any, default: str = "tracker") -> str:

@@ -37,6 +37,19 @@ class Recorder:
         return {"box": self.box, "confidence": 0.5}
 
 
+class PolygonRecorder(Recorder):
+    """A :class:`Recorder` that asks for VOT polygons (``takes_polygon``): remembers what init got."""
+
+    name = "polygonrecorder"
+    deterministic = True
+    takes_polygon = True
+    init_boxes = []
+
+    def init(self, image, region):
+        PolygonRecorder.init_boxes.append(np.asarray(region, float).copy())
+        self.box = np.array([10.0, 10.0, 20.0, 20.0])
+
+
 class Announcer:
     """Writes ``<init>`` to stderr when a sequence starts (to see what the progress bar showed then)."""
 

@@ -35,9 +35,9 @@ from ..datasets.sequence import Sequence
 from ..errors import ConfigError, ResultsError, TrackerError
 from ..geometry.boxes import area_preserving_boxes, bounding_boxes
 from ..geometry.raster import overlaps
-from ..geometry.regions import RECTANGLE, SPECIAL, Regions
+from ..geometry.regions import POLYGON, RECTANGLE, SPECIAL, Regions
 from ..results.vot import read_trajectory
-from ..tracker import as_prediction, box_problem, wants_paths
+from ..tracker import as_prediction, box_problem, takes_polygon, wants_paths
 from .base import Family, OnFrame, Outcome, RunContext, Unit, plan_repetitions
 
 SKIP, INIT, FAILURE = 0, 1, 2
@@ -178,6 +178,7 @@ def track_vot_run(tracker, seq: Sequence, settings: ProtocolOptions, conv: VOTCo
     pad = conv.run.failure_bounds_pad
     bounds = (seq.image_size[0] + pad, seq.image_size[1] + pad)
     init_boxes = bounding_boxes(gt) if conv.run.init_box == "bounding" else area_preserving_boxes(gt, "pysot")
+    polygon_init = takes_polygon(tracker)  # the tracker turns the polygon into its box itself
     read = FrameReader(seq, wants_paths(tracker))
 
     def initialize(row):
@@ -185,8 +186,12 @@ def track_vot_run(tracker, seq: Sequence, settings: ProtocolOptions, conv: VOTCo
         if on_frame:
             on_frame(row + 1)
         try:
+            if polygon_init:  # the region as annotated: a polygon, or a rectangle [x, y, w, h]
+                region = gt.coords[row, :2 * gt.points[row] if gt.kind[row] == POLYGON else 4].copy()
+            else:
+                region = init_boxes[row].copy()
             t0 = time.perf_counter()
-            tracker.init(image, init_boxes[row].copy())
+            tracker.init(image, region)
             seconds = time.perf_counter() - t0
         except Exception as exc:
             raise TrackerError(f"{type(exc).__name__}: {exc}", seq.name, row + 1) from exc

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping
 
+import numpy as np
+
 from ..errors import RasbenchError
 from ..registry import resolve
 from .wire import (PROTOCOL_VERSION, Hello, Message, MessageParser, Region, encode_message, format_number,
@@ -139,7 +141,7 @@ class _ServerSession:
 
     def __init__(self, tracker, transport: _Transport, region: str, version: int, name: str | None,
                  description: str = ""):
-        from ..tracker import tracker_name, wants_paths
+        from ..tracker import takes_polygon, tracker_name, wants_paths
 
         if region not in ("rectangle", "polygon"):
             raise ValueError(f"region must be 'rectangle' or 'polygon', not {region!r}")
@@ -155,6 +157,7 @@ class _ServerSession:
             images=("path",), channels=("color",),
             name=name or tracker_name(tracker), description=description, family="rasbench")
         self.as_path = wants_paths(tracker)
+        self.takes_polygon = takes_polygon(tracker)
         self._parser = MessageParser()
         self._queue: deque[Message] = deque()
         self._eof = False
@@ -248,7 +251,9 @@ class _ServerSession:
             if problem:
                 raise _ProtocolViolation(f"mask region: {problem}")
         box = region.to_box()
-        self.tracker.init(image, box)
+        # a tracker that takes polygons chooses its own box from one
+        initial = np.array(region.values, dtype=np.float64) if region.kind == "polygon" and self.takes_polygon else box
+        self.tracker.init(image, initial)
         if region.kind == "rectangle" or (region.kind == "polygon" and self.polygons):
             answer = region
         else:

@@ -7,7 +7,7 @@ import warnings
 import numpy as np
 import pytest
 import torch
-from rasnet_scenes import scene, symmetric_texture
+from rasnet_scenes import scene, symmetric_texture, textured_clip
 
 from rasbench_trackers.rasnet import RASNetTracker
 
@@ -69,3 +69,25 @@ def test_cuda_half_precision_runs():
     assert math.isfinite(result["confidence"])  # the head runs in float32: no float16 overflow
     np.testing.assert_allclose(result["box"], [141, 97, 48, 40], atol=1.5)
     assert tracker.describe()["half"] is True
+
+
+@pytest.mark.cuda
+@needs_cuda
+def test_cuda_siamfc_3s_tracks_like_the_cpu_in_one_sync_per_frame():
+    frames, first = textured_clip()
+    boxes = {}
+    for device in ("cpu", "cuda"):
+        tracker = RASNetTracker(random_init=True, variant="siamfc", preset="siamfc-3s", device=device, seed=3)
+        tracker.init(frames[0], first)
+        boxes[device] = np.array([tracker.update(frame)["box"] for frame in frames[1:4]])
+    np.testing.assert_allclose(boxes["cpu"], boxes["cuda"], atol=1.0)  # cuDNN may use TF32
+    tracker.update(frames[4])  # same search side as the frame before: no new crop matrices
+    torch.cuda.set_sync_debug_mode("warn")
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            tracker.update(frames[4])
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    syncs = [str(w.message) for w in caught if "synchroniz" in str(w.message)]
+    assert len(syncs) <= 1, syncs

@@ -1,6 +1,8 @@
 """The command-line contract scripts depend on."""
 import json
 import re
+import subprocess
+import sys
 
 import yaml
 from click.testing import CliRunner
@@ -20,6 +22,52 @@ def test_help_is_useful():
         assert command in out
     assert "--format" in invoke("report", "--help").output
     assert "module:Class" in invoke("run", "--help").output
+
+
+def test_help_lists_installed_commands_without_importing_torch():
+    """weights and train come from the rasbench.commands entry points (RASNet's package):
+    listed by `rasbench --help`, which imports neither torch nor any module of that package
+    but its light cli module; the core itself never imports rasbench_trackers."""
+    code = ("import sys\n"
+            "from click.testing import CliRunner\n"
+            "from rasbench.cli import main\n"
+            "r = CliRunner().invoke(main, ['--help'])\n"
+            "assert r.exit_code == 0, r.output\n"
+            "print(' '.join(line.split()[0] for line in r.output.split('Commands:')[1].splitlines() if line.strip()))\n"
+            "print(' '.join(sorted(m for m in sys.modules if m.split('.')[0] in ('torch', 'rasbench_trackers'))))\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, check=True)
+    commands, modules = out.stdout.splitlines()[-2:]
+    assert {"weights", "train", "run", "report"} <= set(commands.split())
+    assert modules.split() == ["rasbench_trackers", "rasbench_trackers.rasnet", "rasbench_trackers.rasnet.cli"]
+
+
+def test_a_broken_installed_command_is_one_warning_line(monkeypatch):
+    import importlib.metadata
+
+    from rasbench.cli import COMMAND_GROUP
+
+    real = importlib.metadata.entry_points
+    extra = [importlib.metadata.EntryPoint("broken", "rasbench_no_such_module:command", COMMAND_GROUP),
+             importlib.metadata.EntryPoint("notacommand", "json:dumps", COMMAND_GROUP),
+             importlib.metadata.EntryPoint("run", "json:dumps", COMMAND_GROUP)]  # a built-in name stays built in
+
+    def entry_points(**selection):
+        found = list(real(**selection))
+        return found + extra if selection.get("group") == COMMAND_GROUP else found
+
+    monkeypatch.setattr(importlib.metadata, "entry_points", entry_points)
+    monkeypatch.setattr(main, "_added", None)
+    result = CliRunner().invoke(main, ["--help"])
+    assert result.exit_code == 0 and "Traceback" not in result.output
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert warnings == [
+        "warning: command 'broken' (rasbench_no_such_module:command) failed to load: ModuleNotFoundError: "
+        "No module named 'rasbench_no_such_module'",
+        "warning: command 'notacommand' (json:dumps) failed to load: function is not a click command"]
+    assert re.search(r"^  weights ", result.stdout, re.M) and re.search(r"^  run ", result.stdout, re.M)
+    assert invoke("weights", "--help").exit_code == 0 and "Run a tracker" in invoke("run", "--help").output
+    result = CliRunner().invoke(main, ["broken"])
+    assert result.exit_code == 2 and result.stderr.splitlines()[-1].startswith("error: no such command 'broken'")
 
 
 def test_help_lists_every_benchmark_experiment_and_convention_defined(tmp_path, monkeypatch):

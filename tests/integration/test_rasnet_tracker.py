@@ -112,6 +112,36 @@ def test_importing_and_tracking_leave_global_torch_settings_alone():
     assert torch.get_num_threads() == threads and not torch.is_inference_mode_enabled()
 
 
+def test_on_a_cpu_only_the_backbone_runs_on_several_threads(monkeypatch):
+    seen = {}
+
+    class Backbone(_ZeroBackbone):
+        def forward(self, image):
+            seen.setdefault("backbone", torch.get_num_threads())
+            return super().forward(image)
+
+    def spy(name, method):
+        def wrapped(*args):
+            seen.setdefault(name, torch.get_num_threads())
+            return method(*args)
+        return wrapped
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        tracker = _random_tracker()
+        tracker.model.backbone = Backbone()
+        for name in ("search_crops", "respond", "locate_peak"):
+            monkeypatch.setattr(tracker, name, spy(name, getattr(tracker, name)))
+        image = np.zeros((64, 64, 3), np.uint8)
+        tracker.init(image, [10, 10, 20, 20])
+        tracker.update(image)
+        assert seen == {"search_crops": 1, "backbone": 2, "respond": 1, "locate_peak": 1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(threads)
+
+
 # ----------------------------------------------------------------------------- crops
 
 def test_search_crop_returns_the_known_pixels_and_mean_colour_padding():
@@ -155,7 +185,7 @@ def _post_tracker(**hyper):
 
 
 def _respond(tracker, maps):
-    tracker.model.xcorr = lambda kernel, features: torch.as_tensor(maps, dtype=torch.float32).unsqueeze(1)
+    tracker.respond = lambda features: torch.as_tensor(maps, dtype=torch.float32).unsqueeze(1)
 
 
 def test_peak_moves_the_centre_by_the_expected_frame_pixels():
@@ -240,6 +270,18 @@ def test_shifted_image_gives_shifted_box():
     tracker.init(scene(texture, 136, 100), box)
     moved = tracker.update(scene(texture, 143, 95))["box"] - box
     np.testing.assert_allclose(moved, [7, -5, 0, 0], atol=1.0)
+
+
+def test_profiled_update_is_update_with_stage_times_by_the_given_timer():
+    texture = symmetric_texture(2)
+    box = np.array([136.0, 100.0, 48.0, 40.0])
+    plain, profiled = _random_tracker(), _random_tracker()
+    for tracker in (plain, profiled):
+        tracker.init(scene(texture, 136, 100), box)
+    ticks = iter(range(100))
+    result, seconds = profiled.update_profiled(scene(texture, 140, 97), lambda: 1.5 * next(ticks))
+    assert np.array_equal(result["box"], plain.update(scene(texture, 140, 97))["box"])
+    assert seconds == {"crop": 1.5, "backbone": 1.5, "head": 1.5, "post": 1.5}
 
 
 def test_attentions_run_once_and_each_frame_is_one_three_scale_batch():

@@ -23,6 +23,8 @@ from rasbench_trackers.rasnet.data import (Augment, DataWarning, PairDataset, Sy
                                            got10k_videos, make_labels, make_track, open_source, otb_folder_videos,
                                            parse_seeds, siamfc_crop, split_videos, temporal_weight, vid_videos)
 from rasbench_trackers.rasnet.train import TrainingError, lr_gamma, train, train_step, weighted_logistic_loss
+from rasbench_trackers.rasnet.weights import siamfc_model
+from siamfc_files import HAVE_SCIPY, matconvnet_params, write_net_mat
 
 TINY_ENTRIES = (
     {"name": "Alpha", "length": 30, "target": {"size": [40, 30]}, "motion": {"speed": 3.0}},
@@ -109,8 +111,8 @@ def test_crops_match_the_trackers_crops():
     image = cv2.resize(image, (320, 240), interpolation=cv2.INTER_CUBIC)  # smooth: fixed-point rounding stays small
     box = [100.3, 70.6, 50.0, 36.5]  # the search crop reaches past the image: mean-colour padding
     tracker = RASNetTracker(random_init=True, device="cpu")
-    frame = torch.from_numpy(image).permute(2, 0, 1).unsqueeze(0)
-    tracker._mean = frame.float().mean((2, 3), keepdim=True)
+    frame = torch.from_numpy(image)
+    tracker._mean = frame.reshape(-1, 3).float().mean(0)
     cx, cy = box[0] + box[2] / 2, box[1] + box[3] / 2
     s_z = math.sqrt((box[2] + 43.25) * (box[3] + 43.25))
     theirs_z = tracker._crops(frame, cx, cy, [s_z], 127)[0].permute(1, 2, 0).numpy()
@@ -395,3 +397,25 @@ def test_resume_refuses_other_settings_and_a_fresh_run_refuses_a_used_folder(uni
         train("rasnet", [TINY_SYNTH], out, workers=0, resume=True, **{**TINY_RUN, "batch_size": 1})
     with pytest.raises(TrainingError, match="variant"):
         train("siamfc", [TINY_SYNTH], out, workers=0, resume=True, **TINY_RUN)
+
+
+@pytest.mark.skipif(not HAVE_SCIPY, reason="scipy is not installed (needed for .mat files)")
+@pytest.mark.parametrize("freeze", [True, False])
+def test_training_starts_from_the_siamfc_backbone_frozen_or_not(tmp_path, freeze):
+    source = build_model("siamfc", seed=8).backbone.eval()
+    write_net_mat(tmp_path / "2016-08-17.net.mat", matconvnet_params(source))
+    final = train("rasnet", [TINY_SYNTH], tmp_path / "run", workers=0, init_from=tmp_path / "2016-08-17.net.mat",
+                  freeze_backbone=freeze, **TINY_RUN)
+    trained = torch.load(final, map_location="cpu", weights_only=True)
+    assert trained["meta"]["training_config"]["freeze_backbone"] is freeze
+    state = trained["state_dict"]
+    start = siamfc_model(tmp_path / "2016-08-17.net.mat", "rasnet")[0].backbone.state_dict()
+    assert torch.equal(start["conv3.0.weight"], source.conv3[0].weight)
+    backbone_same = [torch.equal(state[f"backbone.{key}"], value) for key, value in start.items()]
+    assert all(backbone_same) if freeze else not any(backbone_same[:2])  # weights and BN statistics kept, or trained
+    assert not torch.equal(state["general_attention"], torch.ones(1, 1, 6, 6))  # the attentions learn either way
+
+
+def test_freezing_needs_a_backbone_to_start_from(tmp_path):
+    with pytest.raises(ConfigError, match="freeze_backbone needs init_from"):
+        train("rasnet", [TINY_SYNTH], tmp_path / "run", workers=0, freeze_backbone=True, **TINY_RUN)

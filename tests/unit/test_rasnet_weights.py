@@ -17,13 +17,7 @@ from rasbench_trackers.rasnet import (RASNetTracker, WeightsError, build_model, 
                                       load_checkpoint, save_checkpoint)
 from rasbench_trackers.rasnet.model import AlexNetV1
 from rasbench_trackers.rasnet.weights import file_sha256, matconvnet_to_backbone, read_siamfc_backbone
-
-try:
-    import scipy.io  # noqa: F401
-    HAVE_SCIPY = True
-except ImportError:
-    HAVE_SCIPY = False
-
+from siamfc_files import HAVE_SCIPY, matconvnet_params, write_net_mat
 
 @pytest.fixture(scope="module")
 def source_backbone():
@@ -201,50 +195,22 @@ def test_unknown_layouts_and_formats_are_rejected(tmp_path):
 
 # ----------------------------------------------------------------------------- MatConvNet
 
-def _matconvnet_params(backbone):
-    """SiamFC's net.params as MatConvNet stores them: (H, W, C_in, C_out) filters, column vectors."""
-    params = OrderedDict()
-    convs = [m for m in backbone.modules() if isinstance(m, nn.Conv2d)]
-    norms = [m for m in backbone.modules() if isinstance(m, nn.BatchNorm2d)]
-    for k, conv in enumerate(convs, start=1):
-        params[f"conv{k}f"] = conv.weight.detach().numpy().transpose(2, 3, 1, 0).copy()
-        params[f"conv{k}b"] = conv.bias.detach().numpy().reshape(-1, 1).copy()
-        if k <= len(norms):
-            bn = norms[k - 1]
-            params[f"bn{k}m"] = bn.weight.detach().numpy().reshape(-1, 1).copy()
-            params[f"bn{k}b"] = bn.bias.detach().numpy().reshape(-1, 1).copy()
-            params[f"bn{k}x"] = np.stack([bn.running_mean.numpy(), np.sqrt(bn.running_var.numpy())], 1)
-    params["adjust_f"] = np.array([[0.001]], dtype=np.float32)
-    params["adjust_b"] = np.array([[-0.25]], dtype=np.float32)
-    return params
-
-
 def test_matconvnet_parameter_mapping(source_backbone, exemplar):
-    state, extras = matconvnet_to_backbone(_matconvnet_params(source_backbone))
+    state, extras = matconvnet_to_backbone(matconvnet_params(source_backbone))
     assert extras == {"adjust_gain": pytest.approx(0.001), "adjust_bias": -0.25}
     target = AlexNetV1().eval()
     target.load_state_dict(state)
     with torch.inference_mode():
         torch.testing.assert_close(target(exemplar), source_backbone(exemplar), rtol=1e-4, atol=1e-3)
-    incomplete = _matconvnet_params(source_backbone)
+    incomplete = matconvnet_params(source_backbone)
     del incomplete["bn3x"]
     with pytest.raises(WeightsError, match="lacks parameters bn3x"):
         matconvnet_to_backbone(incomplete)
 
 
-def _write_net_mat(path, params):
-    from scipy.io import savemat
-
-    # net.params is a 1xN struct array with fields name and value, as a DagNN saveobj() writes it
-    table = np.zeros((1, len(params)), dtype=[("name", object), ("value", object)])
-    for i, (name, value) in enumerate(params.items()):
-        table[0, i] = (name, value)
-    savemat(str(path), {"net": {"params": table, "meta": {"normalization": "none"}}})
-
-
 @pytest.mark.skipif(not HAVE_SCIPY, reason="scipy is not installed (needed to write and read .mat files)")
 def test_convert_matconvnet_net_mat(tmp_path, source_backbone, exemplar):
-    _write_net_mat(tmp_path / "2016-08-17.net.mat", _matconvnet_params(source_backbone))
+    write_net_mat(tmp_path / "2016-08-17.net.mat", matconvnet_params(source_backbone))
     info = describe_checkpoint(tmp_path / "2016-08-17.net.mat")
     assert info["format"] == "matconvnet" and info["backbone_parameters"] == 2_336_320
     convert(tmp_path / "2016-08-17.net.mat", tmp_path / "siamfc.pt", variant="siamfc")

@@ -1,32 +1,39 @@
-"""RASNet (Wang et al., CVPR 2018): residual attentional Siamese tracker, in PyTorch.
+"""RASNet (Wang et al., CVPR 2018): residual attentional Siamese tracker, in PyTorch, and SiamFC-3s.
 
 ``RASNetTracker`` is the rasbench tracker; ``build_model`` makes a network of one of the
 ``VARIANTS`` (``siamfc``, ``genatt``, ``dualatt``, ``chanatt``, ``rasnet``); ``weights``
-holds checkpoint I/O and the SiamFC converters. The ``*_tracker`` factories fix the
-variant, for registering the ablations under their own names.
+holds checkpoint I/O, the SiamFC converters and the official SiamFC download. The
+``*_tracker`` factories fix the variant, for registering the ablations under their own
+names; :func:`siamfc_3s_tracker` is the original SiamFC-3s (its weights, hyper-parameters
+and arithmetic). ``cli`` holds the ``weights`` and ``train`` commands of the rasbench CLI.
+
+Importing the package imports no torch: the names below load their module on first use
+(``rasbench --help`` imports the package for its commands).
 """
-from .model import VARIANTS, RASNet, build_model, parameter_count
-from .tracker import DEFAULT_WEIGHTS, Hyper, RASNetTracker
-from .weights import WeightsError, convert, describe_checkpoint, load_checkpoint, save_checkpoint
+from __future__ import annotations
+
+import importlib
+
+#: public name -> the submodule that defines it, imported when the name is first used
+_LAZY = {
+    **dict.fromkeys(("VARIANTS", "RASNet", "build_model", "parameter_count"), "model"),
+    **dict.fromkeys(("DEFAULT_WEIGHTS", "PRESETS", "Hyper", "RASNetTracker", "siamfc_tracker", "genatt_tracker",
+                     "dualatt_tracker", "chanatt_tracker", "siamfc_3s_tracker"), "tracker"),
+    **dict.fromkeys(("WeightsError", "convert", "describe_checkpoint", "load_checkpoint", "official_checkpoint",
+                     "save_checkpoint"), "weights"),
+}
 
 
-def _variant_factory(variant: str):
-    def make(**params) -> RASNetTracker:
-        return RASNetTracker(variant=variant, **params)
+def __getattr__(name: str):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+    globals()[name] = value
+    return value
 
-    make.__name__ = make.__qualname__ = f"{variant}_tracker"
-    make.__doc__ = f"RASNetTracker fixed to the {variant!r} variant (the checkpoint must be one)."
-    make.name = variant  # what rasbench.registry calls the results folder for module:function specs
-    return make
-
-
-siamfc_tracker = _variant_factory("siamfc")
-genatt_tracker = _variant_factory("genatt")
-dualatt_tracker = _variant_factory("dualatt")
-chanatt_tracker = _variant_factory("chanatt")
 
 __all__ = [
-    "VARIANTS", "RASNet", "build_model", "parameter_count", "DEFAULT_WEIGHTS", "Hyper", "RASNetTracker",
-    "WeightsError", "convert", "describe_checkpoint", "load_checkpoint", "save_checkpoint",
-    "siamfc_tracker", "genatt_tracker", "dualatt_tracker", "chanatt_tracker",
+    "VARIANTS", "RASNet", "build_model", "parameter_count", "DEFAULT_WEIGHTS", "PRESETS", "Hyper", "RASNetTracker",
+    "WeightsError", "convert", "describe_checkpoint", "load_checkpoint", "official_checkpoint", "save_checkpoint",
+    "siamfc_tracker", "genatt_tracker", "dualatt_tracker", "chanatt_tracker", "siamfc_3s_tracker",
 ]

@@ -50,7 +50,7 @@ import os
 import re
 import time
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
 from typing import Sequence
 
@@ -64,7 +64,7 @@ from .data import (Augment, DataWarning, EpochBatches, PairDataset, collate_pair
                    make_labels, open_source, split_videos)
 from .model import VARIANTS, RASNet, build_model
 from .tracker import resolve_device
-from .weights import load_checkpoint, save_checkpoint
+from .weights import initial_weights, save_checkpoint
 
 log = logging.getLogger("rasbench.train")
 
@@ -100,6 +100,7 @@ class TrainConfig:
     seed: int
     model_config: dict
     init_from: str | None
+    freeze_backbone: bool = False
 
     def check(self) -> "TrainConfig":
         problems = []
@@ -119,6 +120,8 @@ class TrainConfig:
             problems.append("omega_norm must be 'batch' or 'omega'")
         if not 0 <= self.val_fraction < 1:
             problems.append("val_fraction must lie in [0, 1)")
+        if self.freeze_backbone and self.init_from is None:
+            problems.append("freeze_backbone needs init_from (a frozen random backbone learns nothing)")
         if problems:
             raise ConfigError("bad training settings: " + "; ".join(problems))
         return self
@@ -255,8 +258,10 @@ def _latest_state(out_dir: Path) -> dict | None:
 
 
 def _config_differences(stored: dict, current: dict) -> list[str]:
-    return [f"{key}: checkpoint {stored.get(key)!r}, now {value!r}" for key, value in current.items()
-            if stored.get(key) != value]
+    # settings added later count as their default in older checkpoints
+    defaults = {f.name: f.default for f in fields(TrainConfig) if f.default is not MISSING}
+    return [f"{key}: checkpoint {stored.get(key, defaults.get(key))!r}, now {value!r}"
+            for key, value in current.items() if stored.get(key, defaults.get(key)) != value]
 
 
 def write_loss_csv(path: Path, history: Sequence[dict]) -> None:
@@ -344,7 +349,8 @@ def train(variant: str, data: Sequence, out_dir, *, epochs: int = 50, pairs_per_
           weight_decay: float = 5e-4, sigma: float = 100.0, omega_norm: str = "batch", max_gap: int = 100,
           val_data: Sequence | None = None, val_pairs: int | None = None, val_fraction: float = 0.1,
           stretch: float = 0.05, translate: int = 4, color_jitter: float = 0.1, gray: float = 0.0,
-          model_config: dict | None = None, init_from: str | None = None, device: str = "auto", amp="auto",
+          model_config: dict | None = None, init_from: str | None = None, freeze_backbone: bool = False,
+          device: str = "auto", amp="auto",
           workers="auto", seed: int = 0, resume: bool = False, progress: bool = True,
           keep_checkpoints: int | None = None, stop_after: int | None = None) -> Path:
     """Train ``variant`` on ``data`` and return ``out_dir/final.pt``.
@@ -360,7 +366,10 @@ def train(variant: str, data: Sequence, out_dir, *, epochs: int = 50, pairs_per_
     frame distance within a pair. ``stretch``, ``translate``, ``color_jitter``, ``gray``:
     augmentation (:class:`data.Augment`). ``model_config``: RASNet constructor arguments;
     ``init_from``: a RASNet checkpoint to start from (for example a SiamFC backbone from
-    ``rasbench weights convert``) instead of the seeded initialisation. ``device``: auto,
+    ``rasbench weights convert``), or a SiamFC weight file itself (``2016-08-17.net.mat``, its
+    backbone converted on the fly), instead of the seeded initialisation;
+    ``freeze_backbone``: train only the rest (attentions, bias) on that backbone, its batch
+    norms kept in inference mode (the paper trains end to end, the default). ``device``: auto,
     cpu, cuda[:N]; ``amp``: auto, off, bf16, fp16; ``workers``: auto or a number of loader
     processes. ``resume``: continue from the newest ``epoch_NNN.pt`` in ``out_dir`` (the
     settings must match that run's); without it, ``out_dir`` must not hold a run already.
@@ -379,7 +388,7 @@ def train(variant: str, data: Sequence, out_dir, *, epochs: int = 50, pairs_per_
         val_fraction=float(val_fraction), batch_size=int(batch_size), lr=(float(lr[0]), float(lr[1])),
         momentum=float(momentum), weight_decay=float(weight_decay), sigma=float(sigma), omega_norm=omega_norm,
         max_gap=int(max_gap), augment=asdict(augment), seed=int(seed), model_config=dict(model_config or {}),
-        init_from=None if init_from is None else str(init_from),
+        init_from=None if init_from is None else str(init_from), freeze_backbone=bool(freeze_backbone),
     ).check()
     out_dir = Path(out_dir).expanduser()
     device = resolve_device(device)
@@ -407,7 +416,10 @@ def train(variant: str, data: Sequence, out_dir, *, epochs: int = 50, pairs_per_
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
         torch.backends.cudnn.benchmark = True
-    optimizer = torch.optim.SGD(model.parameters(), lr=config.lr[0], momentum=config.momentum,
+    if config.freeze_backbone:
+        model.backbone.requires_grad_(False)
+    optimizer = torch.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=config.lr[0],
+                                momentum=config.momentum,
                                 weight_decay=config.weight_decay)
     scheduler = torch.optim.lr_scheduler.ExponentialLR(optimizer, gamma=lr_gamma(config.lr, config.epochs))
     scaler = torch.amp.GradScaler(device.type, enabled=amp_dtype is torch.float16)
@@ -459,7 +471,7 @@ def _initial_model(config: TrainConfig) -> RASNet:
         return build_model(config.variant, seed=config.seed, **config.model_config)
     if config.model_config:
         raise ConfigError("init_from takes the model layout from its checkpoint; drop model_config")
-    model, _ = load_checkpoint(config.init_from, config.variant)
+    model, _ = initial_weights(config.init_from, config.variant, seed=config.seed)
     return model
 
 
@@ -501,6 +513,8 @@ def _fit(model, optimizer, scheduler, scaler, config: TrainConfig, train_set, va
             lr = optimizer.param_groups[0]["lr"]
             train_batches.epoch = epoch
             model.train()
+            if config.freeze_backbone:
+                model.backbone.eval()  # frozen: its batch norms keep their statistics
             total, seen = 0.0, 0
             began = time.perf_counter()
             for batch in train_loader:

@@ -23,6 +23,10 @@ Converters read the SiamFC files people actually have and initialise the backbon
   Sequential is called.
 
 All three take RGB images in 0-255, as this model does.
+
+:func:`download_official` fetches the original SiamFC-3s network (``2016-08-17.net.mat``,
+ILSVRC2015-VID) from the SiamFC project page, verifies it by its git blob id and converts
+it to ``<cache>/weights/siamfc-3s.pt``, the default of ``--tracker siamfc-3s``.
 """
 from __future__ import annotations
 
@@ -30,6 +34,8 @@ import hashlib
 import os
 import pickle
 import re
+import urllib.parse
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -339,14 +345,14 @@ def read_siamfc_backbone(path: str | Path, source_format: str = "auto") -> tuple
     return {key: value.float() if value.is_floating_point() else value for key, value in state.items()}, extras
 
 
-def convert(src: str | Path, dst: str | Path, variant: str = "rasnet", source_format: str = "auto",
-            seed: int = 0, **config) -> dict:
-    """Write a RASNet checkpoint whose backbone comes from the SiamFC file ``src``.
+def siamfc_model(src: str | Path, variant: str = "siamfc", source_format: str = "auto", seed: int = 0,
+                 **config) -> tuple[RASNet, dict]:
+    """(model, meta): a ``variant`` model whose backbone comes from the SiamFC file ``src``.
 
     Everything but the backbone keeps its initialisation (rho_bar = 1, rho_tilde = 0,
     channel attention random under ``seed``, b = 0), so the result still needs training
     unless ``variant`` is ``siamfc``: then the MatConvNet head's gain and bias are kept too.
-    ``config`` overrides RASNet constructor arguments. Returns :func:`describe_checkpoint`.
+    ``config`` overrides RASNet constructor arguments.
     """
     state, extras = read_siamfc_backbone(src, source_format)
     if variant == "siamfc" and "adjust_gain" in extras:
@@ -363,8 +369,46 @@ def convert(src: str | Path, dst: str | Path, variant: str = "rasnet", source_fo
             "init_seed": seed,
             "note": "backbone converted from SiamFC; " + ("head from SiamFC" if variant == "siamfc" else
                                                           "attentions and bias at initialisation (untrained)")}
+    return model, meta
+
+
+def convert(src: str | Path, dst: str | Path, variant: str = "rasnet", source_format: str = "auto",
+            seed: int = 0, **config) -> dict:
+    """Write the checkpoint of :func:`siamfc_model` to ``dst``; returns :func:`describe_checkpoint`."""
+    model, meta = siamfc_model(src, variant, source_format, seed, **config)
     save_checkpoint(model, dst, meta)
     return describe_checkpoint(dst)
+
+
+def load_weights(path: str | Path, variant: str | None = None) -> tuple[RASNet, dict]:
+    """(model on the CPU in eval mode, meta) from a RASNet checkpoint or, for the ``siamfc``
+    variant, also straight from a SiamFC weight file (converted in memory, head included):
+    SiamFC needs nothing its original weights lack, the other variants need training."""
+    path = Path(path)
+    obj = None if _sniff_matconvnet(path) else _torch_load(path)
+    if obj is not None and _is_checkpoint(obj):
+        model = model_from_checkpoint(_checked_checkpoint(obj, path), variant, source=str(path))
+        return model.eval(), dict(obj.get("meta") or {})
+    if variant != "siamfc":
+        if obj is not None:
+            _checked_checkpoint(obj, path)  # raises, naming the SiamFC layout when it is one
+        target = variant or "rasnet"
+        raise WeightsError(f"{path} is a MatConvNet SiamFC model, not a RASNet checkpoint; only the siamfc variant "
+                           f"runs from it directly. For {target}: rasbench weights convert {path} OUT.pt --variant "
+                           f"{target} (its attentions then need training)")
+    model, meta = siamfc_model(path, "siamfc")
+    return model.eval(), meta
+
+
+def initial_weights(path: str | Path, variant: str, seed: int = 0) -> tuple[RASNet, dict]:
+    """Where training starts: a RASNet checkpoint of ``variant``, or a SiamFC weight file whose
+    backbone goes into a fresh ``variant`` (everything else initialised under ``seed``)."""
+    path = Path(path)
+    obj = None if _sniff_matconvnet(path) else _torch_load(path)
+    if obj is not None and _is_checkpoint(obj):
+        model = model_from_checkpoint(_checked_checkpoint(obj, path), variant, source=str(path))
+        return model, dict(obj.get("meta") or {})
+    return siamfc_model(path, variant, seed=seed)
 
 
 def pack(src: str | Path, dst: str | Path, note: str | None = None) -> dict:
@@ -375,3 +419,76 @@ def pack(src: str | Path, dst: str | Path, note: str | None = None) -> dict:
     meta["packed_from_sha256"] = file_sha256(Path(src))
     save_checkpoint(model, dst, meta, half=True)
     return {"variant": model.variant, "bytes": Path(dst).stat().st_size, "sha256": file_sha256(Path(dst))}
+
+
+# ----------------------------------------------------------------------------- official weights
+
+@dataclass(frozen=True)
+class OfficialWeights:
+    """A published weight file: where it is, how to recognise it, what it becomes here."""
+
+    url: str
+    file_name: str
+    git_blob_id: str  # git's SHA-1 of b"blob <size>\0" + content: pins the content and its size
+    checkpoint_name: str
+    variant: str
+
+
+#: The SiamFC-3s network of Bertinetto et al. (2016), linked from the project page
+#: http://www.robots.ox.ac.uk/~luca/siamese-fc.html. Public repositories that commit
+#: ``2016-08-17.net.mat`` (e.g. hao-liu-china/SiameseFC-pytorch) all hold this blob.
+OFFICIAL_WEIGHTS = {
+    "siamfc-3s": OfficialWeights(
+        url="https://www.robots.ox.ac.uk/~luca/stuff/siam-fc_nets/2016-08-17.net.mat",
+        file_name="2016-08-17.net.mat", git_blob_id="96e720d12330e740d75d75ce01479f69c8158b3d",
+        checkpoint_name="siamfc-3s.pt", variant="siamfc"),
+}
+
+
+def weights_dir() -> Path:
+    """Where downloaded and converted weights live: ``<cache>/weights`` ($RASBENCH_CACHE or ~/.cache/rasbench)."""
+    from rasbench.datasets import cache_dir
+
+    return cache_dir() / "weights"
+
+
+def official_checkpoint(name: str) -> Path:
+    """The converted checkpoint :func:`download_official` writes for ``name`` (it may not exist yet)."""
+    return weights_dir() / OFFICIAL_WEIGHTS[name].checkpoint_name
+
+
+def git_blob_id(path: str | Path) -> str:
+    """git's object id of the file's content (``git hash-object``): SHA-1 of ``b"blob <size>\\0" + content``."""
+    path = Path(path)
+    digest = hashlib.sha1(f"blob {path.stat().st_size}\0".encode())
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def download_official(name: str = "siamfc-3s", url: str | None = None, progress: bool = False) -> dict:
+    """Fetch (resuming), verify and convert the official weights ``name``; returns the paths.
+
+    ``url``: a mirror of the same file. A file whose git blob id differs is deleted and
+    refused. Files already present and verified are not fetched again.
+    """
+    from rasbench.datasets.download import fetch
+
+    if name not in OFFICIAL_WEIGHTS:
+        raise WeightsError(f"no official weights called {name!r}; known: {', '.join(OFFICIAL_WEIGHTS)}")
+    official = OFFICIAL_WEIGHTS[name]
+    if url is not None and urllib.parse.urlsplit(url).scheme not in ("http", "https"):
+        raise WeightsError(f"--url must be an http:// or https:// address, got {url!r}")
+    folder = weights_dir()
+    source = fetch(url or official.url, folder / official.file_name, progress=progress, label=official.file_name)
+    blob = git_blob_id(source)
+    if blob != official.git_blob_id:
+        size = source.stat().st_size
+        source.unlink()
+        raise WeightsError(f"{url or official.url} gave a {size}-byte file with git blob id {blob}, not the official "
+                           f"{official.file_name} ({official.git_blob_id}); deleted it. Try again, or give --url a "
+                           f"mirror of the original file")
+    checkpoint = folder / official.checkpoint_name
+    convert(source, checkpoint, variant=official.variant)
+    return {"source": source, "checkpoint": checkpoint, "git_blob_id": blob}
