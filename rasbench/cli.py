@@ -22,6 +22,7 @@ from .errors import ConfigError, RasbenchError, ResultsError
 from .paths import default_results
 from .text import one_line, plural, yaml_problem
 
+
 def _split(values) -> list[str]:
     out = []
     for value in values or ():
@@ -642,7 +643,7 @@ def datasets(root):
                 click.echo(f"{'':12s}present: {shown}")
             absent = [seq for seq, why in loc.missing.items() if why.startswith(("folder ", "no ", "ground truth "))]
             broken = [(seq, why) for seq, why in loc.missing.items() if seq not in absent]
-            for seq, why in broken:
+            for _, why in broken:
                 click.echo(f"{'':12s}{why}")
             if absent:
                 shown = ", ".join(absent[:8]) + (f", ... ({len(absent) - 8} more)" if len(absent) > 8 else "")

@@ -6,8 +6,8 @@ import sys
 
 import yaml
 from click.testing import CliRunner
-
 from conftest import REPO, invoke, write_benchmark
+
 from rasbench.cli import main
 
 
@@ -104,7 +104,8 @@ def test_unknown_benchmark_lists_the_aliases():
 
 def test_counts_of_one_are_singular(tiny_otb, tmp_path):
     bench, root = tiny_otb
-    run = invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res", "-s", "Alpha", "-q")
+    run = invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res",
+                 "-s", "Alpha", "-q")
     assert "identity tiny/ope: 1 unit run, 0 already done, 0 failed" in run.output
     table = invoke("report", bench.path, "--results", tmp_path / "res", "--root", root, "-s", "Alpha").output
     assert table.splitlines()[0].endswith(" - 1 sequence")
@@ -183,7 +184,7 @@ def test_datasets_reports_what_is_found_and_missing(tmp_path, monkeypatch):
     write_otb_sequence(root, "Deer", moving_boxes(71))
     (root / "Deer" / "img" / "0071.jpg").unlink()
     out = invoke("datasets", "--root", tmp_path).output
-    line = next(l for l in out.splitlines() if l.startswith("otb2015"))
+    line = next(row for row in out.splitlines() if row.startswith("otb2015"))
     assert "1/100" in line and "99 missing" in line and str(root) in line
     assert "Deer: 1 of frames 1-71 missing (frames 71;" in out
     assert "synth" in out

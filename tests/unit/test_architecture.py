@@ -7,7 +7,6 @@ import ast
 import re
 from pathlib import Path
 
-import pytest
 from conftest import REPO
 
 PACKAGE = REPO / "rasbench"
@@ -119,8 +118,6 @@ def test_no_import_cycles():
     assert _cycle(_graph()) is None
 
 
-@pytest.mark.xfail(strict=True, reason="cli.py imports rasbench_trackers for the weights/train commands until they "
-                                       "move into rasbench_trackers behind the rasbench.commands entry points")
 def test_the_core_never_imports_the_trackers_package():
     found = sorted(f"{module} -> {name}" for module, names in _imports().items() for name in names
                    if name == "rasbench_trackers" or name.startswith("rasbench_trackers."))

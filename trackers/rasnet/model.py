@@ -21,7 +21,7 @@ is set by constructor arguments that checkpoints record; see :class:`ResidualAtt
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -80,7 +80,7 @@ class AlexNetV1(nn.Module):
         return self.conv5(self.conv4(self.conv3(self.conv2(self.conv1(image)))))
 
     @torch.no_grad()
-    def fold_batch_norm(self) -> "AlexNetV1":
+    def fold_batch_norm(self) -> AlexNetV1:
         """For inference: fold each batch norm's running statistics and affine into the
         convolution before it and replace it by an identity, in place; returns ``self``.
 
