@@ -13,12 +13,13 @@ TRACKER ?= rasnet
 ROOT ?=
 ROOT_ARG := $(if $(ROOT),--root $(ROOT),)
 
-.PHONY: install demo test test-all clean-results help vot2015 vot2016 vot2017 vot2018 vot2019
+.PHONY: install demo test test-all lint clean-results help vot2015 vot2016 vot2017 vot2018 vot2019
 
 help:
 	@echo "make demo   - create $(VENV), install rasbench, run identity, MIL and RASNet (bundled weights) on the synthetic benchmark"
 	@echo "make test   - the fast lane: every test but the slow (>10 s) and speed ones (installs first if needed)"
-	@echo "make test-all - every test (what CI runs)"
+	@echo "make test-all - every test (what CI runs, after make lint)"
+	@echo "make lint   - ruff check (rules in pyproject.toml)"
 	@echo "make vot2017 [TRACKER=rasnet] [ROOT=DIR] - VOT2017 baseline, real-time, unsupervised + report"
 	@echo "make vot2015 / vot2016 / vot2018 / vot2019 - the same for those stacks"
 
@@ -40,6 +41,9 @@ demo: install
 # tests/{unit,integration,reference,gpu}; reference/ and gpu/ skip without the shared data / a GPU
 test: install
 	$(BIN)/python -m pytest -m "not slow and not speed"
+
+lint: install
+	$(BIN)/ruff check .
 
 test-all: install
 	$(BIN)/python -m pytest
