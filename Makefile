@@ -13,14 +13,15 @@ TRACKER ?= rasnet
 ROOT ?=
 ROOT_ARG := $(if $(ROOT),--root $(ROOT),)
 
-.PHONY: install demo test test-all clean-results help vot2015 vot2016 vot2017
+.PHONY: install demo test test-all lint clean-results help vot2015 vot2016 vot2017 vot2018 vot2019
 
 help:
 	@echo "make demo   - create $(VENV), install rasbench, run identity, MIL and RASNet (bundled weights) on the synthetic benchmark"
 	@echo "make test   - the fast lane: every test but the slow (>10 s) and speed ones (installs first if needed)"
-	@echo "make test-all - every test (what CI runs)"
+	@echo "make test-all - every test (what CI runs, after make lint)"
+	@echo "make lint   - ruff check (rules in pyproject.toml)"
 	@echo "make vot2017 [TRACKER=rasnet] [ROOT=DIR] - VOT2017 baseline, real-time, unsupervised + report"
-	@echo "make vot2015 / vot2016 - the same for those stacks"
+	@echo "make vot2015 / vot2016 / vot2018 / vot2019 - the same for those stacks"
 
 $(STAMP): setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +42,9 @@ demo: install
 test: install
 	$(BIN)/python -m pytest -m "not slow and not speed"
 
+lint: install
+	$(BIN)/ruff check .
+
 test-all: install
 	$(BIN)/python -m pytest
 
@@ -51,8 +55,10 @@ clean-results:
 VOT_EXPERIMENTS_vot2015 := baseline
 VOT_EXPERIMENTS_vot2016 := baseline unsupervised
 VOT_EXPERIMENTS_vot2017 := baseline realtime unsupervised
+VOT_EXPERIMENTS_vot2018 := baseline realtime unsupervised
+VOT_EXPERIMENTS_vot2019 := baseline realtime unsupervised
 
-vot2015 vot2016 vot2017: install
+vot2015 vot2016 vot2017 vot2018 vot2019: install
 	$(BIN)/rasbench run $@ --tracker $(TRACKER) $(ROOT_ARG) --results $(RESULTS) \
 		$(foreach e,$(VOT_EXPERIMENTS_$@),-e $(e))
 	$(foreach e,$(VOT_EXPERIMENTS_$@),$(BIN)/rasbench report $@ -e $(e) $(ROOT_ARG) --results $(RESULTS) &&) true

@@ -126,7 +126,8 @@ def main() -> None:
         load_start = os.getloadavg()
         print(f"torch {torch.__version__}, {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
               f"torch threads {args.threads}; {args.frames} frames per size after {args.warmup} warm-up, interleaved; "
-              f"medians of {args.clock} time; load average (1/5/15 min) at start {load_start[0]:.1f}/{load_start[1]:.1f}/"
+              f"medians of {args.clock} time; load average (1/5/15 min) at start "
+              f"{load_start[0]:.1f}/{load_start[1]:.1f}/"
               f"{load_start[2]:.1f}")
         rows, profiles = [], {}
         for size in args.sizes.split(","):

@@ -22,6 +22,7 @@ from .errors import ConfigError, RasbenchError, ResultsError
 from .paths import default_results
 from .text import one_line, plural, yaml_problem
 
+
 def _split(values) -> list[str]:
     out = []
     for value in values or ():
@@ -45,17 +46,13 @@ def _sequence_selection(values):
 def _experiments(bench, values) -> list[str]:
     """``--experiment`` values (comma-separated or repeated), each one BENCHMARK defines;
     none: the benchmark's first."""
-    names = list(dict.fromkeys(e.lower() for e in _split(values))) or [next(iter(bench.experiments))]
-    for name in names:
-        bench.experiment(name)
-    return names
+    from .api import experiments
+
+    return experiments(bench, values)
 
 
-def _say_present(bench, dataset, doing: str) -> None:
-    """With ``--sequences present``: how many of the benchmark's sequences are used."""
-    total = len(dataset) + len(dataset.missing)
-    click.echo(f"{bench.name}: {len(dataset)} of {plural(total, 'sequence')} present in {dataset.source}; {doing} "
-               f"those (--sequences present)", err=True)
+def _note(text: str) -> None:
+    click.echo(text, err=True)
 
 
 def _parse_params(pairs) -> dict:
@@ -92,6 +89,17 @@ def _number(minimum: float, *, inclusive: bool = False):
             raise ConfigError(f"{param.opts[0]} must be a number {bound}, got {value!r}")
         return number
     return check
+
+
+def _level(ctx, param, value):
+    """An option callback: a confidence level strictly between 0 and 1."""
+    try:
+        number = float(value)
+    except ValueError:
+        number = math.nan
+    if not 0 < number < 1:
+        raise ConfigError(f"{param.opts[0]} must be a number between 0 and 1 (e.g. 0.95), got {value!r}")
+    return number
 
 
 _SIZE = re.compile(r"(\d+(?:\.\d*)?)\s*([KMGT]?)(?:i?B)?", re.IGNORECASE)
@@ -257,7 +265,7 @@ class _Main(_Group):
 @click.group(cls=_Main, context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(__version__, prog_name="rasbench")
 def main():
-    """Evaluate single-object trackers on OTB and VOT with the reference toolkits' exact rules.
+    """Evaluate single-object trackers on OTB, VOT, GOT-10k and TrackingNet with the reference toolkits' exact rules.
 
     \b
     Typical session:
@@ -300,9 +308,12 @@ def main():
               show_default=True, help='ray: run units on a Ray cluster (pip install "rasbench[ray]").')
 @click.option("--address", help="With --executor ray: the cluster's address (ray://host:10001 or auto); default: "
               "a local instance.")
+@click.option("--runs", type=click.IntRange(min=1), help="Run a one-run experiment (OPE) N times, for stochastic "
+              "trackers: run 1 is the usual files, run k in runs/<k:03d>/ beside them; the report gives the mean "
+              "over runs and the spread between them. VOT experiments repeat as the benchmark defines.")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bar.")
 def run(benchmark, tracker, experiments, root, results, name, params, sequences, convention, force, workers,
-        devices, frame_timeout, executor, address, quiet):
+        devices, frame_timeout, executor, address, runs, quiet):
     """Run a tracker on BENCHMARK.
 
     BENCHMARK: {benchmarks}.
@@ -311,11 +322,8 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
     completes only what is missing. The exit code is 1 when a unit failed (its error is
     recorded next to its results and the run goes on with the next one).
     """
-    from .config.benchmarks import load_benchmark
-    from .config.conventions import convention as find_convention
-    from .datasets import PRESENT, open_dataset
-    from .registry import resolve
-    from .runner import check_frame_timeout, run_experiment
+    from . import api
+    from .runner import check_frame_timeout
 
     check_frame_timeout(frame_timeout, "--frame-timeout")
     gpus = _split([devices]) if devices is not None else None
@@ -323,32 +331,24 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
         raise ConfigError(f"--devices expects GPU numbers such as 0,1, got {devices!r}")
     if address is not None and executor != "ray":
         raise ConfigError("--address is the Ray cluster's: give it with --executor ray")
-    bench = load_benchmark(benchmark)
-    exps = _experiments(bench, experiments)
-    for exp in exps:
-        find_convention(bench.experiment(exp).family, convention)
-    spec = resolve(tracker, _parse_params(params))
-    selection = _sequence_selection(sequences)
-    failed = False
+    bench = api.load_benchmark(benchmark)
+
+    def finished(exp, summary) -> None:
+        fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
+        click.echo(f"{summary.tracker} {bench.name}/{exp}: {plural(summary.completed, 'unit')} run, "
+                   f"{summary.skipped} already done, {len(summary.failures)} failed"
+                   + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
+                   + f"\n  results: {summary.folder.resolve()}", err=True)
+        for failure in summary.failures:
+            click.secho(f"  failed: {failure.message}", fg="red", err=True)
+
     with _sigterm_interrupts():
-        for exp in exps:
-            dataset = open_dataset(bench, root=root, images=True, sequences=selection, progress=not quiet,
-                                   experiment=exp)
-            if selection == PRESENT:
-                _say_present(bench, dataset, "running")
-            summary = run_experiment(bench, exp, dataset, spec, results, name=name, force=force,
-                                     convention=convention, progress=not quiet, workers=workers,
-                                     devices=gpus, frame_timeout=frame_timeout,
-                                     executor=executor, address=address)
-            fps = summary.frames / summary.tracker_seconds if summary.tracker_seconds > 0 else float("nan")
-            click.echo(f"{summary.tracker} {bench.name}/{exp}: {plural(summary.completed, 'unit')} run, "
-                       f"{summary.skipped} already done, {len(summary.failures)} failed"
-                       + (f"; tracker speed {fps:.1f} fps" if summary.frames else "")
-                       + f"\n  results: {summary.folder.resolve()}", err=True)
-            for failure in summary.failures:
-                click.secho(f"  failed: {failure.message}", fg="red", err=True)
-            failed |= not summary.ok
-    sys.exit(1 if failed else 0)
+        summaries = api.run(tracker, bench, list(experiments), root, results, name=name,
+                            params=_parse_params(params), sequences=_sequence_selection(sequences),
+                            convention=convention, force=force, workers=workers, devices=gpus,
+                            frame_timeout=frame_timeout, executor=executor, address=address, progress=not quiet,
+                            runs=runs, on_summary=finished, message=_note)
+    sys.exit(0 if all(s.ok for s in summaries) else 1)
 
 
 @main.command()
@@ -390,13 +390,29 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--highlight", multiple=True, metavar="NAME",
               help="Emphasise these trackers (yours) in the plots and the HTML table (comma-separated or repeated).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages (with --out).")
+@click.option("--workers", "-j", type=click.IntRange(min=1), show_default="one per CPU core, at most one per plot",
+              help="With --out: processes rendering the plots (each plot is rendered once, for every format).")
 @click.option("--rebuild", is_flag=True, help="With --out: rebuild every output even if its inputs are unchanged.")
 @click.option("--attributes", is_flag=True, help="Per-attribute success AUC (table/csv).")
 @click.option("--per-sequence", is_flag=True, help="Per-sequence rows (csv).")
 @click.option("--strict", is_flag=True, help="Exit with code 3 if any tracker has missing or bad result files.")
+@click.option("--ci/--no-ci", "ci", default=None, help="Confidence intervals and paired tests between trackers. "
+              "Computed by default for JSON, CSV and HTML; --ci also prints them in the table and LaTeX; --no-ci: "
+              "none (faster).")
+@click.option("--n-boot", type=click.IntRange(min=100, max=100_000), default=10_000, show_default=True,
+              help="Bootstrap resamples of the sequences per interval.")
+@click.option("--n-permutations", type=click.IntRange(min=100, max=1_000_000), default=10_000, show_default=True,
+              help="Random swap patterns per paired permutation test (all 2^S patterns when fewer).")
+@click.option("--ci-level", default="0.95", show_default=True, callback=_level, metavar="LEVEL",
+              help="Confidence level of the intervals, between 0 and 1.")
+@click.option("--seed", type=click.IntRange(min=0), default=0, show_default=True,
+              help="Seed of the resamples and permutations (recorded in the outputs).")
+@click.option("--ci-format", type=click.Choice(["pm", "brackets"]), default="pm", show_default=True,
+              help="LaTeX with --ci: pm (0.582 plus-minus half the interval's width) or brackets "
+                   "(0.582 [0.561, 0.603]).")
 def report(benchmark, results_paths, root, annotations, experiments, trackers, sequences, convention, formats, out,
-           plots, plot_formats, published, published_files, top, published_top, highlight, quiet, rebuild, attributes,
-           per_sequence, strict):
+           plots, plot_formats, published, published_files, top, published_top, highlight, quiet, workers, rebuild,
+           attributes, per_sequence, strict, ci, n_boot, n_permutations, ci_level, seed, ci_format):
     """Score result folders on BENCHMARK and print success / precision numbers.
 
     BENCHMARK: {benchmarks}.
@@ -405,9 +421,14 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     JSON (--format json) prints one object:
       {"benchmark", "experiment", "convention", "trackers": {NAME: {"success_auc",
        "precision_20", "norm_precision_20", "success_rate_50", "fps",
-       "sequences": {SEQ: {"success_auc", "precision_20", ...}}, ...}}}
+       "sequences": {SEQ: {"success_auc", "precision_20", ...}},
+       "intervals": {"success_auc": {"ci_low", "ci_high", "ci_level", "n_boot",
+       "seed"}, ...}, ...}}, "uncertainty": {...}, "comparisons": {"success_auc":
+       {"tied_with_best", "pairs": [{"a", "b", "delta", "delta_ci", "p", "p_holm"}]}}}
     with fractions in 0..1. A tracker whose files are missing or have the wrong length
     is marked incomplete ("complete": false, "problems": {...}), never silently scored.
+    Intervals: BCa bootstrap over sequences; pairs: paired permutation tests, Holm-
+    adjusted (docs/statistics.md); trackers run several times add "runs", "run_spread".
 
     \b
     With --out DIR the report is written into DIR (and reused while its inputs are
@@ -419,11 +440,17 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     Published numbers appear only when the whole sequence set they were published on is
     scored (not with -s); incomplete trackers (*) are listed below the ranked ones.
     """
-    from .config.benchmarks import load_benchmark
+    from .api import load_benchmark, scoring_inputs
     from .config.conventions import convention as find_convention
-    from .datasets import PRESENT, open_dataset
-    from .results.discovery import find_tracker_dirs
+    from .evaluation.model import Uncertainty
 
+    ctx = click.get_current_context()
+    if ci is False:
+        given = [f"--{name.replace('_', '-')}" for name in ("n_boot", "n_permutations", "ci_level", "seed", "ci_format")
+                 if ctx.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE]
+        if given:
+            raise ConfigError(f"{', '.join(given)} set how intervals are computed or shown: drop --no-ci")
+    uncertainty = None if ci is False else Uncertainty(n_boot, ci_level, seed, n_permutations)
     bench = load_benchmark(benchmark)
     exps = _experiments(bench, experiments)
     for exp in exps:
@@ -447,28 +474,16 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     unknown = [f for f in figure_formats if f not in ("png", "pdf", "svg")]
     if unknown:
         raise ConfigError(f"--plot-format {', '.join(unknown)}: choose from png, pdf, svg")
-    paths = list(results_paths) or [Path(default_results())]
-    selection = _sequence_selection(sequences)
-    datasets, dirs = {}, {}
-    by_layout: dict = {}
-    for exp in exps:
-        layout = bench.dataset_layout(exp)
-        if layout not in by_layout:
-            by_layout[layout] = open_dataset(bench, root=root, annotations=annotations, images=False,
-                                             sequences=selection, experiment=exp)
-            if selection == PRESENT:
-                _say_present(bench, by_layout[layout], "scoring")
-        datasets[exp] = by_layout[layout]
-        dirs[exp] = find_tracker_dirs(paths, bench.name, exp, _split(trackers) or None)
-        if not dirs[exp]:
-            raise ResultsError(f"no {exp} tracker folders found in {', '.join(map(str, paths))}")
+    datasets, dirs = scoring_inputs(bench, exps, list(results_paths), _split(trackers), _sequence_selection(sequences),
+                                    root, annotations, message=_note)
     emphasised = tuple(dict.fromkeys(_split(highlight)))
     found = {name for exp_dirs in dirs.values() for name in exp_dirs}
     missing = [name for name in emphasised if name not in found]
     if missing:
         raise ConfigError(f"--highlight {', '.join(missing)}: no such tracker here (found: {', '.join(sorted(found))})")
     numbers = None
-    if published:
+    # the shipped numbers are read only for the outputs that show them; a given file is always checked
+    if published and (out is not None or "latex" in fmts or published_files):
         from .reports.published import load_published
         from .reports.published import published_files as shipped
 
@@ -480,7 +495,8 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         request = ReportRequest(bench, exps, datasets, dirs, convention, formats=tuple(fmts), plots=plots,
                                 plot_formats=figure_formats, published=numbers,
                                 published_paths=tuple(chosen) if published else (), top=top,
-                                published_top=published_top, highlight=emphasised)
+                                published_top=published_top, highlight=emphasised, uncertainty=uncertainty,
+                                show_intervals=bool(ci), ci_format=ci_format, workers=workers)
         say = None if quiet else (lambda text: click.echo(f"report: {text}", err=True))
         result = build_report(request, out, rebuild=rebuild, progress=not quiet and sys.stderr.isatty(), message=say)
         if "table" in fmts:
@@ -499,7 +515,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     from .reports.text import to_csv, to_json, to_table
 
     exp, fmt = exps[0], fmts[0]
-    rep = evaluate(bench, exp, datasets[exp], dirs[exp], convention)
+    rep = evaluate(bench, exp, datasets[exp], dirs[exp], convention, uncertainty=uncertainty)
     if fmt == "json":
         click.echo(to_json(rep))
     elif fmt == "csv":
@@ -509,13 +525,14 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
         from .reports.published import select_published
 
         if attributes:
-            click.echo(latex_attribute_table(rep) or "% no attributes / tags in this report", nl=False)
+            click.echo(latex_attribute_table(rep, intervals=ci_format if ci else None)
+                       or "% no attributes / tags in this report", nl=False)
         else:
             shown = (select_published(numbers, bench, [exp], list(rep.trackers), sequences=list(rep.dataset))[0]
                      if numbers is not None else [])
-            click.echo(latex_table(rep, shown, published_top), nl=False)
+            click.echo(latex_table(rep, shown, published_top, intervals=ci_format if ci else None), nl=False)
     else:
-        click.echo(to_table(rep, attributes=attributes, color=sys.stdout.isatty()))
+        click.echo(to_table(rep, attributes=attributes, color=sys.stdout.isatty(), intervals=bool(ci)))
     if strict and any(not t.complete for t in rep.trackers.values()):
         sys.exit(3)
 
@@ -603,6 +620,7 @@ def datasets(root):
     """Show which benchmarks are found where: what is present and what is missing."""
     from .config.benchmarks import list_benchmarks, load_benchmark
     from .datasets import locate
+    from .datasets.download import where_to_get
     from .paths import data_dirs
 
     click.echo("searched: " + (str(root) if root else ", ".join(str(d) for d in data_dirs())
@@ -611,7 +629,7 @@ def datasets(root):
         bench = load_benchmark(name)
         locations = locate(bench, root)
         if not locations:
-            click.echo(f"{name:10s} not found  (rasbench download {name} --root DIR)")
+            click.echo(f"{name:10s} not found  ({where_to_get(bench)})")
             continue
         for loc in locations:
             if loc.kind in ("generated", "not generated yet"):
@@ -625,7 +643,7 @@ def datasets(root):
                 click.echo(f"{'':12s}present: {shown}")
             absent = [seq for seq, why in loc.missing.items() if why.startswith(("folder ", "no ", "ground truth "))]
             broken = [(seq, why) for seq, why in loc.missing.items() if seq not in absent]
-            for seq, why in broken:
+            for _, why in broken:
                 click.echo(f"{'':12s}{why}")
             if absent:
                 shown = ", ".join(absent[:8]) + (f", ... ({len(absent) - 8} more)" if len(absent) > 8 else "")
@@ -673,16 +691,61 @@ def download(benchmark, root, url_template, sequences, timeout, min_rate, deadli
 
 
 @main.command()
+@click.argument("benchmark")
+@click.option("--results", type=click.Path(path_type=Path), default=default_results, show_default="results "
+              "(or $RASBENCH_RESULTS)", help="Results root (or a folder of tracker folders, got10k's own included).")
+@click.option("--tracker", "-t", required=True, help="The tracker's results folder name.")
+@click.option("--experiment", "-e", help="Experiment (default: the benchmark's first).")
+@click.option("--root", type=click.Path(path_type=Path), help="Dataset folder: result lengths are then checked "
+              "against its frames.")
+@click.option("--out", "-o", type=click.Path(path_type=Path), help="Archive to write (default: "
+              "TRACKER_BENCHMARK.zip here).")
+def pack(benchmark, results, tracker, experiment, root, out):
+    """Pack a tracker's BENCHMARK results into the archive its evaluation server takes
+    (got10k-test, trackingnet-test).
+
+    Every sequence must be there, complete; otherwise nothing is written and the error
+    names what is missing. The written archive is read back and checked against the
+    server's format and the benchmark's sequence names.
+    """
+    from .config.benchmarks import load_benchmark
+    from .datasets import open_dataset
+    from .results.discovery import find_tracker_dirs
+    from .results.submission import pack as pack_results
+
+    bench = load_benchmark(benchmark)
+    exp = _experiments(bench, [experiment] if experiment else [])[0]
+    folder = find_tracker_dirs([results], bench.name, exp, [tracker])
+    frames = None
+    if root is not None:
+        frames = {name: len(seq) for name, seq in open_dataset(bench, root=root, images=True, experiment=exp).items()}
+    out = Path(out) if out else Path(f"{Path(tracker).name}_{bench.name}.zip")
+    count = pack_results(bench, exp, next(iter(folder.values())), out, frames)
+    click.echo(f"{plural(len(bench.sequences), 'sequence')}, {plural(count, 'file')} -> {out.resolve()}")
+
+
+@main.command()
 @click.option("--out", type=click.Path(path_type=Path), help="Folder (default: the cache, where `run synth` looks).")
 @click.option("--seed", type=int, help="Generator seed (default: the benchmark's).")
 @click.option("--force", is_flag=True, help="Regenerate even if present.")
-def synth(out, seed, force):
-    """Generate the synthetic benchmark in OTB and VOT layouts."""
+@click.option("--lasot", "lasot_dir", type=click.Path(path_type=Path),
+              help="Instead: write the sequences in LaSOT's layout into this folder, with absent flags and a "
+                   "definition (synth_lasot.yaml).")
+@click.option("--length", type=click.IntRange(min=1), metavar="FRAMES", help="With --lasot: every sequence this long.")
+def synth(out, seed, force, lasot_dir, length):
+    """Generate the synthetic benchmark in OTB and VOT layouts (or, with --lasot, LaSOT's)."""
     from .config.benchmarks import load_benchmark
     from .datasets import synth_root
-    from .datasets.synthetic import ensure_generated, generate
+    from .datasets.synthetic import LASOT_DEFINITION, ensure_generated, generate, write_lasot_copy
 
     bench = load_benchmark("synth")
+    if lasot_dir is not None:
+        names = write_lasot_copy(bench, lasot_dir, seed=seed, length=length)
+        click.echo(f"{plural(len(names), 'sequence')} in LaSOT's layout: {lasot_dir.resolve()} "
+                   f"(rasbench run {lasot_dir / LASOT_DEFINITION} --root {lasot_dir} ...)")
+        return
+    if length is not None:
+        raise click.UsageError("--length goes with --lasot")
     if seed is not None and out is None:
         raise click.UsageError("give --out with --seed: the cache holds the benchmark's own seed, "
                                "which `rasbench run synth` expects")

@@ -20,9 +20,10 @@ import json
 import logging
 import os
 import re
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Iterator
+from typing import Callable
 
 from .errors import ConfigError, RasbenchError, ResultsWriteError
 

@@ -40,9 +40,12 @@ class TrackerSpec:
     default_name: str
     params: dict = field(default_factory=dict)
     external: bool = False  # the tracker is another program (trax:): its code is not ours to fingerprint
+    instance: Any = None  # a tracker object handed over as is (the API): create() returns it, factory is its class
 
     def create(self):
         """A new tracker; any error of its constructor is a :class:`TrackerError` with its message."""
+        if self.instance is not None:
+            return wrap_foreign(self.instance)
         try:
             tracker = self.factory(**self.params)
         except RasbenchError:
@@ -119,6 +122,25 @@ def resolve(spec: str, params: dict | None = None) -> TrackerSpec:
     )
 
 
+def tracker_spec(tracker: Any, params: dict | None = None) -> TrackerSpec:
+    """A spec string (:func:`resolve`), a :class:`TrackerSpec` (as is), a class or factory
+    (built with ``params``), or a tracker object (used as is; no ``params``) as a spec.
+    Objects are named ``module:qualname`` in manifests, and by their ``name`` attribute
+    (else the class name) in results folders."""
+    if isinstance(tracker, str):
+        return resolve(tracker, params)
+    if isinstance(tracker, TrackerSpec):
+        return tracker
+    given = not (inspect.isclass(tracker) or (callable(tracker) and not callable(getattr(tracker, "update", None))))
+    factory = type(tracker) if given else tracker
+    if given and params:
+        raise TrackerError(f"parameters {params} build a tracker: pass its class or spec, not an object")
+    qualname = getattr(factory, "__qualname__", type(factory).__qualname__)
+    name = getattr(tracker, "name", None)
+    return TrackerSpec(f"{factory.__module__}:{qualname}", factory, name if isinstance(name, str) else qualname,
+                       dict(params or {}), instance=tracker if given else None)
+
+
 def _load_object(module_ref: str, attr: str, spec: str):
     try:
         with optional_dependency(f"tracker {spec!r}"):
@@ -167,5 +189,6 @@ def wrap_foreign(tracker: Any):
         return FromGot10k(tracker)
     for method in ("init", "update"):
         if not callable(getattr(tracker, method, None)):
-            raise TrackerError(f"{type(tracker).__name__} has no {method}() method; see rasbench.tracker for the contract")
+            raise TrackerError(f"{type(tracker).__name__} has no {method}() method; "
+                               "see rasbench.tracker for the contract")
     return tracker

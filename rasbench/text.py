@@ -12,6 +12,15 @@ def one_line(text: str) -> str:
     return " ".join(str(text).split())
 
 
+def load_yaml(text: str):
+    """``yaml.safe_load(text)`` parsed by libyaml's C parser where PyYAML has it: the same
+    values (the constructor is the same Python code) in a tenth of the time (the shipped
+    published numbers: ~300 ms pure Python, ~35 ms in C)."""
+    import yaml
+
+    return yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+
+
 def yaml_problem(exc: Exception) -> str:
     """A YAML parser error in one line: ``"line 3, column 7: expected ',' or ']'"``."""
     mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ConfigError, DatasetError
 from .datasets.images import read_bgr
+from .errors import ConfigError, DatasetError
 from .evaluation import SCORERS
 from .geometry.regions import FAILURE, INITIALIZATION, POLYGON, RECTANGLE, SPECIAL, Regions
 from .text import plural

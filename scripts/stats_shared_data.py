@@ -26,10 +26,10 @@ import numpy as np
 
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
-from rasbench.metrics import stats as S
 from rasbench.evaluation import evaluate
-from rasbench.results.discovery import find_tracker_dirs
 from rasbench.evaluation import evaluate as evaluate_vot
+from rasbench.metrics import stats as S
+from rasbench.results.discovery import find_tracker_dirs
 
 REPO = Path(__file__).resolve().parents[1]
 OTB_MEASURES = ("success_auc", "precision_20", "norm_precision_20", "success_rate_50")

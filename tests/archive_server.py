@@ -56,7 +56,7 @@ class ArchiveServer:
     def requests_for(self, name: str) -> list[str | None]:
         return [rng for file, rng in self.requests if file == name]
 
-    def __enter__(self) -> "ArchiveServer":
+    def __enter__(self) -> ArchiveServer:
         self._thread.start()
         return self
 

@@ -14,7 +14,7 @@ import numpy as np
 MIN_SIDE = 5
 
 
-def scheme(kind: str) -> Callable[..., "OpenCVTracker"]:
+def scheme(kind: str) -> Callable[..., OpenCVTracker]:
     """opencv:KCF, any cv2.Tracker<NAME> the installed OpenCV has.
 
     The ``opencv`` entry of the ``rasbench.schemes`` group: ``kind`` -> a factory taking
@@ -43,7 +43,8 @@ class OpenCVTracker:
 
         self.kind = kind
         self.name = f"opencv-{kind.lower()}"
-        factory = getattr(cv2, f"Tracker{kind}_create", None) or getattr(getattr(cv2, f"Tracker{kind}", None), "create", None)
+        factory = (getattr(cv2, f"Tracker{kind}_create", None)
+                   or getattr(getattr(cv2, f"Tracker{kind}", None), "create", None))
         if factory is None:
             available = sorted(n[len("Tracker"):-len("_create")] for n in dir(cv2)
                                if n.startswith("Tracker") and n.endswith("_create"))

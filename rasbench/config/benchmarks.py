@@ -18,13 +18,19 @@ import yaml
 
 from ..errors import ConfigError
 from ..paths import path_component
-from ..text import plural, yaml_problem
+from ..text import load_yaml, plural, yaml_problem
 from .families import FAMILY_DECLS, ProtocolOptions, protocol_options
 
 ATTRIBUTE_CODES = ("IV", "OPR", "SV", "OCC", "DEF", "MB", "FM", "IPR", "OV", "BC", "LR")
 # Dataset layouts (a definition's ``format``) whose sequences may be listed by name alone,
-# the data giving their length, and the ground-truth file such a sequence has.
-NAME_ONLY_GROUNDTRUTH = {"vot": "groundtruth.txt"}
+# the data giving their length.
+NAME_ONLY_FORMATS = ("vot", "lasot", "got10k", "trackingnet")
+# The folder and ground-truth file (in that folder) a sequence has by default in each
+# dataset layout ({class}: the name up to its last '-', LaSOT's <class>/<class>-<n>;
+# TrackingNet keeps every sequence's ground truth in ``anno/``).
+LAYOUT_DEFAULTS = {"vot": ("{name}", "groundtruth.txt"), "lasot": ("{class}/{name}", "groundtruth.txt"),
+                   "nfs": ("{name}", "30/{name}.txt"), "got10k": ("{name}", "groundtruth.txt"),
+                   "trackingnet": ("anno", "{name}.txt")}
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class BenchmarkDef:
     sequences: dict[str, SequenceSpec] = field(hash=False)
     experiments: dict[str, ExperimentDef] = field(hash=False)
     attribute_names: dict[str, str] = field(default_factory=dict, hash=False)
+    attribute_codes: tuple[str, ...] = ATTRIBUTE_CODES  # the attributes sequences may have, in table order
     dataset_dirs: tuple[str, ...] = ()
     annotation_files: tuple[str, ...] = ()
     download: dict = field(default_factory=dict, hash=False)
@@ -108,8 +115,7 @@ def definitions_dirs() -> list[Path]:
 
 def _read_yaml(path: Path) -> dict:
     try:
-        with open(path, encoding="utf-8") as f:
-            data = yaml.safe_load(f) or {}
+        data = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigError(f"cannot read benchmark definition {path}: {exc.strerror}") from None
     except yaml.YAMLError as exc:
@@ -203,6 +209,7 @@ def load_benchmark(name: str) -> BenchmarkDef:
         sequences=specs,
         experiments=experiments,
         attribute_names=dict(table_data.get("attribute_names") or data.get("attribute_names") or {}),
+        attribute_codes=_attribute_codes(data, table_data),
         dataset_dirs=tuple(data.get("dataset_dirs", [])),
         annotation_files=tuple(data.get("annotations", [])),
         download=dict(data.get("download") or {}),
@@ -213,17 +220,27 @@ def load_benchmark(name: str) -> BenchmarkDef:
     )
 
 
+def _attribute_codes(data: dict, table_data: dict) -> tuple[str, ...]:
+    """The attribute codes of a definition: its table's ``attribute_order`` (LaSOT's 14,
+    UAV123's 12), else OTB's 11."""
+    return tuple(str(c) for c in table_data.get("attribute_order") or data.get("attribute_order") or ATTRIBUTE_CODES)
+
+
 def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, SequenceSpec]:
     table = table_data.get("sequences") or {}
+    codes = _attribute_codes(data, table_data)
     specs: dict[str, SequenceSpec] = {}
     for entry in data["sequences"]:
         name = entry.get("name") if isinstance(entry, dict) else entry
         if not isinstance(entry, (str, dict)) or name is None:
             raise ConfigError(f"{path}: a sequence entry must be a name or a mapping with 'name', got {entry!r}")
         path_component(name, f"{path}: sequence name")  # it names result files and folders
-        listed = NAME_ONLY_GROUNDTRUTH.get(data["format"])
-        if isinstance(entry, str) and listed and entry not in table:
-            specs[entry] = SequenceSpec(name=entry, folder=entry, groundtruth=listed, first=1, last=None, anno=entry)
+        placeholders = {"name": name, "class": str(name).rsplit("-", 1)[0]}
+        default_folder, groundtruth = (pattern.format(**placeholders) for pattern in
+                                       LAYOUT_DEFAULTS.get(data["format"], ("{name}", "groundtruth_rect.txt")))
+        if isinstance(entry, str) and data["format"] in NAME_ONLY_FORMATS and entry not in table:
+            specs[entry] = SequenceSpec(name=entry, folder=default_folder, groundtruth=groundtruth, first=1,
+                                        last=None, anno=entry)
             continue
         if isinstance(entry, str):
             if entry not in table:
@@ -232,22 +249,24 @@ def _sequence_specs(data: dict, table_data: dict, path: Path) -> dict[str, Seque
         else:
             row = dict(entry)
             row.setdefault("frames", [1, row.get("length", 0)])
+        # other toolkits' result names: pytracking's uav_<seq>, tpl_<seq> (a definition's result_prefix)
+        prefixed = (data["result_prefix"] + name,) if data.get("result_prefix") else ()
         first, last = (int(v) for v in row["frames"])
         if last < first:
             raise ConfigError(f"{path}: sequence {name} has frames [{first}, {last}]")
-        unknown = [a for a in row.get("attributes", []) if a not in ATTRIBUTE_CODES]
+        unknown = [a for a in row.get("attributes", []) if a not in codes]
         if unknown:
             raise ConfigError(f"{path}: sequence {name} has {plural(len(unknown), 'unknown attribute')} "
                               f"{', '.join(map(str, unknown))}")
         specs[name] = SequenceSpec(
             name=name,
-            folder=row.get("folder", name),
-            groundtruth=row.get("groundtruth", "groundtruth_rect.txt"),
+            folder=row.get("folder", default_folder),
+            groundtruth=row.get("groundtruth", groundtruth),
             first=first,
             last=last,
             anno=row.get("anno", name),
-            attributes=tuple(a for a in ATTRIBUTE_CODES if a in row.get("attributes", [])),
+            attributes=tuple(a for a in codes if a in row.get("attributes", [])),
             init_omit=tuple((int(a), int(b)) for a, b in row.get("init_omit", [])),
-            aliases=tuple(row.get("aliases", [])),
+            aliases=tuple(row.get("aliases", [])) + prefixed,
         )
     return specs

@@ -67,6 +67,15 @@ class OTBConvention:
     # IoU > t): the last bit decides an IoU equal to a threshold, e.g. 0.65 from boxes
     # 292,120,60,102 vs 284,127,60,107.
     success_thresholds: tuple[float, ...]
+    # Frames whose target is flagged absent (LaSOT: full occlusion or out of view):
+    # "miss" = a failure in every curve, still in the denominator (the LaSOT toolkit's
+    # calc_seq_err_robust.m deletes them, eval_tracker.m divides by all frames; pysot
+    # and pytracking the same); "scored" = flags ignored, the box scored like any other
+    # (got10k's ExperimentLaSOT).
+    absent_frames: str = "miss"
+    # Leave frames whose ground truth is NaN out of the curves and their denominators
+    # (got10k's ExperimentUAV123); False: the invalid_groundtruth rule scores them.
+    drop_unlabelled: bool = False
 
 
 def matlab_colon(start: float, step: float, stop: float) -> np.ndarray:
@@ -103,9 +112,9 @@ OTB_CONVENTIONS: dict[str, OTBConvention] = {
     for c in (
         OTBConvention(
             name="official",
-            summary="OTB MATLAB toolkit: first frame := GT, invalid GT = -1, result repair, "
-                    "all-zero sequences dropped, Tiger1 from frame 6, MATLAB's 0:0.05:1 thresholds; runs hand "
-                    "trackers 0-based boxes",
+            summary="OTB MATLAB toolkit (and the LaSOT and UAV123 toolkits built on it): first frame := GT, "
+                    "invalid GT = -1, result repair, all-zero sequences dropped, Tiger1 from frame 6, MATLAB's "
+                    "0:0.05:1 thresholds, absent frames (LaSOT) misses; runs hand trackers 0-based boxes",
             run=OTBRun(start="first_tre_start", boxes="zero_based"),
             overlap="otb", invalid_groundtruth="otb", first_frame_from_groundtruth=True,
             repair_results=True, drop_empty_sequences=True,
@@ -116,15 +125,18 @@ OTB_CONVENTIONS: dict[str, OTBConvention] = {
         OTBConvention(
             name="got10k",
             summary="got10k 0.1.3 ExperimentOTB: first frame := GT, eps-IoU clipped to [0,1], "
-                    "no invalid-GT rule, no repair, Tiger1 from frame 1; runs hand trackers OTB's 1-based boxes",
+                    "no invalid-GT rule, no repair, Tiger1 from frame 1, absent flags ignored, NaN ground-truth "
+                    "rows left out (ExperimentUAV123); runs hand trackers OTB's 1-based boxes",
             run=OTBRun(start="first_frame", boxes="as_annotated"),
             overlap="got10k", invalid_groundtruth="none", first_frame_from_groundtruth=True,
             repair_results=False, drop_empty_sequences=False,
-            speed="got10k", success_thresholds=tuple(np.linspace(0, 1, 21).tolist())),
+            speed="got10k", success_thresholds=tuple(np.linspace(0, 1, 21).tolist()),
+            absent_frames="scored", drop_unlabelled=True),
         OTBConvention(
             name="pysot",
             summary="pysot-toolkit OPEBenchmark: first line scored as written, invalid GT = -1 "
-                    "(precision: GT centre > 0), no repair, Tiger1 from frame 6 (as its OTB100.json); "
+                    "(precision: GT centre > 0), no repair, Tiger1 from frame 6 (as its OTB100.json), absent "
+                    "frames (LaSOT) misses; "
                     "runs hand trackers OTB's boxes moved by half a pixel, as pysot's test.py",
             run=OTBRun(start="first_tre_start", boxes="pysot"),
             overlap="pysot", invalid_groundtruth="pysot", first_frame_from_groundtruth=False,
@@ -235,8 +247,27 @@ def vot_convention(name: str | VOTConvention) -> VOTConvention:
     return name if isinstance(name, VOTConvention) else convention("vot", name)
 
 
+@dataclass(frozen=True)
+class ReferenceConvention:
+    """A family scored by one reference only (GOT-10k, TrackingNet): its rules are the
+    family's scorer's, documented there; ``run.boxes``: trackers get the annotation's
+    0-based boxes as they are."""
+
+    name: str
+    summary: str
+    run: OTBRun = OTBRun(start="first_frame", boxes="as_annotated")
+
+
 # The conventions of each family, by family name.
-CONVENTIONS: dict[str, dict] = {"otb": OTB_CONVENTIONS, "vot": VOT_CONVENTIONS}
+CONVENTIONS: dict[str, dict] = {
+    "otb": OTB_CONVENTIONS, "vot": VOT_CONVENTIONS,
+    "got10k": {"official": ReferenceConvention(
+        "official", "got10k 0.1.3 ExperimentGOT10k: frame 1 dropped, boxes clipped to the image, cover > 0 frames, "
+                    "IoUs and times pooled over frames and repetitions (AO, SR0.50, SR0.75)")},
+    "trackingnet": {"official": ReferenceConvention(
+        "official", "TrackingNet devkit metrics.py: boxes rounded half to even, frame 1 := GT, inclusive pixels, "
+                    "21-point trapezoid areas (success, precision, normalised precision), frame-pooled coverage")},
+}
 
 
 def convention(family: str, name: str) -> OTBConvention | VOTConvention:

@@ -149,6 +149,25 @@ class RealtimeOptions(BaselineOptions):
     grace: int = field(default=3, metadata=_whole(0))
 
 
+# --------------------------------------------------------------- GOT-10k and TrackingNet
+@dataclass(frozen=True)
+class GOT10kOptions(ProtocolOptions):
+    """One pass from frame 1 with the ground-truth box, repeated: got10k's
+    ExperimentGOT10k runs 3 repetitions, 1 for a tracker that declares itself deterministic."""
+
+    protocol: ClassVar[str] = "got10k"
+    family: ClassVar[str] = "got10k"
+    repetitions: int = field(default=3, metadata=_whole(1))
+
+
+@dataclass(frozen=True)
+class TrackingNetOptions(ProtocolOptions):
+    """One pass from frame 1 with the ground-truth box (the test server scores one run)."""
+
+    protocol: ClassVar[str] = "trackingnet"
+    family: ClassVar[str] = "trackingnet"
+
+
 # ----------------------------------------------------------------------------- families
 @dataclass(frozen=True)
 class FamilyDecl:
@@ -162,6 +181,8 @@ class FamilyDecl:
 FAMILY_DECLS: dict[str, FamilyDecl] = {decl.name: decl for decl in (
     FamilyDecl("otb", "otb", {c.protocol: c for c in (OPEOptions, TREOptions, SREOptions)}),
     FamilyDecl("vot", "vot", {c.protocol: c for c in (BaselineOptions, RealtimeOptions, UnsupervisedOptions)}),
+    FamilyDecl("got10k", "got10k", {GOT10kOptions.protocol: GOT10kOptions}),
+    FamilyDecl("trackingnet", "trackingnet", {TrackingNetOptions.protocol: TrackingNetOptions}),
 )}
 
 

@@ -18,7 +18,8 @@ from ..config.benchmarks import BenchmarkDef
 from ..errors import DatasetError
 from ..paths import cache_dir, data_dirs
 from ..text import plural
-from . import otb, vot
+from . import got10k, lasot, nfs, otb, uav, vot
+from .cache import cached_annotations
 from .otb import normalise_name
 from .sequence import Dataset, Sequence
 
@@ -34,6 +35,7 @@ def synth_root(benchmark: BenchmarkDef, root: Path | None = None) -> Path:
 
 
 def _holds_sequences(folder: Path, benchmark: BenchmarkDef) -> bool:
+    """Whether ``folder`` holds a sequence's ground-truth file at ``<folder>/<seq folder>/<file>``."""
     return any((folder / spec.folder / spec.groundtruth).is_file() for spec in benchmark.sequences.values())
 
 
@@ -71,10 +73,12 @@ class Location:
 class Loader:
     """How one dataset layout is read: ``native(benchmark, root, specs, images=, strict=)``
     from its own folders, ``annotations(benchmark, path, specs)`` from an annotation-only
-    copy (a pysot JSON, the OTB toolkit's anno/ folder, ...)."""
+    copy (a pysot JSON, the OTB toolkit's anno/ folder, ...); ``holds(folder, benchmark)``
+    says whether a folder holds any of the benchmark's sequences in that layout."""
 
     native: Callable[..., Dataset]
     annotations: Callable[..., Dataset]
+    holds: Callable[[Path, BenchmarkDef], bool] = _holds_sequences
 
 
 def _tags(benchmark: BenchmarkDef) -> tuple[str, ...]:
@@ -87,7 +91,28 @@ LOADERS: dict[str, Loader] = {
                   lambda bench, path, specs: otb.load_annotations(bench.name, path, specs)),
     "vot": Loader(lambda bench, root, specs, **kw: vot.load_native(bench.name, root, specs, _tags(bench), **kw),
                   lambda bench, path, specs: vot.load_annotations(bench.name, path, specs, _tags(bench))),
+    "lasot": Loader(lambda bench, root, specs, **kw: lasot.load_native(bench.name, root, specs, **kw),
+                    lambda bench, path, specs: lasot.load_annotations(bench.name, path, specs)),
+    "uav": Loader(lambda bench, root, specs, **kw: uav.load_native(bench.name, root, specs, _subset(bench), **kw),
+                  lambda bench, path, specs: uav.load_annotations(bench.name, path, specs, _subset(bench)),
+                  lambda folder, bench: uav.holds(folder, bench.sequences, _subset(bench))),
+    "nfs": Loader(lambda bench, root, specs, **kw: nfs.load_native(bench.name, root, specs, **kw),
+                  lambda bench, path, specs: nfs.load_annotations(bench.name, path, specs)),
+    "got10k": Loader(lambda bench, root, specs, **kw: got10k.load_got10k(bench.name, root, specs, **kw),
+                     lambda bench, path, specs: got10k.load_got10k(bench.name, path, specs, images=False)),
+    "trackingnet": Loader(lambda bench, root, specs, **kw: got10k.load_trackingnet(bench.name, root, specs, **kw),
+                          lambda bench, path, specs: got10k.load_trackingnet(bench.name, path, specs, images=False)),
 }
+
+
+def _subset(benchmark: BenchmarkDef) -> str:
+    """The UAV kit's annotation subfolder of a UAV-layout benchmark (``anno/UAV123``, ``anno/UAV20L``)."""
+    return str(benchmark.raw.get("subset") or benchmark.name.upper())
+
+
+def _loader(benchmark: BenchmarkDef, layout: str) -> Loader:
+    """A definition's own format's loader; the synthetic benchmark's copies are in its experiments' layouts."""
+    return LOADERS[layout if benchmark.format == "synth" else benchmark.format]
 
 
 def _lower_case_copy(specs: dict) -> dict:
@@ -110,7 +135,7 @@ def locate(benchmark: BenchmarkDef, root: Path | None = None) -> list[Location]:
     loader = LOADERS[benchmark.format]
     locations = []
     for folder in _candidates(benchmark, _search_bases(root)):
-        if folder.is_dir() and _holds_sequences(folder, benchmark):
+        if folder.is_dir() and loader.holds(folder, benchmark):
             ds = loader.native(benchmark, folder, benchmark.sequences, images=True, strict=False)
             locations.append(Location(folder, "images", len(ds), ds.missing, tuple(ds)))
         for name in benchmark.annotation_files:
@@ -138,7 +163,7 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
     present_only = sequences == PRESENT
     if sequences and not present_only:
         specs = {name: specs[name] for name in select_sequences(benchmark.name, specs, sequences)}
-    loader = LOADERS[layout]
+    loader = _loader(benchmark, layout)
     if benchmark.format == "synth":
         from .synthetic import ensure_generated
 
@@ -147,7 +172,8 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
     elif annotations is not None:
         if images:
             raise DatasetError("annotation-only copies cannot be used to run trackers; give --root", annotations)
-        dataset = loader.annotations(benchmark, annotations, specs)
+        dataset = cached_annotations(layout, benchmark, annotations, specs,
+                                     lambda: loader.annotations(benchmark, annotations, specs))
     else:
         dataset = _open_folders(benchmark, specs, root, images, loader)
     if present_only:
@@ -168,7 +194,8 @@ def open_dataset(benchmark: BenchmarkDef, *, root: Path | None = None, annotatio
             shown = "; ".join(f"{n}: {dataset.missing[n]}" for n in names)
         where = f"rasbench datasets --root {root}" if root is not None else "rasbench datasets"
         raise DatasetError(f"{benchmark.name}: {len(names)} of {plural(len(specs), 'sequence')} missing in "
-                           f"{dataset.source} ({shown}); `--sequences present` uses the {len(dataset)} there, `{where}` lists "
+                           f"{dataset.source} ({shown}); `--sequences present` uses the {len(dataset)} there, "
+                           f"`{where}` lists "
                            f"what is where")
     return dataset
 
@@ -216,7 +243,7 @@ def _open_folders(benchmark: BenchmarkDef, specs, root: Path | None, images: boo
         if not folder.is_dir():
             continue
         loaders = []
-        if _holds_sequences(folder, benchmark):
+        if loader.holds(folder, benchmark):
             loaders.append(lambda folder=folder: loader.native(benchmark, folder, specs, images=images))
         if not images:
             loaders += [lambda path=folder / name: loader.annotations(benchmark, path, specs)

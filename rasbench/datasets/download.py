@@ -366,10 +366,27 @@ def download_benchmark(benchmark: BenchmarkDef, root, *, url_template: str | Non
     if Path(root).exists() and not Path(root).is_dir():
         raise ConfigError(f"{root} is a file, not a folder to download into")
     downloader = DOWNLOADERS.get(benchmark.format)
+    if benchmark.download.get("where") and not (url_template or benchmark.download.get("url")):
+        raise ConfigError(f"{benchmark.name} is not downloaded by rasbench; {benchmark.download['where']}")
     if downloader is None:
+        registration = benchmark.download.get("registration")
+        if registration:
+            raise ConfigError(f"{benchmark.name} has no direct download; get it from {registration}, then "
+                              f"`rasbench datasets --root DIR` checks your copy")
         raise ConfigError(f"{benchmark.name}: {benchmark.format!r} benchmarks are not downloaded "
                           f"(the synthetic one is generated: `rasbench synth`)")
     return downloader(benchmark, root, url_template, sequences, unpack, checksums, **fetch_options)
+
+
+def where_to_get(benchmark: BenchmarkDef) -> str:
+    """How to get a benchmark's data: the definition's ``download: where`` text (sources
+    rasbench cannot download from) or ``registration`` page, else the download command."""
+    download = benchmark.download
+    if download.get("where"):
+        return str(download["where"])
+    if download.get("registration"):
+        return f"get it from {download['registration']}"
+    return f"rasbench download {benchmark.name} --root DIR"
 
 
 def download_otb(benchmark: BenchmarkDef, root, url_template: str | None, sequences, unpack: UnpackLimits,

@@ -18,7 +18,7 @@ from ..errors import DatasetError
 from ..text import plural
 from .images import numbered_images
 from .sequence import Dataset, Sequence, gather
-from .textio import pysot_json_style, read_pysot_json, read_rows, wrong_pysot_json
+from .textio import pysot_json_style, read_many, read_pysot_json, read_rows, wrong_pysot_json
 
 OTB_ORIGIN = 1  # OTB ground truth is in MATLAB (1-based) pixel coordinates
 IMAGE_FOLDERS = ("img", "imgs", "jpg")
@@ -85,9 +85,10 @@ def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], images: b
     return Dataset(name, sequences, f"OTB folders in {root}", root, missing)
 
 
-def _lookup(names, wanted: str):
-    """Case-insensitive lookup treating '-', '_', '.' alike (jogging-1 vs Jogging.1)."""
-    return {normalise_name(n): n for n in names}.get(normalise_name(wanted))
+def _name_index(names) -> dict[str, str]:
+    """Stored names by :func:`normalise_name` (case-insensitive, '-', '_', '.' alike:
+    jogging-1 vs Jogging.1); built once per file or folder, not per lookup (quadratic)."""
+    return {normalise_name(n): n for n in names}
 
 
 def normalise_name(name: str) -> str:
@@ -98,15 +99,20 @@ def load_anno_folder(name: str, anno_dir: Path, specs: dict[str, SequenceSpec]) 
     """The OTB toolkit's ``anno/<seq>.txt`` files (David: 471 rows starting at frame 300)."""
     anno_dir = Path(anno_dir)
     files = {p.stem: p for p in anno_dir.glob("*.txt")}
-    sequences, missing = [], {}
+    index = _name_index(files)
+    found, missing = [], {}
     for spec in specs.values():
-        key = _lookup(files, spec.anno) or _lookup(files, spec.name)
+        key = index.get(normalise_name(spec.anno)) or index.get(normalise_name(spec.name))
         if key is None:
             missing[spec.name] = f"no {spec.anno}.txt in {anno_dir}"
-            continue
-        gt = read_rows(files[key], 4, "ground truth")
-        _check_length(spec, gt, files[key], spec.first)
-        sequences.append(_sequence(spec, gt, spec.first, None, files[key]))
+        else:
+            found.append((spec, files[key]))
+    sequences = []
+    for (spec, path), gt in zip(found, read_many([path for _, path in found], 4, "ground truth")):
+        if isinstance(gt, Exception):  # read in one pass, the first bad file named as before
+            raise gt
+        _check_length(spec, gt, path, spec.first)
+        sequences.append(_sequence(spec, gt, spec.first, None, path))
     return Dataset(name, sequences, f"OTB toolkit annotations in {anno_dir}", None, missing)
 
 
@@ -122,9 +128,10 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec]) 
         raise DatasetError(f"{json_path} holds {pysot_json_style(data)} for {plural(len(data), 'sequence')}, "
                            f"not {name}'s boxes; is it the right file?")
     root = json_path.parent
+    index = _name_index(data)
     sequences, missing = [], {}
     for spec in specs.values():
-        key = _lookup(data, spec.name)
+        key = index.get(normalise_name(spec.name))
         if key is None:
             missing[spec.name] = f"no entry {spec.name!r} in {json_path.name}"
             continue

@@ -23,6 +23,8 @@ class Sequence:
     box is shifted by ``-origin`` before a tracker sees it (see :mod:`rasbench.tracker`).
     Row ``k`` is frame ``first_frame + k`` (absolute frame numbers, as in OTB's
     configSeqs and initOmit files). ``frame_paths`` is None for annotation-only copies.
+    ``absent`` (N,) bool marks frames whose target is not visible, where the dataset
+    flags them (LaSOT); None where it does not.
     """
 
     name: str
@@ -35,6 +37,7 @@ class Sequence:
     source: Path | None = None
     tags: dict[str, np.ndarray] = field(default_factory=dict)
     image_size: tuple[int, int] | None = None  # (width, height) where known
+    absent: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.groundtruth)
@@ -102,9 +105,6 @@ class Dataset(Mapping[str, Sequence]):
             raise DatasetError(f"{plural(len(unknown), 'unknown sequence')} in {self.name}: {', '.join(unknown)}; "
                                f"known: {', '.join(self._sequences)}")
         return Dataset(self.name, [self._sequences[n] for n in names], self.source, self.root)
-
-    def total_frames(self) -> int:
-        return sum(len(s) for s in self._sequences.values())
 
 
 def gather(specs, root: Path, load_one, strict: bool = True) -> tuple[list[Sequence], dict[str, str]]:

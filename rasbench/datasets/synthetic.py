@@ -70,10 +70,11 @@ import platform
 import re
 import shutil
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from hashlib import sha256
 from pathlib import Path
-from typing import Callable, Iterator, NamedTuple
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -1154,3 +1155,109 @@ def ensure_generated(benchmark, out_dir, seed: int | None = None, progress: bool
     if not is_generated(benchmark, out_dir, seed):
         generate(benchmark, out_dir, seed=seed, progress=progress)
     return Path(out_dir)
+
+
+# --------------------------------------------------------------------------- LaSOT-layout copies
+
+OUT_OF_VIEW = 0.5  # out_of_view where less than this fraction of the target is inside the image
+FULL_OCCLUSION = 0.9  # full_occlusion where occluders cover at least this fraction of its visible pixels
+LASOT_DEFINITION = "synth_lasot.yaml"
+
+
+def write_lasot_copy(benchmark, out_dir, *, sequences=None, length: int | None = None, image_size=(160, 120),
+                     seed: int | None = None, images: bool = True) -> dict[str, str]:
+    """Write synthetic sequences in LaSOT's native layout, to test LaSOT loaders and scorers
+    without downloads; returns {LaSOT name: synthetic name}.
+
+    Sequence ``Name`` becomes ``<out_dir>/name/name-1/`` with ``img/00000001.png ...``
+    (with ``images``), ``groundtruth.txt`` (integer ``x,y,w,h``, 1-based, as LaSOT's),
+    ``full_occlusion.txt`` and ``out_of_view.txt`` (one line of comma-separated flags) and
+    ``nlp.txt``. The target is out of view where less than :data:`OUT_OF_VIEW` of it is in
+    the image and fully occluded where occluders cover at least :data:`FULL_OCCLUSION` of
+    its visible pixels; a fully occluded frame's ground truth is ``0,0,0,0`` (as many of
+    LaSOT's absent frames), an out-of-view one keeps its box (as the others).
+    ``length`` makes every sequence that long (long sequences stay fast at small
+    ``image_size``; effects keep their frame numbers). ``<out_dir>/synth_lasot.yaml`` is its
+    benchmark definition (LaSOT's layout and rules: ``rasbench run <out_dir>/synth_lasot.yaml
+    --root <out_dir>``).
+    """
+    import cv2
+
+    settings = _generator_settings(benchmark, seed)
+    names = {}
+    for entry in _entries(benchmark, sequences):
+        entry = {**entry, "length": int(length or entry["length"])}
+        scene = simulate(entry, image_size, settings["seed"])
+        lasot_name = f"{entry['name'].lower()}-1"
+        folder = Path(out_dir) / entry["name"].lower() / lasot_name
+        (folder / "img").mkdir(parents=True, exist_ok=True)
+        out_of_view = scene.visible < OUT_OF_VIEW
+        occluded = _occluded_fraction(scene, scene.target.corners()) >= FULL_OCCLUSION
+        boxes = np.round(scene.boxes) + 0.0
+        boxes[:, :2] += 1  # LaSOT ground truth is 1-based
+        boxes[occluded] = 0
+        if images:
+            renderer = _Renderer(scene)
+            for number in range(1, scene.n + 1):
+                frame = renderer.frame(number - 1, False)
+                png = folder / "img" / f"{number:08d}.png"
+                if not cv2.imwrite(str(png), cv2.cvtColor(frame.image, cv2.COLOR_RGB2BGR)):
+                    raise DatasetError("cannot write image", png)
+        (folder / "groundtruth.txt").write_text(format_rows(boxes, fmt="%d"))
+        for flags, file in ((occluded, "full_occlusion.txt"), (out_of_view, "out_of_view.txt")):
+            (folder / file).write_text(",".join(str(int(v)) for v in flags) + "\n")
+        (folder / "nlp.txt").write_text(f"the synthetic target of {entry['name']}\n")
+        names[lasot_name] = entry["name"]
+    (Path(out_dir) / LASOT_DEFINITION).write_text(
+        "# LaSOT-layout copy of rasbench's synthetic sequences (rasbench.datasets.synthetic.write_lasot_copy)\n"
+        f"name: synth_lasot\nformat: lasot\nexperiments: {{ope: {{protocol: ope}}}}\n"
+        f"sequences: [{', '.join(names)}]\n")
+    return names
+
+
+# --------------------------------------------------------------------------- GOT-10k copy
+GOT10K_COVER_LEVELS = 8  # cover.label: 0 = not visible, 1..8 = visible fraction in eighths (rounded up)
+
+
+def write_got10k_copy(benchmark, synth_dir, out_dir, *, sequences=None, seed: int | None = None) -> list[str]:
+    """Write the generated benchmark in ``synth_dir`` (see :func:`generate`) as a GOT-10k
+    split folder ``out_dir`` (the layout of :mod:`rasbench.datasets.got10k`, ``val``-style,
+    with labels); returns the sequence names, as ``out_dir/list.txt`` lists them.
+
+    Per sequence: the frames as ``00000001.jpg ...`` (JPEG, what got10k globs for),
+    ``groundtruth.txt`` (0-based ``x,y,w,h``: the OTB copy's boxes minus 1 in x and y),
+    ``meta_info.ini`` (``resolution``), ``cover.label`` (the visible fraction of the target,
+    in the image and not under an occluder, in eighths rounded up; 0 when none is
+    visible), ``absence.label`` (cover 0) and ``cut_by_image.label`` (part of the target
+    outside the image).
+    """
+    import cv2
+
+    from .textio import read_rows
+
+    settings = _generator_settings(benchmark, seed)
+    entries = _entries(benchmark, sequences)
+    synth_dir, out_dir = Path(synth_dir), Path(out_dir)
+    width, height = (int(v) for v in settings["image_size"])
+    names = []
+    for entry in entries:
+        name = entry["name"]
+        source, target = synth_dir / "otb" / name, out_dir / name
+        target.mkdir(parents=True, exist_ok=True)
+        scene = simulate(entry, settings["image_size"], settings["seed"])
+        visible = scene.visible * (1 - _occluded_fraction(scene, scene.target.corners()))
+        cover = np.clip(np.ceil(np.round(visible * GOT10K_COVER_LEVELS, 6)), 0, GOT10K_COVER_LEVELS).astype(int)
+        for number in range(1, scene.n + 1):
+            image = cv2.imread(str(source / "img" / f"{number:04d}.png"), cv2.IMREAD_COLOR)
+            if image is None or not cv2.imwrite(str(target / f"{number:08d}.jpg"), image):
+                raise DatasetError("cannot convert frame to JPEG", source / "img" / f"{number:04d}.png")
+        boxes = read_rows(source / "groundtruth_rect.txt", 4, "ground truth")
+        boxes[:, :2] -= 1
+        (target / "groundtruth.txt").write_text(_rows(boxes))
+        (target / "meta_info.ini").write_text(f"[METAINFO]\nobject_class: synthetic\nresolution: ({width}, {height})\n")
+        labels = {"cover": cover, "absence": (cover == 0).astype(int), "cut_by_image": (scene.visible < 1).astype(int)}
+        for label, values in labels.items():
+            (target / f"{label}.label").write_text("".join(f"{v}\n" for v in values))
+        names.append(name)
+    (out_dir / "list.txt").write_text("".join(f"{n}\n" for n in names))
+    return names

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import os
 import stat
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -42,9 +43,11 @@ def size_bound(lines: int) -> int:
 
 
 def read_bytes(path: Path, what: str, max_bytes: int | None = None) -> bytes:
-    """The bytes of a regular file, refusing anything else without blocking on it.
+    """The bytes of a regular file, refusing anything else without blocking on it; a
+    ``.gz`` file's decompressed bytes (gzip-compressed result files, as shared LaSOT results).
 
-    ``max_bytes``: refuse a larger file (:class:`RefusedFile`) instead of reading it.
+    ``max_bytes``: refuse a larger file (:class:`RefusedFile`) instead of reading it
+    (for a ``.gz`` file: larger once decompressed, found without decompressing more).
     """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
@@ -67,11 +70,38 @@ def read_bytes(path: Path, what: str, max_bytes: int | None = None) -> bytes:
             data = f.read(-1 if max_bytes is None else max_bytes + 1)
         except OSError as exc:
             raise DatasetError(f"cannot read {what} file: {exc.strerror}", path) from None
+    _check_size(data, max_bytes, what, path)
+    if Path(path).suffix == ".gz":
+        data = _gunzip(data, path, what, max_bytes)
+        _check_size(data, max_bytes, what, path)
+    return data
+
+
+def _check_size(data: bytes, max_bytes: int | None, what: str, path: Path) -> None:
     if max_bytes is not None and len(data) > max_bytes:
         lines = (max_bytes - SLACK_BYTES) // BYTES_PER_LINE
         raise RefusedFile(f"{what} file is larger than expected: more than the {max_bytes} bytes allowed for "
                           f"{lines} lines ({BYTES_PER_LINE} per line + {SLACK_BYTES}); not read", path)
-    return data
+
+
+def _gunzip(data: bytes, path: Path, what: str, max_bytes: int | None) -> bytes:
+    """The decompressed bytes of a gzip file (several members allowed), at most ``max_bytes + 1``."""
+    out = []
+    size = 0
+    limit = None if max_bytes is None else max_bytes + 1
+    try:
+        while data:
+            member = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip header and trailer
+            out.append(member.decompress(data, 0 if limit is None else limit - size))
+            size += len(out[-1])
+            if limit is not None and size >= limit:
+                break
+            if not member.eof:
+                raise DatasetError(f"{what} file is a truncated gzip file", path)
+            data = member.unused_data
+    except zlib.error as exc:
+        raise DatasetError(f"{what} file is not a valid gzip file ({exc})", path) from None
+    return b"".join(out)
 
 
 def read_text(path: Path, what: str, max_bytes: int | None = None) -> str:
@@ -169,8 +199,9 @@ def read_many(paths: list[Path], columns: int, what: str = "box", lines: list[in
 
     Scoring a benchmark means parsing ~10^6 lines (18 trackers x OTB-100), where Python's
     float() dominates. Clean files are therefore joined and parsed in one pass by
-    pandas' C reader (it gives the same doubles as float(); tests check it). Any file
-    that could hide a problem from that pass (NaN/inf/letters, blank lines, wrong
+    numpy's C text reader (``np.loadtxt``: the same doubles as float(), tests check it;
+    as fast as pandas' reader with half its memory, and no 0.3 s pandas import). Any
+    file that could hide a problem from that pass (NaN/inf/letters, blank lines, wrong
     widths, or a failed bulk parse) is parsed by :func:`parse_rows`, which names the bad
     line, so both paths accept exactly the same files with the same values.
     """
@@ -202,17 +233,13 @@ def _parse_joined(texts: list[bytes], columns: int) -> list[np.ndarray] | None:
     """One C-level parse of the joined files, or None when any check fails."""
     import io
 
-    import pandas as pd
-
     line_counts = [t.count(b"\n") + 1 for t in texts]
     joined = b"\n".join(texts).translate(_BYTES_TRANSLATE)
     try:
-        frame = pd.read_csv(io.BytesIO(joined), sep=" ", header=None, skipinitialspace=True,
-                            skip_blank_lines=False, dtype=np.float64, engine="c", low_memory=False)
-    except (ValueError, pd.errors.ParserError):
+        rows = np.loadtxt(io.BytesIO(joined), dtype=np.float64, comments=None, ndmin=2)
+    except ValueError:  # a token that is no number, or lines of different widths
         return None
-    rows = np.column_stack([frame[c].to_numpy() for c in frame.columns])
-    # A short line or a blank line shows up as NaN (the texts hold no 'nan' tokens).
-    if rows.shape != (sum(line_counts), columns) or np.isnan(rows).any():
+    # loadtxt skips blank lines (and lines of separators only): the count tells
+    if rows.shape != (sum(line_counts), columns):
         return None
     return np.split(rows, np.cumsum(line_counts)[:-1])

@@ -9,6 +9,7 @@ the sequence folder itself (VOT2013-2016 bundles) or in ``color/`` (VOT2017+,
 """
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -20,6 +21,8 @@ from ..text import plural
 from .images import image_size, numbered_images
 from .sequence import Dataset, Sequence, gather
 from .textio import read_pysot_json, read_text, wrong_pysot_json
+
+log = logging.getLogger(__name__)
 
 VOT_ORIGIN = 0
 IMAGE_FOLDERS = ("color", ".")
@@ -103,11 +106,16 @@ def load_native(name: str, root: Path, specs: dict[str, SequenceSpec], tag_names
 
 
 def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], tag_names=()) -> Dataset:
-    """pysot's ``VOT2018.json`` (and its VOT2016/2019 siblings): regions, tags, image sizes."""
+    """pysot's ``VOT2018.json`` (and its VOT2016/2019 siblings): regions, tags, image sizes.
+
+    An entry without ``width``/``height`` (VOT2019.json) takes the size of its first image
+    when the images are beside the JSON, else leaves it unknown (bounded overlaps then ask
+    for it). A tag list shorter than the sequence is padded with 0, with a warning."""
     json_path = Path(json_path)
     data = read_pysot_json(json_path)
     root = json_path.parent
     sequences, missing = [], {}
+    short: dict[str, list[str]] = {}  # "graduate (768 of 844)": its tags with fewer values than frames
     for spec in specs.values():
         entry = data.get(spec.name)
         if entry is None:
@@ -116,7 +124,7 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], 
         try:
             gt = regions_from_values(entry["gt_rect"])
             img_names = list(entry["img_names"])
-            size = (int(entry["width"]), int(entry["height"]))
+            size = (int(entry["width"]), int(entry["height"])) if "width" in entry or "height" in entry else None
         except (KeyError, ValueError, TypeError) as exc:
             raise DatasetError(f"entry {spec.name!r} is malformed ({exc})", json_path) from None
         if len(img_names) != len(gt):
@@ -124,15 +132,22 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], 
         tags = {}
         for tag in tag_names:
             values = np.asarray(entry.get(tag) or [], dtype=bool)
-            if len(values) not in (0, len(gt)):
+            if len(values) > len(gt):
                 raise DatasetError(f"entry {spec.name!r}: tag {tag} has {len(values)} values for {len(gt)} "
                                    f"frames", json_path)
-            tags[tag] = values if len(values) else np.zeros(len(gt), bool)
+            if 0 < len(values) < len(gt):  # VOT2019.json: graduate, gymnastics1, hand
+                short.setdefault(f"{spec.name} ({len(values)} of {len(gt)})", []).append(tag)
+            tags[tag] = np.r_[values, np.zeros(len(gt) - len(values), bool)]
         has_images = (root / img_names[0]).is_file() and (root / img_names[-1]).is_file()
         frames = [root / n for n in img_names] if has_images else None
+        if size is None and frames:  # pysot's VOT2019.json has no sizes; pysot reads the first image
+            size = image_size(frames[0])
         sequences.append(_sequence(spec.name, gt, frames, size, tags, json_path))
     if specs and not sequences:
         raise wrong_pysot_json(json_path, data, name)
+    if short:
+        log.warning("%s: tag lists shorter than the sequence, read as not set past their end (as VOT pads a short "
+                    ".tag file): %s", json_path.name, "; ".join(f"{k}: {', '.join(v)}" for k, v in short.items()))
     return Dataset(name, sequences, f"pysot JSON {json_path}", root, missing)
 
 

@@ -1,6 +1,7 @@
 """The scoring half of the family seam: result folders in, one :class:`~rasbench.evaluation.model.Report` out.
 
-Each family's scorer (:mod:`~rasbench.evaluation.otb`, :mod:`~rasbench.evaluation.vot`)
+Each family's scorer (:mod:`~rasbench.evaluation.otb`, :mod:`~rasbench.evaluation.vot`,
+:mod:`~rasbench.evaluation.got10k`, :mod:`~rasbench.evaluation.trackingnet`)
 provides ``score(benchmark, experiment, dataset, tracker_dirs, convention, cache)`` and
 ``view_run(...)`` for the viewer; :func:`evaluate` dispatches by the experiment's family.
 """
@@ -12,21 +13,26 @@ from types import ModuleType
 from ..config.benchmarks import BenchmarkDef
 from ..config.conventions import convention as find_convention
 from ..datasets import Dataset
-from . import otb, vot
-from .model import Report
+from . import got10k, otb, trackingnet, vot
+from .model import Report, Uncertainty
+from .uncertainty import add_uncertainty
 
 # The scorer of each family, by family name.
-SCORERS: dict[str, ModuleType] = {"otb": otb, "vot": vot}
+SCORERS: dict[str, ModuleType] = {"otb": otb, "vot": vot, "got10k": got10k, "trackingnet": trackingnet}
 
 
 def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
-             convention: str = "official", cache: bool = True) -> Report:
+             convention: str = "official", cache: bool = True,
+             uncertainty: Uncertainty | None = Uncertainty()) -> Report:
     """Score every tracker folder of ``tracker_dirs`` ({name: experiment folder}) on the
     sequences of ``dataset`` under ``convention``; run scores are cached where the
-    family caches them (``cache=False``: recompute)."""
+    family caches them (``cache=False``: recompute). ``uncertainty``: how to compute the
+    confidence intervals and paired tests (:mod:`~rasbench.evaluation.uncertainty`);
+    None: none."""
     family = benchmark.experiment(experiment).family
     conv = find_convention(family, convention)
-    return SCORERS[family].score(benchmark, experiment, dataset, tracker_dirs, conv, cache)
+    report = SCORERS[family].score(benchmark, experiment, dataset, tracker_dirs, conv, cache)
+    return report if uncertainty is None else add_uncertainty(report, uncertainty)
 
 
 def cross_plots(benchmark: BenchmarkDef, experiment: str) -> list[tuple[str, str]]:

@@ -13,6 +13,11 @@ so an edited, replaced or truncated file, different annotations, another convent
 a new rasbench release all lead to a fresh computation; nothing stale is served. Runs
 whose files are bad are never cached. One ``.npz`` per (tracker folder, scope) under
 ``<cache>/scores/``; a cache that cannot be read or written only costs speed.
+
+Where the costly part is per frame rather than per run (VOT's rasterised overlaps, which
+every analysis reads), :class:`MeasuredRunsCache` keeps the per-frame measurements of a
+whole tracker folder instead, keyed by every file below the folder (relative path, size,
+modification time), the ground truth and image sizes, and the convention.
 """
 from __future__ import annotations
 
@@ -30,7 +35,8 @@ from ..fingerprint import text_digest
 from ..paths import atomic_write_bytes, cache_dir
 
 log = logging.getLogger("rasbench")
-FORMAT_VERSION = 2  # bump when the metric code changes what a run's counts are (2: MATLAB thresholds)
+FORMAT_VERSION = 3  # bump when the metric code changes what a run's counts are (2: MATLAB thresholds,
+# 3: frames = the frames scored)
 
 
 @dataclass
@@ -82,6 +88,46 @@ class RunScoreCache:
             frames=np.array([s.frames for _, _, s in items]),
             fps=np.array([np.nan if s.fps is None else s.fps for _, _, s in items]),
         )
+        try:
+            atomic_write_bytes(entry, buffer.getvalue())
+        except ResultsWriteError as exc:
+            log.debug("cannot write cache entry %s: %s", entry, exc)
+
+
+class MeasuredRunsCache:
+    """A family's per-frame measurements of one tracker folder (VOT: each run's overlaps,
+    special-frame codes and frame times), one ``.npz`` per (folder, scope) under
+    ``<cache>/measured/``, served only while ``key`` -- what the scorer says they were
+    made from -- is the one stored with them."""
+
+    def __init__(self, directory: Path | None = None, enabled: bool = True):
+        self.directory = Path(directory) if directory is not None else cache_dir() / "measured"
+        self.enabled = enabled
+
+    def _entry(self, folder: Path, scope: str) -> Path:
+        return self.directory / (text_digest(f"{Path(folder).resolve()}|{scope}|{__version__}") + ".npz")
+
+    def load(self, folder: Path, scope: str, key: str) -> tuple[dict, dict[str, np.ndarray]] | None:
+        """(the JSON-able facts, the arrays) saved with ``key``; None when absent or stale."""
+        entry = self._entry(folder, scope)
+        if not self.enabled or not entry.is_file():
+            return None
+        try:
+            with np.load(entry, allow_pickle=False) as npz:
+                head = json.loads(str(npz["head"]))
+                if head.get("key") != key:
+                    return None
+                return head["facts"], {name: npz[name] for name in npz.files if name != "head"}
+        except Exception as exc:  # corrupt or foreign file: recompute and overwrite
+            log.debug("ignoring cache entry %s: %s", entry, exc)
+            return None
+
+    def save(self, folder: Path, scope: str, key: str, facts: dict, arrays: dict[str, np.ndarray]) -> None:
+        if not self.enabled:
+            return
+        entry = self._entry(folder, scope)
+        buffer = io.BytesIO()
+        np.savez(buffer, head=np.array(json.dumps({"key": key, "facts": facts})), **arrays)
         try:
             atomic_write_bytes(entry, buffer.getvalue())
         except ResultsWriteError as exc:

@@ -51,6 +51,7 @@ class CurveSpec:
     summary: str
     legend: str = "best"
     published_at: float | None = None
+    band: bool = False  # a bootstrap band per x value (TrackerResult.bands) when intervals are on
 
 
 @dataclass(frozen=True)
@@ -67,16 +68,116 @@ class PlotSpec:
     params: dict = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Interval:
+    """A confidence interval of one score: bounds (None where undefined), its level, and
+    the bootstrap that made it (resamples, seed)."""
+
+    low: float | None
+    high: float | None
+    level: float
+    n_boot: int
+    seed: int
+
+    def to_dict(self) -> dict:
+        return {"ci_low": self.low, "ci_high": self.high, "ci_level": self.level, "n_boot": self.n_boot,
+                "seed": self.seed}
+
+
+@dataclass(frozen=True)
+class Uncertainty:
+    """How a report's intervals and tests were made: ``n_boot`` resamples of the sequences
+    from ``seed`` (BCa intervals at ``level``), paired permutation tests with at most
+    ``n_permutations`` swap patterns (all of them for few sequences)."""
+
+    n_boot: int = 10_000
+    level: float = 0.95
+    seed: int = 0
+    n_permutations: int = 10_000
+
+    @property
+    def method(self) -> str:
+        """One sentence naming the method (footnotes, JSON)."""
+        return (f"{self.level:.0%} BCa bootstrap intervals over sequences ({self.n_boot:,} resamples, seed "
+                f"{self.seed}, the same resamples for every tracker); paired sign-flip permutation tests "
+                f"(exact up to {int(np.log2(self.n_permutations))} sequences, else {self.n_permutations:,} "
+                f"random swaps), Holm-adjusted over all pairs")
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Tracker ``a`` against tracker ``b`` on one measure: ``delta`` = score(a) - score(b),
+    its interval (same resamples for both), the two-sided paired permutation p-value
+    (``p_se``: its Monte Carlo standard error, 0 when exact) and the Holm-adjusted one
+    (over all pairs of the report's table); ``method``: how."""
+
+    a: str
+    b: str
+    measure: str
+    delta: float
+    interval: Interval
+    p: float
+    p_se: float
+    p_holm: float
+    method: str
+
+    def __str__(self) -> str:
+        low, high = (f"{v:+.4f}" if v is not None else "-" for v in (self.interval.low, self.interval.high))
+        return (f"{self.a} - {self.b} ({self.measure}): {self.delta:+.4f} [{low}, {high}], p = {self.p:.4f}, "
+                f"Holm-adjusted {self.p_holm:.4f}")
+
+
+@dataclass(frozen=True)
+class PairTable:
+    """All pairs of the complete trackers on one measure; entry [i, j] compares
+    ``trackers[i]`` with ``trackers[j]`` (see :class:`rasbench.metrics.stats.PairedComparisons`).
+    ``tied_with_best``: the best tracker and those not significantly different from it
+    (Holm, 0.05); ``exact``: every swap pattern enumerated."""
+
+    measure: str
+    trackers: tuple[str, ...]
+    delta: np.ndarray
+    delta_low: np.ndarray
+    delta_high: np.ndarray
+    p: np.ndarray
+    p_se: np.ndarray
+    p_holm: np.ndarray
+    tied_with_best: tuple[str, ...]
+    exact: bool
+    n_permutations: int
+    level: float
+    n_boot: int
+    seed: int
+
+    def pair(self, a: str, b: str, method: str = "") -> Comparison:
+        i, j = self.trackers.index(a), self.trackers.index(b)
+        return Comparison(a, b, self.measure, float(self.delta[i, j]),
+                          Interval(finite(self.delta_low[i, j]), finite(self.delta_high[i, j]), self.level,
+                                   self.n_boot, self.seed),
+                          float(self.p[i, j]), float(self.p_se[i, j]), float(self.p_holm[i, j]), method)
+
+    def to_dict(self) -> dict:
+        pairs = [{"a": a, "b": b, "delta": finite(self.delta[i, j]),
+                  "delta_ci": [finite(self.delta_low[i, j]), finite(self.delta_high[i, j])],
+                  "p": float(self.p[i, j]), "p_se": float(self.p_se[i, j]), "p_holm": float(self.p_holm[i, j])}
+                 for i, a in enumerate(self.trackers) for j, b in enumerate(self.trackers) if i < j]
+        return {"trackers": list(self.trackers), "tied_with_best": list(self.tied_with_best), "exact": self.exact,
+                "n_permutations": self.n_permutations, "ci_level": self.level, "n_boot": self.n_boot,
+                "seed": self.seed, "pairs": pairs}
+
+
 class Scores:
     """One tracker's numbers over a set of sequences (or frames): ``values`` by measure
-    key, ``curves`` by curve key, ``count`` (sequences or frames). Both read as
-    attributes too: ``scores.success_auc``, ``scores.success_curve``."""
+    key, ``curves`` by curve key, ``count`` (sequences or frames), ``intervals`` by
+    measure key (where computed). Values and curves read as attributes too:
+    ``scores.success_auc``, ``scores.success_curve``."""
 
     def __init__(self, values: dict[str, Any], curves: dict[str, Any] | None = None, count: int = 0):
         self.values, self.curves, self.count = dict(values), dict(curves or {}), count
+        self.intervals: dict[str, Interval] = {}
 
     def __getattr__(self, key: str):
-        if key in ("values", "curves", "count"):
+        if key in ("values", "curves", "count", "intervals"):
             raise AttributeError(key)
         if key in self.values:
             return self.values[key]
@@ -97,7 +198,11 @@ class TrackerResult:
     ``{measure: value}``; ``groups``: per attribute / tag, :class:`Scores`;
     ``problems``: sequences that could not be scored and why (then the tracker is
     incomplete, never ranked); ``sequence_terms``: the per-sequence (numerator,
-    denominator) of each ratio score, the input of :mod:`rasbench.metrics.stats`."""
+    denominator) of each ratio score and banded curve, rows in ``sequences`` order, the
+    input of :mod:`rasbench.metrics.stats`; ``run_values``: per measure, (numerator,
+    denominator), (sequences, runs) each, where a tracker ran several times (the spread);
+    ``intervals``: headline confidence intervals by measure key; ``bands``: per banded
+    curve, (low, high) arrays; ``run_spread``: per measure, {"run_scores", "run_sd"}."""
 
     name: str
     folder: Path
@@ -108,6 +213,10 @@ class TrackerResult:
     problems: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     sequence_terms: dict = field(default_factory=dict)
+    run_values: dict = field(default_factory=dict)
+    intervals: dict[str, Interval] = field(default_factory=dict)
+    bands: dict[str, tuple] = field(default_factory=dict)
+    run_spread: dict[str, dict] = field(default_factory=dict)
 
     @property
     def complete(self) -> bool:
@@ -148,7 +257,10 @@ class Report:
     groups in display order; ``group_sizes``: sequences per group in the dataset, where
     known; ``sequence_measures``: per-sequence numbers, ``sequence_table`` those an HTML
     table shows; ``extras``: further top-level JSON keys (``eao_interval``); ``cross``:
-    plots combining this experiment with another, [(plot kind, other experiment)]."""
+    plots combining this experiment with another, [(plot kind, other experiment)];
+    ``group_sequences``: the sequences of each group where a group is a set of sequences
+    (OTB attributes; their intervals resample those); ``uncertainty``: how intervals and
+    tests were made (None: not computed); ``comparisons``: all pairs per measure."""
 
     benchmark: Any  # BenchmarkDef
     experiment: str
@@ -182,7 +294,10 @@ class Report:
     footnotes: list[str] = field(default_factory=list)
     extras: dict = field(default_factory=dict)
     cross: list[tuple[str, str]] = field(default_factory=list)
+    group_sequences: dict[str, list[str]] = field(default_factory=dict)
     trackers: dict[str, TrackerResult] = field(default_factory=dict)
+    uncertainty: Uncertainty | None = None
+    comparisons: dict[str, PairTable] = field(default_factory=dict)
 
     def measure(self, key: str) -> Measure:
         return next(m for m in self.measures if m.key == key)
@@ -212,6 +327,22 @@ class Report:
                  self.counts[0]: t.scores.get(self.counts[0], 0), "complete": t.complete} for t in self.ranked()]
         return pd.DataFrame(rows).set_index("tracker")
 
+    def compare(self, a: str, b: str, measure: str | None = None) -> Comparison:
+        """Tracker ``a`` against ``b`` on ``measure`` (default: the primary one): the
+        difference, its interval and the paired permutation p-value (both trackers must
+        be complete: compared on the same sequences)."""
+        measure = measure or self.primary
+        if self.uncertainty is None:
+            raise ValueError("this report was made without intervals and tests (evaluate with uncertainty)")
+        table = self.comparisons.get(measure)
+        if table is None:
+            raise ValueError(f"no paired comparisons of {measure!r}; there are: {', '.join(self.comparisons)}")
+        for name in (a, b):
+            if name not in table.trackers:
+                raise ValueError(f"{name!r} is not among the compared (complete) trackers: "
+                                 f"{', '.join(table.trackers)}")
+        return table.pair(a, b, self.uncertainty.method)
+
     def plot(self, name: str, **options):
         """The plot ``name`` (one of ``[p.name for p in report.plots]``) as a matplotlib Figure."""
         from ..plots import figure
@@ -232,9 +363,21 @@ class Report:
             entry["sequences"] = {s: {k: _plain(v) for k, v in d.items()} for s, d in t.sequences.items()}
             entry[self.group_kind] = {g: {**{m.key: finite(s.values.get(m.key)) for m in self.group_measures},
                                           self.group_count: s.count} for g, s in t.groups.items()}
+            if t.intervals:
+                entry["intervals"] = {k: i.to_dict() for k, i in t.intervals.items()}
+            for g, scores in t.groups.items():
+                if scores.intervals:
+                    entry[self.group_kind][g]["intervals"] = {k: i.to_dict() for k, i in scores.intervals.items()}
+            if t.run_spread:
+                entry["run_spread"] = {k: dict(v) for k, v in t.run_spread.items()}
             if t.problems:
                 entry["problems"] = dict(t.problems)
             if t.notes:
                 entry["notes"] = list(t.notes)
             out["trackers"][t.name] = entry
+        if self.uncertainty is not None:
+            u = self.uncertainty
+            out["uncertainty"] = {"ci_level": u.level, "n_boot": u.n_boot, "seed": u.seed,
+                                  "n_permutations": u.n_permutations, "method": u.method}
+            out["comparisons"] = {k: table.to_dict() for k, table in self.comparisons.items()}
         return out

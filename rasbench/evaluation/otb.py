@@ -8,11 +8,12 @@ cached (:mod:`~rasbench.evaluation.cache`).
 """
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
 
-from ..config.benchmarks import ATTRIBUTE_CODES, BenchmarkDef
+from ..config.benchmarks import BenchmarkDef
 from ..config.conventions import PRECISION_THRESHOLDS, OTBConvention, otb_convention
 from ..datasets import Dataset
 from ..datasets.textio import RefusedFile
@@ -53,8 +54,24 @@ def _scores(curves: M.Curves, rows, drop_empty: bool) -> Scores:
                   len(rows))
 
 
-def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConvention) -> dict:
-    """Parse and score runs: {run: RunScore or problem text}."""
+def _sequence_terms(curves: M.Curves, drop_empty: bool) -> dict:
+    """Per-sequence (numerator, denominator) of every headline score and of the success
+    curve: the sequence's value, and 1 where the convention averages it (0 for an empty
+    curve OTB leaves out)."""
+    kept = {kind: M.kept_sequences(getattr(curves, kind), drop_empty).astype(np.float64)
+            for kind in ("success", "precision", "norm_precision")}
+    return {"success_auc": (curves.success.mean(axis=1), kept["success"]),
+            "precision_20": (curves.precision[:, M.PRECISION_INDEX], kept["precision"]),
+            "norm_precision_20": (curves.norm_precision[:, M.PRECISION_INDEX], kept["norm_precision"]),
+            "success_rate_50": (curves.success[:, M.SUCCESS_RATE_INDEX], kept["success"]),
+            "success_curve": (curves.success, np.repeat(kept["success"][:, None], curves.success.shape[1], 1))}
+
+
+def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConvention,
+                cut: frozenset = frozenset()) -> dict:
+    """Parse and score runs: {run: RunScore or problem text}. Results of the sequences in
+    ``cut`` that are longer than the ground truth are cut to its length (a definition's
+    ``cut_long_results``: LaSOT's monkey-17, which every reference toolkit cuts)."""
     out: dict = {}
     boxes, times = read_runs(runs)
     good = []
@@ -63,34 +80,56 @@ def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConventio
             out[run] = str(parsed)
         elif isinstance(times.get(run.times), RefusedFile):  # unreadable times are merely unknown, these hostile
             out[run] = str(times[run.times])
-        elif len(parsed) != run.length:
+        elif len(parsed) != run.length and not (len(parsed) > run.length and run.sequence in cut):
             out[run] = (f"{run.boxes.name} has {plural(len(parsed), 'box', 'boxes')}, the ground truth "
                         f"{plural(run.length, 'frame')}")
         else:
-            good.append((run, parsed))
+            good.append((run, parsed[:run.length]))
     if not good:
         return out
     gts = [dataset[run.sequence].groundtruth[len(dataset[run.sequence]) - run.length:] for run, _ in good]
+    absent = [_absent(dataset[run.sequence])[len(dataset[run.sequence]) - run.length:] for run, _ in good]
     lengths = np.array([run.length for run, _ in good])
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    measures = M.frame_measures(np.concatenate([p for _, p in good]), np.concatenate(gts), starts, convention)
+    measures = M.frame_measures(np.concatenate([p for _, p in good]), np.concatenate(gts), starts, convention,
+                                np.concatenate(absent))
     success, precision, norm = M.run_curve_counts(measures, convention)
     for i, (run, _) in enumerate(good):
         t = times.get(run.times)
         fps = M.sequence_fps(t.reshape(-1), convention.speed) if isinstance(t, np.ndarray) and t.size == run.length \
             else None
-        out[run] = RunScore(success[i], precision[i], norm[i], run.length, fps)
+        out[run] = RunScore(success[i], precision[i], norm[i], int(measures.frames[i]), fps)
     return out
 
 
+BATCH_BOXES = 1 << 16  # boxes parsed and scored at once: bounds the memory of a long run set (LaSOT)
+
+
+def _batches(runs: list[RunFiles]) -> list[list[RunFiles]]:
+    """``runs`` in order, cut into batches of about :data:`BATCH_BOXES` boxes (a longer run alone)."""
+    batches, size = [[]], 0
+    for run in runs:
+        if batches[-1] and size + run.length > BATCH_BOXES:
+            batches.append([])
+            size = 0
+        batches[-1].append(run)
+        size += run.length
+    return batches
+
+
+def _absent(sequence) -> np.ndarray:
+    """The sequence's absent-target flags, all False where it has none."""
+    return sequence.absent if sequence.absent is not None else np.zeros(len(sequence), dtype=bool)
+
+
 def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, convention: OTBConvention,
-           gt_hashes: dict, cache: RunScoreCache, scope: str) -> TrackerResult:
+           gt_hashes: dict, cache: RunScoreCache, scope: str, benchmark: BenchmarkDef) -> TrackerResult:
     """Score a tracker's runs, reusing cached run scores whose inputs are unchanged."""
     cached = cache.load(result.folder, scope)
     scores: dict = {}
     keys = {}
     for run in runs:
-        rel = run.boxes.relative_to(result.folder).as_posix()
+        rel = Path(os.path.relpath(run.boxes, result.folder)).as_posix()  # pytracking's runs: in sibling folders
         key = [file_key(run.boxes), file_key(run.times), gt_hashes[(run.sequence, run.length)]]
         keys[run] = (rel, key)
         hit = cached.get(rel)
@@ -98,7 +137,9 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
             scores[run] = hit[1]
     missing = [run for run in runs if run not in scores]
     if missing:
-        scores.update(_score_runs(missing, dataset, convention))
+        cut = frozenset(benchmark.raw.get("cut_long_results") or ())
+        for batch in _batches(missing):
+            scores.update(_score_runs(batch, dataset, convention, cut))
         cache.save(result.folder, scope, [(*keys[run], s) for run, s in scores.items() if isinstance(s, RunScore)])
 
     by_sequence: dict[str, list[RunScore]] = {}
@@ -131,27 +172,34 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
         result.sequences[seq_name] = {"success_auc": float(auc), "precision_20": float(precision),
                                       "norm_precision_20": float(norm_precision),
                                       "success_rate_50": float(success_rate), "fps": fps}
-    for code in ATTRIBUTE_CODES:
+    result.sequence_terms = _sequence_terms(curves, drop)
+    repeats = max(run.repeat for run in runs)
+    if repeats > 1:  # a repeated one-run experiment: every scored sequence has every run, in order
+        each_run = M.sequence_curves(counts, np.array([r.frames for r in run_scores]), np.arange(len(run_scores)))
+        result.scores["runs"] = repeats
+        result.run_values = {key: tuple(np.reshape(a, (len(seq_names), repeats)) for a in terms)
+                             for key, terms in _sequence_terms(each_run, drop).items() if key in result.scores}
+    for code in benchmark.attribute_codes:
         rows = [i for i, s in enumerate(seq_names) if code in dataset[s].attributes]
         if rows:
             result.groups[code] = _scores(curves, np.array(rows), drop)
     return result
 
 
-def attribute_counts(dataset: Dataset) -> dict[str, int]:
-    """Sequences per attribute in ``dataset``, in the attribute table's order (those with any)."""
-    counts = {c: sum(c in s.attributes for s in dataset.values()) for c in ATTRIBUTE_CODES}
+def attribute_counts(dataset: Dataset, codes: tuple[str, ...]) -> dict[str, int]:
+    """Sequences per attribute in ``dataset``, in the order of ``codes`` (those with any)."""
+    counts = {c: sum(c in s.attributes for s in dataset.values()) for c in codes}
     return {c: n for c, n in counts.items() if n}
 
 
 def _presentation(benchmark: BenchmarkDef, experiment: str, conv: OTBConvention, dataset: Dataset) -> dict:
     """The report fields that say how an OTB experiment is shown."""
     label = experiment.upper()
-    counts = attribute_counts(dataset)
+    counts = attribute_counts(dataset, benchmark.attribute_codes)
     names = {c: benchmark.attribute_names.get(c) or ATTRIBUTE_NAMES.get(c, c) for c in counts}
     sequences = plural(len(dataset), "sequence")
     curves = [CurveSpec("success_curve", "Success plots", np.asarray(conv.success_thresholds), "Overlap threshold",
-                        "Success rate", "success_auc", "lower left"),
+                        "Success rate", "success_auc", "lower left", band=True),
               CurveSpec("precision_curve", "Precision plots", PRECISION_THRESHOLDS,
                         "Location error threshold (pixels)", "Precision", "precision_20", "lower right", 20.0)]
     plots = [PlotSpec(kind, "curve", f"{curve.title} of {label} ({sequences})", params={"curve": curve.key})
@@ -168,7 +216,9 @@ def _presentation(benchmark: BenchmarkDef, experiment: str, conv: OTBConvention,
         counts=("scored_sequences", "seqs"), experiment_label=label, curves=curves, plots=plots,
         group_kind="attributes", group_noun="attribute", group_count="sequences",
         group_measures=[SUCCESS_AUC, PRECISION_20], group_table=[SUCCESS_AUC], group_order=list(counts),
-        group_names=names, group_sizes=counts, group_title="success AUC per attribute (sequences)",
+        group_names=names, group_sizes=counts,
+        group_sequences={c: [s for s, seq in dataset.items() if c in seq.attributes] for c in counts},
+        group_title="success AUC per attribute (sequences)",
         group_caption="success AUC per attribute (number of sequences)",
         group_note="Success AUC per attribute; the number of sequences in brackets.",
         sequence_measures=MEASURES, sequence_table=[SUCCESS_AUC],
@@ -189,7 +239,10 @@ def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_di
     gt_hashes = {}
     for name, seq in dataset.items():
         for length in set(lengths[name]):
-            gt_hashes[(name, length)] = rows_digest(seq.groundtruth[len(seq) - length:])
+            rows = seq.groundtruth[len(seq) - length:]
+            if seq.absent is not None:  # the flags decide scores too
+                rows = np.column_stack([rows, seq.absent[len(seq) - length:]])
+            gt_hashes[(name, length)] = rows_digest(rows)
     scores = RunScoreCache(enabled=cache)
     scope = f"{benchmark.name}/{exp.name}/{conv.name}"
     layout = OTBLayout(exp)
@@ -199,7 +252,7 @@ def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_di
         scan = layout.scan(Path(folder), specs, lengths)
         result = TrackerResult(name, Path(folder), problems=dict(scan.problems), notes=list(scan.notes))
         result.notes += run_convention_notes(name, folder, conv.name)
-        trackers[name] = _score(result, scan.runs, dataset, conv, gt_hashes, scores, scope)
+        trackers[name] = _score(result, scan.runs, dataset, conv, gt_hashes, scores, scope, benchmark)
     return Report(benchmark, experiment, "otb", conv, dataset, trackers=trackers,
                   **_presentation(benchmark, experiment, conv, dataset))
 

@@ -9,6 +9,7 @@ are the experiment's, as the run used them.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -17,12 +18,14 @@ from ..config.benchmarks import BenchmarkDef, ExperimentDef
 from ..config.conventions import VOTConvention
 from ..datasets import Dataset
 from ..errors import DatasetError
+from ..fingerprint import dataset_digest, folder_digest, parts_digest
 from ..geometry.raster import overlaps
 from ..geometry.regions import SPECIAL, Regions
 from ..metrics import vot as V
 from ..results.manifest import run_convention_notes
 from ..results.vot import VOTLayout, read_run, read_trajectory
 from ..text import plural
+from .cache import MeasuredRunsCache
 from .model import CurveSpec, Measure, PlotSpec, Report, Scores, TrackerResult, finite
 from .view import TrackView, place
 
@@ -51,52 +54,113 @@ def _load(result: TrackerResult, experiment: ExperimentDef, dataset: Dataset, co
     return runs
 
 
-def _speed(runs: dict) -> float | None:
+def _speed(times: dict) -> float | None:
     """VOT-M analyze_speed: per sequence 1 / mean over runs of the mean frame time (NaN
-    frames ignored); the mean over sequences."""
+    frames ignored); the mean over sequences. ``times``: {sequence: [frame times or None per run]}."""
     per_seq = []
-    for seq_runs in runs.values():
-        means = [np.nanmean(t[~np.isnan(t)]) for _, t in seq_runs if t is not None and np.any(~np.isnan(t))]
+    for seq_times in times.values():
+        means = [np.nanmean(t[~np.isnan(t)]) for t in seq_times if t is not None and np.any(~np.isnan(t))]
         if means and np.mean(means) > 0:
             per_seq.append(1.0 / float(np.mean(means)))
     return float(np.mean(per_seq)) if per_seq else None
 
 
-def _score_tracker(result: TrackerResult, experiment: ExperimentDef, dataset: Dataset, convention: VOTConvention,
-                   interval) -> TrackerResult:
-    settings = experiment.settings
+@dataclass
+class _Measured:
+    """What scoring reads of a tracker's runs: per run its sequence and frame times, per
+    frame of all runs (in order) the special-frame codes and the overlaps each analysis
+    needs. Cached per tracker folder (:class:`~rasbench.evaluation.cache.MeasuredRunsCache`)."""
+
+    runs: dict[str, int]  # sequence -> number of runs, in dataset order
+    times: list  # per run: frame times or None
+    codes: np.ndarray
+    overlaps: dict[str, np.ndarray]
+
+    def to_cache(self) -> tuple[dict, dict]:
+        timed = [t is not None for t in self.times]
+        times = [t if t is not None else np.full(0, np.nan) for t in self.times]
+        return ({"runs": self.runs, "timed": timed},
+                {"codes": self.codes, "frame_times": np.concatenate(times) if times else np.zeros(0),
+                 "time_counts": np.array([len(t) for t in times]),
+                 **{f"overlaps:{k}": v for k, v in self.overlaps.items()}})
+
+    @classmethod
+    def from_cache(cls, facts: dict, arrays: dict) -> _Measured:
+        counts = arrays["time_counts"]
+        times = np.split(arrays["frame_times"], np.cumsum(counts)[:-1]) if len(counts) else []
+        return cls(facts["runs"], [t if timed else None for t, timed in zip(times, facts["timed"])], arrays["codes"],
+                   {k.partition(":")[2]: v for k, v in arrays.items() if k.startswith("overlaps:")})
+
+
+def _measure(result: TrackerResult, experiment: ExperimentDef, dataset: Dataset,
+             convention: VOTConvention) -> _Measured | None:
+    """Parse the tracker's runs and rasterise their overlaps (None: no run could be read)."""
     runs = _load(result, experiment, dataset, convention)
     if not runs:
-        return result
-    names = list(runs)
-    preds, gts, lengths, groups, sizes, tags = [], [], [], [], [], {}
-    for index, seq_name in enumerate(names):
+        return None
+    preds, gts, sizes = [], [], []
+    for seq_name, seq_runs in runs.items():
         seq = dataset[seq_name]
         if seq.image_size is None and convention.bounded:
             raise DatasetError(f"{seq_name}: image size unknown (needed for bounded overlaps); "
                                f"give the images or a pysot JSON with width/height", seq.source)
-        for traj, _ in runs[seq_name]:
+        for traj, _ in seq_runs:
             preds.append(traj)
+            gts.append(seq.groundtruth)
+            sizes.append(np.broadcast_to(np.asarray(seq.image_size or (0, 0), float), (len(seq), 2)))
+    pred, gt, frame_sizes = Regions.concat(preds), Regions.concat(gts), np.concatenate(sizes)
+    analyses = ("unsupervised",) if experiment.protocol == "unsupervised" else ("accuracy", "eao")
+    return _Measured({n: len(r) for n, r in runs.items()}, [t for r in runs.values() for _, t in r], pred.codes(),
+                     V.analysis_overlaps(pred, gt, frame_sizes, convention, analyses))
+
+
+def _measured(result: TrackerResult, experiment: ExperimentDef, dataset: Dataset, convention: VOTConvention,
+              cache: MeasuredRunsCache, scope: str, inputs: str) -> _Measured | None:
+    """:func:`_measure`, or what it gave while the folder's files, the ground truth and the
+    convention were the same (``inputs``: their digest, but for the folder)."""
+    key = parts_digest(inputs, folder_digest(result.folder))
+    hit = cache.load(result.folder, scope, key)
+    if hit is not None:
+        facts, arrays = hit
+        result.problems.update(facts["problems"])
+        return _Measured.from_cache(facts["measured"], arrays) if facts["measured"] else None
+    measured = _measure(result, experiment, dataset, convention)
+    facts, arrays = measured.to_cache() if measured is not None else (None, {})
+    cache.save(result.folder, scope, key, {"problems": result.problems, "measured": facts}, arrays)
+    return measured
+
+
+def _score_tracker(result: TrackerResult, experiment: ExperimentDef, dataset: Dataset, convention: VOTConvention,
+                   interval, measured: _Measured | None) -> TrackerResult:
+    settings = experiment.settings
+    if measured is None:
+        return result
+    names = list(measured.runs)
+    gts, lengths, groups, tags = [], [], [], {}
+    for index, seq_name in enumerate(names):
+        seq = dataset[seq_name]
+        for _ in range(measured.runs[seq_name]):
             gts.append(seq.groundtruth)
             lengths.append(len(seq))
             groups.append(index)
-            sizes.append(np.broadcast_to(np.asarray(seq.image_size or (0, 0), float), (len(seq), 2)))
             for tag, values in seq.tags.items():
                 tags.setdefault(tag, []).append(values)
-    pred, gt = Regions.concat(preds), Regions.concat(gts)
     layout = V.RunLayout.from_lengths(lengths, groups)
-    codes = pred.codes()
-    frame_sizes = np.concatenate(sizes)
-    result.scores["fps"] = _speed(runs)
+    codes, ov = measured.codes, measured.overlaps
+    per_seq_times = dict.fromkeys(names)
+    run_times = iter(measured.times)
+    for seq_name in names:
+        per_seq_times[seq_name] = [next(run_times) for _ in range(measured.runs[seq_name])]
+    result.scores["fps"] = _speed(per_seq_times)
     result.scores["runs"] = int(len(lengths))
     if experiment.protocol == "unsupervised":
-        ov = V.run_overlaps(pred, gt, frame_sizes, convention, "unsupervised")
-        result.scores["average_overlap"] = V.unsupervised_average_overlap(ov, codes, layout, convention,
-                                                                          gt.kind == SPECIAL, burnin=settings.burnin)
+        gt = Regions.concat(gts)
+        result.scores["average_overlap"] = V.unsupervised_average_overlap(ov["unsupervised"], codes, layout,
+                                                                          convention, gt.kind == SPECIAL,
+                                                                          burnin=settings.burnin)
         for key in ("eao", "accuracy", "robustness", "failures"):
             result.scores[key] = None
         return result
-    ov = V.analysis_overlaps(pred, gt, frame_sizes, convention, ("accuracy", "eao"))
     ar = V.accuracy_robustness(ov["accuracy"], codes, layout, convention, burnin=settings.burnin)
     low, high = interval
     fragments = V.eao_fragments(ov["eao"], codes, layout, convention, skip_initialize=settings.skip_initialize)
@@ -109,7 +173,7 @@ def _score_tracker(result: TrackerResult, experiment: ExperimentDef, dataset: Da
     for i, seq_name in enumerate(names):
         result.sequences[seq_name] = {"accuracy": float(ar.sequence_accuracy[i]),
                                       "failures": float(ar.sequence_failures[i]),
-                                      "runs": len(runs[seq_name])}
+                                      "runs": measured.runs[seq_name]}
     if tags:
         masks = {tag: np.concatenate(values) for tag, values in tags.items()}
         masks["empty"] = ~np.any(np.stack(list(masks.values())), axis=0)
@@ -178,15 +242,21 @@ def cross_plots(benchmark: BenchmarkDef, experiment: str) -> list[tuple[str, str
 
 def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
           conv: VOTConvention, cache: bool = True) -> Report:
-    """Score every tracker folder on a VOT experiment (``cache`` is unused: VOT scores are
-    computed afresh)."""
+    """Score every tracker folder on a VOT experiment; each folder's overlaps are cached
+    while its files, the ground truth and the convention stay the same (``cache=False``:
+    recompute)."""
     exp = benchmark.experiment(experiment)
     interval = None
     if exp.protocol != "unsupervised":
         interval = exp.settings.eao_interval or V.eao_interval([len(s) for s in dataset.values()])[:2]
+    measured_cache = MeasuredRunsCache(enabled=cache)
+    scope = f"{benchmark.name}/{exp.name}/{conv.name}"
+    inputs = parts_digest(dataset_digest(dataset), conv.name, exp.protocol, repr(exp.settings))
     trackers = {}
     for name, folder in tracker_dirs.items():
-        result = _score_tracker(TrackerResult(name, Path(folder)), exp, dataset, conv, interval)
+        result = TrackerResult(name, Path(folder))
+        measured = _measured(result, exp, dataset, conv, measured_cache, scope, inputs)
+        result = _score_tracker(result, exp, dataset, conv, interval, measured)
         result.notes += run_convention_notes(name, folder, conv.name)
         trackers[name] = result
     return Report(benchmark, experiment, "vot", conv, dataset, trackers=trackers,

@@ -41,20 +41,31 @@ class FrameMeasures:
     """Per-frame IoU, centre error and normalised centre error of concatenated runs.
 
     Frames the convention treats as invalid hold -1 (a failure in success, a success
-    in precision, as in the OTB toolkit).
+    in precision, as in the OTB toolkit); frames where the target is absent and that
+    count as misses hold -1 / +inf / +inf (a failure in every curve); frames left out
+    of scoring hold NaN and are not in ``frames``, each run's denominator.
     """
 
     overlap: np.ndarray
     centre_error: np.ndarray
     norm_centre_error: np.ndarray
     starts: np.ndarray
+    frames: np.ndarray | None = None  # (runs,) frames each run's curves are divided by; default: its length
+
+    def __post_init__(self):
+        if self.frames is None:
+            self.frames = self.lengths
 
     @property
     def lengths(self) -> np.ndarray:
         return np.diff(np.append(self.starts, len(self.overlap)))
 
 
-def frame_measures(pred: np.ndarray, gt: np.ndarray, starts, convention: OTBConvention) -> FrameMeasures:
+def frame_measures(pred: np.ndarray, gt: np.ndarray, starts, convention: OTBConvention,
+                   absent: np.ndarray | None = None) -> FrameMeasures:
+    """Measures of (N, 4) predictions against (N, 4) ground truth, runs beginning at
+    ``starts``; ``absent`` (N,) bool marks frames whose target is not visible (LaSOT's
+    full occlusion / out of view), treated as ``convention.absent_frames`` says."""
     pred = np.array(pred, dtype=np.float64, copy=True)
     gt = np.asarray(gt, dtype=np.float64)
     starts = np.asarray(starts, dtype=np.int64)
@@ -77,7 +88,17 @@ def frame_measures(pred: np.ndarray, gt: np.ndarray, starts, convention: OTBConv
             iou[~(gt > 0).all(axis=1)] = -1
             ce[~(gt_centre > 0).all(axis=0)] = -1
             nce[~(gt_centre / gt_size > 0).all(axis=0)] = -1
-    return FrameMeasures(iou, ce, nce, starts)
+    if absent is not None and convention.absent_frames == "miss":
+        absent = np.asarray(absent, dtype=bool)
+        iou[absent] = -1
+        ce[absent] = np.inf
+        nce[absent] = np.inf
+    measures = FrameMeasures(iou, ce, nce, starts)
+    if convention.drop_unlabelled and len(starts):
+        unlabelled = np.isnan(gt).any(axis=1)
+        iou[unlabelled] = ce[unlabelled] = nce[unlabelled] = np.nan  # NaN passes no threshold
+        measures.frames = measures.lengths - np.add.reduceat(unlabelled.astype(np.int64), starts)
+    return measures
 
 
 def run_counts(values: np.ndarray, thresholds: np.ndarray, starts: np.ndarray, above: bool) -> np.ndarray:
@@ -144,10 +165,16 @@ def mean_curve(curves: np.ndarray, drop_empty: bool) -> np.ndarray:
     """
     curves = np.asarray(curves, dtype=np.float64)
     if drop_empty:
-        curves = curves[curves.sum(axis=1) > _EPS]
+        curves = curves[kept_sequences(curves, drop_empty)]
     if len(curves) == 0:
         return np.full(np.shape(curves)[1], np.nan)
     return np.mean(curves, axis=0)
+
+
+def kept_sequences(curves: np.ndarray, drop_empty: bool) -> np.ndarray:
+    """(S,) bool: the sequences :func:`mean_curve` averages, of (S, T) per-sequence curves."""
+    curves = np.asarray(curves, dtype=np.float64)
+    return curves.sum(axis=1) > _EPS if drop_empty else np.ones(len(curves), dtype=bool)
 
 
 def auc(success_curve: np.ndarray) -> float:

@@ -72,7 +72,7 @@ class RatioTerms:
         object.__setattr__(self, "den", np.ascontiguousarray(np.broadcast_to(den, num.shape)))
 
     @classmethod
-    def means(cls, values, included=None) -> "RatioTerms":
+    def means(cls, values, included=None) -> RatioTerms:
         """Scores that are means of per-sequence values: ``values`` (T, S); ``included``
         (T, S) bool, the sequences each tracker's mean counts (OTB leaves empty curves out),
         default all."""
@@ -81,7 +81,7 @@ class RatioTerms:
         return cls(np.where(den > 0, values, 0.0), den)
 
     @classmethod
-    def stack(cls, per_tracker) -> "RatioTerms":
+    def stack(cls, per_tracker) -> RatioTerms:
         """From one (num, den) pair per tracker, each (S,) or (S, K)."""
         pairs = list(per_tracker)
         return cls(np.stack([np.asarray(n, dtype=np.float64).reshape(len(n), -1) for n, _ in pairs]),
@@ -212,13 +212,17 @@ def bca_interval(estimate, boot, jack, level: float = LEVEL) -> tuple[np.ndarray
     ``jack`` (S, P): with each sequence left out. z0 is the normal quantile of the share of
     resamples below the estimate (ties counted half); the acceleration is
     sum(d^3) / (6 sum(d^2)^1.5) with d = mean(jack) - jack (0 when all jackknife values are
-    equal). A share of 0 or 1 is clipped to 1/(2B) from the end. Returns (low, high), NaN
+    equal); resamples within 1e-9 (relative) of the estimate count as ties. A share of 0 or
+    1 is clipped to 1/(2B) from the end. Returns (low, high), NaN
     for a column with an undefined resample."""
     estimate = np.asarray(estimate, dtype=np.float64)
     boot = np.asarray(boot, dtype=np.float64)
     jack = np.asarray(jack, dtype=np.float64)
     b = boot.shape[0]
-    share = ((boot < estimate).sum(axis=0) + (boot <= estimate).sum(axis=0)) / (2.0 * b)
+    # resamples equal to the estimate up to rounding are ties: a discrete bootstrap distribution
+    # (few sequences) must not shift with the order of a sum (which trackers share the products)
+    tie = _TIE * np.abs(estimate)
+    share = ((boot < estimate - tie).sum(axis=0) + (boot <= estimate + tie).sum(axis=0)) / (2.0 * b)
     z0 = _norm_ppf(np.clip(share, 0.5 / b, 1 - 0.5 / b))
     d = jack.mean(axis=0) - jack
     ss = (d * d).sum(axis=0)
@@ -302,22 +306,26 @@ def _swap_test(terms: RatioTerms, resampling: Resampling, first, second, observe
     num, den, undefined = terms._flat()
     # every tracker with the same denominators (a mean; frames): a swap moves numerators only
     same_den = undefined is None and bool(np.all(den.reshape(s, t, k) == den.reshape(s, t, k)[:, :1]))
-    total_num = num.sum(axis=0).reshape(t, k, 1)
     total_den = den.sum(axis=0).reshape(t, k, 1)
     threshold = (np.abs(observed) - _TIE * (np.abs(scores[first]) + np.abs(scores[second])))[:, None]
     hits = np.zeros(len(first), np.int64)
     swaps = resampling.swaps
-    step = max(1, _BLOCK // ((max(t, len(first)) if same_den else t) * k))  # rows per temporary array
+    if same_den:
+        # the statistic is then linear in the pattern: swapping sequence s moves the difference
+        # by 2 (num_j - num_i)[s] / den_total, averaged over the columns (0 where den_total is 0)
+        with np.errstate(divide="ignore"):
+            weight = np.where(total_den[first, :, 0] != 0, 1.0 / (k * total_den[first, :, 0]), 0.0)  # (P, K)
+        per_sequence = num.reshape(s, t, k)
+        slope = 2.0 * np.einsum("spk,pk->ps", per_sequence[:, second] - per_sequence[:, first], weight)
+    step = max(1, _BLOCK // (len(first) if same_den else t * k))  # rows per temporary array
     for m in range(0, len(swaps), step):
         moved = swaps[m:m + step].T.astype(np.float64)  # (S, m): 1 = the pair's terms swapped
 
         def sums(matrix, pattern):
             """(T, K, m): each tracker's sums over the sequences a pattern selects."""
             return (matrix.T @ pattern).reshape(t, k, -1)
-        if same_den:  # tracker `first` gains the other's swapped numerators and loses its own
-            shift = sums(num, moved)
-            shift = shift[second] - shift[first]
-            stat = _ratio_scores(total_num[first] - total_num[second] + 2 * shift, total_den[first], axis=1)
+        if same_den:
+            stat = observed[:, None] + slope @ moved
         else:
             # kept + moved sums, not totals minus the moved: a denominator of zero stays exactly
             # zero; pair by pair on views, as gathering (pairs, K, m) copies costs more

@@ -58,7 +58,7 @@ class RunLayout:
             raise ValueError("groups must be non-decreasing (runs of a sequence adjacent)")
 
     @staticmethod
-    def from_lengths(lengths, groups=None) -> "RunLayout":
+    def from_lengths(lengths, groups=None) -> RunLayout:
         """Layout of runs with the given lengths; ``groups`` defaults to one sequence per run."""
         lengths = np.asarray(lengths, dtype=np.int64)
         groups = np.arange(len(lengths)) if groups is None else groups
@@ -101,13 +101,6 @@ class RunLayout:
         return out
 
 
-def expand_to_frames(values, layout: RunLayout) -> np.ndarray:
-    """Repeat one value (or row) per sequence over every frame of that sequence's runs
-    (image sizes, for instance)."""
-    values = np.asarray(values)
-    return values[layout.sequence_of_run][layout.run_of_frame]
-
-
 def select_frames(keep, layout: RunLayout, *arrays):
     """Keep only the frames where ``keep`` is true, run by run (tag selection).
 
@@ -136,7 +129,7 @@ def run_overlaps(pred: Regions, gt: Regions, sizes, convention, analysis: str = 
     """Per-frame overlap of predictions with ground truth, bounded as the convention's
     ``analysis`` ("accuracy", "eao", "failure", "unsupervised") requires.
 
-    ``sizes``: (W, H) per frame (see :func:`expand_to_frames`), one pair, or None for
+    ``sizes``: (W, H) per frame, one pair, or None for
     unbounded overlaps (VOT-M with ``bounded_overlap`` off, as its vot2015 stack sets).
     C-family rules give NaN on special frames; ``vot-toolkit`` gives its own value there
     (an empty region: 0, or 1 when the union bbox is degenerate) and its analyses mask

@@ -27,6 +27,8 @@ from .style import (
     tracker_styles,
 )
 
+BANDS = 3  # curves shaded with their bootstrap band: more hide each other
+
 
 def curve_title(report, curve: str, group: str | None = None) -> str:
     """"Success plots of OPE (100 sequences)", "... - out of view (14)" for a group."""
@@ -57,7 +59,9 @@ def curve_plot(report, curve: str, group: str | None = None, published=(), top: 
     (incomplete trackers last), the ``top`` complete trackers drawn bold. ``published``
     numbers of the summary measure (overall plots only) get italic legend rows, and a
     hollow marker where the curve spec places them (a precision at 20 px; an AUC is no
-    point of the plot: text only)."""
+    point of the plot: text only). Curves with a bootstrap band (``TrackerResult.bands``)
+    are shaded with it (pointwise intervals), in overall plots for the best :data:`BANDS`
+    and the highlighted trackers."""
     from matplotlib.lines import Line2D
 
     spec = next(c for c in report.curves if c.key == curve)
@@ -69,6 +73,8 @@ def curve_plot(report, curve: str, group: str | None = None, published=(), top: 
     entries.sort(key=lambda e: rank_key(e[0], e[1]))
     incomplete = any(not t.complete for t, _, _ in series)
     notes = ([PUBLISHED_NOTE] if refs else []) + (["* incomplete, not ranked"] if incomplete else [])
+    if group is None and report.uncertainty is not None and any(curve in t.bands for t, _, _ in series):
+        notes.append(f"shaded: {report.uncertainty.level:.0%} intervals")
     with print_style():
         fig = new_figure(layout="constrained", figsize=(COLUMN_WIDTH, height_for(len(entries), titled=bool(notes))))
         ax = fig.add_subplot()
@@ -80,6 +86,9 @@ def curve_plot(report, curve: str, group: str | None = None, published=(), top: 
                 style = styles.get(t.name) or TrackerStyle(PALETTE[rank % len(PALETTE)], "-", "o")
                 (line,) = ax.plot(spec.x, values, color=style.color, linestyle=style.linestyle, label=t.name,
                                   **line_look(style, t.complete and rank < top))
+                band = t.bands.get(curve) if group is None else None
+                if band is not None and t.complete and (rank < BANDS or style.highlight):
+                    ax.fill_between(spec.x, band[0], band[1], color=style.color, alpha=0.08, linewidth=0, zorder=1)
                 handles.append(line)
                 labels.append(f"{t.name}{'' if t.complete else '*'} [{score:.3f}]")
                 emphasised.append(style.highlight)

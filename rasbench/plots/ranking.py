@@ -22,7 +22,7 @@ from .style import (
 
 
 def ranking_plot(rows, metrics: list[tuple[str, str]], title: str, published=(), published_top: int = 5,
-                 styles: dict | None = None):
+                 styles: dict | None = None, intervals: dict | None = None, interval_note: str = ""):
     """A dot plot per metric: one row per tracker (best at the top), ours filled in the
     tracker's colour, published numbers hollow with a dagger; incomplete trackers
     below a rule, unranked.
@@ -30,7 +30,8 @@ def ranking_plot(rows, metrics: list[tuple[str, str]], title: str, published=(),
     ``rows``: [(name, complete, {metric: value})] in rank order; ``metrics``: [(key,
     axis label)], the first one ranks. Published rows of the ranking metric are
     placed among the complete trackers by value; their other metrics are drawn where
-    known.
+    known. ``intervals``: {tracker: {metric: (low, high)}}, drawn as bars through the
+    dots (``interval_note`` says what they are).
     """
     key = metrics[0][0]
     refs = published_rows(published, key, published_top)
@@ -57,6 +58,11 @@ def ranking_plot(rows, metrics: list[tuple[str, str]], title: str, published=(),
                 if not is_finite(v):
                     continue
                 values.append(v)
+                bounds = (intervals or {}).get(name, {}).get(metric) if not is_pub else None
+                if bounds is not None and all(is_finite(b) for b in bounds):
+                    color = (styles.get(name) or TrackerStyle(PALETTE[0], "-", "o")).color
+                    ax.hlines(row_y, *bounds, color=color, linewidth=1.0, alpha=0.6, zorder=2)
+                    values += list(bounds)
                 if is_pub:
                     hollow(ax, [v], [row_y], "o")
                 else:
@@ -91,6 +97,8 @@ def ranking_plot(rows, metrics: list[tuple[str, str]], title: str, published=(),
             notes.append(PUBLISHED_NOTE + ("; ? unverified" if any(not p.verified for p in refs) else ""))
         if ranked < len(entries):
             notes.append("* incomplete, not ranked")
+        if intervals and interval_note:
+            notes.append(interval_note)
         fig.suptitle(title, fontsize=8)
         if notes:
             fig.supxlabel("; ".join(notes), fontsize=6.5, fontstyle="italic", x=0.0, ha="left")
@@ -102,5 +110,9 @@ def ranking(report, published=(), published_top: int = 5, styles=None):
     key = report.ranking[0].key
     rows = [(t.name, t.complete, {m.key: t.scores.get(m.key) for m in report.ranking})
             for t in report.ranked() if is_finite(t.scores.get(key))]
+    intervals = {t.name: {m.key: (t.intervals[m.key].low, t.intervals[m.key].high)
+                          for m in report.ranking if m.key in t.intervals} for t in report.trackers.values()}
+    note = (f"bars: {report.uncertainty.level:.0%} bootstrap intervals over sequences"
+            if report.uncertainty is not None and any(intervals.values()) else "")
     return ranking_plot(rows, [(m.key, m.axis_label or m.label) for m in report.ranking], report.ranking_title,
-                        published, published_top, styles)
+                        published, published_top, styles, intervals, note)

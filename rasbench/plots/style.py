@@ -232,9 +232,10 @@ _TASKS: list = []
 
 
 def default_workers() -> int:
-    """$RASBENCH_PLOT_WORKERS, else up to 2 processes (rendering 50 files takes ~10 s on one core)."""
+    """$RASBENCH_PLOT_WORKERS, else one process per CPU core (rendering 50 files takes
+    ~10 s on one core); :func:`render` starts no more than there are plots."""
     value = os.environ.get("RASBENCH_PLOT_WORKERS")
-    return max(1, int(value)) if value else max(1, min(2, os.cpu_count() or 1))
+    return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
 
 
 def _render_one(job) -> dict:

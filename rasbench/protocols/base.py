@@ -15,7 +15,7 @@ from ..config.benchmarks import ExperimentDef
 from ..config.conventions import convention
 from ..config.families import FAMILY_DECLS, ProtocolOptions
 from ..datasets import Dataset
-from ..errors import TrackerError
+from ..errors import ConfigError, TrackerError
 from ..registry import TrackerSpec
 from ..results.store import ResultStore
 
@@ -82,6 +82,19 @@ class RunContext:
         self.tracker = self.spec.create()
 
 
+def plan_repetitions(ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
+    """One unit per sequence holding its repetitions 1..``repetitions`` not yet done (all with
+    ``force``): (units, repetitions skipped)."""
+    units, skipped = [], 0
+    for seq in ctx.dataset.values():
+        pending = tuple(r for r in range(1, repetitions + 1)
+                        if force or not ctx.store.is_done(ctx.tracker_name, seq.name, r))
+        skipped += repetitions - len(pending)
+        if pending:
+            units.append(Unit(seq.name, pending, len(seq) * len(pending)))
+    return units, skipped
+
+
 class Family:
     """A benchmark family at run time. Subclasses set ``name`` (a key of
     :data:`~rasbench.config.families.FAMILY_DECLS`, which declares its protocols and the
@@ -101,9 +114,13 @@ class Family:
         """The family's convention ``name`` (:class:`~rasbench.errors.ConfigError` if none)."""
         return convention(self.name, name)
 
-    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool]) -> int:
+    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool],
+                    requested: int | None = None) -> int:
         """How many times each planned run is repeated for a tracker (``deterministic()``
-        says whether the tracker declares itself deterministic; it may build one)."""
+        says whether the tracker declares itself deterministic; it may build one);
+        ``requested``: the user's ``--runs``, where the family allows it (else ConfigError)."""
+        if requested not in (None, 1):
+            raise ConfigError(f"--runs: {self.name} experiments are not repeated on request")
         return 1
 
     def tracker_boxes(self, conv) -> str:

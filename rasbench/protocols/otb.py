@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import numpy as np
@@ -250,17 +250,30 @@ class OTBFamily(Family):
 
     name = "otb"
 
+    def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool],
+                    requested: int | None = None) -> int:
+        """1, or ``requested`` runs of a one-run experiment (OPE) for stochastic trackers;
+        TRE and SRE already run each sequence many times, from other starts or boxes."""
+        if requested not in (None, 1) and settings.protocol != "ope":
+            raise ConfigError(f"--runs repeats one-run experiments (OPE); {settings.protocol.upper()} runs each "
+                              f"sequence several times already")
+        return requested or 1
+
     def tracker_boxes(self, conv: OTBConvention) -> str:
         return conv.run.boxes
 
-    def _runs(self, ctx: RunContext, seq: Sequence) -> list[Run]:
+    def _runs(self, ctx: RunContext, seq: Sequence, repetitions: int = 1) -> list[Run]:
+        """The planned runs; OPE repeated: run k is the OPE run again, numbered k."""
         size = _frame_size(seq) if ctx.settings.protocol == "sre" else None
-        return plan_runs(seq, ctx.settings, ctx.convention.run.start, size)
+        runs = plan_runs(seq, ctx.settings, ctx.convention.run.start, size)
+        if ctx.settings.protocol == "ope":
+            runs += [replace(runs[0], number=k, label=f"ope run {k}") for k in range(2, repetitions + 1)]
+        return runs
 
     def plan(self, ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
         units, skipped = [], 0
         for seq in ctx.dataset.values():
-            for run in self._runs(ctx, seq):
+            for run in self._runs(ctx, seq, repetitions):
                 if not force and ctx.store.is_done(ctx.tracker_name, seq.name, run.number):
                     skipped += 1
                 else:
@@ -269,7 +282,7 @@ class OTBFamily(Family):
 
     def run_unit(self, ctx: RunContext, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
         seq = ctx.dataset[unit.sequence]
-        runs = {r.number: r for r in self._runs(ctx, seq)}
+        runs = {r.number: r for r in self._runs(ctx, seq, max(unit.runs))}
         outcome = Outcome()
         for number in unit.runs:
             try:

@@ -7,4 +7,4 @@ that keeps them while their inputs are unchanged.
 * :mod:`~rasbench.reports.build`: ``rasbench report --out DIR`` (what to rebuild, the output cache, the lock).
 """
 
-RENDER_VERSION = 3  # bump when an output's content changes for the same inputs
+RENDER_VERSION = 4  # bump when an output's content changes for the same inputs

@@ -20,6 +20,7 @@ from pathlib import Path
 from .._version import __version__
 from ..config.benchmarks import BenchmarkDef
 from ..evaluation import cross_plots, evaluate
+from ..evaluation.model import Uncertainty
 from ..fingerprint import dataset_digest, file_sha256, folder_digest, parts_digest
 from ..paths import atomic_write_text, file_lock
 from . import RENDER_VERSION
@@ -107,6 +108,10 @@ class ReportRequest:
     top: int = 10
     published_top: int = 5
     highlight: tuple = ()  # tracker names drawn emphasised
+    uncertainty: Uncertainty | None = Uncertainty()  # None: no intervals or tests
+    show_intervals: bool = False  # in the text and LaTeX tables too (they are always in JSON, CSV, HTML)
+    ci_format: str = "pm"  # LaTeX: "pm" or "brackets"
+    workers: int | None = None  # plot-rendering processes (None: plots.style.default_workers)
 
 
 @dataclass
@@ -164,7 +169,7 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
     def report_for(exp):
         if exp not in reports:
             reports[exp] = evaluate(request.benchmark, exp, request.datasets[exp], request.tracker_dirs[exp],
-                                    request.convention)
+                                    request.convention, uncertainty=request.uncertainty)
         return reports[exp]
 
     recomputed = sorted({n for dirs in request.tracker_dirs.values() for n in dirs})
@@ -176,7 +181,10 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
             matched += exp_matched
         elif exp_shown or exp_matched:
             withheld[exp] = len(request.datasets[exp])
-    options = {"top": request.top, "published_top": request.published_top, "highlight": sorted(request.highlight)}
+    options = {"top": request.top, "published_top": request.published_top, "highlight": sorted(request.highlight),
+               "uncertainty": asdict(request.uncertainty) if request.uncertainty else None,
+               "show_intervals": request.show_intervals, "ci_format": request.ci_format}
+    latex_intervals = request.ci_format if request.show_intervals else None
 
     def step(name: str, key_parts, render):
         key = parts_digest(key_parts, name, options)
@@ -235,8 +243,11 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
         info = step(f"status:{exp}", key, lambda: ([], status()))
         result.incomplete[exp] = info.get("incomplete", [])
         if "table" in want:
-            step(f"table:{exp}", key, lambda exp=exp: ([write(f"{exp}_table.txt", to_table(report_for(exp)) + "\n")],
-                                                       {}))
+            def table(exp=exp):
+                text = to_table(report_for(exp), intervals=request.show_intervals)
+                return [write(f"{exp}_table.txt", text + "\n")], {}
+
+            step(f"table:{exp}", key, table)
         if "json" in want:
             step(f"json:{exp}", key, lambda exp=exp: ([write(f"{exp}_report.json", to_json(report_for(exp)) + "\n")],
                                                       {}))
@@ -249,8 +260,8 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
         if "latex" in want:
             def latex(exp=exp, pub=exp_published):
                 rep = report_for(exp)
-                files = [write(f"{exp}_table.tex", latex_table(rep, pub, request.published_top))]
-                attributes = latex_attribute_table(rep)
+                files = [write(f"{exp}_table.tex", latex_table(rep, pub, request.published_top, latex_intervals))]
+                attributes = latex_attribute_table(rep, latex_intervals)
                 if attributes:
                     files.append(write(f"{exp}_attributes.tex", attributes))
                 return files, {}
@@ -260,7 +271,7 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
                 from ..plots import plot_set
 
                 return plot_set({exp: report_for(exp)}, out / "plots", formats, shown, request.top,
-                                request.published_top, highlight=request.highlight,
+                                request.published_top, request.workers, highlight=request.highlight,
                                 progress=f"plots {exp}" if progress else None)
             plot_sets[exp] = plot_steps(f"plots:{exp}", key, render_plots)
             for kind, other in cross_plots(request.benchmark, exp):

@@ -20,6 +20,7 @@ from ..text import plural
 from . import RENDER_VERSION
 from .published import DAGGER, beyond_rounding, name_keys, printed_unit, short_title
 from .rows import column_marks, headline_rows, published_by_tracker, rank_marks
+from .text import run_notes
 
 _CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;margin:0 auto;max-width:1200px;
@@ -40,6 +41,8 @@ details{margin:.6em 0}summary{cursor:pointer;font-weight:600}
 .note{font-size:.85em;color:#555}.problem{color:#a00}code,pre{font-size:.85em}
 pre{background:#f7f7f7;padding:.6em;overflow:auto;max-height:20em}
 nav a{margin-right:1em}.scroll{overflow-x:auto}
+.ci{color:#666;font-size:.85em;font-weight:400}td.sig-better{background:#d9f2d9}td.sig-worse{background:#f8dada}
+table.matrix td{text-align:center}
 """
 
 # Marks <body data-images="loaded"> once every image has decoded (checked by the tests
@@ -100,19 +103,6 @@ def _figures(plots: list[dict], names: list[str] | None = None, small: bool = Fa
     return f'<div class="{cls}">' + "".join(items) + "</div>" if items else ""
 
 
-def _figures(plots: list[dict], names: list[str] | None = None, small: bool = False, wide: bool = False) -> str:
-    chosen = [p for p in plots if names is None or p["name"] in names]
-    if names is not None:
-        chosen.sort(key=lambda p: names.index(p["name"]))
-    items = []
-    for p in chosen:
-        png = [f for f in p["paths"] if str(f).endswith(".png")]
-        if png:  # the title is in the image
-            items.append(f"<figure>{_img(png[0], p['title'], 0.75 if small else 1.0)}</figure>")
-    cls = "figs" + (" small" if small else "") + (" wide" if wide else "")
-    return f'<div class="{cls}">' + "".join(items) + "</div>" if items else ""
-
-
 def _row_class(complete: bool, highlighted: bool) -> str:
     names = ([] if complete else ["incomplete"]) + (["highlight"] if highlighted else [])
     return f' class="{" ".join(names)}"' if names else ""
@@ -135,9 +125,10 @@ def _score_table(report: Report, published, published_top, highlight=()) -> str:
             out.append('</tbody><tbody class="incomplete">')
         count = report.trackers[name].scores.get(count_key, 0)
         cells = []
+        bounds = report.trackers[name].intervals
         for c in columns:
             cls = {0: ' class="best"', 1: ' class="second"'}.get(marks[c.key][i], "")
-            cells.append(f"<td{cls}>{_num(values[c.key], c.digits)}</td>")
+            cells.append(f"<td{cls}>{_num(values[c.key], c.digits)}{_interval(bounds.get(c.key), c.digits)}</td>")
         out.append(f'<tr{_row_class(complete, name in highlight)}><td>{i + 1 if complete else ""}</td>'
                    f'<td class="name">{_esc(name)}</td>' + "".join(cells) + f"<td>{count}</td></tr>")
     if rows and not rows[0][1]:  # every tracker incomplete: the first body is empty
@@ -161,8 +152,50 @@ def _score_table(report: Report, published, published_top, highlight=()) -> str:
     if pub:
         notes.append(f"{DAGGER} published, not re-computed (hover for the source; all sources are listed under "
                      "Published numbers). Bold / underlined: best / second best among the re-computed trackers.")
-    notes += report.footnotes + [f"{note}." for note in report.title_notes]
+    notes += report.footnotes + [f"{note}." for note in report.title_notes] + run_notes(report)
+    if report.uncertainty is not None:
+        notes.append(f"Brackets: {report.uncertainty.method}.")
     return "".join(out) + "".join(f'<p class="note">{_esc(n)}</p>' for n in notes)
+
+
+def _interval(interval, digits: int) -> str:
+    if interval is None or interval.low is None or interval.high is None:
+        return ""
+    return f' <span class="ci">[{_num(interval.low, digits)}, {_num(interval.high, digits)}]</span>'
+
+
+def _significance(report: Report) -> str:
+    """The paired comparisons of the primary measure: Holm-adjusted p-values of every
+    pair as a matrix (row minus column; significant cells marked), who is tied with the
+    best, the method."""
+    table = report.comparisons.get(report.primary)
+    if table is None:
+        return ""
+    measure = report.measure(report.primary)
+    names = table.trackers
+    head = "".join(f'<th title="{_esc(n)}">{k}</th>' for k, n in enumerate(names, start=1))
+    rows = []
+    for i, a in enumerate(names):
+        cells = []
+        for j, b in enumerate(names):
+            if i == j:
+                cells.append("<td>-</td>")
+                continue
+            p, delta = table.p_holm[i, j], table.delta[i, j]
+            better = delta > 0 if measure.higher_is_better else delta < 0
+            cls = (' class="sig-better"' if better else ' class="sig-worse"') if p < 0.05 else ""
+            tip = (f"{a} - {b}: {delta:+.4f} [{table.delta_low[i, j]:+.4f}, {table.delta_high[i, j]:+.4f}], "
+                   f"p {table.p[i, j]:.4f}, Holm {p:.4f}")
+            cells.append(f'<td{cls} title="{_esc(tip)}">{"<.001" if p < 0.001 else f"{p:.3f}"}</td>')
+        rows.append(f'<tr><td class="name">{i + 1}. {_esc(a)}</td>{"".join(cells)}</tr>')
+    tied = ", ".join(table.tied_with_best)
+    return (f"<h3>Paired comparisons ({_esc(measure.label)})</h3>"
+            f'<div class="scroll"><table class="matrix"><thead><tr><th class="name">row vs column</th>{head}</tr>'
+            f'</thead><tbody>{"".join(rows)}</tbody></table></div>'
+            f'<p class="note">Holm-adjusted p-values of the paired permutation test over all '
+            f"{len(names) * (len(names) - 1) // 2} pairs of complete trackers; green: the row is significantly "
+            f"better than the column (p &lt; 0.05), red: worse; hover a cell for the difference, its interval and "
+            f"the unadjusted p. Statistically tied with the best: {_esc(tied)}. {_esc(report.uncertainty.method)}.</p>")
 
 
 def _group_table(report: Report) -> str:
@@ -187,7 +220,9 @@ def _group_table(report: Report) -> str:
     body = []
     for i, t in enumerate(ranked):
         cells = "".join(f"<td{ {0: ' class=best', 1: ' class=second'}.get(marks[g, m.key][i], '')}>"
-                        f"{_num(values[g, m.key][i], m.digits)}</td>" for g, m in columns)
+                        f"{_num(values[g, m.key][i], m.digits)}"
+                        f"{_interval(t.groups[g].intervals.get(m.key) if g in t.groups else None, m.digits)}</td>"
+                        for g, m in columns)
         body.append(f'<tr{_row_class(t.complete, False)}><td class="name">{_esc(t.name)}</td>{cells}</tr>')
     head = "".join(header(g, m) for g, m in columns)
     return (f'<div class="scroll"><table><thead><tr><th>Tracker</th>{head}</tr></thead><tbody>{"".join(body)}'
@@ -278,7 +313,7 @@ def _experiment_section(exp: str, report: Report, request, figs: list[dict], cro
              f'<p class="meta">{plural(len(report.dataset), "sequence")} of {len(request.benchmark.sequences)}, '
              f'{plural(len(report.trackers), "tracker")}</p>',
              _score_table(report, [p for p in shown if p.experiment == exp], request.published_top, request.highlight),
-             _figures(figs, names("overall")), _figures(cross)]
+             _figures(figs, names("overall")), _figures(cross), _significance(report)]
     parts.append(f"<h3>Per {_esc(report.group_noun)}</h3>" + _figures(figs, names("groups"), wide=True)
                  + _group_table(report) + _figures(figs, names("each-group"), small=True))
     details = [p for p in report.plots if p.placement == "each-group-details"]

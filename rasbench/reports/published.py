@@ -14,7 +14,7 @@ from pathlib import Path
 
 from ..config.benchmarks import BenchmarkDef, definitions_dirs
 from ..errors import ConfigError
-from ..text import yaml_problem
+from ..text import load_yaml, yaml_problem
 
 DAGGER = "\u2020"  # marks a published number
 
@@ -65,7 +65,7 @@ def load_published(paths: list[Path] | None = None) -> list[PublishedNumber]:
     numbers = []
     for path in published_files() if paths is None else paths:
         try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+            data = load_yaml(Path(path).read_text(encoding="utf-8")) or {}
         except OSError as exc:
             raise ConfigError(f"cannot read published numbers {path}: {exc.strerror}") from None
         except yaml.YAMLError as exc:

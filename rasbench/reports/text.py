@@ -10,7 +10,7 @@ import csv
 import io
 import json
 
-from ..evaluation.model import Measure, Report, finite
+from ..evaluation.model import Interval, Measure, Report, finite
 from ..text import plural
 
 
@@ -78,15 +78,44 @@ def title(report: Report) -> str:
             f"{plural(len(report.dataset), 'sequence')}" + "".join(f" - {note}" for note in report.title_notes))
 
 
-def _cell(measure: Measure, value) -> str:
+def _cell(measure: Measure, value, interval: Interval | None = None) -> str:
+    """The value as the measure prints it; with ``interval``: ``0.582 [0.561, 0.603]``."""
     digits = measure.digits if measure.table_digits is None else measure.table_digits
-    return fmt_speed(value) if measure.speed else fmt(value, digits)
+    text = fmt_speed(value) if measure.speed else fmt(value, digits)
+    if interval is not None and finite(value) is not None:
+        text += f" [{fmt(interval.low, digits)}, {fmt(interval.high, digits)}]"
+    return text
 
 
-def to_table(report: Report, attributes: bool = False, color: bool = False) -> str:
+def interval_notes(report: Report) -> list[str]:
+    """Footnotes of a table showing intervals: the method, who is tied with the best."""
+    u = report.uncertainty
+    if u is None:
+        return []
+    lines = [f"[low, high]: {u.method}."]
+    for key, table in report.comparisons.items():
+        if len(table.tied_with_best) > 1:
+            label = report.measure(key).table_label or report.measure(key).label
+            lines.append(f"{label}: statistically tied with the best (Holm-adjusted p >= 0.05): "
+                         f"{', '.join(table.tied_with_best)}.")
+    return lines
+
+
+def run_notes(report: Report) -> list[str]:
+    """Footnotes on trackers run several times: the spread of the primary measure between runs."""
+    spread = [(t.name, t.run_spread[report.primary]) for t in report.display_order() if report.primary in t.run_spread]
+    if not spread:
+        return []
+    label = report.measure(report.primary).table_label or report.measure(report.primary).label
+    return [f"{label} is the mean over runs; between-run standard deviation: "
+            + ", ".join(f"{name} {fmt(s['run_sd'], 4)} ({len(s['run_scores'])} runs)" for name, s in spread) + "."]
+
+
+def to_table(report: Report, attributes: bool = False, color: bool = False, intervals: bool = False) -> str:
     """Terminal table: complete trackers ranked, incomplete ones (``*``) below a rule;
     the best value per ranked column among the complete trackers in bold (when
-    ``color``). ``attributes``: the report's per-group table (OTB attributes, VOT tags)."""
+    ``color``). ``attributes``: the report's per-group table (OTB attributes, VOT tags).
+    ``intervals``: every value with its confidence interval, where the report has them."""
     order = report.display_order()
     complete = [t.complete for t in order]
     heading = title(report)
@@ -97,8 +126,9 @@ def to_table(report: Report, attributes: bool = False, color: bool = False) -> s
             header = [f"{g}({max(t.groups[g].count for t in order if g in t.groups)})" for g in groups]
         else:
             header = [f"{g} {'/'.join(m.table_label or m.label for m in measures)}" for g in groups]
-        cells = [["/".join(_cell(m, t.groups[g].values.get(m.key)) for m in measures) if g in t.groups else "-"
-                  for g in groups] for t in order]
+        cells = [["/".join(_cell(m, t.groups[g].values.get(m.key),
+                                 t.groups[g].intervals.get(m.key) if intervals else None) for m in measures)
+                  if g in t.groups else "-" for g in groups] for t in order]
         values = [[t.groups[g].values.get(measures[0].key) if g in t.groups else None for g in groups] for t in order]
         bold = best_cells(values, complete) if len(measures) == 1 and measures[0].higher_is_better else set()
         if report.group_title:
@@ -107,15 +137,17 @@ def to_table(report: Report, attributes: bool = False, color: bool = False) -> s
     else:
         measures = report.measures
         header = ["tracker"] + [m.table_label or m.label for m in measures] + [report.counts[1]]
-        cells = [[_cell(m, t.scores.get(m.key)) for m in measures] + [str(t.scores.get(report.counts[0], 0))]
-                 for t in order]
+        cells = [[_cell(m, t.scores.get(m.key), t.intervals.get(m.key) if intervals else None) for m in measures]
+                 + [str(t.scores.get(report.counts[0], 0))] for t in order]
         ranked = [c for c, m in enumerate(measures) if m.ranked]
         values = [[t.scores.get(m.key) if m.ranked else None for m in measures] for t in order]
         bold = best_cells(values, complete, {c for c in ranked if not measures[c].higher_is_better})
     rows = [[t.name + ("" if t.complete else " *")] + row for t, row in zip(order, cells)]
     lines = text_table(heading, header, rows, complete, bold, color)
     if not attributes:
-        lines += report.footnotes
+        lines += report.footnotes + run_notes(report)
+    if intervals:
+        lines += interval_notes(report)[:1] if attributes else interval_notes(report)
     return "\n".join(lines + incomplete_notes(order))
 
 
@@ -140,15 +172,28 @@ def to_csv(report: Report, per_sequence: bool = False, attributes: bool = False)
                 writer.writerow((t.name, s, *(_csv(d.get(k)) for k in keys)))
     elif attributes:
         keys = [m.key for m in report.group_measures]
-        writer.writerow(("tracker", report.group_noun, report.group_count, *keys))
+        ci = [k for k in keys if any(k in g.intervals for t in report.trackers.values() for g in t.groups.values())]
+        writer.writerow(("tracker", report.group_noun, report.group_count, *keys,
+                         *(f"{k}_ci_{end}" for k in ci for end in ("low", "high"))))
         for t in report.ranked():
             for g, scores in t.groups.items():
-                writer.writerow((t.name, g, scores.count, *(_csv(scores.values.get(k)) for k in keys)))
+                bounds = [scores.intervals.get(k) for k in ci]
+                writer.writerow((t.name, g, scores.count, *(_csv(scores.values.get(k)) for k in keys),
+                                 *(_csv(getattr(b, end) if b else None) for b in bounds for end in ("low", "high"))))
     else:
-        writer.writerow(("tracker", *report.headline, report.counts[0], "complete"))
+        ci = [k for k in report.headline if any(k in t.intervals for t in report.trackers.values())]
+        spread = [k for k in report.headline if any(k in t.run_spread for t in report.trackers.values())]
+        u = report.uncertainty
+        writer.writerow(("tracker", *report.headline, report.counts[0], "complete",
+                         *(f"{k}_ci_{end}" for k in ci for end in ("low", "high")), *(f"{k}_run_sd" for k in spread),
+                         *(("ci_level", "n_boot", "seed") if ci else ())))
         for t in report.ranked():
+            bounds = [t.intervals.get(k) for k in ci]
             writer.writerow((t.name, *(_csv(t.scores.get(k)) for k in report.headline),
-                             t.scores.get(report.counts[0], 0), t.complete))
+                             t.scores.get(report.counts[0], 0), t.complete,
+                             *(_csv(getattr(b, end) if b else None) for b in bounds for end in ("low", "high")),
+                             *(_csv(t.run_spread.get(k, {}).get("run_sd")) for k in spread),
+                             *((u.level, u.n_boot, u.seed) if ci else ())))
     return buf.getvalue()
 
 

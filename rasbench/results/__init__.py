@@ -1,6 +1,7 @@
 """Results on disk, written and read through one layout per benchmark family.
 
-* :mod:`~rasbench.results.otb`, :mod:`~rasbench.results.vot`: the layouts (file names,
+* :mod:`~rasbench.results.otb`, :mod:`~rasbench.results.vot`, :mod:`~rasbench.results.got10k`,
+  :mod:`~rasbench.results.trackingnet`: the layouts (file names,
   writing a run, finding and reading anybody's results with their naming variants);
 * :mod:`~rasbench.results.layout`: what they share (a unit's files, failure records);
 * :mod:`~rasbench.results.store`: :class:`ResultStore`, a run's folder, through its layout;
@@ -9,9 +10,12 @@
 
 No other module knows a result file's name.
 """
+from .got10k import GOT10kLayout
 from .layout import Layout
 from .otb import OTBLayout
+from .trackingnet import TrackingNetLayout
 from .vot import VOTLayout
 
 # The results layout of each family, by family name.
-LAYOUTS: dict[str, type[Layout]] = {layout.family: layout for layout in (OTBLayout, VOTLayout)}
+LAYOUTS: dict[str, type[Layout]] = {layout.family: layout for layout in (OTBLayout, VOTLayout, GOT10kLayout,
+                                                                         TrackingNetLayout)}

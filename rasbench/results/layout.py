@@ -15,8 +15,9 @@ from typing import ClassVar
 
 from ..config.benchmarks import ExperimentDef
 from ..datasets.textio import read_text
-from ..errors import DatasetError, ResultsError, ResultsWriteError
+from ..errors import ConfigError, DatasetError, ResultsError, ResultsWriteError
 from ..paths import atomic_write_json, path_component
+from ..text import plural
 
 ERROR_RECORD_BYTES = 1 << 20  # a failure record: a message and a traceback
 
@@ -56,11 +57,35 @@ class Layout:
         toolkits' flat folders) rather than an ``experiment`` folder."""
         return False
 
+    @staticmethod
+    def run_group(tracker_folder: Path) -> tuple[str, list[Path]] | None:
+        """Where another toolkit stores each run of a tracker in a folder of its own: the
+        tracker's name and its run folders when ``tracker_folder`` is the first of them."""
+        return None
+
+    @staticmethod
+    def tracker_name(folder_name: str) -> str:
+        """The tracker a folder of other toolkits' results belongs to (its name, unless the
+        layout's naming says otherwise)."""
+        return folder_name
+
     def is_done(self, folder: Path, sequence: str, run: int) -> bool:
         return self.unit_files(folder, sequence, run).boxes.is_file()
 
     def write_error(self, folder: Path, sequence: str, run: int, record: dict) -> None:
         atomic_write_json(self.unit_files(folder, sequence, run).error, record)
+
+    def submission_members(self, folder: Path, sequences: dict[str, int | None]) -> list[tuple[str, Path]]:
+        """The (archive name, file) pairs of a test-server archive of the results in
+        ``folder`` for ``sequences`` ({name: frames or None}), checked; families whose
+        servers take archives implement it (see :mod:`~rasbench.results.submission`)."""
+        raise ConfigError(f"{self.family.upper()} results are not packed for an evaluation server; "
+                          "`rasbench report` scores them")
+
+    @staticmethod
+    def check_archive(archive, sequences) -> None:
+        """Check a test-server archive (a ``zipfile.ZipFile``) holds exactly the results of ``sequences``."""
+        raise NotImplementedError
 
 
 def remove(path: Path) -> None:
@@ -94,3 +119,9 @@ def failure_problem(errors: dict[str, dict], prefix: str, absent: str) -> str:
     name starts with ``prefix``, else ``absent``."""
     failed = [r.get("error") for k, r in errors.items() if Path(k).name.startswith(prefix)]
     return f"failed: {failed[0]}" if failed else absent
+
+
+def problem_line(problems: list[str], total: int) -> str:
+    """Problems with ``total`` sequences' results as one line: the first three, then a count."""
+    shown = "; ".join(problems[:3]) + (f"; ... ({len(problems) - 3} more)" if len(problems) > 3 else "")
+    return f"{plural(len(problems), 'problem')} for {plural(total, 'sequence')}: {shown}"

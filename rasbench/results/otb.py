@@ -7,13 +7,28 @@ In a tracker's experiment folder:
   of their own: the tracker folder holds the files);
 * multi-run experiments (TRE, SRE): ``<Seq>/<Seq>_<run:03d>.txt`` and ``..._time.txt``.
 
+Other toolkits' OPE folders load as they are: got10k's and pysot's ``<tracker>/<Seq>.txt``,
+the LaSOT toolkit's ``tracking_results/<Tracker>_tracking_result/<Seq>.txt`` (the tracker
+is ``<Tracker>``).
+
+A one-run experiment repeated (``rasbench run --runs N``, stochastic trackers) keeps run 1
+exactly as above and puts run k >= 2 in ``runs/<k:03d>/`` beside it, in the same layout
+(``runs/002/<Seq>.txt``, ``runs/002/times/<Seq>_time.txt``): a single-run folder is run 1
+of a repeated one, every other toolkit still reads run 1, one manifest covers all runs,
+and each run folder has the shape of one of pytracking's run folders. pytracking's own
+repeated runs, sibling folders ``<param>_000``, ``<param>_001``, ..., load as the runs of
+one tracker ``<param>`` (:meth:`OTBLayout.run_group`).
+
 Boxes are ``x,y,w,h`` per line (``%.3f``, comma separated) in the benchmark's native
 coordinates; times are seconds per frame (``%.8f``). Reading accepts the usual variants
 of sequence file names (``jogging_1.txt``, ``Jogging.1.txt``, lower case, got10k's
-``Human4.txt``) and times beside the boxes (pytracking).
+``Human4.txt``, pytracking's ``nfs_``/``uav_``/``tpl_`` prefixes through the sequence
+table's aliases), gzip-compressed files (``<Seq>.txt.gz``) and times beside the boxes
+(pytracking).
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,12 +43,14 @@ from .layout import Layout, UnitFiles, failure_problem, remove, unit_errors
 
 @dataclass(frozen=True)
 class RunFiles:
-    """The files one run is scored from: ``length`` boxes, times where known."""
+    """The files one run is scored from: ``length`` boxes, times where known; ``repeat``:
+    which repetition of a repeated one-run experiment (1 otherwise)."""
 
     sequence: str
     boxes: Path
     times: Path | None
     length: int
+    repeat: int = 1
 
 
 @dataclass
@@ -46,6 +63,10 @@ class Scan:
     notes: list[str] = field(default_factory=list)
 
 
+RUNS_FOLDER = "runs"  # run k >= 2 of a repeated one-run experiment: runs/<k:03d>/
+_NUMBERED = re.compile(r"(.+)_(\d{3})")  # pytracking's run folders: <param>_<run:03d>
+
+
 class OTBLayout(Layout):
     family = "otb"
 
@@ -55,13 +76,42 @@ class OTBLayout(Layout):
 
     def _files(self, folder: Path, sequence: str, run: int) -> UnitFiles:
         if self.one_run:
-            return UnitFiles(folder / f"{sequence}.txt", folder / "times" / f"{sequence}_time.txt")
+            base = folder if run == 1 else folder / RUNS_FOLDER / f"{run:03d}"
+            return UnitFiles(base / f"{sequence}.txt", base / "times" / f"{sequence}_time.txt")
         stem = f"{sequence}_{run:03d}"
         return UnitFiles(folder / sequence / f"{stem}.txt", folder / sequence / f"{stem}_time.txt")
 
     @staticmethod
     def holds_results(tracker_folder: Path, experiment: str) -> bool:
-        return experiment == "ope" and any(tracker_folder.glob("*.txt"))  # got10k / pysot OPE folders
+        return experiment == "ope" and any(_result_files(tracker_folder))  # got10k / pysot / LaSOT toolkit folders
+
+    @staticmethod
+    def tracker_name(folder_name: str) -> str:
+        """The LaSOT toolkit's ``<Tracker>_tracking_result`` folders are the tracker's."""
+        return folder_name.removesuffix(LASOT_TOOLKIT_SUFFIX) or folder_name
+
+    @staticmethod
+    def run_group(tracker_folder: Path) -> tuple[str, list[Path]] | None:
+        """pytracking's repeated runs: (``<param>``, its run folders in order) when
+        ``tracker_folder`` is the first of at least two sibling folders ``<param>_<run:03d>``
+        (numbered from 000 or 001); None otherwise."""
+        match = _NUMBERED.fullmatch(tracker_folder.name)
+        if match is None or int(match.group(2)) > 1 or not tracker_folder.is_dir():
+            return None
+        stem = match.group(1)
+        siblings = sorted(p for p in tracker_folder.parent.iterdir()
+                          if p.is_dir() and (m := _NUMBERED.fullmatch(p.name)) and m.group(1) == stem)
+        return (stem, siblings) if len(siblings) > 1 and siblings[0] == tracker_folder else None
+
+    def run_folders(self, folder: Path) -> list[Path]:
+        """The folders of each run of a one-run experiment, run 1 first: ``folder`` and
+        ours in ``runs/``, or pytracking's sibling run folders (:meth:`run_group`)."""
+        group = self.run_group(folder)
+        if group is not None:
+            return group[1]
+        repeats = folder / RUNS_FOLDER
+        numbered = sorted(p for p in repeats.iterdir() if p.is_dir() and p.name.isdigit()) if repeats.is_dir() else []
+        return [folder, *numbered]
 
     def write_unit(self, folder: Path, sequence: str, run: int, boxes: np.ndarray, times: np.ndarray) -> UnitFiles:
         """A run's (N, 4) boxes (native coordinates) and (N,) seconds; the boxes last."""
@@ -76,10 +126,13 @@ class OTBLayout(Layout):
         (one per run); a sequence without all its files is a problem, with the failure
         record a run left where there is one."""
         folder = Path(folder)
+        if self.one_run:
+            return self._scan_repeats(folder, specs, lengths)
         matched, notes = self._match(folder, specs)
         scan = Scan(notes=notes)
         errors = unit_errors(folder)
-        present = set(folder.rglob("*.txt"))  # one walk instead of a stat per file
+        # one walk instead of a stat per file
+        present = {p for p in folder.rglob("*.txt*") if p.name.endswith(RESULT_SUFFIXES)}
         for name in specs:
             location = matched.get(name)
             if location is None:
@@ -87,18 +140,46 @@ class OTBLayout(Layout):
                 continue
             runs = []
             for number, length in enumerate(lengths[name], start=1):
-                boxes = location if self.one_run else location / f"{name}_{number:03d}.txt"
+                boxes = location / f"{name}_{number:03d}.txt"
                 if boxes not in present:
                     scan.problems[name] = f"missing {boxes.name}"
                     break
-                times = time_file(boxes, present) if self.one_run else boxes.with_name(f"{boxes.stem}_time.txt")
+                times = boxes.with_name(f"{boxes.stem}_time.txt")
                 runs.append(RunFiles(name, boxes, times if times in present else None, length))
+            else:
+                scan.runs += runs
+        return scan
+
+    def _scan_repeats(self, folder: Path, specs: dict[str, SequenceSpec], lengths: dict[str, list[int]]) -> Scan:
+        """A one-run experiment, run once or repeated: every run folder must hold every
+        sequence (else the sequence is a problem, never scored from fewer runs)."""
+        scan = Scan()
+        folders = self.run_folders(folder)
+        found = []
+        for run_folder in folders:
+            matched, notes = self._match(run_folder, specs)
+            scan.notes += notes if len(folders) == 1 else [f"{run_folder.name}: {note}" for note in notes]
+            found.append((matched, unit_errors(run_folder), set(run_folder.rglob("*.txt"))))
+        for name in specs:
+            runs = []
+            for repeat, (matched, errors, present) in enumerate(found, start=1):
+                boxes = matched.get(name)
+                if boxes is None:
+                    where = "" if len(found) == 1 else f" in run {repeat} ({folders[repeat - 1].name})"
+                    scan.problems[name] = failure_problem(errors, name, f"no result file{where}")
+                    break
+                runs.append(RunFiles(name, boxes, time_file(boxes, present), lengths[name][0], repeat))
             else:
                 scan.runs += runs
         return scan
 
     def run_path(self, folder: Path, spec: SequenceSpec, run: int) -> Path | None:
         """The box file of run ``run`` of ``spec``'s sequence, any naming variant; None if absent."""
+        if self.one_run:  # run k of a repeated one
+            folders = self.run_folders(Path(folder))
+            if run > len(folders):
+                return None
+            folder, run = folders[run - 1], 1
         matched, _ = self._match(Path(folder), {spec.name: spec})
         location = matched.get(spec.name)
         if location is None:
@@ -116,15 +197,16 @@ class OTBLayout(Layout):
                 key_to_seq.setdefault(key, spec.name)
         files: dict[str, Path] = {}
         notes = []
-        for path in sorted(folder.glob("*.txt")):
-            if path.stem.endswith("_time"):
+        for path in _result_files(folder):
+            stem = result_stem(path)
+            if stem.endswith("_time"):
                 continue
-            seq = key_to_seq.get(normalise_name(path.stem))
+            seq = key_to_seq.get(normalise_name(stem))
             if seq is None:
                 continue
             previous = files.get(seq)
             if previous is not None:
-                keep = path if path.stem == seq else previous
+                keep = path if stem == seq else previous
                 notes.append(f"{seq}: both {previous.name} and {path.name}; using {keep.name}")
                 files[seq] = keep
             else:
@@ -132,13 +214,30 @@ class OTBLayout(Layout):
         return files, notes
 
 
+RESULT_SUFFIXES = (".txt", ".txt.gz")
+LASOT_TOOLKIT_SUFFIX = "_tracking_result"  # tracking_results/<Tracker>_tracking_result/<seq>.txt
+
+
+def _result_files(folder: Path) -> list[Path]:
+    """The result files directly in ``folder`` (plain or gzip-compressed), sorted."""
+    return sorted(p for p in folder.glob("*.txt*") if p.name.endswith(RESULT_SUFFIXES))
+
+
+def result_stem(path: Path) -> str:
+    """A result file's name without ``.txt`` or ``.txt.gz``."""
+    name = path.name
+    return name[:-len(".gz")][:-len(".txt")] if name.endswith(".gz") else name[:-len(".txt")]
+
+
 def time_file(box_file: Path, present: set[Path]) -> Path | None:
     """Per-frame times of a one-run result among the ``present`` files: got10k's
-    ``times/<Seq>_time.txt`` or a ``<Seq>_time.txt`` beside the boxes (pytracking)."""
-    for candidate in (box_file.parent / "times" / f"{box_file.stem}_time.txt",
-                      box_file.with_name(f"{box_file.stem}_time.txt")):
-        if candidate in present:
-            return candidate
+    ``times/<Seq>_time.txt`` or a ``<Seq>_time.txt`` beside the boxes (pytracking),
+    either possibly gzip-compressed."""
+    stem = result_stem(box_file)
+    for folder in (box_file.parent / "times", box_file.parent):
+        for suffix in RESULT_SUFFIXES:
+            if folder / f"{stem}_time{suffix}" in present:
+                return folder / f"{stem}_time{suffix}"
     return None
 
 

@@ -3,8 +3,9 @@
 Layout under a results root: ``<benchmark>/<tracker>/<experiment>/`` (the VOT toolkits'
 ``<tracker>/baseline/<seq>/...`` shape for every benchmark), each holding the family's
 result files (:mod:`~rasbench.results.otb`, :mod:`~rasbench.results.vot`), a manifest
-(:mod:`~rasbench.results.manifest`) and a failure record where a unit failed. Every write is atomic (temporary file + rename) and a run's box file is
-written last, so its presence means the run finished.
+(:mod:`~rasbench.results.manifest`) and a failure record where a unit failed. Every write
+is atomic (temporary file + rename) and a run's box file is written last, so its presence
+means the run finished.
 """
 from __future__ import annotations
 

@@ -58,7 +58,7 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
                    results_root: Path, *, name: str | None = None, force: bool = False,
                    convention: str = "official", progress: bool = True, workers: int = 1,
                    devices: list[str] | None = None, frame_timeout: float | None = None,
-                   executor: str = "auto", address: str | None = None) -> RunSummary:
+                   executor: str = "auto", address: str | None = None, runs: int | None = None) -> RunSummary:
     """Run every unfinished unit of one experiment.
 
     ``workers`` > 1, ``devices`` (one worker per GPU, set through CUDA_VISIBLE_DEVICES) or
@@ -66,7 +66,8 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
     worker processes; ``executor="ray"`` on a Ray cluster at ``address``. A folder whose
     results were made differently (see :mod:`rasbench.results.manifest`) is refused,
     whether or not work remains; a results folder that cannot be written stops the run
-    (:class:`~rasbench.errors.ResultsWriteError`).
+    (:class:`~rasbench.errors.ResultsWriteError`). ``runs``: run a one-run experiment
+    (OPE) this many times (stochastic trackers); runs already there are kept.
     """
     check_frame_timeout(frame_timeout)
     exp = benchmark.experiment(experiment)
@@ -79,7 +80,7 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
     if Path(results_root).exists() and not Path(results_root).is_dir():
         raise ResultsWriteError(f"results folder {results_root} is a file")
     store = ResultStore(results_root, benchmark.name, exp)
-    repetitions = family.repetitions(exp.settings, lambda: _deterministic(spec))
+    repetitions = family.repetitions(exp.settings, lambda: _deterministic(spec), runs)
     units, skipped = family.plan(RunContext(exp, dataset, store, tracker_name, conv, spec), repetitions, force)
     summary = RunSummary(tracker_name, store.tracker_dir(tracker_name), skipped=skipped)
     fingerprints = sequence_fingerprints(dataset)

@@ -20,8 +20,19 @@ from .client import TraxTracker
 from .config import trackers_ini_entry
 from .registry import TraxDeclaration, find_declaration, load_registry, registry_files
 from .server import run_server, serve
-from .wire import (PROTOCOL_VERSION, Hello, Image, Message, MessageParser, Region, encode_message, image_argument,
-                   parse_image, parse_message, parse_region)
+from .wire import (
+                   PROTOCOL_VERSION,
+                   Hello,
+                   Image,
+                   Message,
+                   MessageParser,
+                   Region,
+                   encode_message,
+                   image_argument,
+                   parse_image,
+                   parse_message,
+                   parse_region,
+)
 
 __all__ = [
     "PROTOCOL_VERSION", "Hello", "Image", "Message", "MessageParser", "Region", "encode_message", "image_argument",

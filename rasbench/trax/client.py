@@ -21,17 +21,27 @@ import tempfile
 import time
 import weakref
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import TrackerError
 from ..text import plural
 from .registry import DEFAULT_TIMEOUT, TraxDeclaration, find_declaration, positive_seconds, to_logical
-from .wire import (Hello, Message, MessageParser, Region, encode_message, image_argument, is_valid_key, parse_region,
-                   shorten)
+from .wire import (
+    Hello,
+    Message,
+    MessageParser,
+    Region,
+    encode_message,
+    image_argument,
+    is_valid_key,
+    parse_region,
+    shorten,
+)
 
 log = logging.getLogger(__name__)
 
@@ -564,7 +574,7 @@ class TraxTracker:
         self._initialized = False
         self._holder.close()
 
-    def __enter__(self) -> "TraxTracker":
+    def __enter__(self) -> TraxTracker:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -651,7 +661,8 @@ class TraxTracker:
             message += " (raise the limit with -p timeout=SECONDS, -p startup_timeout/init_timeout/frame_timeout, " \
                        "or `timeout =` in its trackers.ini section)"
         if tail:
-            message += f"\nLast {plural(len(tail), 'line')} of its output:\n" + "\n".join(f"  | {line}" for line in tail)
+            message += (f"\nLast {plural(len(tail), 'line')} of its output:\n"
+                        + "\n".join(f"  | {line}" for line in tail))
         else:
             message += "\nIt wrote nothing to stderr."
         return TrackerError(message)

@@ -9,8 +9,9 @@ import os
 import re
 import shlex
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from ..registry import registered_schemes, registered_trackers
 from .registry import DEFAULT_TIMEOUT

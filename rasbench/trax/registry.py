@@ -12,9 +12,10 @@ import os
 import re
 import shlex
 import sys
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 from ..errors import TrackerError
 from ..text import one_line, yaml_problem
@@ -87,7 +88,7 @@ class TraxDeclaration:
         self.label = self.label or self.identifier
 
     @classmethod
-    def from_mapping(cls, identifier: str, values: Mapping[str, Any], source: Path | None = None) -> "TraxDeclaration":
+    def from_mapping(cls, identifier: str, values: Mapping[str, Any], source: Path | None = None) -> TraxDeclaration:
         where = f"{source}, [{identifier}]" if source else f"[{identifier}]"
         root = Path(source).resolve().parent if source else Path.cwd()
         entries = {str(k).lower(): v for k, v in values.items()}

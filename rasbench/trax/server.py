@@ -14,16 +14,27 @@ import sys
 import time
 import traceback
 from collections import deque
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable
 
 import numpy as np
 
 from ..errors import RasbenchError
 from ..registry import resolve
-from .wire import (PROTOCOL_VERSION, Hello, Message, MessageParser, Region, encode_message, format_number,
-                   mask_problem, parse_image, parse_region)
+from .wire import (
+    PROTOCOL_VERSION,
+    Hello,
+    Message,
+    MessageParser,
+    Region,
+    encode_message,
+    format_number,
+    mask_problem,
+    parse_image,
+    parse_region,
+)
 
 
 class _ProtocolViolation(Exception):

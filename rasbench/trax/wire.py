@@ -51,8 +51,9 @@ from __future__ import annotations
 import math
 import os
 import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Callable
 
 import numpy as np
 
@@ -310,18 +311,18 @@ class Region:
     mask: Any = None
 
     @classmethod
-    def rectangle(cls, box) -> "Region":
+    def rectangle(cls, box) -> Region:
         return cls("rectangle", tuple(float(v) for v in np.asarray(box, dtype=np.float64).reshape(4)))
 
     @classmethod
-    def polygon(cls, points) -> "Region":
+    def polygon(cls, points) -> Region:
         values = tuple(float(v) for v in np.asarray(points, dtype=np.float64).reshape(-1))
         if len(values) < 6 or len(values) % 2:
             raise ValueError(f"a polygon needs an even number (>= 6) of coordinates, got {len(values)}")
         return cls("polygon", values)
 
     @classmethod
-    def from_mask(cls, mask, x: int = 0, y: int = 0) -> "Region":
+    def from_mask(cls, mask, x: int = 0, y: int = 0) -> Region:
         mask = np.asarray(mask).astype(bool)
         return cls("mask", (int(x), int(y), int(mask.shape[1]), int(mask.shape[0])), mask)
 
@@ -483,7 +484,7 @@ class Hello:
     custom: dict = field(default_factory=dict)
 
     @classmethod
-    def from_properties(cls, properties: Mapping[str, str]) -> "Hello":
+    def from_properties(cls, properties: Mapping[str, str]) -> Hello:
         version = _int_property(properties.get("trax.version"), 1)
         channels = ("color",)
         if version >= 2:  # channels exist from version 2 on

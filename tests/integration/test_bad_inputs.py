@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-
 from conftest import REPO, moving_boxes, write_benchmark, write_otb_sequence
+
 from rasbench.cli import main
 
 
@@ -218,6 +218,17 @@ CASES = [
      "dataset description URL 'description.json' is not a URL"),
     ("download: synth", "download synth --root {out}", "are not downloaded"),
     ("download: benchmark without URL", "download {bench} --root {out}", "no download URL template"),
+    ("download: registration needed", "download got10k-val --root {out}", "get it from http://got-10k"),
+    # pack
+    ("pack: unknown benchmark", "pack nosuch -t identity", "unknown benchmark 'nosuch'"),
+    ("pack: no --tracker", "pack got10k-test", "missing option '--tracker'"),
+    ("pack: unknown tracker", "pack {bench} --results {results} -t nosuch", "no ope results for tracker 'nosuch'"),
+    ("pack: unknown experiment", "pack {bench} --results {results} -t identity -e nosuch", "has no experiment"),
+    ("pack: OTB results", "pack {bench} --results {results} -t identity -o {out}/x.zip",
+     "OTB results are not packed for an evaluation server"),
+    ("pack: --out a folder", "pack {bench} --results {results} -t identity -o {out}", "is a folder"),
+    ("pack: --out in a missing folder", "pack {bench} --results {results} -t identity -o {missing}/x.zip",
+     "does not exist"),
     # synth
     ("synth: --seed without --out", "synth --seed 3", "give --out with --seed"),
     ("synth: --seed not a number", "synth --seed x", "'--seed': 'x'"),
@@ -376,10 +387,9 @@ def test_the_got10k_adapter_names_its_extra(monkeypatch):
 
 def test_the_got10k_extra_installs_what_got10k_fails_to_declare():
     import configparser
-    from pathlib import Path
 
     config = configparser.ConfigParser()
-    config.read(Path(__file__).resolve().parents[1] / "setup.cfg")
+    config.read(REPO / "setup.cfg")
     extra = config["options.extras_require"]["got10k"].split()
     assert "got10k==0.1.3" in extra and "six" in extra  # got10k 0.1.3 imports six without declaring it
 

@@ -6,8 +6,8 @@ import sys
 
 import yaml
 from click.testing import CliRunner
-
 from conftest import REPO, invoke, write_benchmark
+
 from rasbench.cli import main
 
 
@@ -83,7 +83,7 @@ def test_help_lists_every_benchmark_experiment_and_convention_defined(tmp_path, 
                                     / "experiments.yaml"), "experiments": {"ope-short": {"protocol": "ope"}}}))
     monkeypatch.setenv("RASBENCH_EXPERIMENTS", str(tmp_path / "defs"))
     run_help, report_help, show_help = _help("run"), _help("report"), _help("show")
-    assert "otb2015 (otb15, otb-2015, otb100, tb100, tb-100)" in run_help and "vot2017 (vot2018)" in run_help
+    assert "otb2015 (otb15, otb-2015, otb100, tb100, tb-100)" in run_help and "vot2017, vot2018, vot2019" in run_help
     assert "mine (mine-alias)" in run_help and "mine (mine-alias)" in report_help and "mine (mine-alias)" in show_help
     assert "ope, tre, sre, ope-short (OTB family); baseline, realtime, unsupervised (VOT family)" in run_help
     for name in list_benchmarks():
@@ -97,13 +97,15 @@ def test_help_lists_every_benchmark_experiment_and_convention_defined(tmp_path, 
 
 def test_unknown_benchmark_lists_the_aliases():
     result = CliRunner().invoke(main, ["run", "nosuch", "-t", "identity"])
-    assert result.exit_code == 2 and result.stderr.startswith("error: unknown benchmark 'nosuch'; available: otb2013 ")
-    assert "vot2017 (vot2018), or a YAML file" in result.stderr
+    assert result.exit_code == 2 and result.stderr.startswith("error: unknown benchmark 'nosuch'; available: ")
+    assert ", otb2013 (" in result.stderr and ", tc128 (tc-128, " in result.stderr
+    assert "vot2017, vot2018, vot2019, or a YAML file" in result.stderr
 
 
 def test_counts_of_one_are_singular(tiny_otb, tmp_path):
     bench, root = tiny_otb
-    run = invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res", "-s", "Alpha", "-q")
+    run = invoke("run", bench.path, "-t", "identity", "--root", root, "--results", tmp_path / "res",
+                 "-s", "Alpha", "-q")
     assert "identity tiny/ope: 1 unit run, 0 already done, 0 failed" in run.output
     table = invoke("report", bench.path, "--results", tmp_path / "res", "--root", root, "-s", "Alpha").output
     assert table.splitlines()[0].endswith(" - 1 sequence")
@@ -182,7 +184,7 @@ def test_datasets_reports_what_is_found_and_missing(tmp_path, monkeypatch):
     write_otb_sequence(root, "Deer", moving_boxes(71))
     (root / "Deer" / "img" / "0071.jpg").unlink()
     out = invoke("datasets", "--root", tmp_path).output
-    line = next(l for l in out.splitlines() if l.startswith("otb2015"))
+    line = next(row for row in out.splitlines() if row.startswith("otb2015"))
     assert "1/100" in line and "99 missing" in line and str(root) in line
     assert "Deer: 1 of frames 1-71 missing (frames 71;" in out
     assert "synth" in out

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import zipfile
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
-
 from archive_server import ArchiveServer, build_zip, gt_lines, tiny_jpeg
+
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import download
 from rasbench.datasets.download import PARTIAL_DIR, UnpackLimits, download_benchmark, fetch

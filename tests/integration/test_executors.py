@@ -11,16 +11,15 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
+from conftest import TESTS
 
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
-from rasbench.registry import resolve
 from rasbench.evaluation import evaluate
+from rasbench.registry import resolve
 from rasbench.results.discovery import find_tracker_dirs
 from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
-
-TESTS = Path(__file__).resolve().parents[1]  # tests/: the helper modules (fake_trackers, ...)
 
 
 def _run(bench, root, results, tracker, params=None, experiment="ope", **kwargs):

@@ -4,16 +4,14 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from conftest import REPO
 from PIL import Image
 from report_fixtures import many_trackers, otb_report, run_vot_trackers, tiny_vot, vot_reports
 
 from rasbench import plots
 from rasbench.reports.published import PublishedNumber
-
-REPO = Path(__file__).resolve().parents[2]
 
 
 def _pub(tracker, metric, value, experiment="ope", verified=True):

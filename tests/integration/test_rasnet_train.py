@@ -14,17 +14,31 @@ import cv2
 import numpy as np
 import pytest
 import torch
+from conftest import moving_boxes, write_otb_sequence
+from siamfc_files import HAVE_SCIPY, matconvnet_params, write_net_mat
 
 import rasbench_trackers.rasnet.data as data_module
-from conftest import moving_boxes, write_otb_sequence
 from rasbench.errors import ConfigError, DatasetError
 from rasbench_trackers.rasnet import RASNetTracker, build_model
-from rasbench_trackers.rasnet.data import (Augment, DataWarning, PairDataset, SynthSource, collate_pairs,
-                                           got10k_videos, make_labels, make_track, open_source, otb_folder_videos,
-                                           parse_seeds, siamfc_crop, split_videos, temporal_weight, vid_videos)
+from rasbench_trackers.rasnet.data import (
+    Augment,
+    DataWarning,
+    PairDataset,
+    SynthSource,
+    collate_pairs,
+    got10k_videos,
+    make_labels,
+    make_track,
+    open_source,
+    otb_folder_videos,
+    parse_seeds,
+    siamfc_crop,
+    split_videos,
+    temporal_weight,
+    vid_videos,
+)
 from rasbench_trackers.rasnet.train import TrainingError, lr_gamma, train, train_step, weighted_logistic_loss
 from rasbench_trackers.rasnet.weights import siamfc_model
-from siamfc_files import HAVE_SCIPY, matconvnet_params, write_net_mat
 
 TINY_ENTRIES = (
     {"name": "Alpha", "length": 30, "target": {"size": [40, 30]}, "motion": {"speed": 3.0}},

@@ -8,15 +8,15 @@ import sys
 
 import numpy as np
 import pytest
-
 from conftest import deadline
+
 from rasbench.datasets import open_dataset
 from rasbench.datasets.textio import BYTES_PER_LINE, SLACK_BYTES, read_many, read_text, size_bound
 from rasbench.errors import DatasetError
-from rasbench.registry import resolve
 from rasbench.evaluation import evaluate
-from rasbench.runner import run_experiment
 from rasbench.evaluation import evaluate as evaluate_vot
+from rasbench.registry import resolve
+from rasbench.runner import run_experiment
 
 
 def _cli(*args, timeout=90):

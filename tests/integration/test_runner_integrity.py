@@ -18,8 +18,8 @@ from conftest import invoke, write_benchmark, write_otb_sequence
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import Dataset, open_dataset
 from rasbench.errors import ConfigError, ResultsError, TrackerError
-from rasbench.registry import resolve
 from rasbench.evaluation import evaluate
+from rasbench.registry import resolve
 from rasbench.reports.text import to_dict
 from rasbench.results.discovery import find_tracker_dirs
 from rasbench.results.otb import read_boxes
@@ -302,8 +302,9 @@ def test_report_warns_when_scored_under_another_convention(tiny_otb, tmp_path, c
     assert any(note in n for n in official["trackers"]["identity"]["notes"]) and note in caplog.text
     same = to_dict(evaluate(bench, "ope", dataset, dirs, "got10k", cache=False))
     assert "notes" not in same["trackers"]["identity"]
-    out = subprocess.run([sys.executable, "-m", "rasbench", "report", str(bench.path), "--results", str(tmp_path / "res"),
-                          "--root", str(root), "-f", "json"], capture_output=True, text=True, timeout=120,
+    out = subprocess.run([sys.executable, "-m", "rasbench", "report", str(bench.path),
+                          "--results", str(tmp_path / "res"), "--root", str(root), "-f", "json"],
+                         capture_output=True, text=True, timeout=120,
                          env=dict(os.environ, RASBENCH_CACHE=str(tmp_path / "cache")))
     assert out.returncode == 0 and note in json.loads(out.stdout)["trackers"]["identity"]["notes"][0]
     assert [line for line in out.stderr.splitlines() if line.strip()] == [f"WARNING: identity: {note}: the toolkits "

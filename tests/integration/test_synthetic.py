@@ -13,13 +13,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 import yaml
-
 from conftest import REPO, invoke
+
 from rasbench.config.benchmarks import ATTRIBUTE_CODES, load_benchmark
 from rasbench.datasets import synthetic
 from rasbench.datasets.otb import load_native
-from rasbench.datasets.synthetic import (VOT_TAGS, ensure_generated, generate, is_generated, render_sequence,
-                                         simulate)
+from rasbench.datasets.synthetic import VOT_TAGS, ensure_generated, generate, is_generated, render_sequence, simulate
 from rasbench.errors import ConfigError, DatasetError
 
 SIZE = (320, 240)

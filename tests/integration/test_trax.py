@@ -25,6 +25,7 @@ import cv2
 import numpy as np
 import pytest
 from click.testing import CliRunner
+from conftest import TESTS
 
 from rasbench.cli import main as rasbench_cli
 from rasbench.datasets import open_dataset
@@ -32,11 +33,25 @@ from rasbench.errors import TrackerError
 from rasbench.registry import resolve
 from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment
-from rasbench.trax import (Hello, Message, MessageParser, Region, TraxDeclaration, TraxTracker, encode_message,
-                           find_declaration, image_argument, load_registry, parse_image, parse_message, parse_region,
-                           registry_files, serve, trackers_ini_entry)
+from rasbench.trax import (
+    Hello,
+    Message,
+    MessageParser,
+    Region,
+    TraxDeclaration,
+    TraxTracker,
+    encode_message,
+    find_declaration,
+    image_argument,
+    load_registry,
+    parse_image,
+    parse_message,
+    parse_region,
+    registry_files,
+    serve,
+    trackers_ini_entry,
+)
 
-TESTS = Path(__file__).resolve().parents[1]  # tests/: the helper modules (fake_trackers, ...)
 FIXTURES = TESTS / "trax_fixtures"
 PY = sys.executable
 RAW = f"{shlex.quote(PY)} {shlex.quote(str(FIXTURES / 'raw_tracker.py'))}"
@@ -252,7 +267,8 @@ def test_regions():
     box = [0.1, 1 / 3, 1e-7, 12345.678901234]
     assert list(parse_region(Region.rectangle(box).encode()).values) == box  # exact round trip
     for bad, reason in [("", "empty"), ("1,2,3", "no TraX region has 3 numbers"), ("1,2,x,4", "not a number"),
-                        ("1,2,3,4,5,6,7", "no TraX region has 7 numbers"), ("mask:1,2,3", "mask"), ("mask:0,0,2,2,1.5", "mask")]:
+                        ("1,2,3,4,5,6,7", "no TraX region has 7 numbers"), ("mask:1,2,3", "mask"),
+                        ("mask:0,0,2,2,1.5", "mask")]:
         with pytest.raises(ValueError, match=reason):
             parse_region(bad)
 
@@ -305,7 +321,7 @@ def test_hello_properties():
 
 def _serve(tracker, lines, **options):
     out = io.BytesIO()
-    status = serve(tracker, stdin=io.BytesIO("".join(l + "\n" for l in lines).encode()), stdout=out, **options)
+    status = serve(tracker, stdin=io.BytesIO("".join(line + "\n" for line in lines).encode()), stdout=out, **options)
     return status, MessageParser().feed(out.getvalue())
 
 

@@ -46,13 +46,14 @@ vot = pytest.importorskip("vot")
 pytest.importorskip("vot.analysis")
 
 from click.testing import CliRunner  # noqa: E402
+from conftest import TESTS  # noqa: E402
 
-from rasbench.config.benchmarks import load_benchmark  # noqa: E402
 from rasbench.cli import main as rasbench_cli  # noqa: E402
+from rasbench.config.benchmarks import load_benchmark  # noqa: E402
 from rasbench.geometry import parse_regions  # noqa: E402
 
 pytestmark = pytest.mark.slow  # the module fixture alone takes minutes on a busy machine
-HELPERS = Path(__file__).resolve().parents[1] / "vot_workspace"
+HELPERS = TESTS / "vot_workspace"
 TRACKERS = HELPERS / "e2e_trackers.py"
 VOT_CLI = HELPERS / "vot_cli.py"
 # spin: in-plane rotation (rotated ground-truth polygons), the oracle's stochastic sequence;

@@ -105,7 +105,7 @@ def test_siamfc_vot2017(vot2017):
         rt = read_results(meta, names, runs("realtime"))
         out["realtime official EAO"] = scores(*rt, "official")[0]
     if (base / "unsupervised").is_dir():
-        p, g, s, l = read_results(meta, names, runs("unsupervised"))
+        p, g, s, lengths = read_results(meta, names, runs("unsupervised"))
         out["unsupervised official AO"] = V.unsupervised_average_overlap(
-            V.run_overlaps(p, g, s, "official", "unsupervised"), p.codes(), l, "official", burnin=10)
+            V.run_overlaps(p, g, s, "official", "unsupervised"), p.codes(), lengths, "official", burnin=10)
     print("\nSiamFC VOT2017:", out)

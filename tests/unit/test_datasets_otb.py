@@ -2,8 +2,8 @@
 
 import numpy as np
 import pytest
-
 from conftest import deadline, moving_boxes, write_benchmark, write_otb_sequence
+
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.textio import parse_rows
@@ -26,7 +26,8 @@ def test_quirks_are_table_data():
     seqs = load_benchmark("otb2015").sequences
     assert (seqs["David"].first, seqs["David"].last) == (300, 770)
     assert (seqs["BlurCar1"].first, seqs["BlurCar1"].last) == (247, 988)
-    assert (seqs["Football1"].last, seqs["Freeman3"].last, seqs["Freeman4"].last, seqs["Diving"].last) == (74, 460, 283, 215)
+    lasts = (seqs["Football1"].last, seqs["Freeman3"].last, seqs["Freeman4"].last, seqs["Diving"].last)
+    assert lasts == (74, 460, 283, 215)
     assert seqs["Tiger1"].init_omit[0] == (1, 5)
     assert (seqs["Jogging-2"].folder, seqs["Jogging-2"].groundtruth) == ("Jogging", "groundtruth_rect.2.txt")
     assert seqs["Human4-2"].groundtruth == "groundtruth_rect.2.txt"
@@ -143,6 +144,7 @@ def test_missing_sequence_is_listed(tiny_otb):
 
 def test_empty_jpeg_takes_the_cannot_be_decoded_path(tiny_otb, tmp_path):
     from conftest import invoke
+
     from rasbench.datasets.images import read_rgb
 
     bench, root = tiny_otb
@@ -216,6 +218,7 @@ def test_missing_sequences_error_is_short(partial):
 
 def test_sequences_present_runs_and_scores_what_is_there(partial, tmp_path):
     from conftest import invoke
+
     from rasbench.datasets import PRESENT
 
     bench, root = partial

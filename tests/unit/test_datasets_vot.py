@@ -5,8 +5,8 @@ import shutil
 import cv2
 import numpy as np
 import pytest
-
 from conftest import deadline
+
 from rasbench.config.benchmarks import load_benchmark
 from rasbench.datasets import open_dataset
 from rasbench.datasets.vot import load_annotations, load_native

@@ -15,9 +15,9 @@ import numpy as np
 import pytest
 from vot_toolkit_reference import vot_toolkit_reference
 
+from rasbench.geometry import Regions, parse_regions
 from rasbench.metrics import stats as S
 from rasbench.metrics import vot as V
-from rasbench.geometry import Regions, parse_regions
 
 
 # ============================================================================ helpers
@@ -46,7 +46,7 @@ def simulate(seed, n_seq=6, runs=3, fail_rate=0.04):
             gt.append(",".join(f"{v:.2f}" for v in p.ravel()))
         tags = {"occlusion": rng.random(n) < 0.3, "camera_motion": rng.random(n) < 0.5}
         run_lines = []
-        for r in range(runs):
+        for _ in range(runs):
             lines, t = [], 0
             while t < n:
                 lines.append("1")
@@ -100,7 +100,7 @@ def test_layout_and_burnin():
     assert np.flatnonzero(mask).tolist() == list(range(0, 10)) + list(range(12, 24)) + list(range(24, 29))
     assert not V.burnin_mask(codes, lay, 0).any()
     with pytest.raises(ValueError):
-        V.RunLayout.from_lengths([3, 4], [0, 0]).sequence_lengths
+        _ = V.RunLayout.from_lengths([3, 4], [0, 0]).sequence_lengths
 
 
 def test_select_frames_applies_burnin_after_selection():

@@ -7,17 +7,24 @@ that the converted backbone computes the same features.
 import sys
 from collections import OrderedDict
 
-import numpy as np
 import pytest
 import torch
+from siamfc_files import HAVE_SCIPY, matconvnet_params, write_net_mat
 from torch import nn
 
 from rasbench.errors import ConfigError, TrackerError
-from rasbench_trackers.rasnet import (RASNetTracker, WeightsError, build_model, convert, describe_checkpoint,
-                                      load_checkpoint, save_checkpoint)
+from rasbench_trackers.rasnet import (
+    RASNetTracker,
+    WeightsError,
+    build_model,
+    convert,
+    describe_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+)
 from rasbench_trackers.rasnet.model import AlexNetV1
 from rasbench_trackers.rasnet.weights import file_sha256, matconvnet_to_backbone, read_siamfc_backbone
-from siamfc_files import HAVE_SCIPY, matconvnet_params, write_net_mat
+
 
 @pytest.fixture(scope="module")
 def source_backbone():

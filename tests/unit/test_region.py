@@ -14,10 +14,20 @@ import time
 import numpy as np
 import pytest
 
-import rasbench.geometry as R
 import rasbench.geometry.raster as raster
-from rasbench.geometry import (POLYGON, RECTANGLE, SPECIAL, Regions, area_preserving_boxes, bounding_boxes,
-                             format_regions, overlaps, parse_regions, regions_from_values, to_polygons)
+from rasbench.geometry import (
+    POLYGON,
+    RECTANGLE,
+    SPECIAL,
+    Regions,
+    area_preserving_boxes,
+    bounding_boxes,
+    format_regions,
+    overlaps,
+    parse_regions,
+    regions_from_values,
+    to_polygons,
+)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -160,8 +170,10 @@ def test_parse_and_format():
     assert parse_regions(["1\t2\t3\t4"], separator=None).coords[0, :4].tolist() == [1, 2, 3, 4]
     # errors name the line (1-based) of the first bad one
     for bad, message in ((["1", "1,2"], "line 2: a region needs 1, 4"), (["1", "2", "1,2,3,4,5"], "line 3: a region"),
-                         (["1", ""], "line 2: empty region"), (["1,2,3,4", "1,2,3,4", "a,b,c,d"], "line 3: cannot parse"),
-                         (["1,2,3,4", "1,2,3,4,"], "line 2: cannot parse"), (["inf"], "line 1: inf is not a region code")):
+                         (["1", ""], "line 2: empty region"),
+                         (["1,2,3,4", "1,2,3,4", "a,b,c,d"], "line 3: cannot parse"),
+                         (["1,2,3,4", "1,2,3,4,"], "line 2: cannot parse"),
+                         (["inf"], "line 1: inf is not a region code")):
         with pytest.raises(ValueError, match=message):
             parse_regions(bad)
     with pytest.raises(ValueError, match="region 1: a region needs"):

@@ -30,7 +30,8 @@ def test_module_class_and_parameters():
 
 def test_file_path_spec(tmp_path):
     path = tmp_path / "mytracker.py"
-    path.write_text("class Still:\n    def init(self, image, box): self.b = box\n    def update(self, image): return self.b\n")
+    path.write_text("class Still:\n    def init(self, image, box): self.b = box\n"
+                    "    def update(self, image): return self.b\n")
     spec = resolve(f"{path}:Still")
     assert spec.default_name == "Still" and spec.create().update is not None
 
@@ -77,7 +78,8 @@ def test_code_fingerprints(tmp_path):
     own = resolve("mil").code  # rasbench's own trackers: a hash of their folder's sources, which a version is not
     assert own.startswith("sha256:") and own == resolve("opencv:MIL").code
     path = tmp_path / "mine.py"
-    path.write_text("class Still:\n    def init(self, image, box): self.b = box\n    def update(self, image): return self.b\n")
+    path.write_text("class Still:\n    def init(self, image, box): self.b = box\n"
+                    "    def update(self, image): return self.b\n")
     digest = hashlib.sha256(b"mine.py\0" + path.read_bytes() + b"\0").hexdigest()[:16]
     assert resolve(f"{path}:Still").code == f"sha256:{digest}"  # a file.py:Class tracker: that file
 

@@ -5,10 +5,10 @@ import shutil
 import numpy as np
 import pytest
 
-from rasbench.evaluation.cache import RunScoreCache
 from rasbench.datasets import open_dataset
-from rasbench.registry import resolve
 from rasbench.evaluation import evaluate
+from rasbench.evaluation.cache import RunScoreCache
+from rasbench.registry import resolve
 from rasbench.reports.text import to_dict
 from rasbench.results.discovery import find_tracker_dirs
 from rasbench.runner import run_experiment

@@ -8,8 +8,8 @@ from fake_trackers import Recorder
 
 from rasbench.datasets import open_dataset
 from rasbench.errors import ResultsError
-from rasbench.registry import resolve
 from rasbench.evaluation import evaluate
+from rasbench.registry import resolve
 from rasbench.results.discovery import find_tracker_dirs
 from rasbench.results.otb import read_boxes
 from rasbench.runner import run_experiment

@@ -145,8 +145,9 @@ def test_exact_p_equals_scipy_for_ratios_and_curves():
         both_num = np.concatenate(terms.num)  # (2n, K): A's sequences, then B's
         both_den = np.concatenate(terms.den)
 
-        def statistic(x, y):
-            return explicit_score(both_num, both_den, x) - explicit_score(both_num, both_den, y)
+        def statistic(x, y, num=both_num, den=both_den):
+            return explicit_score(num, den, x) - explicit_score(num, den, y)
+
         p = S.paired_comparisons(terms, S.Resampling(n)).p[0, 1]
         assert 0.05 < p < 1 and p == pytest.approx(_scipy_paired_p(statistic, n, n_resamples=np.inf), abs=1e-15)
 

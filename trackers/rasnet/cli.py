@@ -128,7 +128,8 @@ def train(variant, data, val_data, out, epochs, pairs_per_epoch, val_pairs, val_
         from .train import train as run_training
 
     logging.getLogger("rasbench").setLevel(logging.INFO)
-    final = run_training(variant, list(data), out, epochs=epochs, pairs_per_epoch=pairs_per_epoch, batch_size=batch_size,
+    final = run_training(variant, list(data), out, epochs=epochs, pairs_per_epoch=pairs_per_epoch,
+                         batch_size=batch_size,
                          lr=tuple(lr), momentum=momentum, weight_decay=weight_decay, sigma=sigma,
                          omega_norm=omega_norm, max_gap=max_gap, val_data=list(val_data) or None,
                          val_pairs=val_pairs, val_fraction=val_fraction, stretch=stretch, translate=translate,

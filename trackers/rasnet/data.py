@@ -71,12 +71,12 @@ import re
 import warnings
 import xml.etree.ElementTree as ET
 import zlib
+from collections.abc import Iterable, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from hashlib import sha1
 from multiprocessing import get_context
 from pathlib import Path
-from typing import Iterable, Sequence
 
 import cv2
 import numpy as np

@@ -21,7 +21,7 @@ is set by constructor arguments that checkpoints record; see :class:`ResidualAtt
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F

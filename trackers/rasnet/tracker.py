@@ -87,7 +87,7 @@ class Hyper:
     update: str = "rasbench"        # rasbench | siamfc
     polygon_box: str = "toolkit"    # toolkit | siamfc: the first box of a VOT run
 
-    def check(self) -> "Hyper":
+    def check(self) -> Hyper:
         problems = []
         if self.scale_num < 1 or self.scale_num % 2 == 0:
             problems.append(f"scale_num must be odd and >= 1 (got {self.scale_num})")

@@ -50,9 +50,9 @@ import os
 import re
 import time
 import warnings
+from collections.abc import Sequence
 from dataclasses import MISSING, asdict, dataclass, fields
 from pathlib import Path
-from typing import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -60,8 +60,18 @@ from torch.utils.data import DataLoader
 
 from rasbench.errors import ConfigError, RasbenchError
 
-from .data import (Augment, DataWarning, EpochBatches, PairDataset, collate_pairs, describe_source, fork_safe_opencv,
-                   make_labels, open_source, split_videos)
+from .data import (
+    Augment,
+    DataWarning,
+    EpochBatches,
+    PairDataset,
+    collate_pairs,
+    describe_source,
+    fork_safe_opencv,
+    make_labels,
+    open_source,
+    split_videos,
+)
 from .model import VARIANTS, RASNet, build_model
 from .tracker import resolve_device
 from .weights import initial_weights, save_checkpoint
@@ -102,7 +112,7 @@ class TrainConfig:
     init_from: str | None
     freeze_backbone: bool = False
 
-    def check(self) -> "TrainConfig":
+    def check(self) -> TrainConfig:
         problems = []
         if self.variant not in VARIANTS:
             problems.append(f"variant must be one of {', '.join(VARIANTS)}")
@@ -249,11 +259,13 @@ def _latest_state(out_dir: Path) -> dict | None:
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except Exception as exc:  # damaged file: fall back to the one before
-            warnings.warn(f"cannot read {path} ({type(exc).__name__}: {exc}); trying the epoch before", DataWarning)
+            warnings.warn(f"cannot read {path} ({type(exc).__name__}: {exc}); trying the epoch before", DataWarning,
+                          stacklevel=2)
             continue
         if isinstance(state, dict) and state.get("format") == STATE_FORMAT and state.get("epoch") == epoch:
             return state
-        warnings.warn(f"{path} is not a training checkpoint of this version; trying the epoch before", DataWarning)
+        warnings.warn(f"{path} is not a training checkpoint of this version; trying the epoch before", DataWarning,
+                      stacklevel=2)
     return None
 
 
@@ -337,7 +349,8 @@ class _FailureLog:
         for failure in failures:
             if failure not in self.seen:
                 self.seen.add(failure)
-                warnings.warn(f"unreadable image {failure}: skipped (pairs using it are redrawn)", DataWarning)
+                warnings.warn(f"unreadable image {failure}: skipped (pairs using it are redrawn)", DataWarning,
+                              stacklevel=2)
 
     def summary(self) -> str:
         count, self.count = self.count, 0
@@ -485,7 +498,7 @@ def _datasets(data: Sequence, val_data: Sequence | None, config: TrainConfig, au
     else:
         train_videos, val_videos = split_videos(videos, config.val_fraction if config.val_pairs else 0.0)
         if config.val_pairs and not val_videos:
-            warnings.warn("only one video: validation pairs come from the training video", DataWarning)
+            warnings.warn("only one video: validation pairs come from the training video", DataWarning, stacklevel=2)
             val_videos = train_videos
     common = dict(seed=config.seed, max_gap=config.max_gap, sigma=config.sigma)
     train_set = PairDataset(train_videos, stream=0, augment=augment, **common)
@@ -546,7 +559,7 @@ def _fit(model, optimizer, scheduler, scaler, config: TrainConfig, train_set, va
             try:
                 plot_loss(out_dir / "loss.png", history, f"{config.variant}: training objective")
             except Exception as exc:  # a plotting problem must not end a long run
-                warnings.warn(f"could not draw {out_dir / 'loss.png'}: {exc}")
+                warnings.warn(f"could not draw {out_dir / 'loss.png'}: {exc}", stacklevel=2)
             val_text = "" if val_loss is None else f" val {val_loss:.4f}"
             say(f"epoch {epoch + 1}/{config.epochs}: train {row['train_loss']:.4f}{val_text} lr {lr:.2e} "
                 f"{rate:.1f} pairs/s{failures.summary()}")

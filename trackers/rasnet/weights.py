@@ -35,9 +35,10 @@ import os
 import pickle
 import re
 import urllib.parse
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import torch
@@ -227,7 +228,7 @@ def _siamfc_layout(state: Mapping[str, torch.Tensor]) -> tuple[str, dict[str, to
         if match:
             local = f"conv{match['layer']}.{match['slot']}.{match['field']}"
             named.setdefault(match["prefix"], {})[local] = value
-    for prefix, found in named.items():
+    for found in named.values():
         if "conv1.0.weight" in found and "conv5.0.weight" in found:
             return "siamfc-pytorch", found
     sequential = _sequential_backbone(state)
