@@ -37,11 +37,11 @@ from ..paths import atomic_write_bytes, cache_dir
 from .sequence import Dataset, Sequence
 
 log = logging.getLogger("rasbench")
-FORMAT_VERSION = 1  # bump when what a loader makes of the same files changes
+FORMAT_VERSION = 2  # bump when what a loader makes of the same files changes
 # The Sequence fields an entry keeps (frame_paths: none, see above); a field added to
 # Sequence and not here turns the cache off rather than losing it.
 KEPT = {"name", "groundtruth", "first_frame", "frame_paths", "attributes", "init_omit", "origin", "source", "tags",
-        "image_size"}
+        "image_size", "absent"}
 
 
 def _files_key(path: Path) -> list:
@@ -71,6 +71,8 @@ def _arrays(seq: Sequence) -> dict[str, np.ndarray]:
     out = ({"kind": gt.kind, "code": gt.code, "coords": gt.coords, "points": gt.points}
            if isinstance(gt, Regions) else {"boxes": gt})
     out.update({f"tag:{t}": v for t, v in seq.tags.items()})
+    if seq.absent is not None:
+        out["absent"] = seq.absent
     return out
 
 
@@ -104,7 +106,8 @@ def _load(entry: Path) -> Dataset:
                 init_omit=tuple(tuple(r) for r in m["init_omit"]), origin=m["origin"],
                 source=None if m["source"] is None else Path(m["source"]),
                 tags={n[4:]: v for n, v in a.items() if n.startswith("tag:")},
-                image_size=None if m["image_size"] is None else tuple(m["image_size"])))
+                image_size=None if m["image_size"] is None else tuple(m["image_size"]),
+                absent=a.get("absent")))
     return Dataset(head["name"], sequences, head["source"], None if head["root"] is None else Path(head["root"]),
                    head["missing"])
 

@@ -209,3 +209,17 @@ def test_parallel_build_writes_the_serial_files_renders_each_plot_once_and_never
     for name in files[1]:
         if not name.endswith(".rasbench-report.json"):
             assert content(out[1] / name) == content(out[2] / name), name
+
+
+def test_annotation_cache_keeps_absent_flags(tmp_path, monkeypatch):
+    """LaSOT's absent frames decide its scores: a cached copy must give them back."""
+    from rasbench.datasets import cache
+    from rasbench.datasets.sequence import Dataset, Sequence
+
+    monkeypatch.setenv("RASBENCH_CACHE", str(tmp_path / "cache"))
+    absent = np.array([False, True, True, False])
+    seq = Sequence(name="cat-1", groundtruth=np.ones((4, 4)), absent=absent)
+    entry = tmp_path / "entry.npz"
+    cache._save(entry, Dataset("lasot", [seq], "copy", None, {}))
+    again = cache._load(entry)["cat-1"]
+    assert again.absent is not None and again.absent.tolist() == absent.tolist()
