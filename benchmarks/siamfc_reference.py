@@ -2,7 +2,7 @@
 
 It follows the structure of the common PyTorch ports (huanglianghua/siamfc-pytorch): OpenCV
 crops (``copyMakeBorder`` with the mean colour, then ``cv2.resize``), the backbone as loaded
-(batch norms unfolded) on the three-scale batch, whose HWC crops permuted to NCHW are
+on the three-scale batch, whose HWC crops permuted to NCHW are
 channels-last in memory, so PyTorch runs the convolutions channels-last without being
 asked, the cross-correlation as ``F.conv2d`` with the
 head's gain and bias after it, the responses upsampled with ``cv2.resize(INTER_CUBIC)`` on the

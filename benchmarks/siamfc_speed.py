@@ -62,7 +62,7 @@ def make_trackers(args, checkpoint: Path | None) -> dict:
         "siamfc-3s": RASNetTracker(variant="siamfc", preset="siamfc-3s", device="cpu", **siamfc_params),
         "rasnet": RASNetTracker(device="cpu"),
     }
-    # the user's network as loaded: batch norms unfolded, parameters in PyTorch's default layout
+    # the user's network as loaded: parameters in PyTorch's default layout
     model = load_weights(checkpoint, "siamfc")[0] if checkpoint else build_model("siamfc", seed=0)
     trackers["reference loop"] = ReferenceSiamFC(model.backbone, model.out_scale.item(), model.bias.item())
     if args.before:

@@ -79,27 +79,6 @@ class AlexNetV1(nn.Module):
         """(N, 3, S, S) RGB 0-255 -> (N, 256, (S - 79) // 8, ...): 127 -> 6, 255 -> 22."""
         return self.conv5(self.conv4(self.conv3(self.conv2(self.conv1(image)))))
 
-    @torch.no_grad()
-    def fold_batch_norm(self) -> AlexNetV1:
-        """For inference: fold each batch norm's running statistics and affine into the
-        convolution before it and replace it by an identity, in place; returns ``self``.
-
-        ``w' = w * g / sqrt(var + eps)``, ``b' = (b - mean) * g / sqrt(var + eps) + beta``,
-        computed in float64: the same function up to float32 rounding (relative 1e-6), one
-        pass over the activations less per layer (about a tenth of the CPU time). The
-        state dict then no longer has the batch-norm keys, so checkpoints are made from
-        unfolded networks; training needs them unfolded too.
-        """
-        for block in (self.conv1, self.conv2, self.conv3, self.conv4):
-            conv, norm = block[0], block[1]
-            if not isinstance(norm, nn.BatchNorm2d):
-                continue
-            gain = norm.weight.double() / torch.sqrt(norm.running_var.double() + norm.eps)
-            conv.weight.copy_(conv.weight.double() * gain.view(-1, 1, 1, 1))
-            conv.bias.copy_((conv.bias.double() - norm.running_mean.double()) * gain + norm.bias.double())
-            block[1] = nn.Identity()
-        return self
-
 
 class ResidualAttention(nn.Module):
     """Hourglass on the exemplar feature: (N, 256, 6, 6) -> rho_tilde (N, 1, 6, 6).

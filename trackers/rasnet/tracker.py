@@ -1,8 +1,7 @@
 """The RASNet tracker behind the rasbench contract (spec section 3), and SiamFC-3s.
 
 Per frame: one upload of the frame, one batched crop for all scales, one backbone pass on
-the (S, 3, 255, 255) batch (channels-last, batch norms folded into the convolutions at
-construction), one convolution with the kernel
+the (S, 3, 255, 255) batch (channels-last), one convolution with the kernel
 K = out_scale * rho * beta * phi(z) and the head's bias, both folded in by
 :meth:`RASNetTracker.init` (attentions never run again), x16 bicubic upsampling, scale
 penalty, cosine window, argmax, and a single device-to-host copy of (scale index, peak
@@ -249,8 +248,7 @@ class RASNetTracker:
             self.weights_path, self.weights_sha256 = path.resolve(), file_sha256(path)
         self.dtype = torch.float16 if self.half else torch.float32
         self.memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
-        model.eval().backbone.fold_batch_norm()
-        self.model: RASNet = model.to(self.device, self.dtype)
+        self.model: RASNet = model.to(self.device, self.dtype).eval()
         self.model.backbone.to(memory_format=self.memory_format)
         self.name = model.variant
         self._setup_constants()
