@@ -95,6 +95,16 @@ def plan_repetitions(ctx: RunContext, repetitions: int, force: bool) -> tuple[li
     return units, skipped
 
 
+def defined_repetitions(label: str, settings: ProtocolOptions, deterministic: Callable[[], bool],
+                        requested: int | None) -> int:
+    """Repetitions fixed by the benchmark (VOT, GOT-10k): ``settings.repetitions``, one for a
+    deterministic tracker; a ``--runs`` request is refused."""
+    if requested is not None:
+        raise ConfigError(f"--runs: {label} experiments repeat as the benchmark defines ({settings.repetitions} "
+                          f"repetitions, one for a deterministic tracker)")
+    return 1 if deterministic() else settings.repetitions
+
+
 class Family:
     """A benchmark family at run time. Subclasses set ``name`` (a key of
     :data:`~rasbench.config.families.FAMILY_DECLS`, which declares its protocols and the
