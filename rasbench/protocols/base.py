@@ -138,8 +138,9 @@ class Family:
         raise NotImplementedError
 
     def plan(self, ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
-        """The units still to do (all with ``force``) and the number of runs already done."""
-        raise NotImplementedError
+        """The units still to do (all with ``force``) and the number of runs already done;
+        by default :func:`plan_repetitions` (a unit per sequence)."""
+        return plan_repetitions(ctx, repetitions, force)
 
     def run_unit(self, ctx: RunContext, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
         """Track ``unit``, write its results through ``ctx.store``; a tracker failure is

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config.families import ProtocolOptions
 from ..errors import TrackerError
-from .base import Family, OnFrame, Outcome, RunContext, Unit, defined_repetitions, plan_repetitions
+from .base import Family, OnFrame, Outcome, RunContext, Unit, defined_repetitions
 from .otb import Run, track_run
 
 
@@ -27,9 +27,6 @@ class GOT10kFamily(Family):
 
     def tracker_boxes(self, conv) -> str:
         return conv.run.boxes
-
-    def plan(self, ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
-        return plan_repetitions(ctx, repetitions, force)
 
     def run_unit(self, ctx: RunContext, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
         seq = ctx.dataset[unit.sequence]

@@ -38,7 +38,7 @@ from ..geometry.raster import overlaps
 from ..geometry.regions import POLYGON, RECTANGLE, SPECIAL, Regions
 from ..results.vot import read_trajectory
 from ..tracker import as_prediction, box_problem, takes_polygon, wants_paths
-from .base import Family, OnFrame, Outcome, RunContext, Unit, defined_repetitions, plan_repetitions
+from .base import Family, OnFrame, Outcome, RunContext, Unit, defined_repetitions
 
 SKIP, INIT, FAILURE = 0, 1, 2
 
@@ -259,9 +259,6 @@ class VOTFamily(Family):
 
     def tracker_boxes(self, conv: VOTConvention) -> str:
         return "as_annotated"  # VOT regions are 0-based already
-
-    def plan(self, ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
-        return plan_repetitions(ctx, repetitions, force)
 
     def run_unit(self, ctx: RunContext, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
         seq = ctx.dataset[unit.sequence]

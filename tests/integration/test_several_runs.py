@@ -119,8 +119,9 @@ def test_pytracking_run_folders_load_as_runs_of_one_tracker(eight, tmp_path):
     assert not t.complete and t.problems == {"Q3": "no result file in run 3 (dimp50_002)"}
 
 
-@pytest.mark.parametrize(("benchmark", "says"), [("vot2017", "VOT experiments repeat as the benchmark defines (15"),
-                                                 ("got10k-val", "GOT-10k experiments repeat as the benchmark defines (3")])
+@pytest.mark.parametrize(("benchmark", "says"), [
+    ("vot2017", "VOT experiments repeat as the benchmark defines (15"),
+    ("got10k-val", "GOT-10k experiments repeat as the benchmark defines (3")])
 def test_runs_refused_where_the_benchmark_fixes_the_repetitions(tmp_path, benchmark, says):
     result = invoke("run", benchmark, "-t", "identity", "--root", tmp_path / "nowhere", "--results", tmp_path / "r",
                     "--runs", 3)
