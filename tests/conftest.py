@@ -47,6 +47,16 @@ def _isolated_dirs(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("RASBENCH_RESULTS", raising=False)
 
 
+@pytest.fixture(scope="session")
+def synth_data(tmp_path_factory) -> Path:
+    """The whole synthetic benchmark (~350 MB of PNG frames), generated once per session where
+    ``run synth`` without ``--root`` finds it; tests pass it as ``root`` instead of making copies."""
+    from rasbench.config.benchmarks import load_benchmark
+    from rasbench.datasets.synthetic import ensure_generated
+
+    return ensure_generated(load_benchmark("synth"), tmp_path_factory.getbasetemp() / "home" / "cache" / "synth")
+
+
 def moving_boxes(n: int, start=(10.0, 8.0, 16.0, 12.0), step=(1.0, 0.5)) -> np.ndarray:
     """A box drifting by ``step`` pixels per frame (1-based OTB coordinates)."""
     boxes = np.tile(np.array(start, dtype=np.float64), (n, 1))

@@ -95,6 +95,16 @@ def plan_repetitions(ctx: RunContext, repetitions: int, force: bool) -> tuple[li
     return units, skipped
 
 
+def defined_repetitions(label: str, settings: ProtocolOptions, deterministic: Callable[[], bool],
+                        requested: int | None) -> int:
+    """Repetitions fixed by the benchmark (VOT, GOT-10k): ``settings.repetitions``, one for a
+    deterministic tracker; a ``--runs`` request is refused."""
+    if requested is not None:
+        raise ConfigError(f"--runs: {label} experiments repeat as the benchmark defines ({settings.repetitions} "
+                          f"repetitions, one for a deterministic tracker)")
+    return 1 if deterministic() else settings.repetitions
+
+
 class Family:
     """A benchmark family at run time. Subclasses set ``name`` (a key of
     :data:`~rasbench.config.families.FAMILY_DECLS`, which declares its protocols and the
@@ -128,8 +138,9 @@ class Family:
         raise NotImplementedError
 
     def plan(self, ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
-        """The units still to do (all with ``force``) and the number of runs already done."""
-        raise NotImplementedError
+        """The units still to do (all with ``force``) and the number of runs already done;
+        by default :func:`plan_repetitions` (a unit per sequence)."""
+        return plan_repetitions(ctx, repetitions, force)
 
     def run_unit(self, ctx: RunContext, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
         """Track ``unit``, write its results through ``ctx.store``; a tracker failure is

@@ -13,8 +13,8 @@ from typing import Callable
 import numpy as np
 
 from ..config.families import ProtocolOptions
-from ..errors import ConfigError, TrackerError
-from .base import Family, OnFrame, Outcome, RunContext, Unit, plan_repetitions
+from ..errors import TrackerError
+from .base import Family, OnFrame, Outcome, RunContext, Unit, defined_repetitions
 from .otb import Run, track_run
 
 
@@ -23,16 +23,10 @@ class GOT10kFamily(Family):
 
     def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool],
                     requested: int | None = None) -> int:
-        if requested is not None:
-            raise ConfigError(f"--runs: {self.name} experiments repeat as the benchmark defines "
-                              f"({settings.repetitions} runs, one for a deterministic tracker)")
-        return 1 if deterministic() else settings.repetitions
+        return defined_repetitions("GOT-10k", settings, deterministic, requested)
 
     def tracker_boxes(self, conv) -> str:
         return conv.run.boxes
-
-    def plan(self, ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
-        return plan_repetitions(ctx, repetitions, force)
 
     def run_unit(self, ctx: RunContext, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
         seq = ctx.dataset[unit.sequence]

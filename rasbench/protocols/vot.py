@@ -32,13 +32,13 @@ from ..config.conventions import VOTConvention
 from ..config.families import ProtocolOptions
 from ..datasets.frames import FrameReader
 from ..datasets.sequence import Sequence
-from ..errors import ConfigError, ResultsError, TrackerError
+from ..errors import ResultsError, TrackerError
 from ..geometry.boxes import area_preserving_boxes, bounding_boxes
 from ..geometry.raster import overlaps
 from ..geometry.regions import POLYGON, RECTANGLE, SPECIAL, Regions
 from ..results.vot import read_trajectory
 from ..tracker import as_prediction, box_problem, takes_polygon, wants_paths
-from .base import Family, OnFrame, Outcome, RunContext, Unit, plan_repetitions
+from .base import Family, OnFrame, Outcome, RunContext, Unit, defined_repetitions
 
 SKIP, INIT, FAILURE = 0, 1, 2
 
@@ -255,16 +255,10 @@ class VOTFamily(Family):
 
     def repetitions(self, settings: ProtocolOptions, deterministic: Callable[[], bool],
                     requested: int | None = None) -> int:
-        if requested is not None:
-            raise ConfigError(f"--runs: VOT experiments repeat as the benchmark defines ({settings.repetitions} "
-                              f"repetitions, one for a deterministic tracker)")
-        return 1 if deterministic() else settings.repetitions
+        return defined_repetitions("VOT", settings, deterministic, requested)
 
     def tracker_boxes(self, conv: VOTConvention) -> str:
         return "as_annotated"  # VOT regions are 0-based already
-
-    def plan(self, ctx: RunContext, repetitions: int, force: bool) -> tuple[list[Unit], int]:
-        return plan_repetitions(ctx, repetitions, force)
 
     def run_unit(self, ctx: RunContext, unit: Unit, on_frame: OnFrame | None = None) -> Outcome:
         seq = ctx.dataset[unit.sequence]

@@ -84,10 +84,10 @@ def test_run_resumes_and_keeps_the_clis_guards(tiny_otb, tmp_path):
 
 
 @pytest.mark.slow  # generates the whole synthetic benchmark (~20 s of CPU)
-def test_the_issue_example_on_the_synthetic_benchmark(tmp_path):
+def test_the_issue_example_on_the_synthetic_benchmark(synth_data, tmp_path):
     import matplotlib.figure
 
-    root, results, sequences = tmp_path / "synth", tmp_path / "results", ["Zoom", "Spin"]
+    root, results, sequences = synth_data, tmp_path / "results", ["Zoom", "Spin"]
     runs = rasbench.run(IdentityTracker(), "synth", experiment="ope", root=root, results=results,
                         sequences=sequences, progress=False)
     runs += rasbench.run("mil", "synth", experiment="ope", root=root, results=results, sequences=sequences,

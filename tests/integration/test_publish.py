@@ -1,10 +1,12 @@
 """Publishable reports: the published-numbers file, LaTeX tables (numbers equal the JSON
 report's; compiled when pdflatex is there), the self-contained HTML report (rendered in
 headless Chromium when it is there), the output cache and the `report` command."""
+import contextlib
 import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import time
 from dataclasses import replace
@@ -173,10 +175,18 @@ def test_html_report_renders_in_headless_chromium(otb, tmp_path):
 
     def chromium(*args, target=page):
         profile = tmp_path / f"profile{len(list(tmp_path.glob('profile*')))}"
-        return subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--virtual-time-budget=5000",
-                               *args, target.as_uri()], capture_output=True, text=True, timeout=120)
+        # its own process group, killed whole: a timed-out Chromium leaves no renderer spinning
+        browser = subprocess.Popen([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}",
+                                    "--virtual-time-budget=5000", *args, target.as_uri()],
+                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        try:
+            return browser.communicate(timeout=120)[0]
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(browser.pid, signal.SIGKILL)
+            browser.wait()
 
-    dom = chromium("--dump-dom").stdout
+    dom = chromium("--dump-dom")
     body = re.search(r"<body[^>]*>", dom).group(0)
     assert 'data-images="loaded"' in body and f'data-image-count="{images}"' in body and images == 2 * 7
     shot = tmp_path / "screenshot.png"
@@ -190,7 +200,7 @@ def test_html_report_renders_in_headless_chromium(otb, tmp_path):
     broken = tmp_path / "broken.html"
     script = page.read_text().split("<script>")[1].split("</script>")[0]
     broken.write_text(f'<html><body><img src="data:image/png;base64,AAAA"><script>{script}</script></body></html>')
-    assert 'data-images="broken"' in chromium("--dump-dom", target=broken).stdout
+    assert 'data-images="broken"' in chromium("--dump-dom", target=broken)
 
 
 def test_outputs_are_reused_until_an_input_changes(otb, tmp_path):

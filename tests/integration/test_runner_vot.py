@@ -16,10 +16,8 @@ SEQS = ["zoom", "spin"]
 
 
 @pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    root = tmp_path_factory.mktemp("synth")
-    bench = load_benchmark("synth")
-    return bench, root
+def synth(synth_data):
+    return load_benchmark("synth"), synth_data
 
 
 def _run(synth, tmp_path, tracker, experiment="baseline", params=None, sequences=SEQS, **kwargs):

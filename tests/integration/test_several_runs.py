@@ -119,8 +119,11 @@ def test_pytracking_run_folders_load_as_runs_of_one_tracker(eight, tmp_path):
     assert not t.complete and t.problems == {"Q3": "no result file in run 3 (dimp50_002)"}
 
 
-def test_runs_refused_for_vot(tmp_path):
-    result = invoke("run", "vot2017", "-t", "identity", "--root", tmp_path / "nowhere", "--results", tmp_path / "r",
+@pytest.mark.parametrize(("benchmark", "says"), [
+    ("vot2017", "VOT experiments repeat as the benchmark defines (15"),
+    ("got10k-val", "GOT-10k experiments repeat as the benchmark defines (3")])
+def test_runs_refused_where_the_benchmark_fixes_the_repetitions(tmp_path, benchmark, says):
+    result = invoke("run", benchmark, "-t", "identity", "--root", tmp_path / "nowhere", "--results", tmp_path / "r",
                     "--runs", 3)
     assert result.exit_code == 2 and result.output.count("\n") == 1, result.output
-    assert "--runs: VOT experiments repeat as the benchmark defines (15 repetitions" in result.output
+    assert f"--runs: {says} repetitions, one for a deterministic tracker)" in result.output

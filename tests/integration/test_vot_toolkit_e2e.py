@@ -4,8 +4,9 @@ benchmark's VOT layout; no download, no network, no GPU.
 One module fixture builds everything (about 20 s on two cores; 35 s when numba has yet
 to compile the toolkit's rasteriser):
 
-1. ``rasbench synth --out`` generates the synthetic benchmark; a vot-toolkit workspace is
-   made beside it: ``sequences/`` holds four of its VOT sequences (links), ``stack.yaml``
+1. The session's synthetic benchmark (``synth_data`` in tests/conftest.py, what ``rasbench
+   synth`` writes); a vot-toolkit workspace is made beside it: ``sequences/`` holds four
+   of its VOT sequences (links), ``stack.yaml``
    the VOT2017 baseline and unsupervised analyses with the synthetic benchmark's own
    settings (repetitions, skip_initialize, and EAO interval from experiments/synth.yaml),
    ``trackers.ini`` a TraX tracker written by ``rasbench trax --print-config`` (a template
@@ -139,11 +140,10 @@ def _analysis(data: dict, experiment: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def e2e(tmp_path_factory):
+def e2e(tmp_path_factory, synth_data):
     base = tmp_path_factory.mktemp("vot_e2e")
     bench = load_benchmark("synth")
-    synth = base / "synth"
-    _rasbench("synth", "--out", synth)
+    synth = synth_data
 
     # rasbench's own runs: a stochastic tracker with failures, and the TraX tracker itself
     ours = base / "rasbench_results"
