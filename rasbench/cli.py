@@ -515,7 +515,10 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     from .reports.text import to_csv, to_json, to_table
 
     exp, fmt = exps[0], fmts[0]
-    rep = evaluate(bench, exp, datasets[exp], dirs[exp], convention, uncertainty=uncertainty)
+    # resampling costs seconds on a 100-sequence benchmark: only for an output that prints intervals
+    prints_intervals = fmt in ("json", "csv") or bool(ci)
+    rep = evaluate(bench, exp, datasets[exp], dirs[exp], convention,
+                   uncertainty=uncertainty if prints_intervals else None)
     if fmt == "json":
         click.echo(to_json(rep))
     elif fmt == "csv":

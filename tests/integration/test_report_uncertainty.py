@@ -160,6 +160,20 @@ def test_report_command_options_and_formats(twelve):
 
 
 
+def test_outputs_that_print_no_intervals_do_not_compute_them(twelve, monkeypatch):
+    """Resampling costs seconds on a 100-sequence benchmark: the plain table and LaTeX skip it."""
+    from rasbench import evaluation
+
+    _, _, _, root, results = twelve
+    common = (str(root.parent / "tiny.yaml"), "--root", root, "--results", results)
+    asked, real = [], evaluation.evaluate
+    monkeypatch.setattr(evaluation, "evaluate", lambda *a, uncertainty=None, **k: asked.append(uncertainty) or real(
+        *a, uncertainty=uncertainty, **k))
+    for args in ((), ("-f", "latex"), ("--ci",), ("-f", "latex", "--ci"), ("-f", "json"), ("-f", "csv")):
+        assert invoke("report", *common, *args).exit_code == 0
+    assert [u is not None for u in asked] == [False, False, True, True, True, True]
+
+
 def test_html_and_plots_show_intervals_bands_and_the_matrix(twelve, tmp_path):
     from matplotlib.collections import LineCollection, PolyCollection
 
