@@ -28,6 +28,8 @@ table's aliases), gzip-compressed files (``<Seq>.txt.gz``) and times beside the 
 """
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -159,7 +161,7 @@ class OTBLayout(Layout):
         for run_folder in folders:
             matched, notes = self._match(run_folder, specs)
             scan.notes += notes if len(folders) == 1 else [f"{run_folder.name}: {note}" for note in notes]
-            found.append((matched, unit_errors(run_folder), set(run_folder.rglob("*.txt"))))
+            found.append((matched, unit_errors(run_folder), _times_present(run_folder)))
         for name in specs:
             runs = []
             for repeat, (matched, errors, present) in enumerate(found, start=1):
@@ -229,15 +231,28 @@ def result_stem(path: Path) -> str:
     return name[:-len(".gz")][:-len(".txt")] if name.endswith(".gz") else name[:-len(".txt")]
 
 
-def time_file(box_file: Path, present: set[Path]) -> Path | None:
-    """Per-frame times of a one-run result among the ``present`` files: got10k's
-    ``times/<Seq>_time.txt`` or a ``<Seq>_time.txt`` beside the boxes (pytracking),
-    either possibly gzip-compressed."""
+def _times_present(folder: Path) -> set[str]:
+    """The time files of a one-run folder, as names relative to it: ``<Seq>_time.txt`` and
+    ``times/<Seq>_time.txt``, plain or gzip-compressed (two directory listings, no Path per file)."""
+    present = set()
+    for sub, prefix in ((folder, ""), (folder / "times", "times/")):
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(sub) as entries:
+            present.update(prefix + e.name for e in entries if e.name.endswith(TIME_SUFFIXES))
+    return present
+
+
+TIME_SUFFIXES = tuple(f"_time{suffix}" for suffix in RESULT_SUFFIXES)
+
+
+def time_file(box_file: Path, present: set[str]) -> Path | None:
+    """Per-frame times of a one-run result among the ``present`` names (relative to the box
+    file's folder, see :func:`_times_present`): got10k's ``times/<Seq>_time.txt`` or a
+    ``<Seq>_time.txt`` beside the boxes (pytracking), either possibly gzip-compressed."""
     stem = result_stem(box_file)
-    for folder in (box_file.parent / "times", box_file.parent):
+    for prefix in ("times/", ""):
         for suffix in RESULT_SUFFIXES:
-            if folder / f"{stem}_time{suffix}" in present:
-                return folder / f"{stem}_time{suffix}"
+            if f"{prefix}{stem}_time{suffix}" in present:
+                return box_file.parent / f"{prefix}{stem}_time{suffix}"
     return None
 
 

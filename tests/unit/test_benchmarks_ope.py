@@ -85,6 +85,23 @@ def test_gzip_result_files_read_like_plain_ones(tmp_path):
     assert read_rows(tmp_path / "two.txt.gz", 4).tolist() == [[1, 2, 3, 4], [5, 6, 7, 8]]
 
 
+def test_one_run_time_files_are_found_in_either_place_plain_or_gzip(tmp_path):
+    from rasbench.results.otb import OTBLayout
+
+    bench = load_benchmark("otb2015")
+    specs = {n: bench.sequences[n] for n in ("Basketball", "Bolt", "Boy", "Car4")}
+    (tmp_path / "times").mkdir()
+    for name in specs:
+        (tmp_path / f"{name}.txt").write_text("1,2,3,4\n")
+    (tmp_path / "times" / "Basketball_time.txt").write_text("0.1\n")  # got10k
+    (tmp_path / "times" / "Bolt_time.txt.gz").write_bytes(gzip.compress(b"0.1\n"))
+    (tmp_path / "Boy_time.txt.gz").write_bytes(gzip.compress(b"0.1\n"))  # pytracking, compressed
+    scan = OTBLayout(bench.experiment("ope")).scan(tmp_path, specs, {n: [1] for n in specs})
+    assert {r.sequence: r.times for r in scan.runs} == {
+        "Basketball": tmp_path / "times" / "Basketball_time.txt", "Bolt": tmp_path / "times" / "Bolt_time.txt.gz",
+        "Boy": tmp_path / "Boy_time.txt.gz", "Car4": None}
+
+
 def test_gzip_bombs_and_broken_gzip_files_are_refused(tmp_path):
     (tmp_path / "bomb.txt.gz").write_bytes(gzip.compress(b"1,2,3,4\n" * 200_000))  # 1.6 MB from ~5 kB
     bomb, = read_many([tmp_path / "bomb.txt.gz"], 4, lines=[2])
