@@ -455,7 +455,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     exps = _experiments(bench, experiments)
     for exp in exps:
         find_convention(bench.experiment(exp).family, convention)
-    from .reports.build import OUTPUT_FORMATS
+    from .reports import OUTPUT_FORMATS
 
     fmts = list(dict.fromkeys(f.lower() for f in _split(formats))) or ["table"]
     unknown = [f for f in fmts if f not in OUTPUT_FORMATS]

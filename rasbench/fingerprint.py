@@ -8,14 +8,15 @@ ground truth, which decides every score, is hashed by value.
 from __future__ import annotations
 
 import hashlib
-import importlib.metadata
-import inspect
 import json
 import os
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import importlib.metadata
 
 
 def parts_digest(*parts) -> str:
@@ -123,6 +124,8 @@ def code_fingerprint(factory: Callable[..., Any]) -> str:
       ``.py`` file of its folder when the module is part of a package (a tracker's model
       and helpers usually live beside it).
     """
+    import inspect  # run time only: a report never needs it
+
     target = inspect.unwrap(getattr(factory, "func", factory))  # functools.partial -> its function
     module = inspect.getmodule(target)
     source = getattr(module, "__file__", None)
@@ -142,6 +145,8 @@ def code_fingerprint(factory: Callable[..., Any]) -> str:
 def _regular_distribution(top_module: str) -> importlib.metadata.Distribution | None:
     """The installed distribution providing ``top_module``, unless it is rasbench itself or
     an editable install (Python 3.9 cannot tell: None, so the source is hashed)."""
+    import importlib.metadata  # ~35 ms of imports (email, zipfile, csv) a report does not need
+
     mapping = getattr(importlib.metadata, "packages_distributions", dict)()
     for name in mapping.get(top_module, []):
         dist = importlib.metadata.distribution(name)

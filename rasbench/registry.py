@@ -20,7 +20,6 @@ import importlib.util
 import inspect
 import sys
 from dataclasses import dataclass, field
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any, Callable
 
@@ -59,6 +58,14 @@ class TrackerSpec:
     def code(self) -> str | None:
         """What identifies the tracker's code (:func:`code_fingerprint`); None for external programs."""
         return None if self.external else code_fingerprint(self.factory)
+
+
+def entry_points(group: str):
+    """The installed entry points of ``group`` (importlib.metadata imported here, not at
+    import time: ~30 ms that a report, which never resolves a tracker, does not need)."""
+    from importlib.metadata import entry_points as installed
+
+    return installed(group=group)
 
 
 def registered_trackers() -> dict[str, str]:

@@ -15,7 +15,6 @@ from ..config.conventions import convention as find_convention
 from ..datasets import Dataset
 from . import got10k, otb, trackingnet, vot
 from .model import Report, Uncertainty
-from .uncertainty import add_uncertainty
 
 # The scorer of each family, by family name.
 SCORERS: dict[str, ModuleType] = {"otb": otb, "vot": vot, "got10k": got10k, "trackingnet": trackingnet}
@@ -32,7 +31,11 @@ def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker
     family = benchmark.experiment(experiment).family
     conv = find_convention(family, convention)
     report = SCORERS[family].score(benchmark, experiment, dataset, tracker_dirs, conv, cache)
-    return report if uncertainty is None else add_uncertainty(report, uncertainty)
+    if uncertainty is None:
+        return report
+    from .uncertainty import add_uncertainty  # resampling and its imports only when asked for
+
+    return add_uncertainty(report, uncertainty)
 
 
 def cross_plots(benchmark: BenchmarkDef, experiment: str) -> list[tuple[str, str]]:

@@ -128,8 +128,12 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
     cached = cache.load(result.folder, scope)
     scores: dict = {}
     keys = {}
+    prefix = os.path.join(result.folder, "")
     for run in runs:
-        rel = Path(os.path.relpath(run.boxes, result.folder)).as_posix()  # pytracking's runs: in sibling folders
+        boxes = str(run.boxes)
+        # the run's file relative to the tracker folder (pytracking's runs are in sibling folders)
+        rel = boxes[len(prefix):] if boxes.startswith(prefix) else os.path.relpath(boxes, result.folder)
+        rel = rel.replace(os.sep, "/")
         key = [file_key(run.boxes), file_key(run.times), gt_hashes[(run.sequence, run.length)]]
         keys[run] = (rel, key)
         hit = cached.get(rel)

@@ -83,7 +83,7 @@ class RunLayout:
 
     @property
     def n_sequences(self) -> int:
-        return len(np.unique(self.groups))
+        return int(self.sequence_of_run.max()) + 1 if self.sequence_of_run.size else 0
 
     @property
     def runs_per_sequence(self) -> np.ndarray:

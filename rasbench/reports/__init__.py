@@ -7,4 +7,5 @@ that keeps them while their inputs are unchanged.
 * :mod:`~rasbench.reports.build`: ``rasbench report --out DIR`` (what to rebuild, the output cache, the lock).
 """
 
+OUTPUT_FORMATS = ("table", "json", "csv", "latex", "html")  # what `report --format` accepts
 RENDER_VERSION = 4  # bump when an output's content changes for the same inputs

@@ -31,7 +31,6 @@ from .text import to_csv, to_json, to_table
 
 CACHE_FILE = ".rasbench-report.json"
 LOCK_FILE = ".rasbench-report.lock"
-OUTPUT_FORMATS = ("table", "json", "csv", "latex", "html")
 
 
 class OutputCache:
