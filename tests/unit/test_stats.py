@@ -116,6 +116,23 @@ def test_difference_interval_agrees_with_scipy_paired_bootstrap():
     assert comparisons.delta_low[1, 0] == -comparisons.delta_high[0, 1]
 
 
+def test_pair_intervals_are_computed_in_blocks_equal_to_all_at_once(monkeypatch):
+    """Many trackers: the pairs' bootstrap differences a block at a time (memory bounded),
+    each pair's interval exactly what one pass over all pairs gives."""
+    rng = np.random.default_rng(8)
+    terms = S.RatioTerms.means(rng.beta(2, 2, (9, 30)))  # 36 pairs
+    resampling = S.Resampling(30, n_boot=1_000, n_permutations=500, seed=2)
+    monkeypatch.setattr(S, "_BLOCK", 5_000)  # 5 pairs per block
+    blocked = S.paired_comparisons(terms, resampling)
+    first, second = np.triu_indices(9, 1)
+    boot, jack = terms.resampled(resampling.counts), terms.jackknife().T
+    scores = terms.scores()
+    low, high = S.bca_interval(scores[first] - scores[second], boot[:, first] - boot[:, second],
+                               jack[:, first] - jack[:, second])
+    assert np.array_equal(blocked.delta_low[first, second], low)
+    assert np.array_equal(blocked.delta_high[first, second], high)
+
+
 def _scipy_paired_p(statistic, n, **kwargs):
     """scipy's paired permutation test of a statistic of sequence indices: tracker A's
     sequences are 0..n-1, B's n..2n-1; a permutation swaps A's and B's sequence i."""
