@@ -123,7 +123,7 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec]) 
     image names, so that sequence simply starts later.
     """
     json_path = Path(json_path)
-    data = read_pysot_json(json_path)
+    data = read_pysot_json(json_path, boxes_as_arrays=True)
     if pysot_json_style(data) != "OTB-style boxes":
         raise DatasetError(f"{json_path} holds {pysot_json_style(data)} for {plural(len(data), 'sequence')}, "
                            f"not {name}'s boxes; is it the right file?")

@@ -271,3 +271,28 @@ def test_sequence_names_match_like_result_files():
     specs = load_benchmark("otb2015").sequences
     assert select_sequences("otb2015", specs, ["jogging_1", "Human4", "skating2.2", "BASKETBALL", "Jogging-1"]) == \
         ["Jogging-1", "Human4-2", "Skating2-2", "Basketball"]
+
+
+def test_pysot_json_boxes_become_arrays_while_decoding(tmp_path):
+    """OTB-style JSON entries hold their boxes as arrays as soon as each is decoded (a LaSOT-sized
+    file never holds 2.8 M Python floats); rows that numpy would not convert stay as decoded."""
+    import json
+
+    from rasbench.datasets.textio import pysot_json_style, read_pysot_json
+
+    path = tmp_path / "x.json"
+    path.write_text(json.dumps({
+        "Boxes": {"gt_rect": [[1, 2, 3, 4], [5.5, 6, 7, 8]], "img_names": ["a/1.jpg", "a/2.jpg"]},
+        "Polygons": {"gt_rect": [[0, 0, 1, 0, 1, 1, 0, 1]], "img_names": ["b/1.jpg"]},
+        "Ragged": {"gt_rect": [[1, 2, 3, 4], [0, 0, 1, 0, 1, 1, 0, 1]], "img_names": ["c/1.jpg", "c/2.jpg"]},
+        "Words": {"gt_rect": [["a", 2, 3, 4]], "img_names": ["d/1.jpg"]}}))
+    data = read_pysot_json(path, boxes_as_arrays=True)
+    assert data["Boxes"]["gt_rect"].dtype == np.float64
+    assert data["Boxes"]["gt_rect"].tolist() == [[1, 2, 3, 4], [5.5, 6, 7, 8]]
+    assert data["Polygons"]["gt_rect"].shape == (1, 8)
+    assert data["Ragged"]["gt_rect"] == [[1, 2, 3, 4], [0, 0, 1, 0, 1, 1, 0, 1]]
+    assert data["Words"]["gt_rect"] == [["a", 2, 3, 4]]
+    assert isinstance(read_pysot_json(path)["Boxes"]["gt_rect"], list)  # the VOT loader's form
+    for entries, style in (({"Boxes"}, "OTB-style boxes"), ({"Boxes", "Polygons"}, "VOT-style polygons"),
+                           ({"Ragged"}, "VOT-style polygons")):
+        assert pysot_json_style({k: v for k, v in data.items() if k in entries}) == style
