@@ -232,17 +232,18 @@ def result_stem(path: Path) -> str:
     return name[:-len(".gz")][:-len(".txt")] if name.endswith(".gz") else name[:-len(".txt")]
 
 
+TIME_SUFFIXES = tuple(f"_time{suffix}" for suffix in RESULT_SUFFIXES)
+
+
 def _times_present(folder: Path) -> set[str]:
     """The time files of a one-run folder, as names relative to it: ``<Seq>_time.txt`` and
-    ``times/<Seq>_time.txt``, plain or gzip-compressed (two directory listings, no Path per file)."""
+    ``times/<Seq>_time.txt``, plain or gzip-compressed (two directory listings, no Path per file).
+    A ``times`` folder that is missing, not a folder or unreadable holds none (times are optional)."""
     present = set()
     for sub, prefix in ((folder, ""), (folder / "times", "times/")):
-        with contextlib.suppress(FileNotFoundError, NotADirectoryError), os.scandir(sub) as entries:
+        with contextlib.suppress(FileNotFoundError, NotADirectoryError, PermissionError), os.scandir(sub) as entries:
             present.update(prefix + e.name for e in entries if e.name.endswith(TIME_SUFFIXES))
     return present
-
-
-TIME_SUFFIXES = tuple(f"_time{suffix}" for suffix in RESULT_SUFFIXES)
 
 
 def time_file(box_file: Path, present: set[str]) -> Path | None:
