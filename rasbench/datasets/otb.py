@@ -143,6 +143,8 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec]) 
             raise DatasetError(f"entry {key!r} is malformed ({exc})", json_path) from None
         if len(img_names) != len(gt):
             raise DatasetError(f"entry {key!r} has {len(img_names)} images but {len(gt)} boxes", json_path)
+        if not len(gt):
+            raise DatasetError(f"entry {key!r} has no boxes", json_path)
         match = re.search(r"(\d+)\.\w+$", img_names[0])
         first = int(match.group(1)) if match else spec.first
         if not spec.first <= first <= spec.last:

@@ -155,7 +155,9 @@ def _polygon_rows(rows) -> bool:
     has 6 or more values."""
     if isinstance(rows, np.ndarray):
         return rows.ndim == 2 and rows.shape[1] >= 6
-    return any(isinstance(row, (list, tuple)) and len(row) >= 6 for row in rows or ())
+    if not isinstance(rows, list):  # not rows at all: the loader reports the entry as malformed
+        return False
+    return any(isinstance(row, (list, tuple)) and len(row) >= 6 for row in rows)
 
 
 def wrong_pysot_json(path: Path, data: dict, benchmark: str) -> DatasetError:

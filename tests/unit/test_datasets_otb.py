@@ -296,3 +296,20 @@ def test_pysot_json_boxes_become_arrays_while_decoding(tmp_path):
     for entries, style in (({"Boxes"}, "OTB-style boxes"), ({"Boxes", "Polygons"}, "VOT-style polygons"),
                            ({"Ragged"}, "VOT-style polygons")):
         assert pysot_json_style({k: v for k, v in data.items() if k in entries}) == style
+
+
+@pytest.mark.parametrize(("entry", "says"), [
+    ({"gt_rect": 5, "img_names": ["a/1.jpg"]}, "malformed"),
+    ({"gt_rect": [], "img_names": []}, "no boxes"),
+    ({"gt_rect": {"x": 1}, "img_names": ["a/1.jpg"]}, "malformed"),
+])
+def test_a_pysot_json_entry_of_the_wrong_shape_is_a_dataset_error(tmp_path, entry, says):
+    import json
+
+    from rasbench.datasets.otb import load_pysot_json
+
+    path = tmp_path / "OTB100.json"
+    path.write_text(json.dumps({"Basketball": entry}))
+    specs = {"Basketball": load_benchmark("otb2015").sequences["Basketball"]}
+    with pytest.raises(DatasetError, match=says):
+        load_pysot_json("otb2015", path, specs)
