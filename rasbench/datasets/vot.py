@@ -129,6 +129,8 @@ def load_pysot_json(name: str, json_path: Path, specs: dict[str, SequenceSpec], 
             raise DatasetError(f"entry {spec.name!r} is malformed ({exc})", json_path) from None
         if len(img_names) != len(gt):
             raise DatasetError(f"entry {spec.name!r} has {len(img_names)} images but {len(gt)} regions", json_path)
+        if not len(gt):
+            raise DatasetError(f"entry {spec.name!r} has no regions", json_path)
         tags = {}
         for tag in tag_names:
             values = np.asarray(entry.get(tag) or [], dtype=bool)

@@ -141,3 +141,11 @@ def test_a_vot_annotation_file_for_an_otb_benchmark_is_named(tmp_path):
         open_dataset(load_benchmark("otb2015"), annotations=path, images=False)
     assert str(info.value) == (f"{path} holds VOT-style polygons for 3 sequences, not otb2015's boxes; "
                                "is it the right file?")
+
+
+def test_a_pysot_json_entry_without_regions_is_a_dataset_error(tmp_path):
+    path = tmp_path / "VOT2018.json"
+    path.write_text(json.dumps({"ants1": {"gt_rect": [], "img_names": []}}))
+    specs = {"ants1": load_benchmark("vot2017").sequences["ants1"]}
+    with pytest.raises(DatasetError, match="entry 'ants1' has no regions"):
+        load_annotations("vot2017", path, specs)
