@@ -229,6 +229,10 @@ def complete_first(trackers: list) -> list:
 # Figures are independent and matplotlib draws on one core, so a plot set is rendered
 # by forked worker processes; they find their tasks here (closures are not pickled).
 _TASKS: list = []
+# No single plot takes this long to draw. A forked worker can hang for ever (fork copies
+# a lock another thread of the parent held at that moment), so a worker silent for this
+# many seconds is killed and the plots it had not sent are drawn in this process.
+STALL_SECONDS = 60.0
 
 
 def default_workers() -> int:
@@ -241,40 +245,90 @@ def default_workers() -> int:
 def _render_one(job) -> dict:
     index, folder, formats = job
     name, title, build = _TASKS[index]
-    return {"name": name, "title": title, "paths": save(build(), Path(folder) / name, formats)}
+    return {"name": name, "title": title, "paths": [str(p) for p in save(build(), Path(folder) / name, formats)]}
+
+
+def _render_share(jobs: list, sender) -> None:
+    """A worker process: draws its share of the jobs, sending (index, item) after each.
+    A job that raises ends the worker; the parent draws it again and gets the error."""
+    try:
+        for job in jobs:
+            sender.send((job[0], _render_one(job)))
+    finally:
+        sender.close()
+
+
+def _render_forked(jobs: list, workers: int, done: dict, advance) -> None:
+    """Draw ``jobs`` in ``workers`` forked processes (job i by worker i mod workers) into
+    ``done`` {index: item}. Returns when every worker has finished, died or been silent
+    for :data:`STALL_SECONDS`; whatever is missing from ``done`` then was not drawn."""
+    import multiprocessing
+    from multiprocessing.connection import wait
+
+    context = multiprocessing.get_context("fork")
+    processes, receivers = [], []
+    try:
+        for share in range(workers):
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(target=_render_share, args=(jobs[share::workers], sender), daemon=True)
+            process.start()
+            sender.close()
+            processes.append(process)
+            receivers.append(receiver)
+        while receivers:
+            ready = wait(receivers, timeout=STALL_SECONDS)
+            if not ready:
+                break
+            for receiver in ready:
+                try:
+                    index, item = receiver.recv()
+                except (EOFError, OSError):  # the worker finished or died
+                    receivers.remove(receiver)
+                    continue
+                done[index] = item
+                advance()
+    finally:
+        for process in processes:
+            process.join(timeout=1.0)
+            if process.is_alive():  # SIGKILL: a hung process may not act on SIGTERM
+                process.kill()
+                process.join(timeout=5.0)
+        for receiver in receivers:
+            receiver.close()
 
 
 def render(tasks: list, folder: Path, formats=("png", "pdf"), workers: int | None = None,
            progress: str | None = None) -> list[dict]:
     """Build and save each ``(name, title, build)`` task -- ``build()`` returns a Figure
     -- as ``folder/name.<format>``; [{"name", "title", "paths"}] in task order.
-    ``progress``: the description of a progress bar on stderr (None: no bar)."""
+    ``progress``: the description of a progress bar on stderr (None: no bar). Plots a
+    worker process did not deliver (it hung or died) are drawn here, so a plot's own
+    error is raised here, as in a serial run."""
     import multiprocessing
 
     from tqdm import tqdm
 
     global _TASKS
-    workers = default_workers() if workers is None else workers
+    workers = min(default_workers() if workers is None else workers, len(tasks))
     jobs = [(i, str(folder), tuple(formats)) for i in range(len(tasks))]
     _TASKS = list(tasks)
+    done: dict[int, dict] = {}
     bar = tqdm(total=len(jobs), desc=progress, unit="plot", disable=progress is None)
     try:
         if workers > 1 and len(tasks) > 2 and "fork" in multiprocessing.get_all_start_methods():
-            with multiprocessing.get_context("fork").Pool(min(workers, len(tasks))) as pool:
-                made = []
-                for item in pool.imap(_render_one, jobs, chunksize=1):
-                    made.append(item)
-                    bar.update()
-        else:
-            made = []
-            for job in jobs:
-                made.append(_render_one(job))
+            # loaded once here, the workers inherit matplotlib and its font list (each would load them again)
+            import matplotlib.backends.backend_agg  # noqa: F401
+            import matplotlib.figure  # noqa: F401
+            import matplotlib.font_manager  # noqa: F401
+            _render_forked(jobs, workers, done, bar.update)
+        for job in jobs:
+            if job[0] not in done:
+                done[job[0]] = _render_one(job)
                 bar.update()
     finally:
         _TASKS = []
         bar.close()
+    made = [done[job[0]] for job in jobs]
     for item in made:
         item["paths"] = [Path(p) for p in item["paths"]]
     return made
-
-

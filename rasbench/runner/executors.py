@@ -284,6 +284,12 @@ class ProcessExecutor:
 # --------------------------------------------------------------------------- Ray
 
 
+def _restore_sigterm(handler) -> None:
+    """Make ``handler`` (from ``signal.getsignal``) SIGTERM's again; only the main thread may."""
+    if handler is not None and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, handler)
+
+
 class RayExecutor:
     """Units as tasks of Ray actors (one actor = one worker holding dataset and tracker).
 
@@ -302,7 +308,12 @@ class RayExecutor:
             import ray
         started_here = not ray.is_initialized()
         if started_here:
+            # ray.init sets a SIGTERM handler of its own in this process that outlives
+            # ray.shutdown (processes forked later inherit it and may then not end on
+            # SIGTERM); the caller's handler is put back at once.
+            sigterm = signal.getsignal(signal.SIGTERM)
             ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+            _restore_sigterm(sigterm)
         actor_class = ray.remote(_RayWorker)
         actors = [actor_class.remote(job) for _ in range(min(self.workers, len(units)))]
         todo = list(units)
@@ -341,6 +352,7 @@ class RayExecutor:
                 ray.kill(actor)
             if started_here:
                 ray.shutdown()
+                _restore_sigterm(sigterm)
 
 
 class _RayWorker:

@@ -1,16 +1,19 @@
 """Plots: every OTB and VOT figure is made, legends are sorted and marked, published
 numbers are labelled as such, 30 trackers stay readable, matplotlib loads lazily."""
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
+import time
 
 import pytest
-from conftest import REPO
+from conftest import REPO, deadline
 from PIL import Image
 from report_fixtures import many_trackers, otb_report, run_vot_trackers, tiny_vot, vot_reports
 
 from rasbench import plots
+from rasbench.plots import style
 from rasbench.reports.published import PublishedNumber
 
 
@@ -209,3 +212,53 @@ def test_vot_titles_state_the_number_of_sequences(tmp_path):
     assert plots.ar_plot(report).axes[0].get_title().endswith("(2 sequences)")
     assert plots.ranking(report)._suptitle.get_text().endswith("(2 sequences)")
     assert plots.tag_plot(report)._suptitle.get_text().endswith("(2 sequences)")
+
+
+def _parent_only(build, misbehave):
+    """A plot task that draws ``build()`` in this process but ``misbehave()``s in a forked worker."""
+    parent = os.getpid()
+
+    def task():
+        if os.getpid() != parent:
+            misbehave()
+        return build()
+    return task
+
+
+def _line_figure(slope):
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(2, 2))
+    fig.add_subplot().plot([0, 1], [0, slope])
+    return fig
+
+
+@pytest.mark.parametrize("misbehave", [lambda: time.sleep(3600), lambda: os._exit(3)], ids=["hangs", "dies"])
+def test_plots_a_worker_does_not_deliver_are_drawn_here(tmp_path, monkeypatch, misbehave):
+    # CI once hung for 300 s in multiprocessing.Pool's exit: a forked plot worker never ended
+    monkeypatch.setattr(style, "STALL_SECONDS", 2.0)
+    tasks = [(f"p{i}", f"plot {i}", _parent_only(lambda: _line_figure(1), misbehave) if i == 1
+              else lambda: _line_figure(1)) for i in range(5)]
+    started = time.monotonic()
+    with deadline(60):
+        made = style.render(tasks, tmp_path, ("png",), workers=2)
+    assert time.monotonic() - started < 30
+    assert [m["name"] for m in made] == ["p0", "p1", "p2", "p3", "p4"]
+    sizes = set()
+    for item in made:
+        (path,) = item["paths"]
+        image = Image.open(path)
+        assert path == tmp_path / f"{item['name']}.png" and image.format == "PNG"
+        sizes.add(image.size)
+    assert len(sizes) == 1  # drawn here or in a worker, the same figure
+    assert multiprocessing.active_children() == []
+
+
+def test_a_plot_that_fails_raises_its_own_error(tmp_path):
+    def broken():
+        raise ValueError("no data for this plot")
+
+    tasks = [("p0", "a", lambda: _line_figure(1)), ("p1", "b", broken), ("p2", "c", lambda: _line_figure(2))]
+    with deadline(60), pytest.raises(ValueError, match="no data for this plot"):
+        style.render(tasks, tmp_path, ("png",), workers=2)
+    assert multiprocessing.active_children() == []
