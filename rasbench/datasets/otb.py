@@ -91,8 +91,12 @@ def _name_index(names) -> dict[str, str]:
     return {normalise_name(n): n for n in names}
 
 
+_NAME_SEPARATORS = str.maketrans("_. ", "---")
+
+
 def normalise_name(name: str) -> str:
-    return re.sub(r"[-_. ]", "-", name.strip().lower())
+    """The key names are matched by: lower case, ``_``, ``.`` and spaces read as ``-``."""
+    return name.strip().lower().translate(_NAME_SEPARATORS)
 
 
 def load_anno_folder(name: str, anno_dir: Path, specs: dict[str, SequenceSpec]) -> Dataset:

@@ -29,6 +29,7 @@ table's aliases), gzip-compressed files (``<Seq>.txt.gz``) and times beside the 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import re
 from dataclasses import dataclass, field
@@ -194,10 +195,7 @@ class OTBLayout(Layout):
         """{sequence: box file (one run) or sequence folder} and notes on duplicates."""
         if not self.one_run:
             return {s.name: folder / s.name for s in specs.values() if (folder / s.name).is_dir()}, []
-        key_to_seq = {}
-        for spec in specs.values():
-            for key in {normalise_name(n) for n in (spec.name, spec.anno, *spec.aliases)}:
-                key_to_seq.setdefault(key, spec.name)
+        key_to_seq = _keys_of(specs)
         files: dict[str, Path] = {}
         notes = []
         for path in _result_files(folder):
@@ -221,9 +219,26 @@ RESULT_SUFFIXES = (".txt", ".txt.gz")
 LASOT_TOOLKIT_SUFFIX = "_tracking_result"  # tracking_results/<Tracker>_tracking_result/<seq>.txt
 
 
+def _keys_of(specs: dict[str, SequenceSpec]) -> dict[str, str]:
+    """{normalised name, annotation name or alias: sequence} (the first sequence claiming a
+    key keeps it); every tracker folder of a report is matched against the same names."""
+    return _keys_for(tuple((s.name, s.anno, tuple(s.aliases)) for s in specs.values()))
+
+
+@functools.lru_cache(maxsize=8)
+def _keys_for(names: tuple) -> dict[str, str]:
+    keys: dict[str, str] = {}
+    for name, anno, aliases in names:
+        for key in {normalise_name(n) for n in (name, anno, *aliases)}:
+            keys.setdefault(key, name)
+    return keys
+
+
 def _result_files(folder: Path) -> list[Path]:
-    """The result files directly in ``folder`` (plain or gzip-compressed), sorted."""
-    return sorted(p for p in folder.glob("*.txt*") if p.name.endswith(RESULT_SUFFIXES))
+    """The result files directly in ``folder`` (plain or gzip-compressed), sorted by name."""
+    with os.scandir(folder) as entries:
+        names = sorted(e.name for e in entries if e.name.endswith(RESULT_SUFFIXES))
+    return [folder / name for name in names]
 
 
 def result_stem(path: Path) -> str:
