@@ -86,9 +86,12 @@ def default_results() -> str:
 
 
 # --------------------------------------------------------------------------- writes
-def atomic_write_bytes(path: Path, data: bytes) -> Path:
+def atomic_write_bytes(path: Path, data: bytes, durable: bool = True) -> Path:
     """Write ``data`` to ``path`` through a temporary file beside it (``.<name>.<random>.tmp``,
     synced, then renamed), with the umask's permissions, creating the folder if needed.
+    ``durable=False``: not synced (~2 ms less per file), for cache entries, which a power
+    loss can leave empty or torn but never partly right: their readers take such an entry
+    for a miss.
 
     A failure (disk full, a read-only folder, a path under a file) is a
     :class:`~rasbench.errors.ResultsWriteError` naming ``path``; the temporary file is gone.
@@ -107,7 +110,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> Path:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
-            os.fsync(f.fileno())
+            if durable:
+                os.fsync(f.fileno())
         os.replace(tmp, path)
         tmp = None
     except OSError as exc:

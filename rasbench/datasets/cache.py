@@ -91,7 +91,7 @@ def _save(entry: Path, dataset: Dataset) -> None:
             "missing": dataset.missing, "sequences": meta}
     buffer = io.BytesIO()
     np.savez(buffer, meta=np.array(json.dumps(head)), **arrays)
-    atomic_write_bytes(entry, buffer.getvalue())
+    atomic_write_bytes(entry, buffer.getvalue(), durable=False)
 
 
 def _load(entry: Path) -> Dataset:

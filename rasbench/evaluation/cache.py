@@ -89,7 +89,7 @@ class RunScoreCache:
             fps=np.array([np.nan if s.fps is None else s.fps for _, _, s in items]),
         )
         try:
-            atomic_write_bytes(entry, buffer.getvalue())
+            atomic_write_bytes(entry, buffer.getvalue(), durable=False)
         except ResultsWriteError as exc:
             log.debug("cannot write cache entry %s: %s", entry, exc)
 
@@ -129,6 +129,6 @@ class MeasuredRunsCache:
         buffer = io.BytesIO()
         np.savez(buffer, head=np.array(json.dumps({"key": key, "facts": facts})), **arrays)
         try:
-            atomic_write_bytes(entry, buffer.getvalue())
+            atomic_write_bytes(entry, buffer.getvalue(), durable=False)
         except ResultsWriteError as exc:
             log.debug("cannot write cache entry %s: %s", entry, exc)

@@ -80,11 +80,19 @@ def test_cache_notices_changed_ground_truth(scored):
     assert after != before and after == _auc(bench, dataset, folder, "identity", cache=False).overall.success_auc
 
 
-def test_corrupt_cache_is_ignored(scored):
+@pytest.mark.parametrize("damage", [lambda data: b"garbage", lambda data: b"", lambda data: data[:len(data) // 2],
+                                    lambda data: bytes(len(data))], ids=["garbage", "empty", "torn", "zeros"])
+def test_corrupt_cache_is_ignored(scored, damage, monkeypatch):
     bench, dataset, folder = scored
+    synced = []
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
     expected = _auc(bench, dataset, folder, "identity").overall.success_auc
-    for entry in RunScoreCache().directory.glob("*.npz"):
-        entry.write_bytes(b"garbage")
+    # entries are not synced: what a power loss can leave of one (empty, torn, zeros) is a miss
+    assert synced == []
+    entries = list(RunScoreCache().directory.glob("*.npz"))
+    assert entries
+    for entry in entries:
+        entry.write_bytes(damage(entry.read_bytes()))
     assert _auc(bench, dataset, folder, "identity").overall.success_auc == expected
 
 
