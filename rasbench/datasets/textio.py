@@ -240,7 +240,9 @@ def read_many(paths: list[Path], columns: int, what: str = "box", lines: list[in
             texts[i] = read_bytes(path, what, None if lines is None else size_bound(lines[i])).rstrip()
         except DatasetError as exc:
             results[i] = exc
-    bulk = [i for i, t in texts.items() if t and not any(c in t for c in (b"n", b"N", b"e", b"E", b"\r"))]
+    # only ASCII: the line parser reads UTF-8, loadtxt would take a stray latin-1 byte (\xa0) for a space
+    bulk = [i for i, t in texts.items()
+            if t and t.isascii() and not any(c in t for c in (b"n", b"N", b"e", b"E", b"\r"))]
     if sum(len(texts[i]) for i in bulk) >= _BULK_MIN_BYTES:
         parsed = _parse_joined([texts[i] for i in bulk], columns)
         if parsed is not None:
@@ -264,7 +266,8 @@ def _parse_joined(texts: list[bytes], columns: int) -> list[np.ndarray] | None:
     line_counts = [t.count(b"\n") + 1 for t in texts]
     joined = b"\n".join(texts).translate(_BYTES_TRANSLATE)
     try:
-        rows = np.loadtxt(io.BytesIO(joined), dtype=np.float64, comments=None, ndmin=2)
+        # latin1: the text is ASCII, and numpy skips its per-token byte converters (~30 % faster than "bytes")
+        rows = np.loadtxt(io.BytesIO(joined), dtype=np.float64, comments=None, ndmin=2, encoding="latin1")
     except ValueError:  # a token that is no number, or lines of different widths
         return None
     # loadtxt skips blank lines (and lines of separators only): the count tells

@@ -38,20 +38,23 @@ def test_bulk_reader_gives_the_doubles_of_float(tmp_path):
     ("1,2,3,4\n1,2,3\n1,2,3,4", "expected 4 values"),
     ("1,2,3,4\n1,2,3,4,5\n1,2,3,4", "expected 4 values"),
     ("1,2,3,4\n1,2,#3,4\n1,2,3,4", "not a number"),
+    (b"1,2,3,4\n1,2\xa03,4\n1,2,3,4", "not text"),  # latin-1 NBSP: loadtxt reads it as a space
 ])
 def test_bulk_reader_refuses_what_the_line_parser_refuses(tmp_path, bad, message):
     """A bad file among big clean ones: the one-pass parse must not accept it (loadtxt
-    skips blank lines and knows comments), the line parser names the line."""
+    skips blank lines, knows comments and reads other bytes as spaces), the line parser
+    names the line."""
     clean = "\n".join(["12.5,13.25,40,50"] * 20000)
     paths = [tmp_path / f"clean{i}.txt" for i in range(2)] + [tmp_path / "bad.txt"]
     for p in paths[:2]:
         p.write_text(clean)
-    paths[2].write_text(bad)
+    paths[2].write_bytes(bad if isinstance(bad, bytes) else bad.encode())
     got = read_many(paths, 4)
     assert [g.shape for g in got[:2]] == [(20000, 4)] * 2
     assert isinstance(got[2], DatasetError) and message in str(got[2])
-    with pytest.raises(DatasetError, match=message):
-        parse_rows(bad, 4, paths[2])
+    if isinstance(bad, str):
+        with pytest.raises(DatasetError, match=message):
+            parse_rows(bad, 4, paths[2])
 
 
 def _write_copy(tmp_path, boxes: dict):
