@@ -250,10 +250,16 @@ def _render_one(job) -> dict:
 
 def _render_share(jobs: list, sender) -> None:
     """A worker process: draws its share of the jobs, sending (index, item) after each.
-    A job that raises ends the worker; the parent draws it again and gets the error."""
+    A job that raises ends the worker quietly; the parent draws it again and raises the
+    error there. Ctrl-C is the parent's to handle (it ends the workers)."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         for job in jobs:
             sender.send((job[0], _render_one(job)))
+    except Exception:
+        pass
     finally:
         sender.close()
 
