@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 import zlib
 from pathlib import Path
@@ -217,6 +218,10 @@ def format_rows(rows: np.ndarray, fmt: str = "%.3f", delimiter: str = ",") -> st
 
 _BYTES_TRANSLATE = bytes.maketrans(b",\t;", b"   ")
 _BULK_MIN_BYTES = 1 << 18  # below this, parsing file by file is as fast
+# Bytes that keep a file out of the one-pass parse (non-ASCII ones too: the line parser reads
+# UTF-8, loadtxt would take a stray latin-1 0xa0 for a space): letters (nan, inf, exponents)
+# and the ASCII line breaks of str.splitlines other than \n, which loadtxt reads as spaces.
+_NOT_BULK = re.compile(rb"[nNeE\r\x0b\x0c\x1c-\x1e]")
 
 
 def read_many(paths: list[Path], columns: int, what: str = "box", lines: list[int] | None = None) -> list:
@@ -240,9 +245,7 @@ def read_many(paths: list[Path], columns: int, what: str = "box", lines: list[in
             texts[i] = read_bytes(path, what, None if lines is None else size_bound(lines[i])).rstrip()
         except DatasetError as exc:
             results[i] = exc
-    # only ASCII: the line parser reads UTF-8, loadtxt would take a stray latin-1 byte (\xa0) for a space
-    bulk = [i for i, t in texts.items()
-            if t and t.isascii() and not any(c in t for c in (b"n", b"N", b"e", b"E", b"\r"))]
+    bulk = [i for i, t in texts.items() if t and t.isascii() and not _NOT_BULK.search(t)]
     if sum(len(texts[i]) for i in bulk) >= _BULK_MIN_BYTES:
         parsed = _parse_joined([texts[i] for i in bulk], columns)
         if parsed is not None:

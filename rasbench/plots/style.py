@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -226,13 +226,14 @@ def complete_first(trackers: list) -> list:
     return [t for t in trackers if t.complete] + [t for t in trackers if not t.complete]
 
 
-# Figures are independent and matplotlib draws on one core, so a plot set is rendered
-# by forked worker processes; they find their tasks here (closures are not pickled).
-_TASKS: list = []
+# Figures are independent and matplotlib draws on one core, so a plot set is rendered by
+# forked worker processes, which inherit the tasks (closures are not pickled).
 # No single plot takes this long to draw. A forked worker can hang for ever (fork copies
 # a lock another thread of the parent held at that moment), so a worker silent for this
 # many seconds is killed and the plots it had not sent are drawn in this process.
 STALL_SECONDS = 60.0
+# How long workers that were told to stop (or have sent everything) get to end before SIGKILL.
+_END_GRACE_SECONDS = 2.0
 
 
 def default_workers() -> int:
@@ -242,41 +243,56 @@ def default_workers() -> int:
     return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
 
 
-def _render_one(job) -> dict:
-    index, folder, formats = job
-    name, title, build = _TASKS[index]
+def _render_one(task, folder: str, formats: tuple) -> dict:
+    name, title, build = task
     return {"name": name, "title": title, "paths": [str(p) for p in save(build(), Path(folder) / name, formats)]}
 
 
-def _render_share(jobs: list, sender) -> None:
-    """A worker process: draws its share of the jobs, sending (index, item) after each.
-    A job that raises ends the worker quietly; the parent draws it again and raises the
-    error there. Ctrl-C is the parent's to handle (it ends the workers)."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+def _render_share(tasks: list, indices: list, folder: str, formats: tuple, sender) -> None:
+    """A worker process: draws the tasks at ``indices``, sending (index, item) after each.
+    A plot that raises, or Ctrl-C, ends the worker quietly (a file being written is
+    removed, as every atomic write does); the parent draws what is missing, so a plot's
+    own error is raised there."""
     try:
-        for job in jobs:
-            sender.send((job[0], _render_one(job)))
-    except Exception:
+        for index in indices:
+            sender.send((index, _render_one(tasks[index], folder, formats)))
+    except (Exception, KeyboardInterrupt):
         pass
     finally:
         sender.close()
 
 
-def _render_forked(jobs: list, workers: int, done: dict, advance) -> None:
-    """Draw ``jobs`` in ``workers`` forked processes (job i by worker i mod workers) into
+def _end(processes: list, grace: float) -> None:
+    """Wait up to ``grace`` seconds in all for ``processes`` to end, then SIGKILL the rest
+    (never SIGTERM: a handler the parent had, ray's say, is inherited and may not end one)."""
+    import time
+
+    deadline = time.monotonic() + grace
+    for process in processes:
+        process.join(timeout=max(0.0, deadline - time.monotonic()))
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+            process.join(timeout=5.0)
+
+
+def _render_forked(tasks: list, folder: str, formats: tuple, workers: int, done: dict, advance) -> None:
+    """Draw ``tasks`` in ``workers`` forked processes (task i by worker i mod workers) into
     ``done`` {index: item}. Returns when every worker has finished, died or been silent
     for :data:`STALL_SECONDS`; whatever is missing from ``done`` then was not drawn."""
     import multiprocessing
+    import signal
     from multiprocessing.connection import wait
 
     context = multiprocessing.get_context("fork")
     processes, receivers = [], []
+    finished = interrupted = False
     try:
         for share in range(workers):
             receiver, sender = context.Pipe(duplex=False)
-            process = context.Process(target=_render_share, args=(jobs[share::workers], sender), daemon=True)
+            indices = list(range(share, len(tasks), workers))
+            process = context.Process(target=_render_share, args=(tasks, indices, folder, formats, sender),
+                                      daemon=True)
             process.start()
             sender.close()
             processes.append(process)
@@ -293,12 +309,17 @@ def _render_forked(jobs: list, workers: int, done: dict, advance) -> None:
                     continue
                 done[index] = item
                 advance()
+        finished = not receivers
+    except KeyboardInterrupt:
+        interrupted = True  # Ctrl-C reached the workers too: each ends at once
+        raise
     finally:
-        for process in processes:
-            process.join(timeout=1.0)
-            if process.is_alive():  # SIGKILL: a hung process may not act on SIGTERM
-                process.kill()
-                process.join(timeout=5.0)
+        if not finished and not interrupted:  # a stall or an error here: stop the workers now
+            for process in processes:
+                if process.exitcode is None:
+                    with suppress(ProcessLookupError):
+                        os.kill(process.pid, signal.SIGINT)
+        _end(processes, _END_GRACE_SECONDS)
         for receiver in receivers:
             receiver.close()
 
@@ -314,27 +335,25 @@ def render(tasks: list, folder: Path, formats=("png", "pdf"), workers: int | Non
 
     from tqdm import tqdm
 
-    global _TASKS
+    tasks = list(tasks)
     workers = min(default_workers() if workers is None else workers, len(tasks))
-    jobs = [(i, str(folder), tuple(formats)) for i in range(len(tasks))]
-    _TASKS = list(tasks)
+    folder, formats = str(folder), tuple(formats)
     done: dict[int, dict] = {}
-    bar = tqdm(total=len(jobs), desc=progress, unit="plot", disable=progress is None)
+    bar = tqdm(total=len(tasks), desc=progress, unit="plot", disable=progress is None)
     try:
         if workers > 1 and len(tasks) > 2 and "fork" in multiprocessing.get_all_start_methods():
             # loaded once here, the workers inherit matplotlib and its font list (each would load them again)
             import matplotlib.backends.backend_agg  # noqa: F401
             import matplotlib.figure  # noqa: F401
             import matplotlib.font_manager  # noqa: F401
-            _render_forked(jobs, workers, done, bar.update)
-        for job in jobs:
-            if job[0] not in done:
-                done[job[0]] = _render_one(job)
+            _render_forked(tasks, folder, formats, workers, done, bar.update)
+        for index, task in enumerate(tasks):
+            if index not in done:
+                done[index] = _render_one(task, folder, formats)
                 bar.update()
     finally:
-        _TASKS = []
         bar.close()
-    made = [done[job[0]] for job in jobs]
+    made = [done[index] for index in range(len(tasks))]
     for item in made:
         item["paths"] = [Path(p) for p in item["paths"]]
     return made

@@ -235,8 +235,10 @@ def _keys_for(names: tuple) -> dict[str, str]:
 
 
 def _result_files(folder: Path) -> list[Path]:
-    """The result files directly in ``folder`` (plain or gzip-compressed), sorted by name."""
-    with os.scandir(folder) as entries:
+    """The result files directly in ``folder`` (plain or gzip-compressed), sorted by name;
+    none where ``folder`` is missing, not a folder or cannot be listed."""
+    names = []
+    with contextlib.suppress(FileNotFoundError, NotADirectoryError, PermissionError), os.scandir(folder) as entries:
         names = sorted(e.name for e in entries if e.name.endswith(RESULT_SUFFIXES))
     return [folder / name for name in names]
 

@@ -312,8 +312,10 @@ class RayExecutor:
             # ray.shutdown (processes forked later inherit it and may then not end on
             # SIGTERM); the caller's handler is put back at once.
             sigterm = signal.getsignal(signal.SIGTERM)
-            ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
-            _restore_sigterm(sigterm)
+            try:
+                ray.init(address=self.address, include_dashboard=False, log_to_driver=False)
+            finally:
+                _restore_sigterm(sigterm)
         actor_class = ray.remote(_RayWorker)
         actors = [actor_class.remote(job) for _ in range(min(self.workers, len(units)))]
         todo = list(units)

@@ -5,6 +5,7 @@ import multiprocessing
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -263,3 +264,26 @@ def test_a_plot_that_fails_raises_its_own_error(tmp_path, capfd):
         style.render(tasks, tmp_path, ("png",), workers=2)
     assert multiprocessing.active_children() == []
     assert "Traceback" not in capfd.readouterr().err  # raised once, here; the worker ended quietly
+
+
+def test_plot_sets_rendered_at_once_from_two_threads_keep_their_own_plots(tmp_path):
+    # the tasks were a module global: a second render replaced the first one's (fails before)
+    made, errors = {}, []
+
+    def render_set(prefix):
+        try:
+            tasks = [(f"{prefix}{i}", "t", lambda: (time.sleep(0.05), _line_figure(1))[1]) for i in range(6)]
+            made[prefix] = style.render(tasks, tmp_path, ("png",), workers=2)
+        except Exception as exc:  # noqa: BLE001 (reported by the assertion below)
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=render_set, args=(prefix,)) for prefix in "ab"]
+    with deadline(120):
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    assert errors == []
+    for prefix in "ab":
+        assert [m["name"] for m in made[prefix]] == [f"{prefix}{i}" for i in range(6)]
+        assert all(m["paths"] == [tmp_path / f"{m['name']}.png"] and m["paths"][0].is_file() for m in made[prefix])

@@ -39,6 +39,8 @@ def test_bulk_reader_gives_the_doubles_of_float(tmp_path):
     ("1,2,3,4\n1,2,3,4,5\n1,2,3,4", "expected 4 values"),
     ("1,2,3,4\n1,2,#3,4\n1,2,3,4", "not a number"),
     (b"1,2,3,4\n1,2\xa03,4\n1,2,3,4", "not text"),  # latin-1 NBSP: loadtxt reads it as a space
+    # line breaks to str.splitlines, spaces to loadtxt
+    *[(b"1,2,3,4\n1,2" + bytes([c]) + b"3,4\n1,2,3,4", "expected 4 values") for c in (0x0b, 0x0c, 0x1c, 0x1d, 0x1e)],
 ])
 def test_bulk_reader_refuses_what_the_line_parser_refuses(tmp_path, bad, message):
     """A bad file among big clean ones: the one-pass parse must not accept it (loadtxt

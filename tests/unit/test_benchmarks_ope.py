@@ -102,6 +102,20 @@ def test_one_run_time_files_are_found_in_either_place_plain_or_gzip(tmp_path):
         "Boy": tmp_path / "Boy_time.txt.gz", "Car4": None}
 
 
+@pytest.mark.parametrize("kind", ["missing", "a file"])
+def test_a_one_run_folder_that_is_missing_or_a_file_holds_no_results(tmp_path, kind):
+    from rasbench.results.otb import OTBLayout
+
+    bench = load_benchmark("otb2015")
+    folder = tmp_path / "ATOM"
+    if kind == "a file":
+        folder.write_text("1,2,3,4\n")
+    layout = OTBLayout(bench.experiment("ope"))
+    assert layout.run_path(folder, bench.sequences["Basketball"], 1) is None
+    scan = layout.scan(folder, {"Bolt": bench.sequences["Bolt"]}, {"Bolt": [1]})
+    assert scan.runs == [] and scan.problems == {"Bolt": "no result file"}
+
+
 def test_gzip_bombs_and_broken_gzip_files_are_refused(tmp_path):
     (tmp_path / "bomb.txt.gz").write_bytes(gzip.compress(b"1,2,3,4\n" * 200_000))  # 1.6 MB from ~5 kB
     bomb, = read_many([tmp_path / "bomb.txt.gz"], 4, lines=[2])
