@@ -156,23 +156,28 @@ def interleaved(variants: list[Variant], repeat: int, scratch: Path) -> None:
             out = Path(tempfile.mkdtemp(prefix="out-", dir=scratch))
             run_child(expand(v.argv, out), child_env(warm[v.label], v.env), scratch / "prime.log")
     for timed in [False] + [True] * repeat:
-        out = Path(tempfile.mkdtemp(prefix="out-", dir=scratch))
-        cold = None
+        # per package version (with --before): its own output folder and cold cache, which
+        # its "again" variant reuses; a cold variant starts both afresh
+        outs: dict[bool, Path] = {}
+        colds: dict[bool, Path] = {}
         for v in variants:
-            cache = {"warm": warm.get(v.label), "annotations": warm.get(v.label), "again": cold}.get(v.cache)
+            version = v.label.endswith(BEFORE)
+            if v.cache == "cold":
+                colds[version] = Path(tempfile.mkdtemp(prefix="cold-", dir=scratch))
+                outs[version] = Path(tempfile.mkdtemp(prefix="out-", dir=scratch))
+            out = outs.setdefault(version, Path(tempfile.mkdtemp(prefix="out-", dir=scratch)))
+            cache = {"warm": warm.get(v.label), "annotations": warm.get(v.label), "again": colds.get(version),
+                     "cold": colds.get(version)}.get(v.cache)
             if v.cache == "annotations":
                 for scores in ("scores", "measured"):
                     shutil.rmtree(cache / scores, ignore_errors=True)
-            if v.cache == "cold":
-                cold = cache = Path(tempfile.mkdtemp(prefix="cold-", dir=scratch))
             seconds, peak, cpu = run_child(expand(v.argv, out), child_env(cache, v.env), scratch / "child.log")
             if timed:
                 v.seconds.append(seconds)
                 v.peak_mb.append(peak)
                 v.cpu_seconds.append(cpu)
-        shutil.rmtree(out, ignore_errors=True)
-        if cold is not None:
-            shutil.rmtree(cold, ignore_errors=True)
+        for folder in [*outs.values(), *colds.values()]:
+            shutil.rmtree(folder, ignore_errors=True)
     for folder in warm.values():
         shutil.rmtree(folder, ignore_errors=True)
 
