@@ -239,8 +239,14 @@ _END_GRACE_SECONDS = 2.0
 def default_workers() -> int:
     """$RASBENCH_PLOT_WORKERS, else one process per CPU core (rendering 50 files takes
     ~10 s on one core); :func:`render` starts no more than there are plots."""
-    value = os.environ.get("RASBENCH_PLOT_WORKERS")
-    return max(1, int(value)) if value else max(1, os.cpu_count() or 1)
+    value = os.environ.get("RASBENCH_PLOT_WORKERS", "").strip()
+    if not value:
+        return max(1, os.cpu_count() or 1)
+    if not value.isdigit() or int(value) < 1:
+        from ..errors import ConfigError
+
+        raise ConfigError(f"$RASBENCH_PLOT_WORKERS must be a whole number of processes, 1 or more, got {value!r}")
+    return int(value)
 
 
 def _render_one(task, folder: str, formats: tuple) -> dict:

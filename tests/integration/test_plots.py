@@ -287,3 +287,14 @@ def test_plot_sets_rendered_at_once_from_two_threads_keep_their_own_plots(tmp_pa
     for prefix in "ab":
         assert [m["name"] for m in made[prefix]] == [f"{prefix}{i}" for i in range(6)]
         assert all(m["paths"] == [tmp_path / f"{m['name']}.png"] and m["paths"][0].is_file() for m in made[prefix])
+
+
+@pytest.mark.parametrize("value", ["junk", "0", "-2", "1.5"])
+def test_a_bad_plot_worker_count_is_one_clear_error(value, monkeypatch):
+    from rasbench.errors import ConfigError
+
+    monkeypatch.setenv("RASBENCH_PLOT_WORKERS", value)
+    with pytest.raises(ConfigError, match=r"\$RASBENCH_PLOT_WORKERS must be a whole number of processes"):
+        style.default_workers()  # was a ValueError traceback ("junk"), or 1 for "0" and "-2"
+    monkeypatch.setenv("RASBENCH_PLOT_WORKERS", " 3 ")
+    assert style.default_workers() == 3
