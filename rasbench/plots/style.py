@@ -28,6 +28,7 @@ from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import ConfigError
 from ..paths import atomic_write_bytes
 from ..text import plural
 
@@ -243,15 +244,13 @@ def default_workers() -> int:
     if not value:
         return max(1, os.cpu_count() or 1)
     if not value.isdigit() or int(value) < 1:
-        from ..errors import ConfigError
-
         raise ConfigError(f"$RASBENCH_PLOT_WORKERS must be a whole number of processes, 1 or more, got {value!r}")
     return int(value)
 
 
 def _render_one(task, folder: str, formats: tuple) -> dict:
     name, title, build = task
-    return {"name": name, "title": title, "paths": [str(p) for p in save(build(), Path(folder) / name, formats)]}
+    return {"name": name, "title": title, "paths": save(build(), Path(folder) / name, formats)}
 
 
 def _render_share(tasks: list, indices: list, folder: str, formats: tuple, sender) -> None:
@@ -359,7 +358,4 @@ def render(tasks: list, folder: Path, formats=("png", "pdf"), workers: int | Non
                 bar.update()
     finally:
         bar.close()
-    made = [done[index] for index in range(len(tasks))]
-    for item in made:
-        item["paths"] = [Path(p) for p in item["paths"]]
-    return made
+    return [done[index] for index in range(len(tasks))]

@@ -86,8 +86,7 @@ class OTBLayout(Layout):
 
     @staticmethod
     def holds_results(tracker_folder: Path, experiment: str) -> bool:
-        # got10k / pysot / LaSOT toolkit folders: one result file is enough to tell
-        return experiment == "ope" and any(p.name.endswith(RESULT_SUFFIXES) for p in tracker_folder.glob("*.txt*"))
+        return experiment == "ope" and any(_result_files(tracker_folder))  # got10k / pysot / LaSOT toolkit folders
 
     @staticmethod
     def tracker_name(folder_name: str) -> str:
