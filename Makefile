@@ -23,7 +23,7 @@ help:
 	@echo "make vot2017 [TRACKER=rasnet] [ROOT=DIR] - VOT2017 baseline, real-time, unsupervised + report"
 	@echo "make vot2015 / vot2016 / vot2018 / vot2019 - the same for those stacks"
 
-$(STAMP): setup.cfg pyproject.toml
+$(STAMP): setup.cfg setup.py pyproject.toml rasbench/_textparse.c
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check $(TORCH_PIP_ARGS) "$(TORCH_SPEC)"
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e ".[torch,dev]"

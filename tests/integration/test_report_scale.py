@@ -3,8 +3,20 @@ every cache lets go of what changed."""
 import numpy as np
 import pytest
 
-from rasbench.datasets.textio import _BULK_MIN_BYTES, parse_rows, read_many
+from rasbench.datasets import textio
+from rasbench.datasets.textio import _BULK_MIN_BYTES, parse_plain, parse_rows, read_many, read_rows
 from rasbench.errors import DatasetError
+
+
+@pytest.fixture(params=["compiled", "numpy"])
+def parser(request, monkeypatch):
+    """Each test of the fast paths runs with rasbench's compiled parser (where the install
+    built it) and with numpy's reader (where it did not)."""
+    if request.param == "compiled" and textio._COMPILED is None:
+        pytest.skip("rasbench._textparse is not built here (no C compiler at install)")
+    if request.param == "numpy":
+        monkeypatch.setattr(textio, "_COMPILED", None)
+    return request.param
 
 
 def _tricky_numbers(rng, count):
@@ -16,7 +28,7 @@ def _tricky_numbers(rng, count):
     return [pool[i] for i in rng.integers(0, len(pool), count)]
 
 
-def test_bulk_reader_gives_the_doubles_of_float(tmp_path):
+def test_bulk_reader_gives_the_doubles_of_float(tmp_path, parser):
     rng = np.random.default_rng(18)
     paths, expected = [], []
     for i in range(12):
@@ -42,7 +54,7 @@ def test_bulk_reader_gives_the_doubles_of_float(tmp_path):
     # line breaks to str.splitlines, spaces to loadtxt
     *[(b"1,2,3,4\n1,2" + bytes([c]) + b"3,4\n1,2,3,4", "expected 4 values") for c in (0x0b, 0x0c, 0x1c, 0x1d, 0x1e)],
 ])
-def test_bulk_reader_refuses_what_the_line_parser_refuses(tmp_path, bad, message):
+def test_bulk_reader_refuses_what_the_line_parser_refuses(tmp_path, bad, message, parser):
     """A bad file among big clean ones: the one-pass parse must not accept it (loadtxt
     skips blank lines, knows comments and reads other bytes as spaces), the line parser
     names the line."""
@@ -57,6 +69,75 @@ def test_bulk_reader_refuses_what_the_line_parser_refuses(tmp_path, bad, message
     if isinstance(bad, str):
         with pytest.raises(DatasetError, match=message):
             parse_rows(bad, 4, paths[2])
+    with pytest.raises(DatasetError, match=message):
+        read_rows(paths[2], 4)
+
+
+@pytest.mark.parametrize("text", [
+    "1,2,3,4\r\n5,6,7,8\r\n",  # Windows line ends: the line parser's, not the fast paths'
+    "nan,NaN,-nan,+inf\n-Infinity,1e3,1E-400,1e400\n",  # what float() reads beyond decimals
+    "1\t2 ,3;4\n,5,,6,7,8,\n",  # runs of separators, separators at both ends
+    "0.1,-0,+.5,5.\n" + ",".join(["9" * 30 + ".5", "0." + "0" * 30 + "1", "1" * 63, "1.0" + "0" * 60]) + "\n",
+])
+def test_every_reader_gives_the_same_rows(tmp_path, text, parser):
+    """Files the fast paths refuse or pass on to Python's conversion: every path gives the
+    doubles of float() for each token, NaN's sign included."""
+    path = tmp_path / "run.txt"
+    path.write_bytes(text.encode())
+    want = np.array([[float(t) for t in line.replace(",", " ").replace(";", " ").split()]
+                     for line in text.strip().splitlines()])
+    for got in (read_rows(path, 4), read_many([path] * 40000, 4)[-1]):
+        assert got.shape == want.shape and got.tobytes() == want.tobytes()
+
+
+def test_compiled_parser_gives_the_doubles_of_float_token_by_token():
+    """200,000 random tokens of every kind the compiled parser takes itself or hands to
+    Python: bit for bit what float() gives; whatever it refuses, float() refuses or the
+    token is one it leaves to the line parser (a long non-decimal)."""
+    if textio._COMPILED is None:
+        pytest.skip("rasbench._textparse is not built here (no C compiler at install)")
+    rng = np.random.default_rng(2018)
+    digits = np.array(list("0123456789"))
+
+    def run(k):
+        return "".join(rng.choice(digits, k))
+
+    makers = [
+        lambda: f"{rng.uniform(-1e5, 1e5):.{rng.integers(0, 8)}f}",
+        lambda: repr(float(rng.uniform(-1e3, 1e3))),
+        lambda: repr(float(rng.standard_normal() * 10.0 ** rng.integers(-30, 30))),  # exponents
+        lambda: str(int(rng.integers(-2**62, 2**62))),
+        lambda: rng.choice(["", "+", "-"]) + run(rng.integers(0, 25)) + "." + run(rng.integers(0, 25)),
+        lambda: "0." + "0" * int(rng.integers(15, 30)) + run(rng.integers(1, 8)),
+        lambda: str(int(rng.integers(2**53 - 5, 2**53 + 5))) + rng.choice(["", ".0", ".5", ".25"]),
+        lambda: rng.choice(["nan", "-nan", "inf", "-inf", "Infinity", "1e", "e5", "1.2.3", "--1", "+", ".", "1+",
+                            "0x1p3", "1_0", "nanx", "infinit", "1e+", "1.5E-3", "-0", "+0.0", ".e1"]),
+    ]
+    tokens = [makers[i]() for i in rng.integers(0, len(makers), 200000)]
+    row = np.empty((1, 1))
+    for token in tokens:
+        taken = textio._COMPILED(token.encode(), 1, row) == 1
+        try:
+            want = float(token)
+        except ValueError:
+            assert not taken, token
+            continue
+        if taken:
+            assert np.float64(want).tobytes() == row.tobytes(), token
+        else:
+            assert "_" in token, token  # float() reads 1_0; the line parser takes it
+
+
+def test_a_build_of_another_version_is_not_used(monkeypatch):
+    import sys
+    import types
+
+    monkeypatch.setitem(sys.modules, "rasbench._textparse", types.SimpleNamespace(VERSION=0, parse_rows=None))
+    assert textio._compiled_parser() is None
+    monkeypatch.setitem(sys.modules, "rasbench._textparse", None)  # not built: ImportError
+    assert textio._compiled_parser() is None
+    monkeypatch.setattr(textio, "_COMPILED", None)
+    assert parse_plain(b"1,2,3,4", 4) is None
 
 
 def _write_copy(tmp_path, boxes: dict):
