@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import math
 import os
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import ConfigError
+from ..forking import can_fork, cpu_count, forked_map
 from ..paths import atomic_write_bytes
 from ..text import plural
 
@@ -228,13 +229,7 @@ def complete_first(trackers: list) -> list:
 
 
 # Figures are independent and matplotlib draws on one core, so a plot set is rendered by
-# forked worker processes, which inherit the tasks (closures are not pickled).
-# No single plot takes this long to draw. A forked worker can hang for ever (fork copies
-# a lock another thread of the parent held at that moment), so a worker silent for this
-# many seconds is killed and the plots it had not sent are drawn in this process.
-STALL_SECONDS = 60.0
-# How long workers that were told to stop (or have sent everything) get to end before SIGKILL.
-_END_GRACE_SECONDS = 2.0
+# forked worker processes (rasbench.forking), which inherit the tasks (closures are not pickled).
 
 
 def default_workers() -> int:
@@ -242,7 +237,7 @@ def default_workers() -> int:
     ~10 s on one core); :func:`render` starts no more than there are plots."""
     value = os.environ.get("RASBENCH_PLOT_WORKERS", "").strip()
     if not value:
-        return max(1, os.cpu_count() or 1)
+        return cpu_count()
     if not value.isdigit() or int(value) < 1:
         raise ConfigError(f"$RASBENCH_PLOT_WORKERS must be a whole number of processes, 1 or more, got {value!r}")
     return int(value)
@@ -253,82 +248,6 @@ def _render_one(task, folder: str, formats: tuple) -> dict:
     return {"name": name, "title": title, "paths": save(build(), Path(folder) / name, formats)}
 
 
-def _render_share(tasks: list, indices: list, folder: str, formats: tuple, sender) -> None:
-    """A worker process: draws the tasks at ``indices``, sending (index, item) after each.
-    A plot that raises, or Ctrl-C, ends the worker quietly (a file being written is
-    removed, as every atomic write does); the parent draws what is missing, so a plot's
-    own error is raised there."""
-    try:
-        for index in indices:
-            sender.send((index, _render_one(tasks[index], folder, formats)))
-    except (Exception, KeyboardInterrupt):
-        pass
-    finally:
-        sender.close()
-
-
-def _end(processes: list, grace: float) -> None:
-    """Wait up to ``grace`` seconds in all for ``processes`` to end, then SIGKILL the rest
-    (never SIGTERM: a handler the parent had, ray's say, is inherited and may not end one)."""
-    import time
-
-    deadline = time.monotonic() + grace
-    for process in processes:
-        process.join(timeout=max(0.0, deadline - time.monotonic()))
-    for process in processes:
-        if process.is_alive():
-            process.kill()
-            process.join(timeout=5.0)
-
-
-def _render_forked(tasks: list, folder: str, formats: tuple, workers: int, done: dict, advance) -> None:
-    """Draw ``tasks`` in ``workers`` forked processes (task i by worker i mod workers) into
-    ``done`` {index: item}. Returns when every worker has finished, died or been silent
-    for :data:`STALL_SECONDS`; whatever is missing from ``done`` then was not drawn."""
-    import multiprocessing
-    import signal
-    from multiprocessing.connection import wait
-
-    context = multiprocessing.get_context("fork")
-    processes, receivers = [], []
-    finished = interrupted = False
-    try:
-        for share in range(workers):
-            receiver, sender = context.Pipe(duplex=False)
-            indices = list(range(share, len(tasks), workers))
-            process = context.Process(target=_render_share, args=(tasks, indices, folder, formats, sender),
-                                      daemon=True)
-            process.start()
-            sender.close()
-            processes.append(process)
-            receivers.append(receiver)
-        while receivers:
-            ready = wait(receivers, timeout=STALL_SECONDS)
-            if not ready:
-                break
-            for receiver in ready:
-                try:
-                    index, item = receiver.recv()
-                except (EOFError, OSError):  # the worker finished or died
-                    receivers.remove(receiver)
-                    continue
-                done[index] = item
-                advance()
-        finished = not receivers
-    except KeyboardInterrupt:
-        interrupted = True  # Ctrl-C reached the workers too: each ends at once
-        raise
-    finally:
-        if not finished and not interrupted:  # a stall or an error here: stop the workers now
-            for process in processes:
-                if process.exitcode is None:
-                    with suppress(ProcessLookupError):
-                        os.kill(process.pid, signal.SIGINT)
-        _end(processes, _END_GRACE_SECONDS)
-        for receiver in receivers:
-            receiver.close()
-
-
 def render(tasks: list, folder: Path, formats=("png", "pdf"), workers: int | None = None,
            progress: str | None = None) -> list[dict]:
     """Build and save each ``(name, title, build)`` task -- ``build()`` returns a Figure
@@ -336,8 +255,6 @@ def render(tasks: list, folder: Path, formats=("png", "pdf"), workers: int | Non
     ``progress``: the description of a progress bar on stderr (None: no bar). Plots a
     worker process did not deliver (it hung or died) are drawn here, so a plot's own
     error is raised here, as in a serial run."""
-    import multiprocessing
-
     from tqdm import tqdm
 
     tasks = list(tasks)
@@ -346,12 +263,13 @@ def render(tasks: list, folder: Path, formats=("png", "pdf"), workers: int | Non
     done: dict[int, dict] = {}
     bar = tqdm(total=len(tasks), desc=progress, unit="plot", disable=progress is None)
     try:
-        if workers > 1 and len(tasks) > 2 and "fork" in multiprocessing.get_all_start_methods():
+        if workers > 1 and len(tasks) > 2 and can_fork():
             # loaded once here, the workers inherit matplotlib and its font list (each would load them again)
             import matplotlib.backends.backend_agg  # noqa: F401
             import matplotlib.figure  # noqa: F401
             import matplotlib.font_manager  # noqa: F401
-            _render_forked(tasks, folder, formats, workers, done, bar.update)
+            done.update(forked_map(lambda index: _render_one(tasks[index], folder, formats), len(tasks), workers,
+                                   lambda index, item: bar.update()))
         for index, task in enumerate(tasks):
             if index not in done:
                 done[index] = _render_one(task, folder, formats)

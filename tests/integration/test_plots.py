@@ -13,7 +13,7 @@ from conftest import REPO, deadline
 from PIL import Image
 from report_fixtures import many_trackers, otb_report, run_vot_trackers, tiny_vot, vot_reports
 
-from rasbench import plots
+from rasbench import forking, plots
 from rasbench.plots import style
 from rasbench.reports.published import PublishedNumber
 
@@ -237,7 +237,7 @@ def _line_figure(slope):
 @pytest.mark.parametrize("misbehave", [lambda: time.sleep(3600), lambda: os._exit(3)], ids=["hangs", "dies"])
 def test_plots_a_worker_does_not_deliver_are_drawn_here(tmp_path, monkeypatch, misbehave):
     # CI once hung for 300 s in multiprocessing.Pool's exit: a forked plot worker never ended
-    monkeypatch.setattr(style, "STALL_SECONDS", 2.0)
+    monkeypatch.setattr(forking, "STALL_SECONDS", 2.0)
     tasks = [(f"p{i}", f"plot {i}", _parent_only(lambda: _line_figure(1), misbehave) if i == 1
               else lambda: _line_figure(1)) for i in range(5)]
     started = time.monotonic()
