@@ -1,15 +1,16 @@
 /* rasbench._textparse: the common case of rasbench.datasets.textio's numeric text, parsed in C.
  *
- * parse_rows(data, columns, out) -> rows or -1
+ * parse_rows(data, columns) -> bytearray of float64, or None
  *
- * Reads rows of `columns` numbers (one row per '\n'-separated line, the numbers separated
- * by runs of ',', ';', '\t' and ' ') into `out`, a writable C-contiguous buffer of float64,
- * and returns the number of rows written. It refuses the text (returns -1; what it wrote
- * is not to be used) at the first thing outside that simple form: a line without `columns`
+ * Reads the rows of `columns` numbers in `data` (trailing whitespace ignored, as
+ * bytes.rstrip() strips it; one row per '\n'-separated line, the numbers separated by runs
+ * of ',', ';', '\t' and ' ') and returns them as one bytearray of native float64, row after
+ * row. It refuses the text (returns None) when it is empty or at the first thing outside
+ * that simple form: a line without `columns`
  * numbers (a blank line included), a token that is not a number to float(), a token with
  * any byte but ASCII letters, digits, '.', '+' and '-' (so '\r', the other line breaks and
  * whitespace of str.splitlines / str.split, '_', non-ASCII), a token longer than
- * MAX_TOKEN bytes that is not a plain decimal, or more rows than `out` holds. The caller
+ * MAX_TOKEN bytes that is not a plain decimal. The caller
  * then parses the text with its line parser, which names what is wrong: this module
  * decides nothing, it is only faster.
  *
@@ -27,7 +28,7 @@
 
 /* Bumped whenever the meaning of parse_rows changes; the Python side uses the module
    only when it finds the version it was written for (a stale build is ignored). */
-#define TEXTPARSE_VERSION 1
+#define TEXTPARSE_VERSION 2
 #define MAX_TOKEN 64
 /* The fast path needs divisions in double precision, not in x87's extended precision
    (double rounding); where the compiler says otherwise, every number takes the slow path. */
@@ -153,32 +154,43 @@ static Py_ssize_t parse(const char *data, Py_ssize_t size, Py_ssize_t columns, d
     return rows;
 }
 
+static int is_trailing_space(unsigned char c) {  /* what bytes.rstrip() strips */
+    return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\x0b' || c == '\x0c';
+}
+
 static PyObject *parse_rows(PyObject *self, PyObject *args) {
-    Py_buffer data, out;
+    Py_buffer data;
     Py_ssize_t columns;
-    if (!PyArg_ParseTuple(args, "y*nw*", &data, &columns, &out))
+    if (!PyArg_ParseTuple(args, "y*n", &data, &columns))
         return NULL;
-    Py_ssize_t result = -1;
-    if (columns < 1 || out.len % (Py_ssize_t)sizeof(double) != 0) {
-        PyErr_SetString(PyExc_ValueError, "columns must be >= 1 and out a buffer of float64");
-        result = -2;
-    } else if ((uintptr_t)out.buf % sizeof(double) != 0) {
-        PyErr_SetString(PyExc_ValueError, "out must be aligned for float64");
-        result = -2;
-    } else {
-        result = parse((const char *)data.buf, data.len, columns, (double *)out.buf,
-                       out.len / (Py_ssize_t)sizeof(double));
+    if (columns < 1) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_ValueError, "columns must be >= 1");
+        return NULL;
+    }
+    const char *text = (const char *)data.buf;
+    Py_ssize_t size = data.len;
+    while (size > 0 && is_trailing_space((unsigned char)text[size - 1]))
+        size--;
+    Py_ssize_t rows = 1;
+    for (const char *p = text, *end = text + size; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
+        rows++;
+    PyObject *out = NULL;
+    if (size > 0 && rows <= PY_SSIZE_T_MAX / columns / (Py_ssize_t)sizeof(double)) {
+        Py_ssize_t values = rows * columns;
+        out = PyByteArray_FromStringAndSize(NULL, values * (Py_ssize_t)sizeof(double));
+        if (out != NULL && parse(text, size, columns, (double *)PyByteArray_AS_STRING(out), values) != rows)
+            Py_CLEAR(out);  /* refused */
     }
     PyBuffer_Release(&data);
-    PyBuffer_Release(&out);
-    if (result == -2)
-        return NULL;
-    return PyLong_FromSsize_t(result);
+    if (out == NULL && !PyErr_Occurred())
+        Py_RETURN_NONE;
+    return out;
 }
 
 static PyMethodDef methods[] = {
     {"parse_rows", parse_rows, METH_VARARGS,
-     "parse_rows(data, columns, out) -> rows, or -1 when the text is not plain rows of decimals"},
+     "parse_rows(data, columns) -> bytearray of float64 rows, or None when the text is not plain rows of numbers"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_textparse",

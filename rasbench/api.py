@@ -167,14 +167,15 @@ def scoring_inputs(benchmark: BenchmarkDef, exps: list[str], results: PathLike |
 def evaluate(benchmark: str | BenchmarkDef, results: PathLike | Iterable[PathLike] | None = None,
              experiment: str | None = None, *, trackers: Names = None, sequences: Names = None,
              convention: str = "official", root: PathLike | None = None, annotations: PathLike | None = None,
-             cache: bool = True, uncertainty: Uncertainty | bool = True) -> Report:
+             cache: bool = True, uncertainty: Uncertainty | bool = True, workers: int | None = None) -> Report:
     """Score the tracker folders under ``results`` on one experiment of ``benchmark``.
 
     ``results``: a results root or folder of tracker folders, or several (default
     ``$RASBENCH_RESULTS`` or ``results``); ``experiment``: None for the benchmark's first;
     ``trackers``/``sequences``: only these (``sequences="present"``: those the data holds);
     ``root`` (the dataset) or ``annotations`` (pysot JSON / OTB ``anno/``): where the
-    ground truth is. Run scores are cached (``cache=False``: recompute).
+    ground truth is. Run scores are cached (``cache=False``: recompute). ``workers``:
+    processes that may share the scoring of many trackers (None: one per CPU core).
 
     Returns a :class:`~rasbench.evaluation.model.Report`: ``report.table()`` (pandas, one
     row per tracker in rank order, fractions in 0..1), ``report["KCF"].sequences``
@@ -197,4 +198,4 @@ def evaluate(benchmark: str | BenchmarkDef, results: PathLike | Iterable[PathLik
     find_convention(bench.experiment(exp).family, convention)
     datasets, dirs = scoring_inputs(bench, [exp], results, trackers, sequences, root, annotations)
     settings = Uncertainty() if uncertainty is True else uncertainty or None
-    return score(bench, exp, datasets[exp], dirs[exp], convention, cache=cache, uncertainty=settings)
+    return score(bench, exp, datasets[exp], dirs[exp], convention, cache=cache, uncertainty=settings, workers=workers)

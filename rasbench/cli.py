@@ -390,8 +390,9 @@ def run(benchmark, tracker, experiments, root, results, name, params, sequences,
 @click.option("--highlight", multiple=True, metavar="NAME",
               help="Emphasise these trackers (yours) in the plots and the HTML table (comma-separated or repeated).")
 @click.option("--quiet", "-q", is_flag=True, help="No progress bars or messages (with --out).")
-@click.option("--workers", "-j", type=click.IntRange(min=1), show_default="one per CPU core, at most one per plot",
-              help="With --out: processes rendering the plots (each plot is rendered once, for every format).")
+@click.option("--workers", "-j", type=click.IntRange(min=1), show_default="one per CPU core",
+              help="Processes sharing the scoring of many trackers (OTB-style benchmarks, uncached runs) and, "
+              "with --out, the plots (each plot is rendered once, for every format).")
 @click.option("--rebuild", is_flag=True, help="With --out: rebuild every output even if its inputs are unchanged.")
 @click.option("--attributes", is_flag=True, help="Per-attribute success AUC (table/csv).")
 @click.option("--per-sequence", is_flag=True, help="Per-sequence rows (csv).")
@@ -518,7 +519,7 @@ def report(benchmark, results_paths, root, annotations, experiments, trackers, s
     # resampling costs seconds on a 100-sequence benchmark: only for an output that prints intervals
     prints_intervals = fmt in ("json", "csv") or bool(ci)
     rep = evaluate(bench, exp, datasets[exp], dirs[exp], convention,
-                   uncertainty=uncertainty if prints_intervals else None)
+                   uncertainty=uncertainty if prints_intervals else None, workers=workers)
     if fmt == "json":
         click.echo(to_json(rep))
     elif fmt == "csv":

@@ -61,20 +61,32 @@ def read_bytes(path: Path, what: str, max_bytes: int | None = None) -> bytes:
         if not stat.S_ISREG(info.st_mode):
             kind = next((name for test, name in _FILE_KINDS if test(info.st_mode)), "a special file")
             raise RefusedFile(f"{what} file is not a regular file ({kind}); only regular files are read", path)
-        f = os.fdopen(fd, "rb")
-    except BaseException:
+        data = _read_to_end(fd, info.st_size, None if max_bytes is None else max_bytes + 1, what, path)
+    finally:
         os.close(fd)
-        raise
-    with f:
-        try:
-            data = f.read(-1 if max_bytes is None else max_bytes + 1)
-        except OSError as exc:
-            raise DatasetError(f"cannot read {what} file: {exc.strerror}", path) from None
     _check_size(data, max_bytes, what, path)
     if Path(path).suffix == ".gz":
         data = _gunzip(data, path, what, max_bytes)
         _check_size(data, max_bytes, what, path)
     return data
+
+
+def _read_to_end(fd: int, size: int, limit: int | None, what: str, path: Path) -> bytes:
+    """All bytes of an open regular file of ``size`` bytes (more or fewer if it changes
+    meanwhile), at most ``limit``. os.read, not a file object: ~20 us less per file, which
+    is 0.4 s of a 20,000-file report."""
+    chunks, total, ask = [], 0, size + 1  # one read takes it all; the next finds the end
+    while limit is None or total < limit:
+        try:
+            chunk = os.read(fd, ask if limit is None else min(ask, limit - total))
+        except OSError as exc:
+            raise DatasetError(f"cannot read {what} file: {exc.strerror}", path) from None
+        if not chunk:
+            break
+        chunks.append(chunk)
+        total += len(chunk)
+        ask = max(ask, 1 << 16)
+    return chunks[0] if len(chunks) == 1 else b"".join(chunks)
 
 
 def _check_size(data: bytes, max_bytes: int | None, what: str, path: Path) -> None:
@@ -201,7 +213,7 @@ def parse_rows(text: str, columns: int | None, path, what: str = "box") -> np.nd
 
 def read_rows(path: Path, columns: int | None, what: str = "box", max_bytes: int | None = None) -> np.ndarray:
     """The rows of one numeric text file (see :func:`parse_rows`); raises :class:`DatasetError`."""
-    data = read_bytes(path, what, max_bytes).rstrip()
+    data = read_bytes(path, what, max_bytes)
     rows = parse_plain(data, columns)
     if rows is None:
         rows = _parse_or_error(data, columns, path, what)
@@ -239,21 +251,21 @@ def _compiled_parser():
         from .._textparse import VERSION, parse_rows
     except ImportError:
         return None
-    return parse_rows if VERSION == 1 else None
+    return parse_rows if VERSION == 2 else None
 
 
 _COMPILED = _compiled_parser()
 
 
 def parse_plain(data: bytes, columns: int) -> np.ndarray | None:
-    """The (N, columns) float64 rows of a file's bytes (trailing whitespace stripped), parsed
-    by the compiled parser; None when it is not built or the text is not plain rows of
-    numbers (then :func:`parse_rows` reads it and names what is wrong). The same doubles as
-    float() of each token: ~10x faster than numpy's reader (tests check both)."""
-    if _COMPILED is None or not data or columns is None:
+    """The (N, columns) float64 rows of a file's bytes, parsed by the compiled parser; None
+    when it is not built, or the text is empty or not plain rows of numbers (then
+    :func:`parse_rows` reads it and names what is wrong). The same doubles as float() of
+    each token: ~5x faster than numpy's reader (tests check both)."""
+    if _COMPILED is None or columns is None:
         return None
-    rows = np.empty((data.count(b"\n") + 1, columns), dtype=np.float64)
-    return rows if _COMPILED(data, columns, rows) == len(rows) else None
+    values = _COMPILED(data, columns)
+    return None if values is None else np.frombuffer(values, dtype=np.float64).reshape(-1, columns)
 
 
 def read_many(paths: list[Path], columns: int, what: str = "box", lines: list[int] | None = None) -> list:
@@ -275,13 +287,14 @@ def read_many(paths: list[Path], columns: int, what: str = "box", lines: list[in
     texts: dict[int, bytes] = {}
     for i, path in enumerate(paths):
         try:
-            texts[i] = read_bytes(path, what, None if lines is None else size_bound(lines[i])).rstrip()
+            texts[i] = read_bytes(path, what, None if lines is None else size_bound(lines[i]))
         except DatasetError as exc:
             results[i] = exc
     if _COMPILED is not None:
         for i, text in texts.items():
             results[i] = parse_plain(text, columns)
     else:
+        texts = {i: t.rstrip() for i, t in texts.items()}
         bulk = [i for i, t in texts.items() if t and not t.translate(None, _BULK_BYTES)]  # one C pass per file
         if sum(len(texts[i]) for i in bulk) >= _BULK_MIN_BYTES:
             parsed = _parse_joined([texts[i] for i in bulk], columns)

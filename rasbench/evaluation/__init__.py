@@ -2,7 +2,7 @@
 
 Each family's scorer (:mod:`~rasbench.evaluation.otb`, :mod:`~rasbench.evaluation.vot`,
 :mod:`~rasbench.evaluation.got10k`, :mod:`~rasbench.evaluation.trackingnet`)
-provides ``score(benchmark, experiment, dataset, tracker_dirs, convention, cache)`` and
+provides ``score(benchmark, experiment, dataset, tracker_dirs, convention, cache, workers)`` and
 ``view_run(...)`` for the viewer; :func:`evaluate` dispatches by the experiment's family.
 """
 from __future__ import annotations
@@ -22,15 +22,17 @@ SCORERS: dict[str, ModuleType] = {"otb": otb, "vot": vot, "got10k": got10k, "tra
 
 def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
              convention: str = "official", cache: bool = True,
-             uncertainty: Uncertainty | None = Uncertainty()) -> Report:
+             uncertainty: Uncertainty | None = Uncertainty(), workers: int | None = None) -> Report:
     """Score every tracker folder of ``tracker_dirs`` ({name: experiment folder}) on the
     sequences of ``dataset`` under ``convention``; run scores are cached where the
-    family caches them (``cache=False``: recompute). ``uncertainty``: how to compute the
+    family caches them (``cache=False``: recompute). ``workers``: processes that may
+    share the scoring of many trackers (None: one per CPU core; families that score
+    quickly enough ignore it). ``uncertainty``: how to compute the
     confidence intervals and paired tests (:mod:`~rasbench.evaluation.uncertainty`);
     None: none."""
     family = benchmark.experiment(experiment).family
     conv = find_convention(family, convention)
-    report = SCORERS[family].score(benchmark, experiment, dataset, tracker_dirs, conv, cache)
+    report = SCORERS[family].score(benchmark, experiment, dataset, tracker_dirs, conv, cache, workers)
     if uncertainty is None:
         return report
     from .uncertainty import add_uncertainty  # resampling and its imports only when asked for

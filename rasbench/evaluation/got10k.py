@@ -102,8 +102,10 @@ def cross_plots(benchmark: BenchmarkDef, experiment: str) -> list[tuple[str, str
 
 
 def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
-          conv, cache: bool = True) -> Report:
-    """Score every tracker folder on a GOT-10k experiment (``cache`` is unused)."""
+          conv, cache: bool = True, workers: int | None = None) -> Report:
+    """Score every tracker folder on a GOT-10k experiment.
+
+    ``cache`` and ``workers`` are unused: one pass over small files."""
     layout = GOT10kLayout(benchmark.experiment(experiment))
     trackers = {}
     for name, folder in tracker_dirs.items():

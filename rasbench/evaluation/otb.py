@@ -9,6 +9,7 @@ cached (:mod:`~rasbench.evaluation.cache`).
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -91,7 +92,9 @@ def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConventio
     absent = [_absent(dataset[run.sequence])[len(dataset[run.sequence]) - run.length:] for run, _ in good]
     lengths = np.array([run.length for run, _ in good])
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    measures = M.frame_measures(np.concatenate([p for _, p in good]), np.concatenate(gts), starts, convention,
+    # joined column by column: (N, 4) arrays with contiguous columns, as frame_measures works
+    pred = np.concatenate([p.T for _, p in good], axis=1).T
+    measures = M.frame_measures(pred, np.concatenate([g.T for g in gts], axis=1).T, starts, convention,
                                 np.concatenate(absent))
     success, precision, norm = M.run_curve_counts(measures, convention)
     for i, (run, _) in enumerate(good):
@@ -122,9 +125,10 @@ def _absent(sequence) -> np.ndarray:
     return sequence.absent if sequence.absent is not None else np.zeros(len(sequence), dtype=bool)
 
 
-def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, convention: OTBConvention,
-           gt_hashes: dict, cache: RunScoreCache, scope: str, benchmark: BenchmarkDef) -> TrackerResult:
-    """Score a tracker's runs, reusing cached run scores whose inputs are unchanged."""
+def _cached_scores(result: TrackerResult, runs: list[RunFiles], gt_hashes: dict, cache: RunScoreCache,
+                   scope: str) -> tuple[dict, dict, list[RunFiles]]:
+    """The run scores the cache holds for unchanged inputs: ({run: RunScore}, {run: (relative
+    path, key)} of every run, [runs still to score])."""
     cached = cache.load(result.folder, scope)
     scores: dict = {}
     keys = {}
@@ -139,13 +143,59 @@ def _score(result: TrackerResult, runs: list[RunFiles], dataset: Dataset, conven
         hit = cached.get(rel)
         if hit is not None and hit[0] == key:
             scores[run] = hit[1]
-    missing = [run for run in runs if run not in scores]
-    if missing:
-        cut = frozenset(benchmark.raw.get("cut_long_results") or ())
-        for batch in _batches(missing):
-            scores.update(_score_runs(batch, dataset, convention, cut))
-        cache.save(result.folder, scope, [(*keys[run], s) for run, s in scores.items() if isinstance(s, RunScore)])
+    return scores, keys, [run for run in runs if run not in scores]
 
+
+@dataclass
+class _Pending:
+    """A tracker between the cache lookup and the aggregation."""
+
+    result: TrackerResult
+    runs: list[RunFiles]
+    scores: dict  # run -> RunScore or problem text
+    keys: dict  # run -> (relative path, key)
+    missing: list[RunFiles]
+
+
+def _score_missing(pending: _Pending, dataset: Dataset, convention: OTBConvention, cut: frozenset,
+                   cache: RunScoreCache, scope: str) -> list:
+    """Parse and score the tracker's missing runs (RunScore or problem text each, in order)
+    and store its run scores in the cache."""
+    fresh: dict = {}
+    for batch in _batches(pending.missing):
+        fresh.update(_score_runs(batch, dataset, convention, cut))
+    items = [(*pending.keys[run], s) for run, s in {**pending.scores, **fresh}.items() if isinstance(s, RunScore)]
+    cache.save(pending.result.folder, scope, items)
+    return [fresh[run] for run in pending.missing]
+
+
+# Cold scoring of at least this many boxes (~0.2 s on one core) is shared out to forked
+# processes, one tracker each at a time; less is not worth the forks.
+FORK_MIN_BOXES = 200_000
+
+
+def _score_all(pending: list[_Pending], dataset: Dataset, convention: OTBConvention, benchmark: BenchmarkDef,
+               cache: RunScoreCache, scope: str, workers: int | None) -> None:
+    """Fill every tracker's ``scores`` with its missing runs: in ``workers`` forked processes
+    (None: one per core) when there is enough to do, else here; whatever a worker did not
+    deliver is scored here."""
+    from ..forking import can_fork, cpu_count, forked_map
+
+    cut = frozenset(benchmark.raw.get("cut_long_results") or ())
+    todo = [p for p in pending if p.missing]
+    workers = min(cpu_count() if workers is None else workers, len(todo))
+    done: dict[int, list] = {}
+    if workers > 1 and can_fork() and sum(run.length for p in todo for run in p.missing) >= FORK_MIN_BOXES:
+        done = forked_map(lambda i: _score_missing(todo[i], dataset, convention, cut, cache, scope), len(todo),
+                          workers)
+    for i, p in enumerate(todo):
+        fresh = done[i] if i in done else _score_missing(p, dataset, convention, cut, cache, scope)
+        p.scores.update(zip(p.missing, fresh))
+
+
+def _aggregate(result: TrackerResult, runs: list[RunFiles], scores: dict, dataset: Dataset,
+               convention: OTBConvention, benchmark: BenchmarkDef) -> TrackerResult:
+    """The tracker's scores, curves, per-sequence and per-attribute numbers from its run scores."""
     by_sequence: dict[str, list[RunScore]] = {}
     for run in runs:
         score = scores[run]
@@ -236,8 +286,8 @@ def cross_plots(benchmark: BenchmarkDef, experiment: str) -> list[tuple[str, str
 
 
 def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
-          conv: OTBConvention, cache: bool = True) -> Report:
-    """Score every tracker folder on an OTB experiment."""
+          conv: OTBConvention, cache: bool = True, workers: int | None = None) -> Report:
+    """Score every tracker folder on an OTB experiment (``workers``: see :func:`_score_all`)."""
     exp = benchmark.experiment(experiment)
     lengths = {name: expected_lengths(seq, exp.settings, conv.run.start) for name, seq in dataset.items()}
     gt_hashes = {}
@@ -251,12 +301,14 @@ def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_di
     scope = f"{benchmark.name}/{exp.name}/{conv.name}"
     layout = OTBLayout(exp)
     specs = {s: benchmark.sequences[s] for s in dataset}
-    trackers = {}
+    pending = []
     for name, folder in tracker_dirs.items():
         scan = layout.scan(Path(folder), specs, lengths)
         result = TrackerResult(name, Path(folder), problems=dict(scan.problems), notes=list(scan.notes))
         result.notes += run_convention_notes(name, folder, conv.name)
-        trackers[name] = _score(result, scan.runs, dataset, conv, gt_hashes, scores, scope, benchmark)
+        pending.append(_Pending(result, scan.runs, *_cached_scores(result, scan.runs, gt_hashes, scores, scope)))
+    _score_all(pending, dataset, conv, benchmark, scores, scope, workers)
+    trackers = {p.result.name: _aggregate(p.result, p.runs, p.scores, dataset, conv, benchmark) for p in pending}
     return Report(benchmark, experiment, "otb", conv, dataset, trackers=trackers,
                   **_presentation(benchmark, experiment, conv, dataset))
 

@@ -101,8 +101,10 @@ def cross_plots(benchmark: BenchmarkDef, experiment: str) -> list[tuple[str, str
 
 
 def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
-          conv, cache: bool = True) -> Report:
-    """Score every tracker folder on a TrackingNet experiment (``cache`` is unused)."""
+          conv, cache: bool = True, workers: int | None = None) -> Report:
+    """Score every tracker folder on a TrackingNet experiment.
+
+    ``cache`` and ``workers`` are unused: one pass over small files."""
     layout = TrackingNetLayout(benchmark.experiment(experiment))
     trackers = {}
     for name, folder in tracker_dirs.items():

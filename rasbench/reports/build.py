@@ -110,7 +110,7 @@ class ReportRequest:
     uncertainty: Uncertainty | None = Uncertainty()  # None: no intervals or tests
     show_intervals: bool = False  # in the text and LaTeX tables too (they are always in JSON, CSV, HTML)
     ci_format: str = "pm"  # LaTeX: "pm" or "brackets"
-    workers: int | None = None  # plot-rendering processes (None: plots.style.default_workers)
+    workers: int | None = None  # scoring and plot-rendering processes (None: one per core; plots.style.default_workers)
 
 
 @dataclass
@@ -168,7 +168,7 @@ def _build(request: ReportRequest, out: Path, rebuild: bool, progress: bool) -> 
     def report_for(exp):
         if exp not in reports:
             reports[exp] = evaluate(request.benchmark, exp, request.datasets[exp], request.tracker_dirs[exp],
-                                    request.convention, uncertainty=request.uncertainty)
+                                    request.convention, uncertainty=request.uncertainty, workers=request.workers)
         return reports[exp]
 
     recomputed = sorted({n for dirs in request.tracker_dirs.values() for n in dirs})

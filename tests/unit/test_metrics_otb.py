@@ -182,3 +182,30 @@ def test_histogram_counts_equal_direct_comparisons():
                 hits = values[:, None] > thresholds if above else values[:, None] <= thresholds
             direct = np.add.reduceat(hits, starts, axis=0, dtype=np.int64)
             assert np.array_equal(M.run_counts(values, thresholds, starts, above), direct)
+
+
+def test_count_below_is_searchsorted_on_every_grid_and_at_every_edge():
+    """The grid search must give searchsorted's count for every double, also within one
+    ulp of a threshold (where the grid position is off by one) and at the extremes."""
+    from rasbench.config.conventions import NORM_PRECISION_THRESHOLDS, PRECISION_THRESHOLDS
+
+    rng = np.random.default_rng(17)
+    grids = [np.linspace(0, 1, 21), matlab_colon(0.0, 0.05, 1.0), np.arange(0, 1.05, 0.05), PRECISION_THRESHOLDS,
+             NORM_PRECISION_THRESHOLDS, np.linspace(-3, 7, 11), np.array([0.2, 0.9, 0.95]), np.array([0.5]),
+             np.linspace(0, 1, 21) + np.r_[0, 1e-3, np.zeros(19)]]  # last two: not even, searchsorted
+    for thresholds in grids:
+        edges = np.r_[thresholds, np.nextafter(thresholds, np.inf), np.nextafter(thresholds, -np.inf)]
+        values = np.r_[edges, rng.uniform(thresholds[0] - 2, thresholds[-1] + 2, 20000), -0.0, 0.0, np.nan, np.inf,
+                       -np.inf, 1e308, -1e308, 5e-324, -5e-324]
+        want = np.searchsorted(thresholds, values, side="left")
+        assert np.array_equal(M.count_below(thresholds, values), want)
+
+
+def test_column_helpers_equal_row_reductions():
+    rows = np.array([[1, 2, 3, 4], [0, 1, 1, 1], [1, np.nan, 1, 1], [np.inf, 1, 1, 1], [-np.inf, np.inf, 1, 1],
+                     [1, 1, 1, -0.0], [np.nan] * 4, [5e-324, 1, 1, 1]], dtype=float)
+    for layout in (rows, np.asfortranarray(rows)):
+        with np.errstate(invalid="ignore"):
+            assert np.array_equal(M.all_positive(layout), (rows > 0).all(axis=1))
+        assert np.array_equal(M.any_nan(layout), np.isnan(rows).any(axis=1))
+        assert np.array_equal(M.all_nan(layout), np.isnan(rows).all(axis=1))

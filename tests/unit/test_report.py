@@ -103,3 +103,31 @@ def test_conventions_do_not_share_cache_entries(scored):
     official = _auc(bench, dataset, folder, "identity").overall.success_auc
     pysot = _auc(bench, dataset, folder, "identity", convention="pysot").overall.success_auc
     assert pysot < official  # pysot scores the NaN first line; official replaces it by the GT
+
+
+@pytest.mark.parametrize("worker_fails", [False, True], ids=["forked", "a-worker-dies"])
+def test_scoring_shared_out_to_forked_workers_gives_the_serial_report(scored, monkeypatch, worker_fails):
+    from rasbench.evaluation import otb as otb_scoring
+
+    bench, dataset, folder = scored
+    for i in range(4):  # more trackers than workers, one with a problem
+        shutil.copytree(folder / "brightbox", folder / f"copy{i}")
+    (folder / "copy2" / "ope" / "Beta.txt").write_text("1,2,3,4\nnot,a,box,!\n")
+    dirs = find_tracker_dirs([folder], "tiny", "ope")
+    serial = to_dict(evaluate(bench, "ope", dataset, dirs, cache=False, workers=1))
+    monkeypatch.setattr(otb_scoring, "FORK_MIN_BOXES", 0)
+    parent, real = os.getpid(), otb_scoring._score_missing
+    scored_here = []
+
+    def score_missing(pending, *args):
+        if os.getpid() == parent:
+            scored_here.append(pending.result.name)
+        elif worker_fails and pending.result.name == "copy1":
+            os._exit(3)  # a worker dies mid-way: what it had not sent is scored here
+        return real(pending, *args)
+
+    monkeypatch.setattr(otb_scoring, "_score_missing", score_missing)
+    shared = to_dict(evaluate(bench, "ope", dataset, dirs, cache=False, workers=2))
+    assert shared == serial and "line 2" in shared["trackers"]["copy2"]["problems"]["Beta"]
+    # 6 trackers, worker 0 takes the 1st, 3rd and 5th (brightbox, copy1, copy3) and dies at copy1
+    assert scored_here == (["copy1", "copy3"] if worker_fails else [])
