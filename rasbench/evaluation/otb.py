@@ -92,9 +92,7 @@ def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConventio
     absent = [_absent(dataset[run.sequence])[len(dataset[run.sequence]) - run.length:] for run, _ in good]
     lengths = np.array([run.length for run, _ in good])
     starts = np.r_[0, np.cumsum(lengths)[:-1]]
-    # joined column by column: (N, 4) arrays with contiguous columns, as frame_measures works
-    pred = np.concatenate([p.T for _, p in good], axis=1).T
-    measures = M.frame_measures(pred, np.concatenate([g.T for g in gts], axis=1).T, starts, convention,
+    measures = M.frame_measures(_columns([p for _, p in good]), _columns(gts), starts, convention,
                                 np.concatenate(absent))
     success, precision, norm = M.run_curve_counts(measures, convention)
     for i, (run, _) in enumerate(good):
@@ -103,6 +101,14 @@ def _score_runs(runs: list[RunFiles], dataset: Dataset, convention: OTBConventio
             else None
         out[run] = RunScore(success[i], precision[i], norm[i], int(measures.frames[i]), fps)
     return out
+
+
+def _columns(parts: list[np.ndarray]) -> np.ndarray:
+    """(N, 4) arrays joined into one with contiguous columns (Fortran order), as
+    :func:`~rasbench.metrics.otb.frame_measures` works on them: one copy."""
+    out = np.empty((4, sum(len(p) for p in parts)))
+    np.concatenate([p.T for p in parts], axis=1, out=out)
+    return out.T
 
 
 BATCH_BOXES = 1 << 16  # boxes parsed and scored at once: bounds the memory of a long run set (LaSOT)
