@@ -185,10 +185,12 @@ def _score_all(pending: list[_Pending], dataset: Dataset, convention: OTBConvent
     """Fill every tracker's ``scores`` with its missing runs: in ``workers`` forked processes
     (None: one per core) when there is enough to do, else here; whatever a worker did not
     deliver is scored here."""
+    todo = [p for p in pending if p.missing]
+    if not todo:  # all cached: not even the forking machinery is imported
+        return
     from ..forking import can_fork, cpu_count, forked_map
 
     cut = frozenset(benchmark.raw.get("cut_long_results") or ())
-    todo = [p for p in pending if p.missing]
     workers = min(cpu_count() if workers is None else workers, len(todo))
     done: dict[int, list] = {}
     if workers > 1 and can_fork() and sum(run.length for p in todo for run in p.missing) >= FORK_MIN_BOXES:
