@@ -9,8 +9,9 @@
  * that simple form: a line without `columns`
  * numbers (a blank line included), a token that is not a number to float(), a token with
  * any byte but ASCII letters, digits, '.', '+' and '-' (so '\r', the other line breaks and
- * whitespace of str.splitlines / str.split, '_', non-ASCII), a token longer than
- * MAX_TOKEN bytes that is not a plain decimal. The caller
+ * whitespace of str.splitlines / str.split, '_', non-ASCII), a token of MAX_TOKEN bytes or
+ * more that the fast path does not take, or more values than the text could hold (at least
+ * two bytes each but the last: a bound on what is allocated before parsing). The caller
  * then parses the text with its line parser, which names what is wrong: this module
  * decides nothing, it is only faster.
  *
@@ -176,7 +177,9 @@ static PyObject *parse_rows(PyObject *self, PyObject *args) {
     for (const char *p = text, *end = text + size; (p = memchr(p, '\n', (size_t)(end - p))) != NULL; p++)
         rows++;
     PyObject *out = NULL;
-    if (size > 0 && rows <= PY_SSIZE_T_MAX / columns / (Py_ssize_t)sizeof(double)) {
+    /* each value takes a byte and a separator (the last no separator): no more than
+       (size + 1) / 2 values fit, so nothing larger than the text's eight-fold is allocated */
+    if (size > 0 && rows <= (size + 1) / 2 / columns) {
         Py_ssize_t values = rows * columns;
         out = PyByteArray_FromStringAndSize(NULL, values * (Py_ssize_t)sizeof(double));
         if (out != NULL && parse(text, size, columns, (double *)PyByteArray_AS_STRING(out), values) != rows)

@@ -167,7 +167,7 @@ def scoring_inputs(benchmark: BenchmarkDef, exps: list[str], results: PathLike |
 def evaluate(benchmark: str | BenchmarkDef, results: PathLike | Iterable[PathLike] | None = None,
              experiment: str | None = None, *, trackers: Names = None, sequences: Names = None,
              convention: str = "official", root: PathLike | None = None, annotations: PathLike | None = None,
-             cache: bool = True, uncertainty: Uncertainty | bool = True, workers: int | None = None) -> Report:
+             cache: bool = True, uncertainty: Uncertainty | bool = True, workers: int | None = 1) -> Report:
     """Score the tracker folders under ``results`` on one experiment of ``benchmark``.
 
     ``results``: a results root or folder of tracker folders, or several (default
@@ -175,7 +175,9 @@ def evaluate(benchmark: str | BenchmarkDef, results: PathLike | Iterable[PathLik
     ``trackers``/``sequences``: only these (``sequences="present"``: those the data holds);
     ``root`` (the dataset) or ``annotations`` (pysot JSON / OTB ``anno/``): where the
     ground truth is. Run scores are cached (``cache=False``: recompute). ``workers``:
-    processes that may share the scoring of many trackers (None: one per CPU core).
+    forked processes that may share the scoring of many trackers (default 1: this process
+    only; None: one per CPU core, as ``rasbench report`` does; a notebook kernel has
+    threads, and forking a process with threads is what Python 3.12 warns about).
 
     Returns a :class:`~rasbench.evaluation.model.Report`: ``report.table()`` (pandas, one
     row per tracker in rank order, fractions in 0..1), ``report["KCF"].sequences``

@@ -24,7 +24,9 @@ END_GRACE_SECONDS = 2.0
 
 
 def can_fork() -> bool:
-    return "fork" in multiprocessing.get_all_start_methods()
+    """Whether this process can fork workers: the OS has fork, and this is no daemonic
+    process (a multiprocessing.Pool worker), which may not have children."""
+    return "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
 
 
 def cpu_count() -> int:
@@ -59,16 +61,20 @@ def _end(processes: list, grace: float) -> None:
 
 
 def forked_map(function: Callable[[int], Any], count: int, workers: int,
-               on_result: Callable[[int, Any], None] | None = None) -> dict[int, Any]:
+               on_result: Callable[[int, Any], None] | None = None,
+               stall_seconds: float | None = None) -> dict[int, Any]:
     """``{i: function(i)}`` for the ``i`` in ``range(count)`` that ``workers`` forked processes
     delivered (worker k computes i = k, k + workers, ...). Returns when every worker has
-    finished, died or been silent for :data:`STALL_SECONDS`; ``on_result(i, result)`` is
-    called here as each arrives. Results must pickle. Indices missing from the answer are
-    the caller's to compute."""
+    finished, died or been silent for ``stall_seconds`` (default :data:`STALL_SECONDS`);
+    ``on_result(i, result)`` is called here as each arrives. Results must pickle. Indices
+    missing from the answer are the caller's to compute: also all of them where no worker
+    could be started (no fork, a daemonic process, a process limit, no memory)."""
     from multiprocessing.connection import wait
 
-    context = multiprocessing.get_context("fork")
     done: dict[int, Any] = {}
+    if not can_fork():
+        return done
+    context = multiprocessing.get_context("fork")
     processes, receivers = [], []
     finished = interrupted = False
     try:
@@ -76,12 +82,17 @@ def forked_map(function: Callable[[int], Any], count: int, workers: int,
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(target=_work_share, args=(function, list(range(share, count, workers)), sender),
                                       daemon=True)
-            process.start()
-            sender.close()
+            try:
+                process.start()
+            except (OSError, AssertionError):  # EAGAIN / ENOMEM; a daemonic process: its share is the caller's
+                receiver.close()
+                continue
+            finally:
+                sender.close()
             processes.append(process)
             receivers.append(receiver)
         while receivers:
-            ready = wait(receivers, timeout=STALL_SECONDS)
+            ready = wait(receivers, timeout=STALL_SECONDS if stall_seconds is None else stall_seconds)
             if not ready:
                 break
             for receiver in ready:

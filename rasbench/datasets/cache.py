@@ -2,7 +2,7 @@
 anno/ folder once, not on every run (LaSOT's 38 MB JSON: ~1 s and ~200 MB each time).
 
 An entry holds every sequence of what ``Loader.annotations`` returned, as arrays in one
-``.npz`` (no pickle) under ``<cache>/annotations/``, named by a key of
+:mod:`rasbench.arraypack` file (no pickle) under ``<cache>/annotations/``, named by a key of
 
 * the annotation path (resolved) and each file it may read, by relative path, size,
   modification time (ns) and inode: the run-score cache's key
@@ -19,8 +19,6 @@ cannot be read or written only costs speed.
 """
 from __future__ import annotations
 
-import io
-import json
 import logging
 import os
 from dataclasses import asdict, fields
@@ -30,6 +28,7 @@ from typing import Callable
 import numpy as np
 
 from .._version import __version__
+from ..arraypack import pack_arrays, read_arrays
 from ..errors import ResultsWriteError
 from ..fingerprint import parts_digest
 from ..geometry.regions import Regions
@@ -63,7 +62,7 @@ def entry_path(layout: str, benchmark, path: Path, specs: dict) -> Path:
     path = Path(path).resolve()
     key = parts_digest(FORMAT_VERSION, __version__, layout, benchmark.name, benchmark.raw.get("tags"),
                        [asdict(s) for s in specs.values()], str(path), _files_key(path))
-    return cache_dir() / "annotations" / f"{key}.npz"
+    return cache_dir() / "annotations" / f"{key}.arrays"
 
 
 def _arrays(seq: Sequence) -> dict[str, np.ndarray]:
@@ -89,25 +88,22 @@ def _save(entry: Path, dataset: Dataset) -> None:
                      "image_size": None if seq.image_size is None else list(seq.image_size), "arrays": names})
     head = {"name": dataset.name, "source": dataset.source, "root": None if dataset.root is None else str(dataset.root),
             "missing": dataset.missing, "sequences": meta}
-    buffer = io.BytesIO()
-    np.savez(buffer, meta=np.array(json.dumps(head)), **arrays)
-    atomic_write_bytes(entry, buffer.getvalue(), durable=False)
+    atomic_write_bytes(entry, pack_arrays(head, arrays), durable=False)
 
 
 def _load(entry: Path) -> Dataset:
-    with np.load(entry, allow_pickle=False) as npz:
-        head = json.loads(str(npz["meta"]))
-        sequences = []
-        for i, m in enumerate(head["sequences"]):
-            a = {name: npz[f"{i}/{name}"] for name in m["arrays"]}
-            gt = Regions(a["kind"], a["code"], a["coords"], a["points"]) if "kind" in a else a["boxes"]
-            sequences.append(Sequence(
-                name=m["name"], groundtruth=gt, first_frame=m["first_frame"], attributes=tuple(m["attributes"]),
-                init_omit=tuple(tuple(r) for r in m["init_omit"]), origin=m["origin"],
-                source=None if m["source"] is None else Path(m["source"]),
-                tags={n[4:]: v for n, v in a.items() if n.startswith("tag:")},
-                image_size=None if m["image_size"] is None else tuple(m["image_size"]),
-                absent=a.get("absent")))
+    head, stored = read_arrays(entry)
+    sequences = []
+    for i, m in enumerate(head["sequences"]):
+        a = {name: stored[f"{i}/{name}"] for name in m["arrays"]}
+        gt = Regions(a["kind"], a["code"], a["coords"], a["points"]) if "kind" in a else a["boxes"]
+        sequences.append(Sequence(
+            name=m["name"], groundtruth=gt, first_frame=m["first_frame"], attributes=tuple(m["attributes"]),
+            init_omit=tuple(tuple(r) for r in m["init_omit"]), origin=m["origin"],
+            source=None if m["source"] is None else Path(m["source"]),
+            tags={n[4:]: v for n, v in a.items() if n.startswith("tag:")},
+            image_size=None if m["image_size"] is None else tuple(m["image_size"]),
+            absent=a.get("absent")))
     return Dataset(head["name"], sequences, head["source"], None if head["root"] is None else Path(head["root"]),
                    head["missing"])
 
@@ -128,6 +124,6 @@ def cached_annotations(layout: str, benchmark, path: Path, specs: dict, load: Ca
     if not any(seq.has_images for seq in dataset.values()) and {f.name for f in fields(Sequence)} <= KEPT:
         try:
             _save(entry, dataset)
-        except ResultsWriteError as exc:
+        except (ResultsWriteError, ValueError) as exc:  # ValueError: arrays of a kind not stored
             log.debug("cannot write annotation cache entry %s: %s", entry, exc)
     return dataset

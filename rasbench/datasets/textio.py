@@ -294,10 +294,10 @@ def read_many(paths: list[Path], columns: int, what: str = "box", lines: list[in
         for i, text in texts.items():
             results[i] = parse_plain(text, columns)
     else:
-        texts = {i: t.rstrip() for i, t in texts.items()}
-        bulk = [i for i, t in texts.items() if t and not t.translate(None, _BULK_BYTES)]  # one C pass per file
-        if sum(len(texts[i]) for i in bulk) >= _BULK_MIN_BYTES:
-            parsed = _parse_joined([texts[i] for i in bulk], columns)
+        stripped = {i: t.rstrip() for i, t in texts.items()}
+        bulk = [i for i, t in stripped.items() if t and not t.translate(None, _BULK_BYTES)]  # one C pass per file
+        if sum(len(stripped[i]) for i in bulk) >= _BULK_MIN_BYTES:
+            parsed = _parse_joined([stripped[i] for i in bulk], columns)
             if parsed is not None:
                 for i, rows in zip(bulk, parsed):
                     results[i] = rows

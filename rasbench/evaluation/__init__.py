@@ -22,12 +22,13 @@ SCORERS: dict[str, ModuleType] = {"otb": otb, "vot": vot, "got10k": got10k, "tra
 
 def evaluate(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
              convention: str = "official", cache: bool = True,
-             uncertainty: Uncertainty | None = Uncertainty(), workers: int | None = None) -> Report:
+             uncertainty: Uncertainty | None = Uncertainty(), workers: int | None = 1) -> Report:
     """Score every tracker folder of ``tracker_dirs`` ({name: experiment folder}) on the
     sequences of ``dataset`` under ``convention``; run scores are cached where the
-    family caches them (``cache=False``: recompute). ``workers``: processes that may
-    share the scoring of many trackers (None: one per CPU core; families that score
-    quickly enough ignore it). ``uncertainty``: how to compute the
+    family caches them (``cache=False``: recompute). ``workers``: forked processes that
+    may share the scoring of many trackers (1: none, the default for library callers;
+    None: one per CPU core, as ``rasbench report``; families that score quickly enough
+    ignore it). ``uncertainty``: how to compute the
     confidence intervals and paired tests (:mod:`~rasbench.evaluation.uncertainty`);
     None: none."""
     family = benchmark.experiment(experiment).family

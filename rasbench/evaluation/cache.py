@@ -11,8 +11,9 @@ its hit counts (success, precision, normalised precision), length and speed, key
 
 so an edited, replaced or truncated file, different annotations, another convention or
 a new rasbench release all lead to a fresh computation; nothing stale is served. Runs
-whose files are bad are never cached. One ``.npz`` per (tracker folder, scope) under
-``<cache>/scores/``; a cache that cannot be read or written only costs speed.
+whose files are bad are never cached. One entry (:mod:`rasbench.arraypack`: arrays, a JSON
+head, a CRC) per (tracker folder, scope) under ``<cache>/scores/``; a cache that cannot be
+read or written only costs speed.
 
 Where the costly part is per frame rather than per run (VOT's rasterised overlaps, which
 every analysis reads), :class:`MeasuredRunsCache` keeps the per-frame measurements of a
@@ -21,8 +22,6 @@ modification time), the ground truth and image sizes, and the convention.
 """
 from __future__ import annotations
 
-import io
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +29,13 @@ from pathlib import Path
 import numpy as np
 
 from .._version import __version__
+from ..arraypack import pack_arrays, read_arrays
 from ..errors import ResultsWriteError
 from ..fingerprint import text_digest
 from ..paths import atomic_write_bytes, cache_dir
 
 log = logging.getLogger("rasbench")
+ENTRY_SUFFIX = ".arrays"  # rasbench.arraypack files (before 0.1.0's last change: .npz, ignored now)
 FORMAT_VERSION = 3  # bump when the metric code changes what a run's counts are (2: MATLAB thresholds,
 # 3: frames = the frames scored)
 
@@ -55,7 +56,7 @@ class RunScoreCache:
 
     def _entry(self, folder: Path, scope: str) -> Path:
         key = f"{Path(folder).resolve()}|{scope}|{FORMAT_VERSION}|{__version__}"
-        return self.directory / (text_digest(key) + ".npz")
+        return self.directory / (text_digest(key) + ENTRY_SUFFIX)
 
     def load(self, folder: Path, scope: str) -> dict[str, tuple[list, RunScore]]:
         """``{relative path: (key, score)}`` stored for this folder and scope."""
@@ -63,10 +64,9 @@ class RunScoreCache:
         if not self.enabled or not entry.is_file():
             return {}
         try:
-            with np.load(entry, allow_pickle=False) as npz:
-                keys = json.loads(str(npz["keys"]))
-                success, precision, norm = npz["success"], npz["precision"], npz["norm_precision"]
-                frames, fps = npz["frames"], npz["fps"]
+            keys, arrays = read_arrays(entry)
+            success, precision, norm = arrays["success"], arrays["precision"], arrays["norm_precision"]
+            frames, fps = arrays["frames"], arrays["fps"]
         except Exception as exc:  # corrupt or foreign file: recompute and overwrite
             log.debug("ignoring cache entry %s: %s", entry, exc)
             return {}
@@ -78,25 +78,21 @@ class RunScoreCache:
         if not self.enabled or not items:
             return
         entry = self._entry(folder, scope)
-        buffer = io.BytesIO()
-        np.savez(
-            buffer,
-            keys=np.array(json.dumps([[rel, key] for rel, key, _ in items])),
-            success=np.stack([s.success for _, _, s in items]),
-            precision=np.stack([s.precision for _, _, s in items]),
-            norm_precision=np.stack([s.norm_precision for _, _, s in items]),
-            frames=np.array([s.frames for _, _, s in items]),
-            fps=np.array([np.nan if s.fps is None else s.fps for _, _, s in items]),
-        )
+        data = pack_arrays([[rel, key] for rel, key, _ in items], {
+            "success": np.stack([s.success for _, _, s in items]),
+            "precision": np.stack([s.precision for _, _, s in items]),
+            "norm_precision": np.stack([s.norm_precision for _, _, s in items]),
+            "frames": np.array([s.frames for _, _, s in items]),
+            "fps": np.array([np.nan if s.fps is None else s.fps for _, _, s in items])})
         try:
-            atomic_write_bytes(entry, buffer.getvalue(), durable=False)
+            atomic_write_bytes(entry, data, durable=False)
         except ResultsWriteError as exc:
             log.debug("cannot write cache entry %s: %s", entry, exc)
 
 
 class MeasuredRunsCache:
     """A family's per-frame measurements of one tracker folder (VOT: each run's overlaps,
-    special-frame codes and frame times), one ``.npz`` per (folder, scope) under
+    special-frame codes and frame times), one entry per (folder, scope) under
     ``<cache>/measured/``, served only while ``key`` -- what the scorer says they were
     made from -- is the one stored with them."""
 
@@ -105,7 +101,7 @@ class MeasuredRunsCache:
         self.enabled = enabled
 
     def _entry(self, folder: Path, scope: str) -> Path:
-        return self.directory / (text_digest(f"{Path(folder).resolve()}|{scope}|{__version__}") + ".npz")
+        return self.directory / (text_digest(f"{Path(folder).resolve()}|{scope}|{__version__}") + ENTRY_SUFFIX)
 
     def load(self, folder: Path, scope: str, key: str) -> tuple[dict, dict[str, np.ndarray]] | None:
         """(the JSON-able facts, the arrays) saved with ``key``; None when absent or stale."""
@@ -113,11 +109,10 @@ class MeasuredRunsCache:
         if not self.enabled or not entry.is_file():
             return None
         try:
-            with np.load(entry, allow_pickle=False) as npz:
-                head = json.loads(str(npz["head"]))
-                if head.get("key") != key:
-                    return None
-                return head["facts"], {name: npz[name] for name in npz.files if name != "head"}
+            head, arrays = read_arrays(entry)
+            if head.get("key") != key:
+                return None
+            return head["facts"], arrays
         except Exception as exc:  # corrupt or foreign file: recompute and overwrite
             log.debug("ignoring cache entry %s: %s", entry, exc)
             return None
@@ -126,9 +121,7 @@ class MeasuredRunsCache:
         if not self.enabled:
             return
         entry = self._entry(folder, scope)
-        buffer = io.BytesIO()
-        np.savez(buffer, head=np.array(json.dumps({"key": key, "facts": facts})), **arrays)
         try:
-            atomic_write_bytes(entry, buffer.getvalue(), durable=False)
-        except ResultsWriteError as exc:
+            atomic_write_bytes(entry, pack_arrays({"key": key, "facts": facts}, arrays), durable=False)
+        except (ResultsWriteError, ValueError) as exc:  # ValueError: arrays of a kind not stored
             log.debug("cannot write cache entry %s: %s", entry, exc)

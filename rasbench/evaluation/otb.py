@@ -178,13 +178,16 @@ def _score_missing(pending: _Pending, dataset: Dataset, convention: OTBConventio
 # Cold scoring of at least this many boxes (~0.2 s on one core) is shared out to forked
 # processes, one tracker each at a time; less is not worth the forks.
 FORK_MIN_BOXES = 200_000
+# A worker that sends nothing for this long is given up and its trackers are scored here: one
+# tracker's TRE or SRE runs (thousands of files, on slow storage) can take a minute.
+SCORING_STALL_SECONDS = 600.0
 
 
 def _score_all(pending: list[_Pending], dataset: Dataset, convention: OTBConvention, benchmark: BenchmarkDef,
                cache: RunScoreCache, scope: str, workers: int | None) -> None:
     """Fill every tracker's ``scores`` with its missing runs: in ``workers`` forked processes
-    (None: one per core) when there is enough to do, else here; whatever a worker did not
-    deliver is scored here."""
+    (None: one per core; 1: none) when there is enough to do, else here; whatever a worker
+    did not deliver is scored here."""
     todo = [p for p in pending if p.missing]
     if not todo:  # all cached: not even the forking machinery is imported
         return
@@ -195,7 +198,7 @@ def _score_all(pending: list[_Pending], dataset: Dataset, convention: OTBConvent
     done: dict[int, list] = {}
     if workers > 1 and can_fork() and sum(run.length for p in todo for run in p.missing) >= FORK_MIN_BOXES:
         done = forked_map(lambda i: _score_missing(todo[i], dataset, convention, cut, cache, scope), len(todo),
-                          workers)
+                          workers, stall_seconds=SCORING_STALL_SECONDS)
     for i, p in enumerate(todo):
         fresh = done[i] if i in done else _score_missing(p, dataset, convention, cut, cache, scope)
         p.scores.update(zip(p.missing, fresh))
@@ -294,7 +297,7 @@ def cross_plots(benchmark: BenchmarkDef, experiment: str) -> list[tuple[str, str
 
 
 def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
-          conv: OTBConvention, cache: bool = True, workers: int | None = None) -> Report:
+          conv: OTBConvention, cache: bool = True, workers: int | None = 1) -> Report:
     """Score every tracker folder on an OTB experiment (``workers``: see :func:`_score_all`)."""
     exp = benchmark.experiment(experiment)
     lengths = {name: expected_lengths(seq, exp.settings, conv.run.start) for name, seq in dataset.items()}

@@ -101,7 +101,7 @@ def cross_plots(benchmark: BenchmarkDef, experiment: str) -> list[tuple[str, str
 
 
 def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
-          conv, cache: bool = True, workers: int | None = None) -> Report:
+          conv, cache: bool = True, workers: int | None = 1) -> Report:
     """Score every tracker folder on a TrackingNet experiment.
 
     ``cache`` and ``workers`` are unused: one pass over small files."""

@@ -241,7 +241,7 @@ def cross_plots(benchmark: BenchmarkDef, experiment: str) -> list[tuple[str, str
 
 
 def score(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, tracker_dirs: dict[str, Path],
-          conv: VOTConvention, cache: bool = True, workers: int | None = None) -> Report:
+          conv: VOTConvention, cache: bool = True, workers: int | None = 1) -> Report:
     """Score every tracker folder on a VOT experiment; each folder's overlaps are cached
     while its files, the ground truth and the convention stay the same (``cache=False``:
     recompute). ``workers`` is unused: the overlaps are the work, and they are cached."""

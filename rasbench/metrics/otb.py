@@ -137,7 +137,7 @@ def count_below(thresholds: np.ndarray, values: np.ndarray) -> np.ndarray:
     values = np.asarray(values, dtype=np.float64)
     n = len(thresholds)
     step = (thresholds[-1] - thresholds[0]) / (n - 1) if n > 1 else 0.0
-    even = n > 1 and step > 0 and np.isfinite(step) and \
+    even = n > 1 and step > 0 and np.isfinite(1.0 / step) and \
         np.abs(thresholds - (thresholds[0] + step * np.arange(n))).max() <= step * 1e-6
     if not even:
         return np.searchsorted(thresholds, values, side="left")

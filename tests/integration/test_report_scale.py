@@ -127,6 +127,25 @@ def test_compiled_parser_gives_the_doubles_of_float_token_by_token():
             assert "_" in token, token  # float() reads 1_0; the line parser takes it
 
 
+def test_every_reader_gives_the_same_error(tmp_path, parser):
+    """A cut-off UTF-8 character before trailing whitespace: the same message from read_rows
+    and read_many, whichever parser is built (numpy's path once stripped the whitespace first,
+    and the decoder then said "unexpected end of data")."""
+    path = tmp_path / "run.txt"
+    path.write_bytes(b"1,2,3,4\n1,2,3,\xc3 \n")
+    with pytest.raises(DatasetError) as raised:
+        read_rows(path, 4)
+    many = read_many([path] * 20000, 4)[-1]
+    assert "invalid continuation byte at byte 14" in str(raised.value) and str(many) == str(raised.value)
+
+
+def test_compiled_parser_allocates_no_more_than_the_text_could_hold():
+    if textio._COMPILED is None:
+        pytest.skip("rasbench._textparse is not built here (no C compiler at install)")
+    assert parse_plain(b"\n" * 1000 + b"1", 2 ** 40) is None  # was a MemoryError (8 TB per line asked for)
+    assert parse_plain(b"1,2\n3,4", 2).tolist() == [[1, 2], [3, 4]]
+
+
 def test_a_build_of_another_version_is_not_used(monkeypatch):
     import sys
     import types
@@ -190,7 +209,7 @@ def test_annotation_cache_serves_the_same_dataset_and_lets_go_of_changed_files(t
         return open_dataset(bench, annotations=path, images=False, sequences=names)
 
     def entries():
-        return set((cache_dir() / "annotations").glob("*.npz"))
+        return set((cache_dir() / "annotations").glob("*.arrays"))
 
     before = entries()
     first = load()
@@ -320,7 +339,7 @@ def test_annotation_cache_keeps_absent_flags(tmp_path, monkeypatch):
     monkeypatch.setenv("RASBENCH_CACHE", str(tmp_path / "cache"))
     absent = np.array([False, True, True, False])
     seq = Sequence(name="cat-1", groundtruth=np.ones((4, 4)), absent=absent)
-    entry = tmp_path / "entry.npz"
+    entry = tmp_path / "entry.arrays"
     cache._save(entry, Dataset("lasot", [seq], "copy", None, {}))
     again = cache._load(entry)["cat-1"]
     assert again.absent is not None and again.absent.tolist() == absent.tolist()

@@ -13,7 +13,7 @@ PACKAGE = REPO / "rasbench"
 
 # Bottom to top; a module may import from its own layer or below (docs/architecture.md).
 LAYERS = [
-    {"_version", "errors", "text", "paths", "fingerprint", "tracker", "forking"},  # foundations
+    {"_version", "errors", "text", "paths", "fingerprint", "tracker", "forking", "arraypack"},  # foundations
     {"geometry"},
     {"config"},
     {"datasets"},

@@ -192,7 +192,8 @@ def test_count_below_is_searchsorted_on_every_grid_and_at_every_edge():
     rng = np.random.default_rng(17)
     grids = [np.linspace(0, 1, 21), matlab_colon(0.0, 0.05, 1.0), np.arange(0, 1.05, 0.05), PRECISION_THRESHOLDS,
              NORM_PRECISION_THRESHOLDS, np.linspace(-3, 7, 11), np.array([0.2, 0.9, 0.95]), np.array([0.5]),
-             np.linspace(0, 1, 21) + np.r_[0, 1e-3, np.zeros(19)]]  # last two: not even, searchsorted
+             np.linspace(0, 1, 21) + np.r_[0, 1e-3, np.zeros(19)],  # these two: not even, searchsorted
+             np.array([0, 1e-320, 2e-320])]  # an even grid whose 1 / step overflows: searchsorted
     for thresholds in grids:
         edges = np.r_[thresholds, np.nextafter(thresholds, np.inf), np.nextafter(thresholds, -np.inf)]
         values = np.r_[edges, rng.uniform(thresholds[0] - 2, thresholds[-1] + 2, 20000), -0.0, 0.0, np.nan, np.inf,

@@ -61,7 +61,7 @@ def test_wrong_length_and_unparsable_files_are_problems_not_scores(scored):
 def test_cache_serves_unchanged_runs_and_notices_changes(scored, tmp_path):
     bench, dataset, folder = scored
     first = _auc(bench, dataset, folder, "brightbox").overall.success_auc
-    assert any(RunScoreCache().directory.glob("*.npz"))
+    assert any(RunScoreCache().directory.glob("*.arrays"))
     assert _auc(bench, dataset, folder, "brightbox").overall.success_auc == first
     # replace a result by the identity tracker's: the score must follow the file
     path = folder / "brightbox" / "ope" / "Alpha.txt"
@@ -81,15 +81,19 @@ def test_cache_notices_changed_ground_truth(scored):
 
 
 @pytest.mark.parametrize("damage", [lambda data: b"garbage", lambda data: b"", lambda data: data[:len(data) // 2],
-                                    lambda data: bytes(len(data))], ids=["garbage", "empty", "torn", "zeros"])
+                                    lambda data: bytes(len(data)),
+                                    lambda data: data[:len(data) // 2] + bytes(len(data) - len(data) // 2),
+                                    lambda data: data[:-9] + bytes([data[-9] ^ 1]) + data[-8:]],
+                         ids=["garbage", "empty", "torn", "zeros", "zero-tail", "one-bit"])
 def test_corrupt_cache_is_ignored(scored, damage, monkeypatch):
     bench, dataset, folder = scored
     synced = []
     monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd))
+    earlier = set(RunScoreCache().directory.glob("*.arrays"))  # the cache folder is the session's
     expected = _auc(bench, dataset, folder, "identity").overall.success_auc
     # entries are not synced: what a power loss can leave of one (empty, torn, zeros) is a miss
     assert synced == []
-    entries = list(RunScoreCache().directory.glob("*.npz"))
+    entries = set(RunScoreCache().directory.glob("*.arrays")) - earlier
     assert entries
     for entry in entries:
         entry.write_bytes(damage(entry.read_bytes()))
@@ -103,6 +107,29 @@ def test_conventions_do_not_share_cache_entries(scored):
     official = _auc(bench, dataset, folder, "identity").overall.success_auc
     pysot = _auc(bench, dataset, folder, "identity", convention="pysot").overall.success_auc
     assert pysot < official  # pysot scores the NaN first line; official replaces it by the GT
+
+
+def test_scoring_goes_on_here_where_no_worker_can_start(scored, monkeypatch):
+    """fork failing (EAGAIN under a process limit), or a daemonic process (a multiprocessing
+    Pool's worker, which may not have children): the trackers are scored here, as serially."""
+    import multiprocessing
+
+    from rasbench.evaluation import otb as otb_scoring
+
+    bench, dataset, folder = scored
+    dirs = find_tracker_dirs([folder], "tiny", "ope")
+    serial = to_dict(evaluate(bench, "ope", dataset, dirs, cache=False, workers=1))
+    monkeypatch.setattr(otb_scoring, "FORK_MIN_BOXES", 0)
+
+    def refuse(self):
+        raise BlockingIOError(11, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(multiprocessing.get_context("fork").Process, "start", refuse)
+    assert to_dict(evaluate(bench, "ope", dataset, dirs, cache=False, workers=2)) == serial
+    monkeypatch.undo()
+    monkeypatch.setattr(otb_scoring, "FORK_MIN_BOXES", 0)
+    monkeypatch.setattr(multiprocessing.current_process(), "daemon", True, raising=False)
+    assert to_dict(evaluate(bench, "ope", dataset, dirs, cache=False, workers=2)) == serial
 
 
 @pytest.mark.parametrize("worker_fails", [False, True], ids=["forked", "a-worker-dies"])
