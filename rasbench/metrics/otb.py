@@ -125,6 +125,9 @@ def frame_measures(pred: np.ndarray, gt: np.ndarray, starts, convention: OTBConv
     return measures
 
 
+_SMALLEST_STEP = 1.0 / np.finfo(np.float64).max  # a step above this has a finite inverse
+
+
 def count_below(thresholds: np.ndarray, values: np.ndarray) -> np.ndarray:
     """(N,) intp: how many of the sorted ``thresholds`` are < each value, exactly
     ``np.searchsorted(thresholds, values, side="left")`` (NaN: the length, as there).
@@ -136,8 +139,9 @@ def count_below(thresholds: np.ndarray, values: np.ndarray) -> np.ndarray:
     thresholds = np.asarray(thresholds, dtype=np.float64)
     values = np.asarray(values, dtype=np.float64)
     n = len(thresholds)
-    step = (thresholds[-1] - thresholds[0]) / (n - 1) if n > 1 else 0.0
-    even = n > 1 and step > 0 and np.isfinite(1.0 / step) and \
+    step = float(thresholds[-1] - thresholds[0]) / (n - 1) if n > 1 else 0.0
+    # a step whose inverse overflows (subnormal) or is not finite: searchsorted
+    even = n > 1 and _SMALLEST_STEP < step < np.inf and \
         np.abs(thresholds - (thresholds[0] + step * np.arange(n))).max() <= step * 1e-6
     if not even:
         return np.searchsorted(thresholds, values, side="left")
