@@ -28,6 +28,10 @@ ALIGN = 64
 _KINDS = "biufSU"  # bool, signed, unsigned, float, bytes, text: plain data only
 
 
+def _storable(dtype: np.dtype) -> bool:
+    return dtype.kind in _KINDS and dtype.fields is None
+
+
 def _aligned(n: int) -> int:
     return -(-n // ALIGN) * ALIGN
 
@@ -38,7 +42,7 @@ def pack_arrays(head, arrays: dict[str, np.ndarray]) -> bytearray:
     table, placed, offset = [], [], 0
     for name, array in arrays.items():
         array = np.asarray(array, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
-        if array.dtype.kind not in _KINDS or array.dtype.fields is not None:
+        if not _storable(array.dtype):
             raise ValueError(f"array {name!r} of dtype {array.dtype} cannot be stored")
         table.append([name, array.dtype.str, list(array.shape), offset])
         placed.append((offset, array))
@@ -78,7 +82,7 @@ def _unpack(data: memoryview):
     arrays = {}
     for name, dtype, shape, offset in meta["arrays"]:
         dtype = np.dtype(dtype)
-        if dtype.kind not in _KINDS or dtype.fields is not None or not all(type(n) is int and n >= 0 for n in shape):
+        if not _storable(dtype) or not all(type(n) is int and n >= 0 for n in shape):
             raise ValueError(f"array {name!r}: dtype {dtype} or shape {shape} not allowed")
         count = int(np.prod(shape, dtype=np.int64))
         at = start + int(offset)

@@ -117,7 +117,11 @@ def _gunzip(data: bytes, path: Path, what: str, max_bytes: int | None) -> bytes:
 
 
 def read_text(path: Path, what: str, max_bytes: int | None = None) -> str:
-    data = read_bytes(path, what, max_bytes)
+    return _decode(read_bytes(path, what, max_bytes), what, path)
+
+
+def _decode(data: bytes, what: str, path: Path) -> str:
+    """A file's bytes as UTF-8 text; :class:`DatasetError` naming the first bad byte."""
     try:
         return data.decode("utf-8", errors="strict")
     except UnicodeDecodeError as exc:
@@ -215,11 +219,7 @@ def read_rows(path: Path, columns: int | None, what: str = "box", max_bytes: int
     """The rows of one numeric text file (see :func:`parse_rows`); raises :class:`DatasetError`."""
     data = read_bytes(path, what, max_bytes)
     rows = parse_plain(data, columns)
-    if rows is None:
-        rows = _parse_or_error(data, columns, path, what)
-        if isinstance(rows, DatasetError):
-            raise rows
-    return rows
+    return rows if rows is not None else parse_rows(_decode(data, what, path), columns, path, what)
 
 
 def format_rows(rows: np.ndarray, fmt: str = "%.3f", delimiter: str = ",") -> str:
@@ -310,9 +310,7 @@ def read_many(paths: list[Path], columns: int, what: str = "box", lines: list[in
 def _parse_or_error(data: bytes, columns: int | None, path: Path, what: str):
     """:func:`parse_rows` of a file's bytes: its rows, or the DatasetError naming what is wrong."""
     try:
-        return parse_rows(data.decode("utf-8"), columns, path, what)
-    except UnicodeDecodeError as exc:
-        return DatasetError(f"{what} file is not text ({exc.reason} at byte {exc.start})", path)
+        return parse_rows(_decode(data, what, path), columns, path, what)
     except DatasetError as exc:
         return exc
 

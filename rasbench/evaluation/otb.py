@@ -191,12 +191,12 @@ def _score_all(pending: list[_Pending], dataset: Dataset, convention: OTBConvent
     todo = [p for p in pending if p.missing]
     if not todo:  # all cached: not even the forking machinery is imported
         return
-    from ..forking import can_fork, cpu_count, forked_map
+    from ..forking import cpu_count, forked_map
 
     cut = frozenset(benchmark.raw.get("cut_long_results") or ())
     workers = min(cpu_count() if workers is None else workers, len(todo))
     done: dict[int, list] = {}
-    if workers > 1 and can_fork() and sum(run.length for p in todo for run in p.missing) >= FORK_MIN_BOXES:
+    if workers > 1 and sum(run.length for p in todo for run in p.missing) >= FORK_MIN_BOXES:  # forks where it can
         done = forked_map(lambda i: _score_missing(todo[i], dataset, convention, cut, cache, scope), len(todo),
                           workers, stall_seconds=SCORING_STALL_SECONDS)
     for i, p in enumerate(todo):
