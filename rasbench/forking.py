@@ -100,6 +100,7 @@ def forked_map(function: Callable[[int], Any], count: int, workers: int,
                     index, result = receiver.recv()
                 except (EOFError, OSError):  # the worker finished or died
                     receivers.remove(receiver)
+                    receiver.close()
                     continue
                 done[index] = result
                 if on_result is not None:
