@@ -283,19 +283,26 @@ class Greedy:
 
 
 class EnvProbe:
-    """Appends the CUDA_VISIBLE_DEVICES it sees to ``log`` on every init."""
+    """Appends the CUDA_VISIBLE_DEVICES it sees to ``log`` on every init. With ``wait_for``
+    N, each init then waits (up to 60 s) until the log holds N different values: a barrier,
+    so that a worker that is ready first cannot run every unit before the others start."""
 
     name = "envprobe"
     deterministic = True
 
-    def __init__(self, log):
+    def __init__(self, log, wait_for=0):
         self.log = log
+        self.wait_for = int(wait_for)
 
     def init(self, image, box):
         import os
+        import time
 
         with open(self.log, "a") as f:
             f.write(os.environ.get("CUDA_VISIBLE_DEVICES", "-") + "\n")
+        deadline = time.monotonic() + 60
+        while len(set(open(self.log).read().split())) < self.wait_for and time.monotonic() < deadline:
+            time.sleep(0.02)
         self.box = box
 
     def update(self, image):

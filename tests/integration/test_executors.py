@@ -88,8 +88,10 @@ def test_memory_error_in_process_is_a_unit_failure(tiny_otb, tmp_path):
 def test_one_worker_per_device(tiny_otb, tmp_path):
     bench, root = tiny_otb
     log = tmp_path / "devices.log"
-    _run(bench, root, tmp_path / "res", "fake_trackers:EnvProbe", {"log": str(log)}, experiment="tre",
-         devices=["5", "7"])
+    # the probe waits until both devices have been seen: spawned workers become ready at different
+    # times, and the first could otherwise run all 33 quick units alone (seen on a loaded machine)
+    _run(bench, root, tmp_path / "res", "fake_trackers:EnvProbe", {"log": str(log), "wait_for": 2},
+         experiment="tre", devices=["5", "7"])
     seen = log.read_text().split()
     assert set(seen) == {"5", "7"} and len(seen) == 33
 
