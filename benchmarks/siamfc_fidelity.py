@@ -52,6 +52,7 @@ CONFIGS = {  # label -> tracker parameters on top of preset=siamfc-3s
     "upsample=rasbench": {"upsample": "rasbench"},
     "update=rasbench": {"update": "rasbench"},
     "all rasbench": {"crop": "rasbench", "upsample": "rasbench", "update": "rasbench"},
+    "half": {"half": True},  # bfloat16 on a CPU, float16 on CUDA
     "int8 noise seed 1": {"noise_seed": 1},
     "int8 noise seed 2": {"noise_seed": 2},
 }
@@ -204,7 +205,7 @@ def ablate(args) -> None:
               f"{'same move':>9s} {'mean |d|':>8s} {'mean dx':>8s} {'mean dy':>8s}")
         for label, steps, _ in rows:
             against = {"official": official_steps}
-            if label.startswith("int8 noise"):
+            if label.startswith("int8 noise") or label == "half":
                 against["siamfc-3s"] = base
             for what, boxes in against.items():
                 exact, scale, move, error, dx, dy = stats(steps, boxes)

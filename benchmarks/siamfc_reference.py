@@ -8,7 +8,10 @@ asked, the cross-correlation as ``F.conv2d`` with the
 head's gain and bias after it, the responses upsampled with ``cv2.resize(INTER_CUBIC)`` on the
 host, penalty, cosine window and argmax in numpy. Same network and hyper-parameters as
 ``siamfc-3s``; its boxes differ slightly (bilinear crops, OpenCV's cubic kernel). Used by
-``benchmarks/siamfc_speed.py``; not a rasbench tracker.
+``benchmarks/siamfc_speed.py``; not a rasbench tracker. ``dtype=torch.bfloat16`` is the same
+loop with the backbone cast to bfloat16 the plainest way (``backbone.to(dtype)``, crops cast
+before it, features back to float32 for the head): what a user on a CPU with bfloat16
+instructions would try next.
 """
 from __future__ import annotations
 
@@ -40,8 +43,9 @@ class ReferenceSiamFC:
 
     def __init__(self, backbone: torch.nn.Module, out_scale: float, bias: float, scale_step: float = 1.0375,
                  scale_penalty: float = 0.9745, scale_lr: float = 0.59, window_influence: float = 0.176,
-                 response_up: int = 16) -> None:
-        self.backbone = backbone.eval()
+                 response_up: int = 16, dtype: torch.dtype = torch.float32) -> None:
+        self.backbone = backbone.eval().to(dtype)
+        self.dtype = dtype
         self.out_scale, self.bias = out_scale, bias
         self.scale_penalty, self.scale_lr, self.window_influence = scale_penalty, scale_lr, window_influence
         self.up = 17 * response_up
@@ -59,7 +63,7 @@ class ReferenceSiamFC:
         self.x_side = self.z_side * 255 / 127
         self.fill = image.mean(axis=(0, 1))
         z = crop_and_resize(image, self.centre, self.z_side, 127, self.fill)
-        self.kernel = self.backbone(torch.from_numpy(z).permute(2, 0, 1)[None].float())
+        self.kernel = self.backbone(torch.from_numpy(z).permute(2, 0, 1)[None].to(self.dtype)).float()
 
     @torch.inference_mode()
     def update(self, image: np.ndarray) -> np.ndarray:
@@ -81,7 +85,7 @@ class ReferenceSiamFC:
         crops = np.stack([crop_and_resize(image, self.centre, self.x_side * f, 255, self.fill)
                           for f in self.scale_factors])
         mark("crop")
-        features = self.backbone(torch.from_numpy(crops).permute(0, 3, 1, 2).float())
+        features = self.backbone(torch.from_numpy(crops).permute(0, 3, 1, 2).to(self.dtype)).float()
         mark("backbone")
         responses = (F.conv2d(features, self.kernel) * self.out_scale + self.bias)[:, 0].numpy()
         mark("head")

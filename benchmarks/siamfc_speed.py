@@ -13,12 +13,17 @@ the process (``time.process_time``), which other processes' load does not inflat
 ``--threads 1`` it is the work each tracker does per frame, the fair comparison on a
 shared machine.
 
+``--half`` adds each tracker with ``half=true`` (bfloat16 on a CPU with bfloat16
+instructions, float16 on CUDA) and the reference loop with its backbone in bfloat16; the
+last column compares every tracker with the reference loop of its own precision.
+
 ``--before DIR`` adds the trackers of an older rasbench checkout (``DIR/trackers/rasnet``,
 loaded under another package name) to the same interleaved run, for a before/after
 comparison on the same machine state.
 
     python benchmarks/siamfc_speed.py [--weights siamfc3s.mat] [--sizes 320x240,640x480] [--frames 30]
-                                      [--threads 2] [--clock wall|cpu] [--before /path/to/old/checkout]
+                                      [--threads 2] [--clock wall|cpu] [--half]
+                                      [--before /path/to/old/checkout]
 """
 from __future__ import annotations
 
@@ -65,6 +70,13 @@ def make_trackers(args, checkpoint: Path | None) -> dict:
     # the user's network as loaded: parameters in PyTorch's default layout
     model = load_weights(checkpoint, "siamfc")[0] if checkpoint else build_model("siamfc", seed=0)
     trackers["reference loop"] = ReferenceSiamFC(model.backbone, model.out_scale.item(), model.bias.item())
+    if args.half:
+        trackers["siamfc-3s half"] = RASNetTracker(variant="siamfc", preset="siamfc-3s", device="cpu", half=True,
+                                                   **siamfc_params)
+        trackers["rasnet half"] = RASNetTracker(device="cpu", half=True)
+        copy = load_weights(checkpoint, "siamfc")[0] if checkpoint else build_model("siamfc", seed=0)
+        trackers["reference bf16"] = ReferenceSiamFC(copy.backbone, copy.out_scale.item(), copy.bias.item(),
+                                                     dtype=torch.bfloat16)
     if args.before:
         old = load_package(args.before / "trackers" / "rasnet", "rasnet_before")
         old.tracker.time = types.SimpleNamespace(perf_counter=args.timer)  # its stage clock reads this
@@ -113,6 +125,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--clock", choices=("wall", "cpu"), default="wall",
                         help="wall time, or the process's CPU time (use with --threads 1)")
+    parser.add_argument("--half", action="store_true", help="also the trackers and the reference loop in half "
+                        "precision (bfloat16 on a CPU)")
     parser.add_argument("--before", type=Path, help="an older rasbench checkout to compare with")
     args = parser.parse_args()
     args.timer = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -137,12 +151,15 @@ def main() -> None:
             reference = statistics.median(times["reference loop"])
             for name, values in times.items():
                 median = statistics.median(values)
-                rows.append((size, name, 1e3 * median, 1 / median, median / reference))
+                same = "reference bf16" if name.endswith(("half", "bf16")) else "reference loop"
+                own = statistics.median(times[same])
+                rows.append((size, name, 1e3 * median, 1 / median, median / reference, median / own))
             profiles[size] = profile(trackers, frames[:1 + min(args.frames, 12)], first_box, args.timer)
         load_end = os.getloadavg()
-    print(f"{'frames':8s} {'tracker':15s} {'ms/frame':>9s} {'fps':>6s} {'/ reference':>11s}")
-    for size, name, ms, fps, ratio in rows:
-        print(f"{size:8s} {name:15s} {ms:9.1f} {fps:6.1f} {ratio:11.2f}")
+    print(f"{'frames':8s} {'tracker':15s} {'ms/frame':>9s} {'fps':>6s} {'/ reference':>11s} "
+          f"{'/ same-precision ref':>20s}")
+    for size, name, ms, fps, ratio, own in rows:
+        print(f"{size:8s} {name:15s} {ms:9.1f} {fps:6.1f} {ratio:11.2f} {own:20.2f}")
     print("\nstage profile, ms per frame (medians; update_profiled)")
     print(f"{'frames':8s} {'tracker':15s} " + " ".join(f"{s:>9s}" for s in STAGES))
     for size, table in profiles.items():

@@ -65,7 +65,8 @@ def test_unknown_parameters_are_an_error_listing_the_valid_ones():
     ({"window_influence": 1.5}, "window_influence"),
     ({"scale_step": "big"}, "number"),
     ({"device": "tpu"}, "device must be"),
-    ({"half": True, "device": "cpu"}, "half precision"),
+    ({"half": "false"}, "half must be true or false"),
+    ({"channels_last": "no"}, "channels_last must be true or false"),
     ({"variant": "resnet"}, "unknown RASNet variant"),
 ])
 def test_bad_parameter_values(params, match):
@@ -79,6 +80,31 @@ def test_cuda_request_without_gpu_is_an_error():
     with pytest.raises(TrackerError, match="no CUDA GPU"):
         RASNetTracker(random_init=True, device="cuda:0")
     assert RASNetTracker(random_init=True, device="auto").device.type == "cpu"
+
+
+def test_half_on_a_cpu_without_bfloat16_instructions_is_refused(monkeypatch):
+    monkeypatch.setattr(tracker_module, "cpu_has_native_bf16", lambda: False)
+    with pytest.raises(TrackerError, match="no bfloat16 instructions"):
+        _random_tracker(half=True)
+
+
+def test_half_on_a_cpu_is_bfloat16_and_tracks_like_float32(monkeypatch):
+    """The backbone runs in bfloat16 (emulated where the CPU lacks the instructions: slow but
+    the same numbers); crops, kernel and head stay float32, so the box moves as float32's does
+    to within a fraction of a pixel."""
+    monkeypatch.setattr(tracker_module, "cpu_has_native_bf16", lambda: True)
+    texture = symmetric_texture(1)
+    box = np.array([136.0, 100.0, 48.0, 40.0])
+    trackers = {half: _random_tracker(half=half, window_influence=0.0) for half in (False, True)}
+    assert trackers[True].model.backbone.conv1[0].weight.dtype == torch.bfloat16
+    assert trackers[True].describe()["half"] is True and trackers[False].describe()["half"] is False
+    boxes = {}
+    for half, tracker in trackers.items():
+        tracker.init(scene(texture, 136, 100), box)
+        assert tracker.kernel.dtype == torch.float32
+        boxes[half] = tracker.update(scene(texture, 143, 95))["box"]
+    np.testing.assert_allclose(boxes[True] - box, [7, -5, 0, 0], atol=1.0)
+    np.testing.assert_allclose(boxes[True], boxes[False], atol=0.5)
 
 
 def test_hyper_parameters_from_command_line_values_and_describe():

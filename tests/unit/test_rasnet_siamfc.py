@@ -93,13 +93,40 @@ def test_pyramid_matrices_compose_make_scale_pyramid():
     assert matrices[2][0].sum() == pytest.approx(1 - last[0, 0]) and last[0, 0] > 0.3
 
 
-def test_search_crops_equal_a_two_stage_padded_imresize():
+@pytest.mark.parametrize("matrices", [
+    siamfc.pyramid_matrices((165, 171, 177), 255),  # enlarging, three scales
+    siamfc.pyramid_matrices((611, 634, 658), 255),  # shrinking by 2.6: wide antialiasing kernels
+    siamfc.imresize_matrix(127, 127)[None],  # the identity: one column per row
+    siamfc.imresize_matrix(40, 127)[None],  # fewer columns than a block has rows
+], ids=["enlarge", "shrink", "identity", "narrow"])
+def test_band_blocks_hold_every_weight_and_give_the_same_product(matrices):
+    weights, starts = siamfc.band_blocks(matrices, block=32)
+    count, n, m = matrices.shape
+    per_matrix = -(-n // 32)
+    span = weights.shape[2]
+    assert weights.shape == (count * per_matrix, 32, span) and span <= m
+    assert starts.min() >= 0 and starts.max() + span <= m
+    # scattered back, the blocks are the matrix, zero rows past n
+    rebuilt = np.zeros((count * per_matrix, 32, m))
+    for k, start in enumerate(starts):
+        rebuilt[k, :, start:start + span] = weights[k]
+    rebuilt = rebuilt.reshape(count, per_matrix * 32, m)
+    assert np.array_equal(rebuilt[:, :n], matrices) and not rebuilt[:, n:].any()
+    if m > 100:  # the point of it: a block reaches a small part of the window
+        assert span < m / 3
+
+
+@pytest.mark.parametrize("box", [
+    [10.0, 20.0, 25.0, 62.0],  # near the corner: padding on the top and left
+    [120.0, 70.0, 70.0, 60.0],  # a window larger than the frame: padding on every side, shrunk
+])
+def test_search_crops_equal_a_two_stage_padded_imresize(box):
     """The composed matrices against make_scale_pyramid done literally: pad the frame with the
     mean colour, cut the largest window, resize, cut each scale's window (padding again), resize."""
     rng = np.random.default_rng(4)
     image = rng.integers(0, 256, (120, 160, 3)).astype(np.uint8)
     tracker = _siamfc_tracker()
-    tracker.init(image, [10.0, 20.0, 25.0, 62.0])  # near the corner: padding on the top and left
+    tracker.init(image, box)
     mean = image.reshape(-1, 3).mean(0)
     with torch.inference_mode():
         crops = tracker.search_crops(image).numpy().transpose(0, 2, 3, 1)

@@ -165,6 +165,23 @@ def resolve_device(spec: str | torch.device) -> torch.device:
     return device
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether the CPU computes bfloat16 natively (AVX512-BF16 or AMX); emulated, it is slower than float32."""
+    checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
+    return any(check() for check in checks if check is not None)
+
+
+def half_dtype(device: torch.device) -> torch.dtype:
+    """The network's dtype with ``half``: float16 on CUDA, bfloat16 on a CPU that computes it
+    natively (float16 convolutions on a CPU are emulated; bfloat16 keeps float32's range)."""
+    if device.type == "cuda":
+        return torch.float16
+    if not cpu_has_native_bf16():
+        raise TrackerError("half precision on the CPU is bfloat16, and this CPU has no bfloat16 instructions "
+                           "(AVX512-BF16 or AMX): emulated it is slower than float32; leave half off")
+    return torch.bfloat16
+
+
 def no_weights_message(variant: str = "rasnet") -> str:
     if variant == "rasnet":
         missing = f"the bundled default {DEFAULT_WEIGHTS} is missing from this installation"
@@ -209,7 +226,10 @@ class RASNetTracker:
     * ``variant``: must agree with the checkpoint's when both are given; with
       ``random_init`` it picks the architecture (default ``rasnet``).
     * ``preset``: ``rasnet`` (default) or ``siamfc-3s`` (:data:`PRESETS`).
-    * ``device``: ``auto`` | ``cpu`` | ``cuda`` | ``cuda:N``. ``half``: float16 network on CUDA.
+    * ``device``: ``auto`` | ``cpu`` | ``cuda`` | ``cuda:N``. ``half``: the backbone and
+      attentions in float16 on CUDA, in bfloat16 on a CPU with bfloat16 instructions
+      (:func:`half_dtype`); crops, head and peak stay float32. Faster, and the boxes move a
+      little (benchmarks/siamfc_fidelity.py measures how much).
       ``channels_last``: the backbone's memory layout (default true; the boxes do not depend on it).
     * ``random_init``: build an untrained, seeded network (``seed``). For tests and speed
       measurements only; its boxes mean nothing.
@@ -226,8 +246,10 @@ class RASNetTracker:
         self.preset = preset
         self.takes_polygon = self.hyper.polygon_box == "siamfc"
         self.device = resolve_device(device)
-        if half and self.device.type != "cuda":
-            raise TrackerError("half precision needs a CUDA device (device=cuda)")
+        for key, value in (("half", half), ("channels_last", channels_last)):
+            if value not in (True, False):  # a string such as "false" must not read as true
+                raise TrackerError(f"RASNet parameter {key} must be true or false, got {value!r}")
+        self.dtype = half_dtype(self.device) if half else torch.float32
         self.half = bool(half)
         self.channels_last = bool(channels_last)
         self.random_init = bool(random_init)
@@ -246,7 +268,6 @@ class RASNetTracker:
                 raise TrackerError(no_weights_message(variant or "rasnet"))
             model, _ = load_weights(path, variant)
             self.weights_path, self.weights_sha256 = path.resolve(), file_sha256(path)
-        self.dtype = torch.float16 if self.half else torch.float32
         self.memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
         self.model: RASNet = model.to(self.device, self.dtype).eval()
         self.model.backbone.to(memory_format=self.memory_format)
@@ -269,7 +290,7 @@ class RASNetTracker:
         if hp.upsample == "siamfc":
             self._upsample = torch.from_numpy(siamfc.upsample_matrix(response_size, hp.response_up).astype(
                 np.float32)).to(device)
-        self._resize_matrices: dict[tuple, torch.Tensor] = {}  # crop grids / resize matrices on the device
+        self._resize_matrices: dict[tuple, object] = {}  # crop grids / resize matrices on the device
 
     def describe(self) -> dict:
         """What the run manifest records about this tracker."""
@@ -330,47 +351,66 @@ class RASNetTracker:
         return crops.to(self.dtype, memory_format=self.memory_format)
 
     def _grid_base(self, out_size: int) -> torch.Tensor:
-        return self._device_matrix(("grid", out_size),
-                                   lambda: (torch.arange(out_size, dtype=torch.float32) * 2.0 + 1.0) / out_size - 1.0)
+        return self._cached(("grid", out_size), lambda: (
+            (torch.arange(out_size, dtype=torch.float32) * 2.0 + 1.0) / out_size - 1.0).to(self.device))
 
-    def _device_matrix(self, key: tuple, build: Callable[[], np.ndarray | torch.Tensor]) -> torch.Tensor:
-        """``build()`` as a float32 tensor on the device, made once per ``key`` (the crop grids and
-        resize matrices depend only on window sizes, which change only with the scale)."""
-        matrix = self._resize_matrices.get(key)
-        if matrix is None:
+    def _cached(self, key: tuple, build: Callable[[], object]):
+        """``build()``, made once per ``key`` (the crop grids and resize matrices depend only on
+        window sizes, which change only with the scale; at most 64 are kept)."""
+        value = self._resize_matrices.get(key)
+        if value is None:
             if len(self._resize_matrices) >= 64:
                 self._resize_matrices.clear()
-            matrix = build()
-            if isinstance(matrix, np.ndarray):
-                matrix = torch.from_numpy(matrix.astype(np.float32))
-            matrix = matrix.to(self.device, torch.float32)
-            self._resize_matrices[key] = matrix
-        return matrix
+            value = self._resize_matrices[key] = build()
+        return value
 
     def _all_padding(self, count: int, out_size: int) -> torch.Tensor:
         crops = self._mean.view(1, 3, 1, 1).expand(count, 3, out_size, out_size)
         return crops.to(self.dtype, memory_format=self.memory_format)
 
-    def _siamfc_crops(self, frame: torch.Tensor, side: int, resize: torch.Tensor) -> torch.Tensor:
-        """SiamFC's crops (:mod:`.siamfc`): the ``side``-pixel window around the target, resized by
-        ``resize`` (S, n, side) per scale as ``M @ window @ M.T``: (S, 3, n, n) like :meth:`_crops`.
+    def _resize_bands(self, key: tuple, build: Callable[[], np.ndarray]) -> tuple:
+        """The resize matrices ``build()`` (S, n, m) as :func:`.siamfc.band_blocks` on the device,
+        made once per ``key``: (weights (S*B, 32, L) float32, each block's window columns (S*B*L,),
+        the same offset into a per-scale stack (S*B*L,), S, n)."""
+        def banded() -> tuple:
+            matrices = build()
+            count, out_size, side = matrices.shape
+            weights, starts = siamfc.band_blocks(matrices)
+            columns = starts[:, None] + np.arange(weights.shape[2])
+            per_scale = columns + side * np.repeat(np.arange(count), len(starts) // count)[:, None]
+            return (torch.from_numpy(weights.astype(np.float32)).to(self.device),
+                    torch.from_numpy(columns.ravel()).to(self.device),
+                    torch.from_numpy(per_scale.ravel()).to(self.device), count, out_size)
+
+        return self._cached(key, banded)
+
+    def _siamfc_crops(self, frame: torch.Tensor, side: int, bands: tuple) -> torch.Tensor:
+        """SiamFC's crops (:mod:`.siamfc`): the ``side``-pixel window around the target, resized per
+        scale as ``M @ window @ M.T`` with the banded matrices ``bands`` (:meth:`_resize_bands`):
+        (S, 3, n, n) like :meth:`_crops`.
 
         The window is cut from the frame where it overlaps it; the padding outside is the mean
-        colour, which is subtracted before resizing, so it contributes nothing.
+        colour, which is subtracted before resizing, so it contributes nothing. Each block of
+        output rows weighs only the window rows it reaches (a gather, then one batched product).
         """
-        count, out_size = resize.shape[:2]
+        weights, columns, per_scale, count, out_size = bands
         height, width = frame.shape[:2]
         x0 = siamfc.window_start(self.centre[0] + 1.0, side)  # SiamFC's 1-based position: module docstring
         y0 = siamfc.window_start(self.centre[1] + 1.0, side)
         c0, c1, r0, r1 = max(x0, 0), min(x0 + side, width), max(y0, 0), min(y0 + side, height)
         if c0 >= c1 or r0 >= r1:
             return self._all_padding(count, out_size)
-        region = frame[r0:r1, c0:c1].float() - self._mean  # (h, w, 3)
-        h, w = region.shape[:2]
-        # columns, then rows; the result's memory is (S, row, col, channel): channels-last
-        cols = torch.matmul(resize[:, :, c0 - x0:c1 - x0], region.transpose(0, 1).reshape(w, h * 3))
-        cols = cols.view(count, out_size, h, 3).transpose(1, 2).reshape(count, h, out_size * 3)
-        crops = torch.matmul(resize[:, :, r0 - y0:r1 - y0], cols).view(count, out_size, out_size, 3) + self._mean
+        window = torch.zeros(side, side, 3, device=self.device)  # (row, col, channel); 0 is the mean colour
+        window[r0 - y0:r1 - y0, c0 - x0:c1 - x0] = frame[r0:r1, c0:c1].float() - self._mean
+        blocks, block, span = weights.shape
+        # columns: (col, row * 3) gathered per block -> (S, n, side, 3) as (scale, out col, row, channel)
+        by_column = window.transpose(0, 1).reshape(side, side * 3)
+        cols = torch.bmm(weights, by_column.index_select(0, columns).view(blocks, span, side * 3))
+        cols = cols.view(count, -1, side, 3)[:, :out_size]
+        # rows: (scale * side + row, out col * 3) -> (S, n, n, 3): memory (scale, row, col, channel)
+        by_row = cols.transpose(1, 2).reshape(count * side, out_size * 3)
+        crops = torch.bmm(weights, by_row.index_select(0, per_scale).view(blocks, span, out_size * 3))
+        crops = crops.view(count, -1, out_size, 3)[:, :out_size] + self._mean
         return crops.permute(0, 3, 1, 2).to(self.dtype, memory_format=self.memory_format)
 
     def search_crops(self, image: np.ndarray) -> torch.Tensor:
@@ -378,8 +418,8 @@ class RASNetTracker:
         frame = self._upload(image)
         if self.hyper.crop == "siamfc":
             sides = siamfc.pyramid_sides(self.search_side, self.scale_factors)
-            resize = self._device_matrix(("pyramid", sides), lambda: siamfc.pyramid_matrices(sides, INSTANCE_SIZE))
-            return self._siamfc_crops(frame, sides[-1], resize)
+            bands = self._resize_bands(("pyramid", sides), lambda: siamfc.pyramid_matrices(sides, INSTANCE_SIZE))
+            return self._siamfc_crops(frame, sides[-1], bands)
         return self._crops(frame, *self.centre, [self.search_side * q for q in self.scale_factors], INSTANCE_SIZE)
 
     # ------------------------------------------------------------------ tracking
@@ -417,8 +457,8 @@ class RASNetTracker:
         self._mean = frame.permute(2, 0, 1).unsqueeze(0).float().mean((2, 3), keepdim=True).view(3)
         if self.hyper.crop == "siamfc":
             side = siamfc.matlab_round(exemplar_side)
-            resize = self._device_matrix(("exemplar", side), lambda: siamfc.imresize_matrix(side, EXEMPLAR_SIZE)[None])
-            exemplar = self._siamfc_crops(frame, side, resize)
+            bands = self._resize_bands(("exemplar", side), lambda: siamfc.imresize_matrix(side, EXEMPLAR_SIZE)[None])
+            exemplar = self._siamfc_crops(frame, side, bands)
         else:
             exemplar = self._crops(frame, cx, cy, [exemplar_side], EXEMPLAR_SIZE)
         # The head's gain and bias are folded into the kernel and the convolution (one op per frame).

@@ -73,7 +73,7 @@ from .data import (
     split_videos,
 )
 from .model import VARIANTS, RASNet, build_model
-from .tracker import resolve_device
+from .tracker import cpu_has_native_bf16, resolve_device
 from .weights import initial_weights, save_checkpoint
 
 log = logging.getLogger("rasbench.train")
@@ -198,12 +198,6 @@ def resolve_workers(workers, device: torch.device) -> int:
     return int(workers)
 
 
-def _cpu_has_bf16() -> bool:
-    """Whether the CPU computes bfloat16 natively (AVX512-BF16 or AMX); emulated, it is slower than float32."""
-    checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
-    return any(check() for check in checks if check is not None)
-
-
 def resolve_amp(amp, device: torch.device) -> torch.dtype | None:
     """Autocast dtype for the backbone, or None for float32.
 
@@ -215,7 +209,7 @@ def resolve_amp(amp, device: torch.device) -> torch.dtype | None:
     text = {True: "auto", False: "off", None: "off"}.get(amp, str(amp).strip().lower())
     if text == "auto":
         if device.type != "cuda":
-            return torch.bfloat16 if _cpu_has_bf16() else None
+            return torch.bfloat16 if cpu_has_native_bf16() else None
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     choices = {"off": None, "none": None, "bf16": torch.bfloat16, "bfloat16": torch.bfloat16,
                "fp16": torch.float16, "float16": torch.float16}
