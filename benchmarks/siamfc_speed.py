@@ -79,7 +79,8 @@ def make_trackers(args, checkpoint: Path | None) -> dict:
                                                      dtype=torch.bfloat16)
     if args.before:
         old = load_package(args.before / "trackers" / "rasnet", "rasnet_before")
-        old.tracker.time = types.SimpleNamespace(perf_counter=args.timer)  # its stage clock reads this
+        # its stage clock reads this (the package's attributes load lazily: import the module)
+        importlib.import_module("rasnet_before.tracker").time = types.SimpleNamespace(perf_counter=args.timer)
         trackers["siamfc before"] = old.RASNetTracker(variant="siamfc", device="cpu", **siamfc_params, **official)
         trackers["rasnet before"] = old.RASNetTracker(device="cpu", weights=str(
             args.before / "trackers" / "rasnet" / "weights" / "rasnet_synth.pt"))

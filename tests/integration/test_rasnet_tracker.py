@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from conftest import write_benchmark, write_otb_sequence
 from rasnet_scenes import scene, symmetric_texture
 
@@ -296,6 +297,25 @@ def test_shifted_image_gives_shifted_box():
     tracker.init(scene(texture, 136, 100), box)
     moved = tracker.update(scene(texture, 143, 95))["box"] - box
     np.testing.assert_allclose(moved, [7, -5, 0, 0], atol=1.0)
+
+
+@pytest.mark.parametrize("channels_last", [True, False])
+def test_head_is_the_cross_correlation_plus_gain_and_bias(channels_last):
+    tracker = _random_tracker(channels_last=channels_last, seed=3)
+    tracker.init(scene(symmetric_texture(), 136, 100), [136, 100, 48, 40])
+    features = torch.randn(3, 256, 22, 22, generator=torch.Generator().manual_seed(0)) * 5
+    if channels_last:
+        features = features.contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        logits = tracker.respond(features)
+        expected = F.conv2d(features, tracker.kernel, tracker._head_bias)
+    assert logits.shape == (3, 1, 17, 17) and logits.dtype == torch.float32
+    scale = expected.abs().max().item()
+    assert scale > 0 and (logits - expected).abs().max().item() <= 1e-5 * scale
+    # one logit by hand, in float64: scale 2, row 4, column 11
+    window = features[2, :, 4:10, 11:17].double()
+    by_hand = (window * tracker.kernel[0].double()).sum().item() + tracker._head_bias.item()
+    assert logits[2, 0, 4, 11].item() == pytest.approx(by_hand, rel=1e-5, abs=1e-5 * scale)
 
 
 def test_profiled_update_is_update_with_stage_times_by_the_given_timer():
