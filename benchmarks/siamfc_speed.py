@@ -79,9 +79,11 @@ def make_trackers(args, checkpoint: Path | None) -> dict:
                                                      dtype=torch.bfloat16)
     if args.before:
         old = load_package(args.before / "trackers" / "rasnet", "rasnet_before")
-        # its stage clock reads this (the package's attributes load lazily: import the module)
-        importlib.import_module("rasnet_before.tracker").time = types.SimpleNamespace(perf_counter=args.timer)
-        trackers["siamfc before"] = old.RASNetTracker(variant="siamfc", device="cpu", **siamfc_params, **official)
+        old_tracker = importlib.import_module("rasnet_before.tracker")  # the package's attributes load lazily
+        old_tracker.time = types.SimpleNamespace(perf_counter=args.timer)  # its stage clock reads this
+        # checkouts from before the siamfc-3s preset get its hyper-parameters with rasbench's arithmetic
+        before = {"preset": "siamfc-3s"} if "siamfc-3s" in getattr(old_tracker, "PRESETS", {}) else official
+        trackers["siamfc before"] = old.RASNetTracker(variant="siamfc", device="cpu", **siamfc_params, **before)
         trackers["rasnet before"] = old.RASNetTracker(device="cpu", weights=str(
             args.before / "trackers" / "rasnet" / "weights" / "rasnet_synth.pt"))
     return trackers

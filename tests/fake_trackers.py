@@ -200,20 +200,36 @@ class LoseAfter:
         return self.box
 
 
+class FakeClock:
+    """A ``perf_counter`` that only :class:`Sleeper` (with ``fake_clock``) moves: tests put it in
+    place of the protocol's clock, so latencies are exact whatever the machine's load."""
+
+    seconds = 0.0
+
+    @classmethod
+    def perf_counter(cls) -> float:
+        return cls.seconds
+
+
 class Sleeper:
-    """Reports its initial box after sleeping ``seconds`` per frame (for the real-time clock)."""
+    """Reports its initial box after sleeping ``seconds`` per frame (for the real-time clock);
+    with ``fake_clock`` it moves :class:`FakeClock` by ``seconds`` instead."""
 
     name = "sleeper"
     deterministic = True
 
-    def __init__(self, seconds=0.12):
+    def __init__(self, seconds=0.12, fake_clock=False):
         self.seconds = seconds
+        self.fake_clock = fake_clock
 
     def init(self, image, box):
         self.box = np.asarray(box, float)
 
     def update(self, image):
-        time.sleep(self.seconds)
+        if self.fake_clock:
+            FakeClock.seconds += self.seconds
+        else:
+            time.sleep(self.seconds)
         return self.box
 
 

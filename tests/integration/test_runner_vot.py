@@ -69,9 +69,19 @@ def test_initialisation_box_is_the_min_max_box_of_the_polygon(synth, tmp_path):
     assert np.allclose(Recorder.init_boxes[0], bounding_boxes(gt[0])[0])
 
 
-def test_realtime_latency_decides_which_frames_the_tracker_sees(synth, tmp_path):
+@pytest.mark.parametrize("clock", ["fake", "real"])
+def test_realtime_latency_decides_which_frames_the_tracker_sees(synth, tmp_path, monkeypatch, clock):
+    """With the protocol's clock replaced, every update takes exactly 120 ms; with the real one
+    (sleeping), as long as the machine keeps each sleep under 150 ms (else only the replay is checked)."""
+    import types
+
+    import rasbench.protocols.vot as vot_protocol
+    from fake_trackers import FakeClock
+
+    if clock == "fake":
+        monkeypatch.setattr(vot_protocol, "time", types.SimpleNamespace(perf_counter=FakeClock.perf_counter))
     summary, dataset, folder = _run(synth, tmp_path, "fake_trackers:Sleeper", experiment="realtime",
-                                    params={"seconds": 0.12}, sequences=["zoom"])
+                                    params={"seconds": 0.12, "fake_clock": clock == "fake"}, sequences=["zoom"])
     assert summary.ok
     times = read_rows(folder / "sleeper/realtime/zoom/zoom_001_time.value", 1, "time").reshape(-1)
     codes = _trajectory(folder / "sleeper/realtime/zoom/zoom_001.txt").codes()
@@ -80,8 +90,11 @@ def test_realtime_latency_decides_which_frames_the_tracker_sees(synth, tmp_path)
     replay = run_realtime(len(times), lambda r: (None, times[r]), lambda r: (("region", r), times[r]),
                           lambda r, region: codes[r] == 2, fps=20, grace=3, skip_initialize=5)
     assert replay.seen == seen
-    # 120 ms per frame at 20 fps: after the 3 grace responses the tracker sees 2 frames in 5
-    assert seen[:5] == [0, 1, 2, 3, 5]
+    if clock == "fake":
+        assert set(np.round(times[seen], 9)) == {0.0, 0.12}  # initialisations take no time, updates 120 ms
+    if clock == "fake" or np.nanmax(times[seen[1:6]]) < 0.15:
+        # 120 ms per frame at 20 fps: after the 3 grace responses the tracker sees 2 frames in 5
+        assert seen[:5] == [0, 1, 2, 3, 5]
     unseen_region_frames = [r for r in range(len(codes)) if codes[r] == -1 and r not in seen]
     assert unseen_region_frames  # held outputs fill the frames the tracker never saw
 
