@@ -75,8 +75,9 @@ def test_realtime_latency_decides_which_frames_the_tracker_sees(synth, tmp_path,
     (sleeping), as long as the machine keeps each sleep under 150 ms (else only the replay is checked)."""
     import types
 
-    import rasbench.protocols.vot as vot_protocol
     from fake_trackers import FakeClock
+
+    import rasbench.protocols.vot as vot_protocol
 
     if clock == "fake":
         monkeypatch.setattr(vot_protocol, "time", types.SimpleNamespace(perf_counter=FakeClock.perf_counter))
