@@ -105,6 +105,12 @@ def pyramid_matrices(sides: tuple[int, ...], out_size: int) -> np.ndarray:
     return pyramid
 
 
+def block_rows(rows: int) -> int:
+    """Rows per block for :func:`band_blocks`: a divisor of ``rows`` from 12 to 40 when there is
+    one (255: 15, so the blocks tile the crop with no padding row), else 32."""
+    return next((size for size in range(12, 41) if rows % size == 0), 32)
+
+
 def band_blocks(matrices: np.ndarray, block: int = 32) -> tuple[np.ndarray, np.ndarray]:
     """Resize matrices (S, n, m) cut into blocks of ``block`` rows over the columns each block touches.
 

@@ -375,7 +375,7 @@ class RASNetTracker:
         def banded() -> tuple:
             matrices = build()
             count, out_size, side = matrices.shape
-            weights, starts = siamfc.band_blocks(matrices)
+            weights, starts = siamfc.band_blocks(matrices, siamfc.block_rows(out_size))
             columns = starts[:, None] + np.arange(weights.shape[2])
             per_scale = columns + side * np.repeat(np.arange(count), len(starts) // count)[:, None]
             return (torch.from_numpy(weights.astype(np.float32)).to(self.device),
@@ -400,17 +400,23 @@ class RASNetTracker:
         c0, c1, r0, r1 = max(x0, 0), min(x0 + side, width), max(y0, 0), min(y0 + side, height)
         if c0 >= c1 or r0 >= r1:
             return self._all_padding(count, out_size)
-        window = torch.zeros(side, side, 3, device=self.device)  # (row, col, channel); 0 is the mean colour
-        window[r0 - y0:r1 - y0, c0 - x0:c1 - x0] = frame[r0:r1, c0:c1].float() - self._mean
+        # (row, col * 3 + channel), 0 being the mean colour; rows of side * 3 values, because
+        # arithmetic over a last axis of 3 does not vectorise
+        window = torch.zeros(side, side * 3, device=self.device)
+        inside = window[r0 - y0:r1 - y0, 3 * (c0 - x0):3 * (c1 - x0)]
+        inside.copy_(frame[r0:r1, c0:c1].reshape(r1 - r0, 3 * (c1 - c0))).sub_(self._mean.repeat(c1 - c0))
         blocks, block, span = weights.shape
         # columns: (col, row * 3) gathered per block -> (S, n, side, 3) as (scale, out col, row, channel)
-        by_column = window.transpose(0, 1).reshape(side, side * 3)
+        by_column = window.view(side, side, 3).transpose(0, 1).reshape(side, side * 3)
         cols = torch.bmm(weights, by_column.index_select(0, columns).view(blocks, span, side * 3))
         cols = cols.view(count, -1, side, 3)[:, :out_size]
         # rows: (scale * side + row, out col * 3) -> (S, n, n, 3): memory (scale, row, col, channel)
         by_row = cols.transpose(1, 2).reshape(count * side, out_size * 3)
         crops = torch.bmm(weights, by_row.index_select(0, per_scale).view(blocks, span, out_size * 3))
-        crops = crops.view(count, -1, out_size, 3)[:, :out_size] + self._mean
+        crops = crops.view(count, -1, out_size * 3)[:, :out_size]
+        # the colour back, as one row of n * 3 values (a last axis of 3 does not vectorise)
+        mean_row = self._mean.repeat(out_size)
+        crops = (crops.add_(mean_row) if crops.is_contiguous() else crops + mean_row).view(count, out_size, out_size, 3)
         return crops.permute(0, 3, 1, 2).to(self.dtype, memory_format=self.memory_format)
 
     def search_crops(self, image: np.ndarray) -> torch.Tensor:
