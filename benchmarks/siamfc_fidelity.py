@@ -43,6 +43,7 @@ from rasbench.evaluation import evaluate
 from rasbench.geometry import overlap
 from rasbench.results.otb import read_boxes
 from rasbench_trackers.rasnet import RASNetTracker, siamfc
+from rasbench_trackers.rasnet.tracker import cpu_has_native_bf16
 
 TARGETS = ("Couple", "Crossing", "Dog1", "Football1", "Jogging-1", "Jogging-2")
 SCALE_LR, SCALE_STEP = 0.59, 1.0375  # SiamFC-3s (tracking/tracker.m)
@@ -169,7 +170,11 @@ def ablate(args) -> None:
         seq = dataset[name]
         official[name] = official_boxes(args.official, name)
         frames[name] = [seq.frame(k) for k in range(min(args.steps, len(seq) - 1) + 1)]
-    for label in args.configs:
+    configs = list(args.configs)
+    if "half" in configs and not cpu_has_native_bf16():
+        print("  'half' left out: this CPU has no bfloat16 instructions")
+        configs.remove("half")
+    for label in configs:
         params = CONFIGS[label]
         steps, free = {}, {}
         for name in args.targets:

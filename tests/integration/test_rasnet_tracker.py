@@ -67,6 +67,7 @@ def test_unknown_parameters_are_an_error_listing_the_valid_ones():
     ({"scale_step": "big"}, "number"),
     ({"device": "tpu"}, "device must be"),
     ({"half": "false"}, "half must be true or false"),
+    ({"half": 1}, "half must be true or false"),
     ({"channels_last": "no"}, "channels_last must be true or false"),
     ({"variant": "resnet"}, "unknown RASNet variant"),
 ])
@@ -99,6 +100,9 @@ def test_half_on_a_cpu_is_bfloat16_and_tracks_like_float32(monkeypatch):
     trackers = {half: _random_tracker(half=half, window_influence=0.0) for half in (False, True)}
     assert trackers[True].model.backbone.conv1[0].weight.dtype == torch.bfloat16
     assert trackers[True].describe()["half"] is True and trackers[False].describe()["half"] is False
+    # the head's gain and bias are not rounded to bfloat16
+    assert torch.equal(trackers[True]._head_gain, trackers[False]._head_gain)
+    assert trackers[True]._head_gain.dtype == trackers[True]._head_bias.dtype == torch.float32
     boxes = {}
     for half, tracker in trackers.items():
         tracker.init(scene(texture, 136, 100), box)
@@ -316,6 +320,24 @@ def test_head_is_the_cross_correlation_plus_gain_and_bias(channels_last):
     window = features[2, :, 4:10, 11:17].double()
     by_hand = (window * tracker.kernel[0].double()).sum().item() + tracker._head_bias.item()
     assert logits[2, 0, 4, 11].item() == pytest.approx(by_hand, rel=1e-5, abs=1e-5 * scale)
+
+
+def test_images_of_any_memory_layout_give_the_same_box():
+    """A BGR->RGB view (negative stride), a read-only array and a column slice are copied
+    to a C-ordered array before reaching torch (which refuses negative strides)."""
+    texture = symmetric_texture(1)
+    box = [136.0, 100.0, 48.0, 40.0]
+    first, moved = scene(texture, 136, 100), scene(texture, 143, 95)
+    padded = np.concatenate([moved, moved], axis=1)
+    read_only = moved.copy()
+    read_only.flags.writeable = False
+    boxes = []
+    for image in (moved, moved[..., ::-1].copy()[..., ::-1], read_only, padded[:, :moved.shape[1]]):
+        tracker = _random_tracker(window_influence=0.0)
+        tracker.init(first, box)
+        boxes.append(tracker.update(image)["box"])
+    for other in boxes[1:]:
+        assert np.array_equal(other, boxes[0])
 
 
 def test_profiled_update_is_update_with_stage_times_by_the_given_timer():

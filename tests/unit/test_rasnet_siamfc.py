@@ -1,10 +1,13 @@
 """SiamFC-3s: MATLAB's imresize and SiamFC's crop / peak / state arithmetic, the presets, the
 initial box from a VOT polygon, the registered name without weights, git blob ids."""
 
+import math
+
 import numpy as np
 import pytest
 import torch
 
+import rasbench_trackers.rasnet.tracker as tracker_module
 from rasbench.errors import TrackerError
 from rasbench.registry import resolve
 from rasbench_trackers.rasnet import RASNetTracker, siamfc
@@ -116,13 +119,17 @@ def test_band_blocks_hold_every_weight_and_give_the_same_product(matrices):
         assert span < m / 3
 
 
+@pytest.mark.parametrize("path", ["banded", "dense"])
 @pytest.mark.parametrize("box", [
     [10.0, 20.0, 25.0, 62.0],  # near the corner: padding on the top and left
     [120.0, 70.0, 70.0, 60.0],  # a window larger than the frame: padding on every side, shrunk
+    [70.0, 50.0, 16.0, 14.0],  # well inside the frame: no padding
 ])
-def test_search_crops_equal_a_two_stage_padded_imresize(box):
+def test_search_crops_equal_a_two_stage_padded_imresize(box, path, monkeypatch):
     """The composed matrices against make_scale_pyramid done literally: pad the frame with the
-    mean colour, cut the largest window, resize, cut each scale's window (padding again), resize."""
+    mean colour, cut the largest window, resize, cut each scale's window (padding again), resize.
+    Both ways of computing them (banded and dense, forced here) give it."""
+    monkeypatch.setattr(tracker_module, "BANDED_WINDOW_LIMIT", math.inf if path == "banded" else 0.0)
     rng = np.random.default_rng(4)
     image = rng.integers(0, 256, (120, 160, 3)).astype(np.uint8)
     tracker = _siamfc_tracker()
@@ -149,6 +156,33 @@ def test_search_crops_equal_a_two_stage_padded_imresize(box):
         second = siamfc.imresize_matrix(target, 255)
         expected = np.einsum("ij,jkc,lk->ilc", second, cut, second, optimize=True)
         np.testing.assert_allclose(crops[s], expected, atol=2e-3)
+
+
+def test_a_window_mostly_outside_the_frame_is_resized_over_the_part_inside(monkeypatch):
+    """The banded resize builds the whole window; for a search area many times the frame the
+    dense product over the part inside is cheaper (its cost is bounded by the frame), and equal."""
+    image = np.random.default_rng(5).integers(0, 256, (30, 40, 3)).astype(np.uint8)
+    tracker = _siamfc_tracker()
+    tracker.init(image, [5.0, 5.0, 30.0, 20.0])
+    tracker.search_side *= 5  # SiamFC lets the search area grow to 5x
+    calls = []
+    original = tracker._banded_resize
+    monkeypatch.setattr(tracker, "_banded_resize", lambda *a: calls.append(1) or original(*a))
+    with torch.inference_mode():
+        dense = tracker.search_crops(image)
+        assert calls == []
+        monkeypatch.setattr(tracker_module, "BANDED_WINDOW_LIMIT", math.inf)
+        banded = tracker.search_crops(image)
+    assert calls == [1]
+    torch.testing.assert_close(banded, dense, atol=2e-3, rtol=0)
+
+
+def test_boxes_of_a_fraction_of_a_pixel_track_with_one_pixel_windows():
+    image = np.random.default_rng(6).integers(0, 256, (60, 80, 3)).astype(np.uint8)
+    tracker = _siamfc_tracker()
+    tracker.init(image, [30.0, 20.0, 0.1, 0.1])  # windows round to 0 px: one pixel instead
+    box = tracker.update(image)["box"]
+    assert np.isfinite(box).all() and box[2] > 0
 
 
 def test_exemplar_is_the_rounded_window_when_no_resize_is_needed():

@@ -120,7 +120,8 @@ def band_blocks(matrices: np.ndarray, block: int = 32) -> tuple[np.ndarray, np.n
     block ``b`` of matrix ``s`` (rows ``b*block ..``, zero rows past ``n``) is
     ``weights[s*B + b]`` over columns ``starts[s*B + b] + 0..L-1``, and no nonzero of the
     matrix lies outside them. So ``M[s] @ x`` is the blocks' ``weights @ x[start:start + L]``
-    stacked, cut to ``n`` rows: the same sums over a tenth of the products or less.
+    stacked, cut to ``n`` rows: the same sums over a tenth of the products or less for the
+    255-pixel search crops (a quarter to a half for the 127-pixel exemplar).
     """
     count, n, m = matrices.shape
     per_matrix = -(-n // block)
@@ -140,7 +141,7 @@ def band_blocks(matrices: np.ndarray, block: int = 32) -> tuple[np.ndarray, np.n
 
 def pyramid_sides(search_side: float, scale_factors) -> tuple[int, ...]:
     """The rounded window side of each scale, ``round(s_x * q)``, for ascending ``scale_factors``."""
-    return tuple(matlab_round(search_side * q) for q in scale_factors)
+    return tuple(max(matlab_round(search_side * q), 1) for q in scale_factors)  # at least one pixel
 
 
 def upsample_matrix(size: int, factor: int) -> np.ndarray:

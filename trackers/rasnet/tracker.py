@@ -165,6 +165,11 @@ def resolve_device(spec: str | torch.device) -> torch.device:
     return device
 
 
+# SiamFC crops are resized band by band while the window's area is at most this many times the
+# part of it inside the frame, else by the dense product over that part (tests set it to force either)
+BANDED_WINDOW_LIMIT = 2.0
+
+
 def cpu_has_native_bf16() -> bool:
     """Whether the CPU computes bfloat16 natively (AVX512-BF16 or AMX); emulated, it is slower than float32."""
     checks = [getattr(torch.cpu, name, None) for name in ("_is_avx512_bf16_supported", "_is_amx_tile_supported")]
@@ -228,8 +233,9 @@ class RASNetTracker:
     * ``preset``: ``rasnet`` (default) or ``siamfc-3s`` (:data:`PRESETS`).
     * ``device``: ``auto`` | ``cpu`` | ``cuda`` | ``cuda:N``. ``half``: the backbone and
       attentions in float16 on CUDA, in bfloat16 on a CPU with bfloat16 instructions
-      (:func:`half_dtype`); crops, head and peak stay float32. Faster, and the boxes move a
-      little (benchmarks/siamfc_fidelity.py measures how much).
+      (:func:`half_dtype`); the crops are made in float32, the head (its kernel, gain and
+      bias) and the peak stay float32. Faster, and the boxes move a little
+      (benchmarks/siamfc_fidelity.py measures how much).
       ``channels_last``: the backbone's memory layout (default true; the boxes do not depend on it).
     * ``random_init``: build an untrained, seeded network (``seed``). For tests and speed
       measurements only; its boxes mean nothing.
@@ -247,7 +253,7 @@ class RASNetTracker:
         self.takes_polygon = self.hyper.polygon_box == "siamfc"
         self.device = resolve_device(device)
         for key, value in (("half", half), ("channels_last", channels_last)):
-            if value not in (True, False):  # a string such as "false" must not read as true
+            if not isinstance(value, (bool, np.bool_)):  # a string such as "false" must not read as true
                 raise TrackerError(f"RASNet parameter {key} must be true or false, got {value!r}")
         self.dtype = half_dtype(self.device) if half else torch.float32
         self.half = bool(half)
@@ -269,6 +275,9 @@ class RASNetTracker:
             model, _ = load_weights(path, variant)
             self.weights_path, self.weights_sha256 = path.resolve(), file_sha256(path)
         self.memory_format = torch.channels_last if self.channels_last else torch.contiguous_format
+        # the head's gain and bias stay float32 whatever the network's dtype (bfloat16 would round them)
+        self._head_gain = model.out_scale.detach().float().clone().to(self.device)
+        self._head_bias = model.bias.detach().float().clone().to(self.device)
         self.model: RASNet = model.to(self.device, self.dtype).eval()
         self.model.backbone.to(memory_format=self.memory_format)
         self.name = model.variant
@@ -314,8 +323,8 @@ class RASNetTracker:
         """RGB uint8 (H, W, 3) -> the same (H, W, 3) uint8 tensor on the device (one host-to-device copy)."""
         if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
             raise TrackerError(f"RASNet expects RGB uint8 images (H, W, 3), got {image.dtype} {image.shape}")
-        if not image.flags.writeable:  # torch.from_numpy warns on read-only arrays
-            image = image.copy()
+        if not (image.flags.writeable and image.flags.c_contiguous):
+            image = np.array(image, order="C")  # torch.from_numpy warns on read-only arrays, refuses negative strides
         return torch.from_numpy(image).to(self.device, non_blocking=True)
 
     def _crops(self, frame: torch.Tensor, cx: float, cy: float, sides: list[float], out_size: int) -> torch.Tensor:
@@ -369,55 +378,75 @@ class RASNetTracker:
         return crops.to(self.dtype, memory_format=self.memory_format)
 
     def _resize_bands(self, key: tuple, build: Callable[[], np.ndarray]) -> tuple:
-        """The resize matrices ``build()`` (S, n, m) as :func:`.siamfc.band_blocks` on the device,
-        made once per ``key``: (weights (S*B, 32, L) float32, each block's window columns (S*B*L,),
-        the same offset into a per-scale stack (S*B*L,), S, n)."""
+        """The resize matrices ``build()`` (S, n, m) on the device, made once per ``key``, both
+        dense (S, n, m) float32 and as :func:`.siamfc.band_blocks`: (dense, weights (S*B, block,
+        L) float32, each block's window columns (S*B*L,), the same offset into a per-scale stack
+        (S*B*L,))."""
         def banded() -> tuple:
             matrices = build()
             count, out_size, side = matrices.shape
             weights, starts = siamfc.band_blocks(matrices, siamfc.block_rows(out_size))
             columns = starts[:, None] + np.arange(weights.shape[2])
             per_scale = columns + side * np.repeat(np.arange(count), len(starts) // count)[:, None]
-            return (torch.from_numpy(weights.astype(np.float32)).to(self.device),
-                    torch.from_numpy(columns.ravel()).to(self.device),
-                    torch.from_numpy(per_scale.ravel()).to(self.device), count, out_size)
+            return tuple(torch.from_numpy(array).to(self.device) for array in (
+                matrices.astype(np.float32), weights.astype(np.float32), columns.ravel(), per_scale.ravel()))
 
         return self._cached(key, banded)
 
     def _siamfc_crops(self, frame: torch.Tensor, side: int, bands: tuple) -> torch.Tensor:
         """SiamFC's crops (:mod:`.siamfc`): the ``side``-pixel window around the target, resized per
-        scale as ``M @ window @ M.T`` with the banded matrices ``bands`` (:meth:`_resize_bands`):
-        (S, 3, n, n) like :meth:`_crops`.
+        scale as ``M @ window @ M.T`` (``bands``: :meth:`_resize_bands`): (S, 3, n, n) like :meth:`_crops`.
 
         The window is cut from the frame where it overlaps it; the padding outside is the mean
-        colour, which is subtracted before resizing, so it contributes nothing. Each block of
-        output rows weighs only the window rows it reaches (a gather, then one batched product).
+        colour, which is subtracted before resizing, so it contributes nothing. A window mostly
+        inside the frame (the usual case) is resized block by block, each block of output rows
+        weighing only the window rows it reaches (a gather, then one batched product); one
+        mostly outside it (a large target, a grown search area), by the dense product over the
+        part inside, whose cost the frame bounds.
         """
-        weights, columns, per_scale, count, out_size = bands
+        dense = bands[0]
+        count, out_size = dense.shape[:2]
         height, width = frame.shape[:2]
         x0 = siamfc.window_start(self.centre[0] + 1.0, side)  # SiamFC's 1-based position: module docstring
         y0 = siamfc.window_start(self.centre[1] + 1.0, side)
         c0, c1, r0, r1 = max(x0, 0), min(x0 + side, width), max(y0, 0), min(y0 + side, height)
         if c0 >= c1 or r0 >= r1:
             return self._all_padding(count, out_size)
+        if side * side <= BANDED_WINDOW_LIMIT * (c1 - c0) * (r1 - r0):
+            crops = self._banded_resize(frame, side, bands, x0, y0, (c0, c1, r0, r1))
+        else:
+            region = frame[r0:r1, c0:c1].float() - self._mean  # (h, w, 3)
+            h, w = region.shape[:2]
+            # columns, then rows; the result's memory is (S, row, col, channel): channels-last
+            cols = torch.matmul(dense[:, :, c0 - x0:c1 - x0], region.transpose(0, 1).reshape(w, h * 3))
+            cols = cols.view(count, out_size, h, 3).transpose(1, 2).reshape(count, h, out_size * 3)
+            crops = torch.matmul(dense[:, :, r0 - y0:r1 - y0], cols).view(count, out_size, out_size, 3) + self._mean
+        return crops.permute(0, 3, 1, 2).to(self.dtype, memory_format=self.memory_format)
+
+    def _banded_resize(self, frame: torch.Tensor, side: int, bands: tuple, x0: int, y0: int,
+                       inside: tuple[int, int, int, int]) -> torch.Tensor:
+        """:meth:`_siamfc_crops` for a window mostly inside the frame: (S, n, n, 3) float32."""
+        dense, weights, columns, per_scale = bands
+        count, out_size = dense.shape[:2]
+        c0, c1, r0, r1 = inside
         # (row, col * 3 + channel), 0 being the mean colour; rows of side * 3 values, because
         # arithmetic over a last axis of 3 does not vectorise
         window = torch.zeros(side, side * 3, device=self.device)
-        inside = window[r0 - y0:r1 - y0, 3 * (c0 - x0):3 * (c1 - x0)]
-        inside.copy_(frame[r0:r1, c0:c1].reshape(r1 - r0, 3 * (c1 - c0))).sub_(self._mean.repeat(c1 - c0))
+        part = window[r0 - y0:r1 - y0, 3 * (c0 - x0):3 * (c1 - x0)]
+        part.copy_(frame[r0:r1, c0:c1].reshape(r1 - r0, 3 * (c1 - c0))).sub_(self._mean.repeat(c1 - c0))
         blocks, block, span = weights.shape
         # columns: (col, row * 3) gathered per block -> (S, n, side, 3) as (scale, out col, row, channel)
         by_column = window.view(side, side, 3).transpose(0, 1).reshape(side, side * 3)
         cols = torch.bmm(weights, by_column.index_select(0, columns).view(blocks, span, side * 3))
         cols = cols.view(count, -1, side, 3)[:, :out_size]
-        # rows: (scale * side + row, out col * 3) -> (S, n, n, 3): memory (scale, row, col, channel)
+        # rows: (scale * side + row, out col * 3) -> (S, n, n * 3): memory (scale, row, col, channel)
         by_row = cols.transpose(1, 2).reshape(count * side, out_size * 3)
         crops = torch.bmm(weights, by_row.index_select(0, per_scale).view(blocks, span, out_size * 3))
         crops = crops.view(count, -1, out_size * 3)[:, :out_size]
-        # the colour back, as one row of n * 3 values (a last axis of 3 does not vectorise)
+        # the colour back, as one row of n * 3 values
         mean_row = self._mean.repeat(out_size)
-        crops = (crops.add_(mean_row) if crops.is_contiguous() else crops + mean_row).view(count, out_size, out_size, 3)
-        return crops.permute(0, 3, 1, 2).to(self.dtype, memory_format=self.memory_format)
+        crops = crops.add_(mean_row) if crops.is_contiguous() else crops + mean_row
+        return crops.view(count, out_size, out_size, 3)
 
     def search_crops(self, image: np.ndarray) -> torch.Tensor:
         """The scale pyramid of search crops around the current state: (S, 3, 255, 255) on the device."""
@@ -462,17 +491,14 @@ class RASNetTracker:
         # padding colour (3,): the first frame's, kept all along
         self._mean = frame.permute(2, 0, 1).unsqueeze(0).float().mean((2, 3), keepdim=True).view(3)
         if self.hyper.crop == "siamfc":
-            side = siamfc.matlab_round(exemplar_side)
+            side = max(siamfc.matlab_round(exemplar_side), 1)  # a box of a fraction of a pixel: one pixel
             bands = self._resize_bands(("exemplar", side), lambda: siamfc.imresize_matrix(side, EXEMPLAR_SIZE)[None])
             exemplar = self._siamfc_crops(frame, side, bands)
         else:
             exemplar = self._crops(frame, cx, cy, [exemplar_side], EXEMPLAR_SIZE)
         # The head's gain and bias are folded into the kernel and the convolution (one op per frame).
         model = self.model
-        self.kernel = model.attend(model.backbone(exemplar)).float() * model.out_scale.float()
-        self._head_bias = model.bias.detach().float()
-        # (C, k*k): the kernel's channels against its positions, for respond's one matrix product
-        self._kernel_matrix = self.kernel[0].flatten(1)
+        self.kernel = model.attend(model.backbone(exemplar)).float() * self._head_gain
         # Scale limits: [min_scale, max_scale], never shrinking below min_size px (unless the
         # first box already was smaller) nor growing past the image (update=rasbench).
         smallest = min(w, h)
@@ -542,7 +568,8 @@ class RASNetTracker:
         features = features.float()
         count, _, height, width = features.shape
         side = self.kernel.shape[-1]
-        products = torch.matmul(features.permute(0, 2, 3, 1), self._kernel_matrix).contiguous()  # (S, H, W, k*k)
+        # (C, k*k): the kernel's channels against its positions
+        products = torch.matmul(features.permute(0, 2, 3, 1), self.kernel[0].flatten(1)).contiguous()  # (S,H,W,k*k)
         positions = side * side
         # logit (s, i, j) sums products[s, i + u, j + v, u * side + v] over the kernel's (u, v)
         shifted = products.as_strided(
