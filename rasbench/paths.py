@@ -75,9 +75,13 @@ def cache_dir() -> Path:
     """``$RASBENCH_CACHE``, else ``$XDG_CACHE_HOME/rasbench`` or ``~/.cache/rasbench``."""
     explicit = os.environ.get("RASBENCH_CACHE")
     if explicit:
-        return Path(explicit).expanduser()
-    home = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(home) / "rasbench"
+        folder, source = Path(explicit).expanduser(), "$RASBENCH_CACHE"
+    else:
+        folder = Path(os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")) / "rasbench"
+        source = "the default cache folder"
+    if folder.exists() and not folder.is_dir():
+        raise ConfigError(f"{source} {folder} is a file, not a folder; set RASBENCH_CACHE to a folder")
+    return folder
 
 
 def default_results() -> str:

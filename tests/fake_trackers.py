@@ -119,6 +119,22 @@ class Drift:
         return self.box
 
 
+class Weighted(Drift):
+    """:class:`Drift` that names a weights file and reports its digest, as trackers with weights do."""
+
+    name = "weighted"
+
+    def __init__(self, weights, step=1.0):
+        super().__init__(step)
+        import hashlib
+
+        with open(weights, "rb") as handle:
+            self.weights_sha256 = hashlib.sha256(handle.read()).hexdigest()
+
+    def describe(self):
+        return {"weights_sha256": self.weights_sha256}
+
+
 class EdgeWalker:
     """Steps right while the pixel left of its box (middle row) is bright. Which pixel that
     is depends on the origin of the box it was handed, so its whole trajectory does."""

@@ -3,7 +3,8 @@
 A run records in its tracker's experiment folder the tracker spec, its parameters and
 code, the run convention, a fingerprint per sequence of the data it ran on, and the
 versions around it. A later run into the same folder is refused when any of the first
-five differ (whether or not work remains), so results made differently are never mixed
+five differ (whether or not work remains), or the digest of the tracker's weights
+(``describe()["weights_sha256"]``) when a tracker is built, so results made differently are never mixed
 or credited to another run; the check and the write are one step under the folder's
 lock. Reports read manifests to say how results were made and to warn when they are
 scored under another convention than they were run with.
@@ -107,10 +108,15 @@ def check_manifest(existing: dict | None, current: dict, folder: Path) -> None:
         log.warning("%s was made before rasbench recorded tracker code; assuming the tracker's code is "
                     "unchanged (use --force to redo the results)", Path(folder) / MANIFEST)
     changed = [f for f in fields if existing.get(f) != current.get(f)]
+    # the same weights file name may hold other weights: their digest (from describe()) decides,
+    # where both manifests have one (checks of a run with nothing left to do build no tracker)
+    if "weights_sha256" in existing and "weights_sha256" in current and \
+            existing["weights_sha256"] != current["weights_sha256"]:
+        changed.append("weights_sha256")
     old_data = existing.get("sequences") or {}
     changed += [f"data of {name}" for name, fp in current["sequences"].items() if old_data.get(name, fp) != fp]
     if changed:
-        details = "; ".join(f"{f}: {existing.get(f)!r} -> {current.get(f)!r}" if f in IDENTITY_FIELDS else
+        details = "; ".join(f"{f}: {existing.get(f)!r} -> {current.get(f)!r}" if f in existing else
                             f"{f} changed" for f in changed)
         raise ResultsError(f"{folder} holds results made differently ({details}). Use --force to redo them "
                            f"all, or --name to keep both")

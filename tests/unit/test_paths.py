@@ -20,3 +20,13 @@ def test_unsafe_names_refused_with_the_source_named(name):
 def test_error_class_is_the_callers():
     with pytest.raises(DatasetError):
         path_component("../../tmp/victim", "channel from description.json", DatasetError)
+
+
+def test_a_cache_folder_that_is_a_file_is_one_clear_error(tmp_path, monkeypatch):
+    from rasbench.paths import cache_dir
+
+    monkeypatch.setenv("RASBENCH_CACHE", str(tmp_path / "cache"))
+    assert cache_dir() == tmp_path / "cache"  # not there yet: made when first written
+    (tmp_path / "cache").write_text("x")
+    with pytest.raises(ConfigError, match=r"\$RASBENCH_CACHE .*cache is a file"):
+        cache_dir()

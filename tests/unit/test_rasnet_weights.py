@@ -76,6 +76,21 @@ def test_checkpoint_round_trip_keeps_variant_config_and_weights(tmp_path):
                                             "residual_attention": residual}
 
 
+def test_a_checkpoint_is_never_written_over_a_folder_or_a_device(tmp_path):
+    import os
+
+    model = build_model("siamfc", seed=0)
+    (tmp_path / "folder").mkdir()
+    os.mkfifo(tmp_path / "pipe")
+    (tmp_path / "file").write_text("x")
+    for target, match in ((tmp_path / "folder", "not a regular file"), (tmp_path / "pipe", "not a regular file"),
+                          (tmp_path / "file" / "net.pt", "cannot write")):
+        with pytest.raises(WeightsError, match=match):
+            save_checkpoint(model, target)
+    assert (tmp_path / "folder").is_dir() and not any((tmp_path / "folder").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder", "pipe"]  # no .partial left
+
+
 def test_pack_halves_the_file_and_keeps_the_model(tmp_path):
     from rasbench_trackers.rasnet.weights import pack
 

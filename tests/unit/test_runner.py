@@ -136,6 +136,21 @@ def test_manifest_guards_against_mixing_parameters(tiny_otb, tmp_path):
     assert ok.completed == 2
 
 
+def test_manifest_guards_against_mixing_weights_at_the_same_path(tiny_otb, tmp_path):
+    """Other weights under the same file name are other results: the parameters agree, the
+    weights' digest (describe()) does not."""
+    bench, root = tiny_otb
+    weights = tmp_path / "net.pt"
+    weights.write_bytes(b"first network")
+    _run(bench, root, tmp_path / "res", "fake_trackers:Weighted", sequences=["Alpha"], params={"weights": str(weights)})
+    weights.write_bytes(b"second network")
+    with pytest.raises(ResultsError, match="weights_sha256"):
+        _run(bench, root, tmp_path / "res", "fake_trackers:Weighted", params={"weights": str(weights)})
+    again = _run(bench, root, tmp_path / "res", "fake_trackers:Weighted", params={"weights": str(weights)},
+                 force=True)
+    assert again.completed == 2
+
+
 def test_tre_and_sre_units(tiny_otb, tmp_path):
     bench, root = tiny_otb
     tre = _run(bench, root, tmp_path / "res", "identity", experiment="tre")

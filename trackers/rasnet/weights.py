@@ -74,14 +74,22 @@ def save_checkpoint(model: RASNet, path: str | Path, meta: Mapping[str, Any] | N
     """Write ``model`` (any device / dtype) with its variant and config, as CPU float32,
     or float16 with ``half`` (half the size; loading casts back to float32)."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists() and not path.is_file():  # replacing it would put a file where a folder or device was
+        raise WeightsError(f"{path} exists and is not a regular file (a folder, a device, a pipe); "
+                           f"give the checkpoint's file name")
     state = {key: value.detach().cpu() for key, value in model.state_dict().items()}
     store = torch.float16 if half else torch.float32
     state = {key: value.to(store) if value.is_floating_point() else value for key, value in state.items()}
     partial = path.with_name(path.name + ".partial")  # an interrupted save never leaves a truncated checkpoint
-    torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, "variant": model.variant,
-                "config": model.config(), "state_dict": state, "meta": dict(meta or {})}, partial)
-    os.replace(partial, path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, "variant": model.variant,
+                    "config": model.config(), "state_dict": state, "meta": dict(meta or {})}, partial)
+        os.replace(partial, path)
+    except (OSError, RuntimeError) as exc:  # torch.save reports a failed write as RuntimeError
+        if partial.is_file():
+            partial.unlink()
+        raise WeightsError(f"cannot write {path}: {exc}") from None
     return path
 
 
