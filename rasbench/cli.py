@@ -35,6 +35,8 @@ def _sequence_selection(values):
     from .datasets import PRESENT
 
     names = _split(values)
+    if values and not names:  # `-s ,` or `-s ""`: a selection that names nothing must not mean everything
+        raise ConfigError("--sequences names no sequence")
     if any(n.lower() == PRESENT for n in names):
         if len(names) > 1:
             raise ConfigError("--sequences present stands alone (every sequence the data holds); "

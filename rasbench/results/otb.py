@@ -254,10 +254,11 @@ TIME_SUFFIXES = tuple(f"_time{suffix}" for suffix in RESULT_SUFFIXES)
 def _times_present(folder: Path) -> set[str]:
     """The time files of a one-run folder, as names relative to it: ``<Seq>_time.txt`` and
     ``times/<Seq>_time.txt``, plain or gzip-compressed (two directory listings, no Path per file).
-    A ``times`` folder that is missing, not a folder or unreadable holds none (times are optional)."""
+    A ``times`` folder that is missing, not a folder, unreadable or a symlink loop holds none (times
+    are optional)."""
     present = set()
     for sub, prefix in ((folder, ""), (folder / "times", "times/")):
-        with contextlib.suppress(FileNotFoundError, NotADirectoryError, PermissionError), os.scandir(sub) as entries:
+        with contextlib.suppress(OSError), os.scandir(sub) as entries:  # a symlink loop too
             present.update(prefix + e.name for e in entries if e.name.endswith(TIME_SUFFIXES))
     return present
 

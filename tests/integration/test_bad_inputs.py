@@ -96,6 +96,8 @@ CASES = [
      "the dataset folder is a file (an annotation file goes to --annotations)"),
     ("run: --results a file", "run {bench} -t identity --root {root} --results {file} -q",
      "results folder {file} is a file"),
+    ("run: --sequences naming nothing", "run {bench} -t identity --root {root} -s , -q",
+     "--sequences names no sequence"),
     ("run: --name with path parts", "run {bench} -t identity --root {root} --name ../x",
      "'../x' cannot name a file or folder"),
     ("run: definition not YAML", "run {bad_yaml} -t identity", "bad.yaml is not valid YAML: line 2, column 1"),
@@ -256,6 +258,7 @@ CASES = [
      "'nosuch' is not one of 'auto'"),
     # train: refused before any data is read
     ("train: no --data", "train --out {out}/t", "missing option '--data'"),
+    ("train: --out a file", "train --data synth: --out {file}", "output folder {file} is a file"),
     ("train: unknown variant", "train --data synth: --out {out}/t --variant nosuch", "'nosuch' is not one of"),
     ("train: unknown data kind", "train --data nosuch:x --out {out}/t", "unknown training data kind"),
     ("train: data folder missing", "train --data got10k:{missing} --out {out}/t", "does not exist"),

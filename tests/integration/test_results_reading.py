@@ -79,6 +79,18 @@ def test_a_refused_times_file_makes_the_tracker_incomplete(otb_results):
     assert "Alpha" in t.sequences  # the other sequence is scored as before
 
 
+def test_a_times_folder_that_is_a_symlink_loop_holds_no_times(otb_results):
+    bench, root, folder = otb_results
+    for path in (folder / "times").iterdir():
+        path.unlink()
+    (folder / "times").rmdir()
+    (folder / "times").symlink_to("times")  # ELOOP on listing it
+    with deadline():
+        rep = evaluate(bench, "ope", open_dataset(bench, root=root, images=False), {"identity": folder})
+    t = rep.trackers["identity"]
+    assert t.complete and not t.problems and set(t.sequences) == {"Alpha", "Beta"}
+
+
 def test_bulk_reader_refuses_the_same_files(tmp_path):
     good = tmp_path / "good.txt"
     good.write_text("1,2,3,4\n" * 3)

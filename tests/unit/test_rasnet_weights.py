@@ -91,6 +91,16 @@ def test_a_checkpoint_is_never_written_over_a_folder_or_a_device(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "folder", "pipe"]  # no .partial left
 
 
+def test_weights_with_nan_or_infinity_are_refused_by_name(tmp_path):
+    model = build_model("siamfc", seed=0)
+    with torch.no_grad():
+        model.backbone.conv1[0].weight[0, 0, 0, 0] = float("nan")
+        model.bias.fill_(float("inf"))
+    save_checkpoint(model, tmp_path / "bad.pt")
+    with pytest.raises(WeightsError, match=r"NaN or infinite values: bias, backbone\.conv1\.0\.weight$"):
+        load_checkpoint(tmp_path / "bad.pt")
+
+
 def test_pack_halves_the_file_and_keeps_the_model(tmp_path):
     from rasbench_trackers.rasnet.weights import pack
 

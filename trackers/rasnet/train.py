@@ -398,6 +398,8 @@ def train(variant: str, data: Sequence, out_dir, *, epochs: int = 50, pairs_per_
         init_from=None if init_from is None else str(init_from), freeze_backbone=bool(freeze_backbone),
     ).check()
     out_dir = Path(out_dir).expanduser()
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"the output folder {out_dir} is a file")
     device = resolve_device(device)
     amp_dtype = resolve_amp(amp, device)
     workers = resolve_workers(workers, device)

@@ -136,15 +136,20 @@ def _checked_checkpoint(obj: Any, path: Path) -> dict:
 
 
 def verify_state_dict(module: torch.nn.Module, state_dict: Mapping[str, torch.Tensor], what: str) -> None:
-    """Raise :class:`WeightsError` naming missing, unexpected and wrongly shaped entries."""
+    """Raise :class:`WeightsError` naming missing, unexpected, wrongly shaped and non-finite entries."""
     expected = module.state_dict()
     missing = [key for key in expected if key not in state_dict]
     unexpected = [key for key in state_dict if key not in expected]
     wrong = [f"{key} {tuple(state_dict[key].shape)} (model: {tuple(value.shape)})"
              for key, value in expected.items()
              if key in state_dict and (not torch.is_tensor(state_dict[key]) or state_dict[key].shape != value.shape)]
+    # a network with NaN or infinite weights tracks nothing and trains to NaN: refused by name
+    not_finite = [key for key, value in state_dict.items() if key in expected and torch.is_tensor(value) and
+                  value.shape == expected[key].shape and value.is_floating_point() and
+                  not bool(torch.isfinite(value).all())]
     problems = []
-    for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong)):
+    for label, items in (("missing", missing), ("unexpected", unexpected), ("wrong shape", wrong),
+                         ("NaN or infinite values", not_finite)):
         if items:
             shown = ", ".join(items[:8]) + (f", ... ({len(items)} in all)" if len(items) > 8 else "")
             problems.append(f"{label}: {shown}")
