@@ -18,7 +18,7 @@ from conftest import moving_boxes, write_otb_sequence
 from siamfc_files import HAVE_SCIPY, matconvnet_params, write_net_mat
 
 import rasbench_trackers.rasnet.data as data_module
-from rasbench.errors import ConfigError, DatasetError
+from rasbench.errors import ConfigError, DatasetError, RasbenchError
 from rasbench_trackers.rasnet import RASNetTracker, build_model
 from rasbench_trackers.rasnet.data import (
     Augment,
@@ -433,3 +433,16 @@ def test_training_starts_from_the_siamfc_backbone_frozen_or_not(tmp_path, freeze
 def test_freezing_needs_a_backbone_to_start_from(tmp_path):
     with pytest.raises(ConfigError, match="freeze_backbone needs init_from"):
         train("rasnet", [TINY_SYNTH], tmp_path / "run", workers=0, freeze_backbone=True, **TINY_RUN)
+
+
+@pytest.mark.parametrize("bad", [{"init_from": "missing.mat"}, {"data": ["nosuch:x"]}])
+def test_inputs_are_refused_before_any_line_or_folder(tmp_path, caplog, monkeypatch, bad):
+    """A run that cannot start says nothing but its error and leaves no output folder."""
+    monkeypatch.chdir(tmp_path)
+    settings = {"data": ["synth:7"], **bad}
+    data = settings.pop("data")
+    with caplog.at_level("INFO", logger="rasbench"), pytest.raises(RasbenchError):
+        train("rasnet", data, tmp_path / "out", epochs=1, pairs_per_epoch=4, batch_size=2, device="cpu",
+              progress=False, **settings)
+    assert not (tmp_path / "out").exists()
+    assert not [r for r in caplog.records if r.name.startswith("rasbench")], caplog.records

@@ -126,6 +126,8 @@ class TrainConfig:
             problems.append("need 0 <= momentum < 1 and weight_decay >= 0")
         if not self.sigma > 0:
             problems.append("sigma must be > 0 (inf turns the temporal weighting off)")
+        if self.max_gap < 1:
+            problems.append(f"max_gap must be >= 1 frame, got {self.max_gap}")
         if self.omega_norm not in ("batch", "omega"):
             problems.append("omega_norm must be 'batch' or 'omega'")
         if not 0 <= self.val_fraction < 1:
@@ -415,12 +417,16 @@ def train(variant: str, data: Sequence, out_dir, *, epochs: int = 50, pairs_per_
         if differences:
             raise TrainingError(f"cannot resume {out_dir} with different settings (an exact continuation needs "
                                 f"the same ones): " + "; ".join(differences))
-    out_dir.mkdir(parents=True, exist_ok=True)
     say = _Reporter(progress)
     fork_safe_opencv()
+    start = len(state["history"]) if state is not None else 0
+    stop = config.epochs if stop_after is None else min(config.epochs, start + int(stop_after))
+    # everything that can refuse the inputs (the initial weights, the data) before the first line or file
+    model = _initial_model(config).to(device)
+    datasets = _datasets(data, val_data, config, augment, workers, say) if start < stop else None
+    out_dir.mkdir(parents=True, exist_ok=True)
     say(f"training {config.variant} on {device} (autocast {_dtype_name(amp_dtype)}, {workers} loader workers)")
 
-    model = _initial_model(config).to(device)
     channels_last = device.type == "cuda"
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
@@ -445,11 +451,9 @@ def train(variant: str, data: Sequence, out_dir, *, epochs: int = 50, pairs_per_
             torch.cuda.set_rng_state_all(state["rng"]["cuda"])
         history, best_val = list(state["history"]), float(state["best_val"])
         say(f"resuming {out_dir} after epoch {state['epoch']} of {config.epochs}")
-    start = len(history)
-    stop = config.epochs if stop_after is None else min(config.epochs, start + int(stop_after))
 
-    if start < stop:
-        train_set, val_set = _datasets(data, val_data, config, augment, workers, say)
+    if datasets is not None:
+        train_set, val_set = datasets
         _fit(model, optimizer, scheduler, scaler, config, train_set, val_set, out_dir, device, amp_dtype, workers,
              channels_last, history, best_val, say, keep_checkpoints, stop)
     if len(history) < config.epochs:
