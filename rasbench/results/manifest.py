@@ -4,7 +4,7 @@ A run records in its tracker's experiment folder the tracker spec, its parameter
 code, the run convention, a fingerprint per sequence of the data it ran on, and the
 versions around it. A later run into the same folder is refused when any of the first
 five differ (whether or not work remains), or the digest of the tracker's weights
-(``describe()["weights_sha256"]``) when a tracker is built, so results made differently are never mixed
+(``describe()["weights_sha256"]``) differs from the one recorded, so results made differently are never mixed
 or credited to another run; the check and the write are one step under the folder's
 lock. Reports read manifests to say how results were made and to warn when they are
 scored under another convention than they were run with.
@@ -109,7 +109,8 @@ def check_manifest(existing: dict | None, current: dict, folder: Path) -> None:
                     "unchanged (use --force to redo the results)", Path(folder) / MANIFEST)
     changed = [f for f in fields if existing.get(f) != current.get(f)]
     # the same weights file name may hold other weights: their digest (from describe()) decides,
-    # where both manifests have one (checks of a run with nothing left to do build no tracker)
+    # where both manifests have one (a run with nothing left to do builds its tracker to learn it
+    # only when the folder's manifest recorded weights)
     if "weights_sha256" in existing and "weights_sha256" in current and \
             existing["weights_sha256"] != current["weights_sha256"]:
         changed.append("weights_sha256")

@@ -85,7 +85,12 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
     summary = RunSummary(tracker_name, store.tracker_dir(tracker_name), skipped=skipped)
     fingerprints = sequence_fingerprints(dataset)
     if not units:  # nothing to run, but the results stand for this run only if they were made the same way
-        settle_manifest(store, tracker_name, identity(spec, convention, fingerprints), force, write=False)
+        current = identity(spec, convention, fingerprints)
+        existing = None if force else store.read_manifest(tracker_name)
+        if existing and existing.get("weights_sha256"):  # which weights: the tracker says, once built
+            describe = getattr(spec.create(), "describe", None)
+            current["weights_sha256"] = ((describe() or {}) if callable(describe) else {}).get("weights_sha256")
+        settle_manifest(store, tracker_name, current, force, write=False)
         return summary
     job = Job(str(benchmark.path), exp.name, dict(dataset.open_args or {}), spec.spec, dict(spec.params),
               str(results_root), tracker_name, convention)

@@ -144,8 +144,10 @@ def test_manifest_guards_against_mixing_weights_at_the_same_path(tiny_otb, tmp_p
     weights.write_bytes(b"first network")
     _run(bench, root, tmp_path / "res", "fake_trackers:Weighted", sequences=["Alpha"], params={"weights": str(weights)})
     weights.write_bytes(b"second network")
-    with pytest.raises(ResultsError, match="weights_sha256"):
-        _run(bench, root, tmp_path / "res", "fake_trackers:Weighted", params={"weights": str(weights)})
+    for sequences in (["Alpha"], None):  # nothing left to run, or Beta still to run
+        with pytest.raises(ResultsError, match="weights_sha256"):
+            _run(bench, root, tmp_path / "res", "fake_trackers:Weighted", params={"weights": str(weights)},
+                 sequences=sequences)
     again = _run(bench, root, tmp_path / "res", "fake_trackers:Weighted", params={"weights": str(weights)},
                  force=True)
     assert again.completed == 2
