@@ -259,7 +259,7 @@ CASES = [
     # train: refused before any data is read
     ("train: no --data", "train --out {out}/t", "missing option '--data'"),
     ("train: --out a file", "train --data synth: --out {file}", "output folder {file} is a file"),
-    ("train: --init a folder", "train --data synth:7 --out {out}/t --init {dir}", "does not exist"),
+    ("train: --init a folder", "train --data synth:7 --out {out}/t --init {dir}", "is a folder"),
     ("train: --max-gap 0", "train --data synth:7 --out {out}/t --max-gap 0", "max_gap must be >= 1 frame"),
     ("train: unknown variant", "train --data synth: --out {out}/t --variant nosuch", "'nosuch' is not one of"),
     ("train: unknown data kind", "train --data nosuch:x --out {out}/t", "unknown training data kind"),

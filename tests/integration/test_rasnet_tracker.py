@@ -66,6 +66,7 @@ def test_unknown_parameters_are_an_error_listing_the_valid_ones():
     ({"window_influence": 1.5}, "window_influence"),
     ({"scale_step": "big"}, "number"),
     ({"device": "tpu"}, "device must be"),
+    ({"device": "cpu:1"}, "device must be"),
     ({"half": "false"}, "half must be true or false"),
     ({"half": 1}, "half must be true or false"),
     ({"channels_last": "no"}, "channels_last must be true or false"),

@@ -154,6 +154,10 @@ def test_config_that_does_not_build_is_an_error(tmp_path):
 def test_unusable_files_give_clear_errors(tmp_path, source_backbone):
     with pytest.raises(WeightsError, match="does not exist"):
         load_checkpoint(tmp_path / "nothing.pt")
+    with pytest.raises(WeightsError, match="is a folder"):
+        load_checkpoint(tmp_path)
+    with pytest.raises(WeightsError, match="is not a regular file"):
+        load_checkpoint("/dev/null")
     torch.save(nn.Linear(2, 2), tmp_path / "module.pt")  # a pickled module, not plain data
     with pytest.raises(WeightsError, match="weights_only=True"):
         load_checkpoint(tmp_path / "module.pt")

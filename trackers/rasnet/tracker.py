@@ -155,7 +155,7 @@ def resolve_device(spec: str | torch.device) -> torch.device:
         device = torch.device(text)
     except RuntimeError:
         device = None
-    if device is None or device.type not in ("cpu", "cuda"):
+    if device is None or device.type not in ("cpu", "cuda") or (device.type == "cpu" and device.index is not None):
         raise TrackerError(f"device must be auto, cpu, cuda or cuda:N, got {spec!r}")
     if device.type == "cuda":
         if not torch.cuda.is_available():

@@ -93,9 +93,15 @@ def save_checkpoint(model: RASNet, path: str | Path, meta: Mapping[str, Any] | N
     return path
 
 
-def _torch_load(path: Path) -> Any:
+def _check_weights_file(path: Path) -> None:
+    """A weights file must be a regular file; anything else is named for what it is."""
     if not path.is_file():
-        raise WeightsError(f"weights file {path} does not exist")
+        what = "is a folder" if path.is_dir() else "is not a regular file" if path.exists() else "does not exist"
+        raise WeightsError(f"weights file {path} {what}")
+
+
+def _torch_load(path: Path) -> Any:
+    _check_weights_file(path)
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
     except pickle.UnpicklingError as exc:
@@ -210,8 +216,7 @@ def _backbone_parameters(state: Mapping[str, torch.Tensor]) -> int:
 # ----------------------------------------------------------------------------- SiamFC converters
 
 def _sniff_matconvnet(path: Path) -> bool:
-    if not path.is_file():
-        raise WeightsError(f"weights file {path} does not exist")
+    _check_weights_file(path)
     with open(path, "rb") as handle:
         return handle.read(6) == b"MATLAB"
 
