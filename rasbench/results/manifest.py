@@ -72,14 +72,19 @@ def identity(spec: TrackerSpec, convention: str, fingerprints: dict[str, str]) -
             "convention": convention, "sequences": fingerprints}
 
 
+def tracker_info(tracker) -> dict:
+    """What the tracker says of itself (its ``describe()``), {} when it says nothing."""
+    describe = getattr(tracker, "describe", None)
+    return (describe() or {}) if callable(describe) else {}
+
+
 def build_manifest(spec: TrackerSpec, tracker, benchmark: str, experiment: str, convention: str,
                    fingerprints: dict[str, str], tracker_boxes: str) -> dict:
     """A whole manifest: :func:`identity` and what else describes the run (the tracker's
     own ``describe()``, how boxes were handed to it, versions, host)."""
     import cv2
 
-    describe = getattr(tracker, "describe", None)
-    info = (describe() or {}) if callable(describe) else {}
+    info = tracker_info(tracker)
     return {
         **identity(spec, convention, fingerprints),  # sequences: per-sequence data fingerprint
         "tracker": spec.default_name,

@@ -25,7 +25,7 @@ from ..paths import path_component
 from ..protocols import family_for
 from ..protocols.base import Outcome, RunContext, Unit
 from ..registry import TrackerSpec
-from ..results.manifest import build_manifest, identity, settle_manifest
+from ..results.manifest import build_manifest, identity, settle_manifest, tracker_info
 from ..results.store import ResultStore
 from ..tracker import is_deterministic
 from .executors import make_executor
@@ -88,8 +88,7 @@ def run_experiment(benchmark: BenchmarkDef, experiment: str, dataset: Dataset, s
         current = identity(spec, convention, fingerprints)
         existing = None if force else store.read_manifest(tracker_name)
         if existing and existing.get("weights_sha256"):  # which weights: the tracker says, once built
-            describe = getattr(spec.create(), "describe", None)
-            current["weights_sha256"] = ((describe() or {}) if callable(describe) else {}).get("weights_sha256")
+            current["weights_sha256"] = tracker_info(spec.create()).get("weights_sha256")
         settle_manifest(store, tracker_name, current, force, write=False)
         return summary
     job = Job(str(benchmark.path), exp.name, dict(dataset.open_args or {}), spec.spec, dict(spec.params),

@@ -84,6 +84,7 @@ import torch
 
 from rasbench.datasets.images import numbered_images
 from rasbench.errors import ConfigError, DatasetError
+from rasbench.paths import atomic_write_bytes, cache_dir
 
 from .model import EXEMPLAR_SIZE, INSTANCE_SIZE, TOTAL_STRIDE
 
@@ -372,8 +373,6 @@ def _snippet_stamp(folder: Path) -> list[int]:
 
 def _vid_index(annotations: Path, processes: int) -> dict[str, dict]:
     """Parsed snippets by relative path, reusing the cache for snippets whose stamp is unchanged."""
-    from rasbench.paths import cache_dir
-
     cache = cache_dir() / "train-index" / f"vid-{sha1(str(annotations.resolve()).encode()).hexdigest()[:16]}.json"
     try:
         cached = json.loads(cache.read_text())
@@ -398,10 +397,7 @@ def _vid_index(annotations: Path, processes: int) -> dict[str, dict]:
             parsed = [_parse_vid_snippet(folder) for folder in folders]
         for (key, _, stamp), entry in zip(todo, parsed):
             index[key] = {**entry, "stamp": stamp}
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}.partial")
-        partial.write_text(json.dumps(index))
-        os.replace(partial, cache)
+        atomic_write_bytes(cache, json.dumps(index).encode("utf-8"), durable=False)  # a cache: torn is a miss
     return index
 
 

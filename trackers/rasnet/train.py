@@ -44,6 +44,7 @@ validation loss), ``loss.csv`` (epoch, train_loss, val_loss, lr, pairs_per_s) an
 from __future__ import annotations
 
 import csv
+import io
 import logging
 import math
 import os
@@ -59,6 +60,7 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader
 
 from rasbench.errors import ConfigError, RasbenchError
+from rasbench.paths import atomic_write_text
 
 from .data import (
     Augment,
@@ -74,7 +76,7 @@ from .data import (
 )
 from .model import VARIANTS, RASNet, build_model
 from .tracker import cpu_has_native_bf16, resolve_device
-from .weights import initial_weights, save_checkpoint
+from .weights import initial_weights, save_checkpoint, save_tensors
 
 log = logging.getLogger("rasbench.train")
 
@@ -244,9 +246,7 @@ def epoch_checkpoints(out_dir: Path) -> dict[int, Path]:
 
 
 def _save_state(path: Path, state: dict) -> None:
-    partial = path.with_name(path.name + ".partial")  # a crash mid-save never leaves a truncated file
-    torch.save(state, partial)
-    os.replace(partial, path)
+    save_tensors(state, path)
 
 
 def _latest_state(out_dir: Path) -> dict | None:
@@ -273,13 +273,12 @@ def _config_differences(stored: dict, current: dict) -> list[str]:
 
 
 def write_loss_csv(path: Path, history: Sequence[dict]) -> None:
-    partial = path.with_name(path.name + ".partial")
-    with open(partial, "w", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=CSV_COLUMNS)
-        writer.writeheader()
-        for row in history:
-            writer.writerow({key: ("" if row.get(key) is None else row[key]) for key in CSV_COLUMNS})
-    os.replace(partial, path)
+    text = io.StringIO(newline="")
+    writer = csv.DictWriter(text, fieldnames=CSV_COLUMNS)
+    writer.writeheader()
+    for row in history:
+        writer.writerow({key: ("" if row.get(key) is None else row[key]) for key in CSV_COLUMNS})
+    atomic_write_text(path, text.getvalue())
 
 
 def plot_loss(path: Path, history: Sequence[dict], title: str) -> None:

@@ -31,7 +31,7 @@ it to ``<cache>/weights/siamfc-3s.pt``, the default of ``--tracker siamfc-3s``.
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 import pickle
 import re
 import urllib.parse
@@ -43,7 +43,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from rasbench.errors import TrackerError, optional_dependency
+from rasbench.errors import ResultsWriteError, TrackerError, optional_dependency
+from rasbench.paths import atomic_write_bytes
 
 from .model import VARIANTS, AlexNetV1, RASNet, build_model, parameter_count
 
@@ -80,17 +81,20 @@ def save_checkpoint(model: RASNet, path: str | Path, meta: Mapping[str, Any] | N
     state = {key: value.detach().cpu() for key, value in model.state_dict().items()}
     store = torch.float16 if half else torch.float32
     state = {key: value.to(store) if value.is_floating_point() else value for key, value in state.items()}
-    partial = path.with_name(path.name + ".partial")  # an interrupted save never leaves a truncated checkpoint
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        torch.save({"format": FORMAT, "format_version": FORMAT_VERSION, "variant": model.variant,
-                    "config": model.config(), "state_dict": state, "meta": dict(meta or {})}, partial)
-        os.replace(partial, path)
-    except (OSError, RuntimeError) as exc:  # torch.save reports a failed write as RuntimeError
-        if partial.is_file():
-            partial.unlink()
-        raise WeightsError(f"cannot write {path}: {exc}") from None
+        save_tensors({"format": FORMAT, "format_version": FORMAT_VERSION, "variant": model.variant,
+                      "config": model.config(), "state_dict": state, "meta": dict(meta or {})}, path)
+    except ResultsWriteError as exc:
+        raise WeightsError(str(exc)) from None
     return path
+
+
+def save_tensors(obj: Any, path: Path) -> Path:
+    """``torch.save(obj)`` written atomically (:func:`rasbench.paths.atomic_write_bytes`): an
+    interrupted or failed save never leaves a truncated file; a failure is a ResultsWriteError."""
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return atomic_write_bytes(path, buffer.getvalue())
 
 
 def _check_weights_file(path: Path) -> None:
